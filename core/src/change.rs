@@ -1,0 +1,190 @@
+//! A plan: what a run would change, and what the operator must know about it.
+//!
+//! Plugins produce plans and never write; [`crate::apply`] is the only code that writes.
+
+use crate::host::File;
+use std::path::{Path, PathBuf};
+
+/// One file's old and new text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    /// The machine path the file was read by (may be a symlink); shown in diffs.
+    pub path: PathBuf,
+    /// The regular file behind `path`: what is written.
+    pub target: PathBuf,
+    /// The text as read; `None` when the file is created.
+    pub old: Option<String>,
+    pub new: String,
+}
+
+impl FileChange {
+    /// `"create"` or `"modify"`, as the JSON report says.
+    pub fn action(&self) -> &'static str {
+        if self.old.is_some() {
+            "modify"
+        } else {
+            "create"
+        }
+    }
+}
+
+/// A service to restart or reload once the files are written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restart {
+    pub service: String,
+    /// `"restart"` or `"reload"`.
+    pub action: &'static str,
+    /// The command that does it on Debian.
+    pub command: String,
+    /// Why this and not less (for example: a reload ignores `inet_protocols`).
+    pub why: String,
+}
+
+/// Everything one run would do.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub files: Vec<FileChange>,
+    /// Things that are wrong or risky and that v6fix did not (or could not) change.
+    pub warnings: Vec<String>,
+    /// What v6fix decided and why: left alone as already dual-stack, fixed a broken entry…
+    pub notes: Vec<String>,
+    pub restarts: Vec<Restart>,
+}
+
+impl Plan {
+    pub fn new() -> Self {
+        Plan::default()
+    }
+
+    /// True when some file would change.
+    pub fn changed(&self) -> bool {
+        !self.files.is_empty()
+    }
+
+    /// Records `file`'s new text. No-op when it equals the current text; a later change of
+    /// the same target replaces an earlier one (the original `old` is kept).
+    pub fn change(&mut self, file: &File, new: String) {
+        self.set(file.path.clone(), file.target.clone(), Some(file.text.clone()), new);
+    }
+
+    /// Records a file to create at machine path `path` (which must not exist yet).
+    pub fn create(&mut self, path: &Path, new: String) {
+        self.set(path.to_path_buf(), path.to_path_buf(), None, new);
+    }
+
+    fn set(&mut self, path: PathBuf, target: PathBuf, old: Option<String>, new: String) {
+        if let Some(existing) = self.files.iter_mut().find(|f| f.target == target) {
+            existing.new = new;
+        } else {
+            self.files.push(FileChange {
+                path,
+                target,
+                old,
+                new,
+            });
+        }
+        self.files.retain(|f| f.old.as_deref() != Some(f.new.as_str()));
+        self.files.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+
+    pub fn warn(&mut self, message: impl Into<String>) {
+        push_unique(&mut self.warnings, message.into());
+    }
+
+    pub fn note(&mut self, message: impl Into<String>) {
+        push_unique(&mut self.notes, message.into());
+    }
+
+    pub fn restart(&mut self, service: &str, action: &'static str, command: &str, why: &str) {
+        let r = Restart {
+            service: service.into(),
+            action,
+            command: command.into(),
+            why: why.into(),
+        };
+        match self.restarts.iter_mut().find(|x| x.service == r.service) {
+            // A restart covers a reload of the same service.
+            Some(x) if x.action == "reload" && action == "restart" => *x = r,
+            Some(_) => {}
+            None => self.restarts.push(r),
+        }
+    }
+
+    /// Adds `other`'s changes after this plan's: for a file both touch, `other`'s text
+    /// (which was planned on top of this plan's) wins.
+    pub fn merge(&mut self, other: Plan) {
+        for f in other.files {
+            let old = self
+                .files
+                .iter()
+                .find(|x| x.target == f.target)
+                .map_or(f.old.clone(), |x| x.old.clone());
+            self.set(f.path, f.target, old, f.new);
+        }
+        for w in other.warnings {
+            self.warn(w);
+        }
+        for n in other.notes {
+            self.note(n);
+        }
+        for r in other.restarts {
+            self.restart(&r.service, r.action, &r.command, &r.why);
+        }
+    }
+
+    /// The planned texts by target, for [`crate::Host::with_overlay`].
+    pub fn overlay(&self) -> impl Iterator<Item = (&Path, &str)> {
+        self.files.iter().map(|f| (f.target.as_path(), f.new.as_str()))
+    }
+}
+
+fn push_unique(v: &mut Vec<String>, s: String) {
+    if !v.contains(&s) {
+        v.push(s);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(p: &str, text: &str) -> File {
+        File {
+            path: p.into(),
+            target: p.into(),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn unchanged_text_is_no_change_and_later_changes_replace_earlier() {
+        let f = file("/etc/a", "x\n");
+        let mut plan = Plan::new();
+        plan.change(&f, "x\n".into());
+        assert!(!plan.changed());
+        plan.change(&f, "y\n".into());
+        plan.change(&f, "z\n".into());
+        assert_eq!(plan.files.len(), 1);
+        assert_eq!(plan.files[0].old.as_deref(), Some("x\n"));
+        assert_eq!(plan.files[0].new, "z\n");
+        plan.change(&f, "x\n".into());
+        assert!(!plan.changed(), "changing back to the original is no change");
+    }
+
+    #[test]
+    fn merge_keeps_the_first_old_text_and_the_last_new_one() {
+        let mut a = Plan::new();
+        a.change(&file("/etc/a", "1"), "2".into());
+        a.restart("postfix", "reload", "systemctl reload postfix", "lists");
+        let mut b = Plan::new();
+        b.change(&file("/etc/a", "2"), "3".into());
+        b.change(&file("/etc/b", "b"), "c".into());
+        b.restart("postfix", "restart", "systemctl restart postfix", "inet_protocols");
+        a.merge(b);
+        assert_eq!(a.files.len(), 2);
+        assert_eq!(a.files[0].old.as_deref(), Some("1"));
+        assert_eq!(a.files[0].new, "3");
+        assert_eq!(a.restarts.len(), 1);
+        assert_eq!(a.restarts[0].action, "restart");
+    }
+}

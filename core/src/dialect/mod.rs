@@ -1,0 +1,16 @@
+//! One lossless parser per config dialect.
+//!
+//! Each dialect module offers `parse(&str) -> Result<Doc, ParseError>`; its `Doc` prints
+//! back the exact input (`Display`), answers typed queries, and plans minimal edits as
+//! [`crate::Edits`]. Dialects never touch the disk.
+
+pub mod apache;
+pub mod dovecot;
+pub mod interfaces;
+pub mod nginx;
+pub mod postfix;
+pub mod pureftpd;
+pub mod resolv;
+pub mod sshd;
+pub mod systemd;
+pub mod varnish;

@@ -1,0 +1,150 @@
+//! The errors v6fix reports. Every one of them means "nothing was written" (exit code 2).
+//!
+//! Dialects report [`ParseError`]s (a byte offset, what was found, what was expected);
+//! [`crate::Host`] turns them into [`Error::Parse`] with the file's path, line and column.
+
+use crate::text::LineCol;
+use std::fmt;
+
+/// A dialect's parse failure, positioned by byte offset into the text it was given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub offset: usize,
+    pub found: String,
+    pub expected: String,
+}
+
+impl ParseError {
+    pub fn new(offset: usize, found: impl Into<String>, expected: impl Into<String>) -> Self {
+        ParseError {
+            offset,
+            found: found.into(),
+            expected: expected.into(),
+        }
+    }
+
+    /// Describes the text at `offset` for the `found` part of a message: the rest of the
+    /// line, shortened, or "end of file".
+    pub fn describe(text: &str, offset: usize) -> String {
+        let rest = &text[offset.min(text.len())..];
+        let line = rest.lines().next().unwrap_or("");
+        if rest.is_empty() {
+            "end of file".to_string()
+        } else if line.trim().is_empty() {
+            "end of line".to_string()
+        } else {
+            let mut s: String = line.trim_end().chars().take(40).collect();
+            if s.len() < line.trim_end().len() {
+                s.push('…');
+            }
+            format!("`{s}`")
+        }
+    }
+}
+
+/// Everything that stops a run. The CLI prints it on stderr and exits with code 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// A config file that does not parse in its dialect.
+    Parse {
+        path: String,
+        at: LineCol,
+        found: String,
+        expected: String,
+    },
+    /// A config that parses but holds something v6fix must not guess about.
+    Invalid {
+        path: String,
+        at: Option<LineCol>,
+        message: String,
+    },
+    /// A bad command-line argument.
+    Usage(String),
+    /// A file that could not be read or written.
+    Io { path: String, message: String },
+    /// A path that would leave `--root`, or another path v6fix refuses to touch.
+    Refused { path: String, reason: String },
+    /// A file that changed between planning and writing.
+    Changed { path: String },
+}
+
+impl Error {
+    pub fn usage(message: impl Into<String>) -> Self {
+        Error::Usage(message.into())
+    }
+
+    pub fn invalid(path: impl Into<String>, at: Option<LineCol>, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            path: path.into(),
+            at,
+            message: message.into(),
+        }
+    }
+
+    pub fn io(path: impl Into<String>, err: &std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            message: err.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Parse {
+                path,
+                at,
+                found,
+                expected,
+            } => write!(f, "{path}:{at}: found {found}, expected {expected}"),
+            Error::Invalid {
+                path,
+                at: Some(at),
+                message,
+            } => write!(f, "{path}:{at}: {message}"),
+            Error::Invalid {
+                path,
+                at: None,
+                message,
+            } => write!(f, "{path}: {message}"),
+            Error::Usage(message) => write!(f, "{message}"),
+            Error::Io { path, message } => write!(f, "{path}: {message}"),
+            Error::Refused { path, reason } => write!(f, "{path}: refused: {reason}"),
+            Error::Changed { path } => write!(
+                f,
+                "{path}: changed by someone else since v6fix read it; nothing was written, run again"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_errors_name_file_line_column_found_and_expected() {
+        let e = Error::Parse {
+            path: "/etc/postfix/main.cf".into(),
+            at: LineCol { line: 3, col: 7 },
+            found: "`}`".into(),
+            expected: "a parameter name".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "/etc/postfix/main.cf:3:7: found `}`, expected a parameter name"
+        );
+    }
+
+    #[test]
+    fn describe_shows_the_rest_of_the_line_or_the_end() {
+        assert_eq!(ParseError::describe("a = b\nc", 4), "`b`");
+        assert_eq!(ParseError::describe("abc", 3), "end of file");
+        assert_eq!(ParseError::describe("a  \nb", 1), "end of line");
+    }
+}

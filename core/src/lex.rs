@@ -1,0 +1,95 @@
+//! Shared token-level parsers (nom 8, complete input) for the line-oriented dialects.
+//!
+//! Dialects build their documents around these: a line is split into words that keep
+//! their byte spans, so an edit can replace one word and leave the line's spacing alone.
+
+use crate::text::Span;
+use nom::branch::alt;
+use nom::bytes::complete::{is_not, take_while1};
+use nom::character::complete::char;
+use nom::combinator::{opt, recognize};
+use nom::sequence::{delimited, pair};
+use nom::{IResult, Parser};
+
+/// A word of a line and its byte span within the text it was taken from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word<'a> {
+    pub text: &'a str,
+    pub span: Span,
+}
+
+impl Word<'_> {
+    /// The word without surrounding double quotes, if it has them.
+    pub fn unquoted(&self) -> &str {
+        self.text
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .unwrap_or(self.text)
+    }
+}
+
+/// A double-quoted string with backslash escapes, quotes included.
+pub fn quoted(input: &str) -> IResult<&str, &str> {
+    recognize(delimited(
+        char('"'),
+        opt(recognize(nom::multi::many1(alt((
+            is_not("\\\""),
+            recognize(pair(char('\\'), nom::character::complete::anychar)),
+        ))))),
+        char('"'),
+    ))
+    .parse(input)
+}
+
+/// A run of characters that are not blanks.
+pub fn bare(input: &str) -> IResult<&str, &str> {
+    take_while1(|c: char| c != ' ' && c != '\t').parse(input)
+}
+
+/// Splits `line` (starting at byte `base` of its file) into blank-separated words; a
+/// double-quoted string is one word even when it holds blanks. A quote that is not
+/// closed before a blank is an ordinary character.
+pub fn words(line: &str, base: usize) -> Vec<Word<'_>> {
+    let mut out = Vec::new();
+    let mut rest = line;
+    loop {
+        let trimmed = rest.trim_start_matches([' ', '\t']);
+        if trimmed.is_empty() {
+            return out;
+        }
+        let start = line.len() - trimmed.len();
+        let (after, word) = match quoted(trimmed) {
+            Ok((after, q)) if after.is_empty() || after.starts_with([' ', '\t']) => (after, q),
+            _ => bare(trimmed).unwrap_or(("", trimmed)),
+        };
+        out.push(Word {
+            text: word,
+            span: base + start..base + start + word.len(),
+        });
+        rest = after;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_keep_spans_and_quoted_blanks() {
+        let line = "  Listen\t\"a b\" [::]:80 ";
+        let w = words(line, 100);
+        let texts: Vec<_> = w.iter().map(|w| w.text).collect();
+        assert_eq!(texts, ["Listen", "\"a b\"", "[::]:80"]);
+        assert_eq!(w[0].span, 102..108);
+        assert_eq!(w[1].unquoted(), "a b");
+        assert_eq!(&line[w[2].span.start - 100..w[2].span.end - 100], "[::]:80");
+    }
+
+    #[test]
+    fn escaped_quotes_and_unterminated_quotes() {
+        let w = words(r#"a "x \" y" "open end"#, 0);
+        let texts: Vec<_> = w.iter().map(|w| w.text).collect();
+        assert_eq!(texts, ["a", r#""x \" y""#, "\"open", "end"]);
+        assert!(words(" \t ", 0).is_empty());
+    }
+}

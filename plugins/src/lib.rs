@@ -1,0 +1,31 @@
+//! v6fix: converts Debian servers to dual-stack IPv4/IPv6 by rewriting their service
+//! configs in place, losslessly, and the same way every time.
+//!
+//! This crate holds the service plugins (one module each, registered with `inventory`),
+//! the commands that span them (`all`, `audit`, `plan`, `list`) and the command line.
+//! [`run`] is the whole program; `main` only turns its result into an exit code.
+//!
+//! Exit codes: 0 ok (with `--check`: nothing to change) · 1 `--check` with changes
+//! pending, or `audit` with findings · 2 any error, and then nothing was written.
+
+mod cli;
+mod report;
+
+// Commands that span plugins.
+mod all;
+mod audit;
+mod list;
+mod plan;
+
+// Service plugins, one per daemon.
+mod apache;
+mod dovecot;
+mod interfaces;
+mod nginx;
+mod postfix;
+mod pureftpd;
+mod resolv;
+mod sshd;
+mod varnish;
+
+pub use cli::run;

@@ -1,0 +1,13 @@
+//! `v6fix plan` (placeholder until it is written).
+
+use crate::cli::Global;
+use clap::{ArgMatches, Command};
+use v6fix_core::{Error, Result};
+
+pub(crate) fn command() -> Command {
+    Command::new("plan").about("(not available yet)")
+}
+
+pub(crate) fn run(_global: &Global, _m: &ArgMatches) -> Result<u8> {
+    Err(Error::usage("`plan` is not available yet"))
+}

@@ -1,0 +1,145 @@
+//! What a run prints: unified diffs, notes, warnings and restart hints as text, or one
+//! JSON object with `--json`. Colour only when stdout is a terminal and `NO_COLOR` is unset.
+
+use crate::cli::Global;
+use serde_json::{json, Value};
+use std::io::{IsTerminal, Write};
+use v6fix_core::apply::Applied;
+use v6fix_core::{diff, Error, Host, Plan};
+
+/// Writes `s` to stdout; a closed pipe is not an error worth reporting.
+pub(crate) fn out(s: &str) {
+    let mut o = std::io::stdout().lock();
+    let _ = o.write_all(s.as_bytes());
+    let _ = o.flush();
+}
+
+/// Writes one line to stderr.
+pub(crate) fn err_line(s: &str) {
+    let _ = writeln!(std::io::stderr(), "{s}");
+}
+
+pub(crate) fn print_json(v: &Value) {
+    out(&format!("{}\n", serde_json::to_string_pretty(v).unwrap_or_default()));
+}
+
+pub(crate) fn error_json(e: &Error) -> Value {
+    json!({
+        "changed": false,
+        "error": e.to_string(),
+        "files": [],
+        "warnings": [],
+        "notes": [],
+        "restart": [],
+    })
+}
+
+fn color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn paint(diff: &str) -> String {
+    let mut s = String::with_capacity(diff.len() + 64);
+    for line in diff.split_inclusive('\n') {
+        let code = if line.starts_with("+++") || line.starts_with("---") {
+            "1"
+        } else if line.starts_with('+') {
+            "32"
+        } else if line.starts_with('-') {
+            "31"
+        } else if line.starts_with("@@") {
+            "36"
+        } else {
+            ""
+        };
+        if code.is_empty() {
+            s.push_str(line);
+        } else {
+            let body = line.strip_suffix('\n').unwrap_or(line);
+            s.push_str(&format!("\x1b[{code}m{body}\x1b[0m"));
+            if line.ends_with('\n') {
+                s.push('\n');
+            }
+        }
+    }
+    s
+}
+
+/// The diff of one planned file.
+pub(crate) fn file_diff(host: &Host, f: &v6fix_core::FileChange) -> String {
+    diff::unified(&host.relative(&f.path), f.old.as_deref(), &f.new)
+}
+
+/// The JSON report of a plan: `changed`, `files`, `warnings`, `notes`, `restart`.
+pub(crate) fn plan_json(global: &Global, host: &Host, plan: &Plan, applied: Option<&Applied>) -> Value {
+    let files: Vec<Value> = plan
+        .files
+        .iter()
+        .map(|f| {
+            json!({
+                "path": host.relative(&f.path),
+                "action": f.action(),
+                "diff": file_diff(host, f),
+            })
+        })
+        .collect();
+    let restart: Vec<Value> = plan
+        .restarts
+        .iter()
+        .map(|r| json!({"service": r.service, "action": r.action, "command": r.command, "why": r.why}))
+        .collect();
+    let mut v = json!({
+        "changed": plan.changed(),
+        "check": global.check,
+        "files": files,
+        "warnings": plan.warnings,
+        "notes": plan.notes,
+        "restart": restart,
+    });
+    if let Some(dir) = applied.and_then(|a| a.backup_dir.as_ref()) {
+        v["backup"] = json!(host.relative(dir));
+    }
+    v
+}
+
+/// Prints a plan's report in the requested form.
+pub(crate) fn plan(global: &Global, host: &Host, plan: &Plan, applied: Option<&Applied>) {
+    for w in &plan.warnings {
+        err_line(&format!("warning: {w}"));
+    }
+    if global.json {
+        print_json(&plan_json(global, host, plan, applied));
+        return;
+    }
+    if global.quiet {
+        return;
+    }
+    let mut s = String::new();
+    for f in &plan.files {
+        s.push_str(&file_diff(host, f));
+    }
+    if color() {
+        s = paint(&s);
+    }
+    for n in &plan.notes {
+        s.push_str(&format!("note: {n}\n"));
+    }
+    let n = plan.files.len();
+    let files = if n == 1 { "file" } else { "files" };
+    if !plan.changed() {
+        s.push_str("nothing to change\n");
+    } else if global.check {
+        s.push_str(&format!("would change {n} {files} (--check: nothing written)\n"));
+    } else {
+        s.push_str(&format!("changed {n} {files}\n"));
+        if let Some(dir) = applied.and_then(|a| a.backup_dir.as_ref()) {
+            s.push_str(&format!("backup: {}\n", host.display(dir)));
+        }
+    }
+    if plan.changed() {
+        for r in &plan.restarts {
+            s.push_str(&format!("{} {}: {}  # {}\n", r.action, r.service, r.command, r.why));
+        }
+    }
+    out(&s);
+}

@@ -1,0 +1,3 @@
+//! Project automation: `cargo xtask <task>`. Run without a task to list them.
+
+fn main() {}
