@@ -27,6 +27,7 @@ pub mod error;
 pub mod host;
 pub mod lex;
 pub mod plugin;
+pub mod site;
 pub mod text;
 
 pub use addr::{Prefix, Style};
