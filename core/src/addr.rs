@@ -26,7 +26,10 @@ impl fmt::Display for AddrError {
         match self {
             AddrError::NotAnAddress(s) => write!(f, "`{s}` is not an IPv4 or IPv6 address"),
             AddrError::BadLength(s) => {
-                write!(f, "`{s}` has a bad prefix length (0-32 for IPv4, 0-128 for IPv6)")
+                write!(
+                    f,
+                    "`{s}` has a bad prefix length (0-32 for IPv4, 0-128 for IPv6)"
+                )
             }
             AddrError::HostBits { given, network } => write!(
                 f,
@@ -71,9 +74,9 @@ impl Prefix {
         let addr = parse_ip(a).ok_or_else(|| AddrError::NotAnAddress(text.to_string()))?;
         let len = match len {
             None => max_len(addr),
-            Some(l) if !l.is_empty() && l.len() <= 3 && l.bytes().all(|b| b.is_ascii_digit()) => {
-                l.parse().map_err(|_| AddrError::BadLength(text.to_string()))?
-            }
+            Some(l) if !l.is_empty() && l.len() <= 3 && l.bytes().all(|b| b.is_ascii_digit()) => l
+                .parse()
+                .map_err(|_| AddrError::BadLength(text.to_string()))?,
             Some(_) => return Err(AddrError::BadLength(text.to_string())),
         };
         Prefix::new(addr, len).ok_or_else(|| AddrError::BadLength(text.to_string()))
@@ -122,6 +125,8 @@ impl Prefix {
         self.addr
     }
 
+    /// The prefix length (not a count of anything, hence no `is_empty`).
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> u8 {
         self.len
     }
@@ -282,7 +287,11 @@ fn mask(addr: IpAddr, len: u8) -> IpAddr {
         }
         IpAddr::V6(a) => {
             let bits = u128::from(a);
-            let m = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+            let m = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - len)
+            };
             IpAddr::V6(Ipv6Addr::from(bits & m))
         }
     }
@@ -315,19 +324,43 @@ mod tests {
 
     #[test]
     fn text_is_rfc5952() {
-        assert_eq!(p("2001:DB8:0:0:1:0:0:1").to_string(), "2001:db8::1:0:0:1/128");
-        assert_eq!(p("2001:db8:0:1:1:1:1:1").to_string(), "2001:db8:0:1:1:1:1:1/128");
+        assert_eq!(
+            p("2001:DB8:0:0:1:0:0:1").to_string(),
+            "2001:db8::1:0:0:1/128"
+        );
+        assert_eq!(
+            p("2001:db8:0:1:1:1:1:1").to_string(),
+            "2001:db8:0:1:1:1:1:1/128"
+        );
         assert_eq!(p("2001:0DB8::0001/64").to_string(), "2001:db8::1/64");
     }
 
     #[test]
     fn bad_lengths_and_garbage_are_rejected() {
-        assert!(matches!(Prefix::parse("2001:db8::/129"), Err(AddrError::BadLength(_))));
-        assert!(matches!(Prefix::parse("192.0.2.0/33"), Err(AddrError::BadLength(_))));
-        assert!(matches!(Prefix::parse("192.0.2.0/"), Err(AddrError::BadLength(_))));
-        assert!(matches!(Prefix::parse("192.0.2.0/+8"), Err(AddrError::BadLength(_))));
-        assert!(matches!(Prefix::parse("2001:db8::zz/64"), Err(AddrError::NotAnAddress(_))));
-        assert!(matches!(Prefix::parse("example.com"), Err(AddrError::NotAnAddress(_))));
+        assert!(matches!(
+            Prefix::parse("2001:db8::/129"),
+            Err(AddrError::BadLength(_))
+        ));
+        assert!(matches!(
+            Prefix::parse("192.0.2.0/33"),
+            Err(AddrError::BadLength(_))
+        ));
+        assert!(matches!(
+            Prefix::parse("192.0.2.0/"),
+            Err(AddrError::BadLength(_))
+        ));
+        assert!(matches!(
+            Prefix::parse("192.0.2.0/+8"),
+            Err(AddrError::BadLength(_))
+        ));
+        assert!(matches!(
+            Prefix::parse("2001:db8::zz/64"),
+            Err(AddrError::NotAnAddress(_))
+        ));
+        assert!(matches!(
+            Prefix::parse("example.com"),
+            Err(AddrError::NotAnAddress(_))
+        ));
         assert!(Prefix::parse_any("[2001:db8::/64").is_err());
         assert!(Prefix::parse_any("[2001:db8::/64]/64").is_err());
     }
@@ -355,7 +388,10 @@ mod tests {
         assert_eq!(host_port(ip, "80"), "[2001:db8::10]:80");
         assert_eq!(comma_port(ip, "21"), "2001:db8::10,21");
         assert_eq!(bracketed(ip), "[2001:db8::10]");
-        assert_eq!(host_port("192.0.2.1".parse().unwrap(), "80"), "192.0.2.1:80");
+        assert_eq!(
+            host_port("192.0.2.1".parse().unwrap(), "80"),
+            "192.0.2.1:80"
+        );
     }
 
     #[test]
@@ -385,8 +421,14 @@ mod tests {
         assert_eq!(split_host_port(":6081"), Some((None, Some("6081"))));
         assert_eq!(split_host_port("[::]:80"), Some((Some("::"), Some("80"))));
         assert_eq!(split_host_port("[::1]"), Some((Some("::1"), None)));
-        assert_eq!(split_host_port("192.0.2.1:80"), Some((Some("192.0.2.1"), Some("80"))));
-        assert_eq!(split_host_port("localhost"), Some((Some("localhost"), None)));
+        assert_eq!(
+            split_host_port("192.0.2.1:80"),
+            Some((Some("192.0.2.1"), Some("80")))
+        );
+        assert_eq!(
+            split_host_port("localhost"),
+            Some((Some("localhost"), None))
+        );
         assert_eq!(split_host_port("::1:80"), Some((Some("::1:80"), None)));
         assert_eq!(split_host_port("[::1]80"), None);
     }

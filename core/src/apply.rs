@@ -43,7 +43,8 @@ pub struct Lock {
 
 /// Waits for and takes the run lock of `host`'s root.
 pub fn lock(host: &Host) -> Result<Lock> {
-    let dir = fs::File::open(host.root()).map_err(|e| Error::io(host.display(Path::new("/")), &e))?;
+    let dir =
+        fs::File::open(host.root()).map_err(|e| Error::io(host.display(Path::new("/")), &e))?;
     dir.lock()
         .map_err(|e| Error::io(host.display(Path::new("/")), &e))?;
     Ok(Lock { _dir: dir })
@@ -94,7 +95,11 @@ pub fn apply(host: &Host, plan: &Plan, opts: &Options) -> Result<Applied> {
     Ok(applied)
 }
 
-fn stage<'p>(host: &Host, change: &'p FileChange, made_dirs: &mut Vec<PathBuf>) -> Result<Staged<'p>> {
+fn stage<'p>(
+    host: &Host,
+    change: &'p FileChange,
+    made_dirs: &mut Vec<PathBuf>,
+) -> Result<Staged<'p>> {
     let shown = host.display(&change.path);
     let target = host.resolve(&change.path)?;
     if target != change.target {
@@ -129,7 +134,8 @@ fn stage<'p>(host: &Host, change: &'p FileChange, made_dirs: &mut Vec<PathBuf>) 
         Some(_) => Some(fs::metadata(&real).map_err(|e| Error::io(shown.clone(), &e))?),
         None => None,
     };
-    let temp = write_temp(dir, change.new.as_bytes(), meta.as_ref()).map_err(|e| Error::io(shown, &e))?;
+    let temp =
+        write_temp(dir, change.new.as_bytes(), meta.as_ref()).map_err(|e| Error::io(shown, &e))?;
     Ok(Staged {
         change,
         real,
@@ -141,7 +147,11 @@ fn stage<'p>(host: &Host, change: &'p FileChange, made_dirs: &mut Vec<PathBuf>) 
 /// A synced temp file in `dir` holding `bytes`, with `meta`'s owner and mode (0644 for a
 /// new file). Its name starts with a dot and holds a `.`, so no daemon's include glob or
 /// Pure-FTPd's option directory picks it up.
-fn write_temp(dir: &Path, bytes: &[u8], meta: Option<&fs::Metadata>) -> std::io::Result<tempfile::NamedTempFile> {
+fn write_temp(
+    dir: &Path,
+    bytes: &[u8],
+    meta: Option<&fs::Metadata>,
+) -> std::io::Result<tempfile::NamedTempFile> {
     let mut temp = tempfile::Builder::new()
         .prefix(".v6fix-")
         .suffix(".tmp")
@@ -192,7 +202,11 @@ fn backup(host: &Host, plan: &Plan) -> Result<PathBuf> {
     let stamp = utc_stamp(std::time::SystemTime::now());
     let mut n = 0;
     let dir = loop {
-        let name = if n == 0 { stamp.clone() } else { format!("{stamp}-{n}") };
+        let name = if n == 0 {
+            stamp.clone()
+        } else {
+            format!("{stamp}-{n}")
+        };
         let d = base.join(name);
         match fs::create_dir(host.on_disk(&d)) {
             Ok(()) => break d,
@@ -279,8 +293,14 @@ mod tests {
         let mut plan = Plan::new();
         plan.change(&read(&h, "/etc/link.conf"), "ONE\n".into());
         apply(&h, &plan, &Options::default()).unwrap();
-        assert!(fs::symlink_metadata(d.path().join("etc/link.conf")).unwrap().file_type().is_symlink());
-        assert_eq!(fs::read_to_string(d.path().join("etc/a/one.conf")).unwrap(), "ONE\n");
+        assert!(fs::symlink_metadata(d.path().join("etc/link.conf"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(
+            fs::read_to_string(d.path().join("etc/a/one.conf")).unwrap(),
+            "ONE\n"
+        );
     }
 
     #[test]
@@ -297,8 +317,14 @@ mod tests {
         };
         let e = apply(&h, &plan, &opts).unwrap_err();
         assert!(e.to_string().contains("injected failure"), "{e}");
-        assert_eq!(fs::read_to_string(d.path().join("etc/a/one.conf")).unwrap(), "one\n");
-        assert_eq!(fs::read_to_string(d.path().join("etc/a/two.conf")).unwrap(), "two\n");
+        assert_eq!(
+            fs::read_to_string(d.path().join("etc/a/one.conf")).unwrap(),
+            "one\n"
+        );
+        assert_eq!(
+            fs::read_to_string(d.path().join("etc/a/two.conf")).unwrap(),
+            "two\n"
+        );
         assert!(!d.path().join("etc/new.d").exists());
         let leftovers: Vec<_> = fs::read_dir(d.path().join("etc/a")).unwrap().collect();
         assert_eq!(leftovers.len(), 2, "no temp files left behind");
@@ -313,8 +339,14 @@ mod tests {
         fs::write(d.path().join("etc/a/two.conf"), "edited by hand\n").unwrap();
         let e = apply(&h, &plan, &Options::default()).unwrap_err();
         assert!(matches!(e, Error::Changed { .. }), "{e}");
-        assert_eq!(fs::read_to_string(d.path().join("etc/a/one.conf")).unwrap(), "one\n");
-        assert_eq!(fs::read_to_string(d.path().join("etc/a/two.conf")).unwrap(), "edited by hand\n");
+        assert_eq!(
+            fs::read_to_string(d.path().join("etc/a/one.conf")).unwrap(),
+            "one\n"
+        );
+        assert_eq!(
+            fs::read_to_string(d.path().join("etc/a/two.conf")).unwrap(),
+            "edited by hand\n"
+        );
     }
 
     #[test]
@@ -329,7 +361,9 @@ mod tests {
             };
             apply(&h, &plan, &opts).unwrap();
         }
-        let dirs = fs::read_dir(d.path().join("var/backups/v6fix")).unwrap().count();
+        let dirs = fs::read_dir(d.path().join("var/backups/v6fix"))
+            .unwrap()
+            .count();
         assert_eq!(dirs, 2);
     }
 

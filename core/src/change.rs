@@ -64,7 +64,12 @@ impl Plan {
     /// Records `file`'s new text. No-op when it equals the current text; a later change of
     /// the same target replaces an earlier one (the original `old` is kept).
     pub fn change(&mut self, file: &File, new: String) {
-        self.set(file.path.clone(), file.target.clone(), Some(file.text.clone()), new);
+        self.set(
+            file.path.clone(),
+            file.target.clone(),
+            Some(file.text.clone()),
+            new,
+        );
     }
 
     /// Records a file to create at machine path `path` (which must not exist yet).
@@ -83,7 +88,8 @@ impl Plan {
                 new,
             });
         }
-        self.files.retain(|f| f.old.as_deref() != Some(f.new.as_str()));
+        self.files
+            .retain(|f| f.old.as_deref() != Some(f.new.as_str()));
         self.files.sort_by(|a, b| a.path.cmp(&b.path));
     }
 
@@ -134,7 +140,9 @@ impl Plan {
 
     /// The planned texts by target, for [`crate::Host::with_overlay`].
     pub fn overlay(&self) -> impl Iterator<Item = (&Path, &str)> {
-        self.files.iter().map(|f| (f.target.as_path(), f.new.as_str()))
+        self.files
+            .iter()
+            .map(|f| (f.target.as_path(), f.new.as_str()))
     }
 }
 
@@ -168,7 +176,10 @@ mod tests {
         assert_eq!(plan.files[0].old.as_deref(), Some("x\n"));
         assert_eq!(plan.files[0].new, "z\n");
         plan.change(&f, "x\n".into());
-        assert!(!plan.changed(), "changing back to the original is no change");
+        assert!(
+            !plan.changed(),
+            "changing back to the original is no change"
+        );
     }
 
     #[test]
@@ -179,7 +190,12 @@ mod tests {
         let mut b = Plan::new();
         b.change(&file("/etc/a", "2"), "3".into());
         b.change(&file("/etc/b", "b"), "c".into());
-        b.restart("postfix", "restart", "systemctl restart postfix", "inet_protocols");
+        b.restart(
+            "postfix",
+            "restart",
+            "systemctl restart postfix",
+            "inet_protocols",
+        );
         a.merge(b);
         assert_eq!(a.files.len(), 2);
         assert_eq!(a.files[0].old.as_deref(), Some("1"));

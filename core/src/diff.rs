@@ -30,7 +30,10 @@ mod tests {
         let old = "a\nb\nc\nd\ne\nf\ng\nh\n";
         let new = "a\nb\nc\nd\ne\nf\ng\nH\n";
         let d = unified("etc/x.conf", Some(old), new);
-        assert!(d.starts_with("--- a/etc/x.conf\n+++ b/etc/x.conf\n@@ -5,4 +5,4 @@\n"), "{d}");
+        assert!(
+            d.starts_with("--- a/etc/x.conf\n+++ b/etc/x.conf\n@@ -5,4 +5,4 @@\n"),
+            "{d}"
+        );
         assert!(d.contains("-h\n+H\n"), "{d}");
         assert!(!d.contains(" a\n"), "{d}");
     }

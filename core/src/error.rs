@@ -73,7 +73,11 @@ impl Error {
         Error::Usage(message.into())
     }
 
-    pub fn invalid(path: impl Into<String>, at: Option<LineCol>, message: impl Into<String>) -> Self {
+    pub fn invalid(
+        path: impl Into<String>,
+        at: Option<LineCol>,
+        message: impl Into<String>,
+    ) -> Self {
         Error::Invalid {
             path: path.into(),
             at,

@@ -119,7 +119,8 @@ impl Host {
             if links > MAX_LINKS {
                 return Err(refuse("too many levels of symlinks".into()));
             }
-            let target = std::fs::read_link(&here).map_err(|e| Error::io(self.display(path), &e))?;
+            let target =
+                std::fs::read_link(&here).map_err(|e| Error::io(self.display(path), &e))?;
             cur.pop();
             if target.is_absolute() {
                 cur.clear();
@@ -210,7 +211,11 @@ impl Host {
             }
         }
         if rest.is_empty() {
-            return Ok(if self.exists(&dir) { vec![dir] } else { Vec::new() });
+            return Ok(if self.exists(&dir) {
+                vec![dir]
+            } else {
+                Vec::new()
+            });
         }
         let real_dir_host = self.resolve(&dir)?;
         let real_dir = self.on_disk(&real_dir_host);
@@ -300,7 +305,11 @@ mod tests {
             r.join("etc/nginx/sites-enabled/default"),
         )
         .unwrap();
-        symlink("../sites-available/default", r.join("etc/nginx/sites-enabled/rel")).unwrap();
+        symlink(
+            "../sites-available/default",
+            r.join("etc/nginx/sites-enabled/rel"),
+        )
+        .unwrap();
         symlink("../../../../../../../../etc/passwd", r.join("etc/escape")).unwrap();
         let h = Host::new(r).unwrap();
         (d, h)
@@ -309,10 +318,16 @@ mod tests {
     #[test]
     fn absolute_links_resolve_against_the_root() {
         let (_d, h) = tree();
-        let f = h.read(Path::new("/etc/nginx/sites-enabled/default")).unwrap().unwrap();
+        let f = h
+            .read(Path::new("/etc/nginx/sites-enabled/default"))
+            .unwrap()
+            .unwrap();
         assert_eq!(f.target, Path::new("/etc/nginx/sites-available/default"));
         assert_eq!(f.text, "server {}\n");
-        let f = h.read(Path::new("/etc/nginx/sites-enabled/rel")).unwrap().unwrap();
+        let f = h
+            .read(Path::new("/etc/nginx/sites-enabled/rel"))
+            .unwrap()
+            .unwrap();
         assert_eq!(f.target, Path::new("/etc/nginx/sites-available/default"));
     }
 
@@ -341,7 +356,12 @@ mod tests {
         let (d, h) = tree();
         std::fs::write(d.path().join("etc/bin"), b"line\n\xfe").unwrap();
         let e = h.read(Path::new("/etc/bin")).unwrap_err().to_string();
-        assert!(e.ends_with("etc/bin:2:1: found the byte 0xfe, which is not UTF-8, expected UTF-8 text"), "{e}");
+        assert!(
+            e.ends_with(
+                "etc/bin:2:1: found the byte 0xfe, which is not UTF-8, expected UTF-8 text"
+            ),
+            "{e}"
+        );
     }
 
     #[test]
@@ -349,7 +369,10 @@ mod tests {
         let (_d, h) = tree();
         let t = PathBuf::from("/etc/nginx/sites-available/default");
         let h2 = h.with_overlay([(t.as_path(), "planned\n")]);
-        let f = h2.read(Path::new("/etc/nginx/sites-enabled/default")).unwrap().unwrap();
+        let f = h2
+            .read(Path::new("/etc/nginx/sites-enabled/default"))
+            .unwrap()
+            .unwrap();
         assert_eq!(f.text, "planned\n");
     }
 }

@@ -73,7 +73,10 @@ impl Args {
 
     /// Adds `value` to option `name` (a flag is an option with the value `"true"`).
     pub fn push(&mut self, name: &str, value: impl Into<String>) -> &mut Self {
-        self.values.entry(name.to_string()).or_default().push(value.into());
+        self.values
+            .entry(name.to_string())
+            .or_default()
+            .push(value.into());
         self
     }
 
@@ -170,7 +173,11 @@ pub fn registry() -> Vec<&'static dyn Plugin> {
         .collect();
     v.sort_by_key(|p| p.name());
     for w in v.windows(2) {
-        assert!(w[0].name() != w[1].name(), "two plugins named {}", w[0].name());
+        assert!(
+            w[0].name() != w[1].name(),
+            "two plugins named {}",
+            w[0].name()
+        );
     }
     v
 }
@@ -187,9 +194,16 @@ mod tests {
     #[test]
     fn args_parse_networks_and_addresses_with_clear_errors() {
         let mut a = Args::new();
-        a.push("network", "2001:DB8::/64").push("address", "[2001:db8::c:1]");
-        assert_eq!(a.networks("network").unwrap()[0].to_string(), "2001:db8::/64");
-        assert_eq!(a.ipv6("address").unwrap().unwrap().to_string(), "2001:db8::c:1");
+        a.push("network", "2001:DB8::/64")
+            .push("address", "[2001:db8::c:1]");
+        assert_eq!(
+            a.networks("network").unwrap()[0].to_string(),
+            "2001:db8::/64"
+        );
+        assert_eq!(
+            a.ipv6("address").unwrap().unwrap().to_string(),
+            "2001:db8::c:1"
+        );
         a.push("bad", "2001:db8::1/64");
         assert_eq!(
             a.networks("bad").unwrap_err().to_string(),
@@ -197,7 +211,11 @@ mod tests {
         );
         let mut b = Args::new();
         b.push("address", "192.0.2.1");
-        assert!(b.ipv6("address").unwrap_err().to_string().contains("not an IPv6"));
+        assert!(b
+            .ipv6("address")
+            .unwrap_err()
+            .to_string()
+            .contains("not an IPv6"));
         assert!(b.require("iface").is_err());
     }
 }

@@ -28,7 +28,10 @@ pub fn line_col(text: &str, offset: usize) -> LineCol {
     let offset = offset.min(text.len());
     let before = &text.as_bytes()[..offset];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
     let col = text.as_bytes()[line_start..offset]
         .iter()
         .filter(|&&b| (b & 0xC0) != 0x80)

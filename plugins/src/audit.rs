@@ -1,13 +1,89 @@
-//! `v6fix audit` (placeholder until it is written).
+//! `v6fix audit [PATH…]`: read-only. Reports, with file:line, what keeps the host
+//! IPv4-only or breaks under IPv6: every installed service's own findings, plus IP
+//! columns too narrow for IPv6 in application code and schemas under the given paths.
+//!
+//! Exit code 1 when a finding of severity warning or error is found, 0 when clean.
 
-use crate::cli::Global;
-use clap::{ArgMatches, Command};
-use v6fix_core::{Error, Result};
+use crate::cli::{Global, OK, PENDING};
+use crate::codescan;
+use crate::report::{out, print_json};
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use serde_json::json;
+use std::path::PathBuf;
+use v6fix_core::{registry, Finding, Host, Result, Severity};
 
 pub(crate) fn command() -> Command {
-    Command::new("audit").about("(not available yet)")
+    Command::new("audit")
+        .about("Report what still assumes IPv4 (read-only; exit 1 when something is found)")
+        .arg(
+            Arg::new("paths")
+                .value_name("PATH")
+                .action(ArgAction::Append)
+                .help("Application code and schemas to scan for IPv4-sized address columns"),
+        )
 }
 
-pub(crate) fn run(_global: &Global, _m: &ArgMatches) -> Result<u8> {
-    Err(Error::usage("`audit` is not available yet"))
+/// Every finding on the host: services first (in plugin order), then code and schemas.
+pub(crate) fn findings(host: &Host, paths: &[PathBuf]) -> Result<Vec<Finding>> {
+    let mut all = Vec::new();
+    for p in registry() {
+        if p.files(host)?.is_empty() {
+            continue;
+        }
+        all.extend(p.audit(host)?);
+    }
+    all.extend(codescan::scan(host, paths)?);
+    Ok(all)
+}
+
+pub(crate) fn run(global: &Global, m: &ArgMatches) -> Result<u8> {
+    let host = global.host()?;
+    let paths: Vec<PathBuf> = m
+        .get_many::<String>("paths")
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            let p = PathBuf::from(p);
+            if p.is_absolute() {
+                p
+            } else {
+                PathBuf::from("/").join(p)
+            }
+        })
+        .collect();
+    let found = findings(&host, &paths)?;
+    let serious = found
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+        .count();
+    if global.json {
+        let list: Vec<_> = found
+            .iter()
+            .map(|f| {
+                json!({
+                    "severity": f.severity.as_str(),
+                    "path": f.path,
+                    "line": f.line,
+                    "message": f.message,
+                    "fix": f.fix,
+                })
+            })
+            .collect();
+        print_json(&json!({ "clean": serious == 0, "findings": list }));
+    } else if !global.quiet || serious > 0 {
+        let mut s = String::new();
+        for f in &found {
+            s.push_str(&format!("{f}\n"));
+        }
+        if serious == 0 {
+            s.push_str("clean: nothing found that keeps this host IPv4-only\n");
+        } else {
+            s.push_str(&format!(
+                "{serious} finding{} keep this host IPv4-only or break under IPv6\n",
+                if serious == 1 { "" } else { "s" }
+            ));
+        }
+        out(&s);
+    }
+    Ok(if serious == 0 { OK } else { PENDING })
 }

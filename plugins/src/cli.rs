@@ -28,7 +28,9 @@ pub(crate) struct Global {
 impl Global {
     fn from(m: &ArgMatches) -> Global {
         Global {
-            root: m.get_one::<String>("root").map_or_else(|| "/".into(), PathBuf::from),
+            root: m
+                .get_one::<String>("root")
+                .map_or_else(|| "/".into(), PathBuf::from),
             check: m.get_flag("check"),
             json: m.get_flag("json"),
             backup: m.get_flag("backup"),
@@ -80,7 +82,11 @@ pub(crate) fn plugin_command(p: &dyn Plugin) -> Command {
         a = match spec.value {
             Some(v) => a
                 .value_name(v)
-                .action(if spec.multiple { ArgAction::Append } else { ArgAction::Set })
+                .action(if spec.multiple {
+                    ArgAction::Append
+                } else {
+                    ArgAction::Set
+                })
                 .required(spec.required),
             None => a.action(ArgAction::SetTrue),
         };

@@ -9,6 +9,7 @@
 //! pending, or `audit` with findings · 2 any error, and then nothing was written.
 
 mod cli;
+mod codescan;
 mod report;
 
 // Commands that span plugins.

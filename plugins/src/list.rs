@@ -8,7 +8,8 @@ use serde_json::json;
 use v6fix_core::{registry, Result, Severity};
 
 pub(crate) fn command() -> Command {
-    Command::new("list").about("List the plugins, their files under --root, and whether each is dual-stack")
+    Command::new("list")
+        .about("List the plugins, their files under --root, and whether each is dual-stack")
 }
 
 pub(crate) fn run(global: &Global, _m: &ArgMatches) -> Result<u8> {
@@ -20,11 +21,17 @@ pub(crate) fn run(global: &Global, _m: &ArgMatches) -> Result<u8> {
             "absent".to_string()
         } else {
             let findings = p.audit(&host)?;
-            let n = findings.iter().filter(|f| f.severity >= Severity::Warning).count();
+            let n = findings
+                .iter()
+                .filter(|f| f.severity >= Severity::Warning)
+                .count();
             if n == 0 {
                 "dual-stack".to_string()
             } else {
-                format!("needs conversion ({n} finding{})", if n == 1 { "" } else { "s" })
+                format!(
+                    "needs conversion ({n} finding{})",
+                    if n == 1 { "" } else { "s" }
+                )
             }
         };
         rows.push((p, files, status));

@@ -20,7 +20,10 @@ pub(crate) fn err_line(s: &str) {
 }
 
 pub(crate) fn print_json(v: &Value) {
-    out(&format!("{}\n", serde_json::to_string_pretty(v).unwrap_or_default()));
+    out(&format!(
+        "{}\n",
+        serde_json::to_string_pretty(v).unwrap_or_default()
+    ));
 }
 
 pub(crate) fn error_json(e: &Error) -> Value {
@@ -71,7 +74,12 @@ pub(crate) fn file_diff(host: &Host, f: &v6fix_core::FileChange) -> String {
 }
 
 /// The JSON report of a plan: `changed`, `files`, `warnings`, `notes`, `restart`.
-pub(crate) fn plan_json(global: &Global, host: &Host, plan: &Plan, applied: Option<&Applied>) -> Value {
+pub(crate) fn plan_json(
+    global: &Global,
+    host: &Host,
+    plan: &Plan,
+    applied: Option<&Applied>,
+) -> Value {
     let files: Vec<Value> = plan
         .files
         .iter()
@@ -129,7 +137,9 @@ pub(crate) fn plan(global: &Global, host: &Host, plan: &Plan, applied: Option<&A
     if !plan.changed() {
         s.push_str("nothing to change\n");
     } else if global.check {
-        s.push_str(&format!("would change {n} {files} (--check: nothing written)\n"));
+        s.push_str(&format!(
+            "would change {n} {files} (--check: nothing written)\n"
+        ));
     } else {
         s.push_str(&format!("changed {n} {files}\n"));
         if let Some(dir) = applied.and_then(|a| a.backup_dir.as_ref()) {
@@ -138,7 +148,10 @@ pub(crate) fn plan(global: &Global, host: &Host, plan: &Plan, applied: Option<&A
     }
     if plan.changed() {
         for r in &plan.restarts {
-            s.push_str(&format!("{} {}: {}  # {}\n", r.action, r.service, r.command, r.why));
+            s.push_str(&format!(
+                "{} {}: {}  # {}\n",
+                r.action, r.service, r.command, r.why
+            ));
         }
     }
     out(&s);

@@ -90,11 +90,15 @@ fn run_case(case: &Path, bless: bool) -> Result<(), String> {
     }
     let want_stdout = std::fs::read_to_string(case.join("stdout")).unwrap_or_default();
     if stdout != want_stdout {
-        problems.push(format!("stdout differs\n--- want\n{want_stdout}--- got\n{stdout}"));
+        problems.push(format!(
+            "stdout differs\n--- want\n{want_stdout}--- got\n{stdout}"
+        ));
     }
     if let Ok(want_stderr) = std::fs::read_to_string(case.join("stderr")) {
         if stderr != want_stderr {
-            problems.push(format!("stderr differs\n--- want\n{want_stderr}--- got\n{stderr}"));
+            problems.push(format!(
+                "stderr differs\n--- want\n{want_stderr}--- got\n{stderr}"
+            ));
         }
     }
     let expected = support::expected_tree(case);
@@ -157,5 +161,10 @@ fn golden_cases() {
         }
     }
     assert!(ran > 0, "no case matched");
-    assert!(failures.is_empty(), "{} of {ran} cases failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {ran} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

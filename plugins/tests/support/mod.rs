@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests: running the binary, copying and comparing
 //! trees, finding the real daemons, and running them in private namespaces.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::print_stderr)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -104,7 +104,14 @@ pub fn cases(group: &str) -> Vec<PathBuf> {
 /// The path of a daemon's binary, or `None` when it is not installed. On CI
 /// (`CI=true`) a missing daemon fails the test instead: nothing is skipped there.
 pub fn daemon(name: &str) -> Option<PathBuf> {
-    for dir in ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin", "/usr/local/bin"] {
+    for dir in [
+        "/usr/sbin",
+        "/usr/bin",
+        "/sbin",
+        "/bin",
+        "/usr/local/sbin",
+        "/usr/local/bin",
+    ] {
         let p = Path::new(dir).join(name);
         if p.exists() {
             return Some(p);
