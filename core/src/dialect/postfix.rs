@@ -754,13 +754,14 @@ pub fn parse_cidr(text: &str) -> Result<CidrDoc, ParseError> {
                 let pattern = base..base + plen;
                 let rest_start = pattern.end;
                 let last = lg.lines.last().expect("a logical line has a line");
-                let whole = trimmed_span(text, rest_start, last.content.end);
-                let gap = rest_start..whole.start.max(rest_start);
-                let gap = if whole.is_empty() {
-                    rest_start..rest_start
-                } else {
-                    gap
-                };
+                let mut whole = trimmed_span(text, rest_start, last.content.end);
+                // A result on a continuation line: skip the line breaks and indentation.
+                let lead = text[whole.clone()].len()
+                    - text[whole.clone()]
+                        .trim_start_matches([' ', '\t', '\r', '\n'])
+                        .len();
+                whole.start += lead;
+                let gap = rest_start..whole.start.min(first.content.end).max(rest_start);
                 let word = &text[pattern.clone()];
                 let kw = word.to_ascii_lowercase();
                 let rule = |depth| Rule {
@@ -845,8 +846,13 @@ impl CidrDoc {
         &self.src[r.pattern.clone()]
     }
 
-    pub fn result<'a>(&'a self, r: &Rule) -> &'a str {
-        &self.src[r.result.clone()]
+    /// The result as Postfix reads it: continuation lines joined by a blank.
+    pub fn result(&self, r: &Rule) -> String {
+        self.src[r.result.clone()]
+            .split([' ', '\t', '\r', '\n'])
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// Adds `pattern result` rules after the last top-level rule (at the end when there
@@ -856,7 +862,8 @@ impl CidrDoc {
             CidrItem::Rule(r) | CidrItem::Endif(r) if r.depth == 0 => Some(r),
             _ => None,
         });
-        let (gap_text, width) = match self.rules().filter(|r| r.depth == 0).last() {
+        let one_line = |r: &&Rule| r.depth == 0 && r.gap.end == r.result.start;
+        let (gap_text, width) = match self.rules().filter(one_line).last() {
             Some(r) => {
                 let g = &self.src[r.gap.clone()];
                 (g.to_string(), r.pattern.len() + g.len())
