@@ -498,6 +498,16 @@ impl<'h> Conf<'h> {
         let main_path = self.host.display(Path::new(MAIN_CF));
         let at = |offset: usize| Some(line_col(&self.main.text, offset).line);
         match self.doc.param("inet_protocols") {
+            Some(p) if self.doc.tokens(p).iter().any(pf::Token::is_comment) => out.push(Finding {
+                severity: Severity::Error,
+                path: main_path.clone(),
+                line: at(p.name_span.start),
+                message: format!(
+                    "inet_protocols = {}: Postfix refuses to start with a `#` note in this value (unknown inet_protocols value \"#\")",
+                    self.doc.value(p)
+                ),
+                fix: Some(FIX.into()),
+            }),
             Some(p) if !enables_ipv6(&self.doc, p) => out.push(Finding {
                 severity: Severity::Warning,
                 path: main_path.clone(),
@@ -637,37 +647,65 @@ impl<'h> Conf<'h> {
             st.listeners_changed = true;
             return;
         };
-        for d in &defs[..defs.len() - 1] {
-            st.plan.warn(format!(
-                "{}: inet_protocols is defined again further down; Postfix uses only the last definition (line {}), which is the one v6fix edits",
-                self.locate(&self.main, d.name_span.start),
-                line_col(&self.main.text, p.name_span.start).line
-            ));
-        }
-        if enables_ipv6(&self.doc, p) {
+        self.warn_duplicates(st, "inet_protocols");
+        let all_tokens = self.doc.tokens(p);
+        let note = all_tokens.iter().any(pf::Token::is_comment);
+        let live = live_tokens(&self.doc, p);
+        let place = self.locate(&self.main, p.name_span.start);
+        if enables_ipv6(&self.doc, p) && !note {
             st.note(format!(
-                "{}: inet_protocols = {} already enables IPv6: left alone",
-                self.locate(&self.main, p.name_span.start),
+                "{place}: inet_protocols = {} already enables IPv6: left alone",
                 self.doc.value(p)
             ));
             return;
         }
-        let tokens = live_tokens(&self.doc, p);
-        let e = st.edits(MAIN_CF);
-        match (tokens.first(), tokens.last()) {
-            (Some(a), Some(b)) => e.replace(a.span.start..b.span.end, "all"),
-            _ => self.doc.set_value(p, "all", e),
-        }
-        st.note(format!(
-            "{}: inet_protocols = {} → all (IPv4 and IPv6)",
-            self.locate(&self.main, p.name_span.start),
-            tokens
-                .iter()
+        let value = if enables_ipv6(&self.doc, p) {
+            live.iter()
                 .map(|t| t.text.as_str())
                 .collect::<Vec<_>>()
-                .join(" ")
+                .join(", ")
+        } else {
+            "all".to_string()
+        };
+        let e = st.edits(MAIN_CF);
+        match (all_tokens.first(), all_tokens.last()) {
+            (Some(a), Some(b)) => e.replace(a.span.start..b.span.end, value.clone()),
+            _ => self.doc.set_value(p, &value, e),
+        }
+        if note {
+            st.note(format!(
+                "{place}: inet_protocols = {}: Postfix refuses to start with a `#` note in this value (unknown inet_protocols value \"#\"), so the note was dropped",
+                self.doc.value(p)
+            ));
+        }
+        st.note(format!(
+            "{place}: inet_protocols = {} → {value}{}",
+            live.iter()
+                .map(|t| t.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            if value == "all" {
+                " (IPv4 and IPv6)"
+            } else {
+                ""
+            }
         ));
         st.listeners_changed = true;
+    }
+
+    /// Warns about every definition of `name` before the last one, which Postfix ignores.
+    fn warn_duplicates(&self, st: &mut State, name: &str) {
+        let defs = self.doc.defs(name);
+        let Some(last) = defs.last() else {
+            return;
+        };
+        for d in &defs[..defs.len() - 1] {
+            st.plan.warn(format!(
+                "{}: {name} is defined again further down; Postfix uses only the last definition (line {}), which is the one v6fix edits",
+                self.locate(&self.main, d.name_span.start),
+                line_col(&self.main.text, last.name_span.start).line
+            ));
+        }
     }
 
     /// Rewrites entries that break Postfix in every network list.
@@ -712,6 +750,7 @@ impl<'h> Conf<'h> {
             self.mynetworks_unset(st, networks);
             return Ok(());
         };
+        self.warn_duplicates(st, "mynetworks");
         let entries = self.walk("mynetworks", &mut st.tables)?;
 
         // A /file/name list that does not exist: Postfix cannot read it either.
@@ -834,7 +873,7 @@ impl<'h> Conf<'h> {
             let literal = entries.iter().rev().find(|e| {
                 e.editable
                     && e.path == Path::new(MAIN_CF)
-                    && matches!(e.elem, Elem::Net { .. } | Elem::Broken { .. } | Elem::Name)
+                    && matches!(e.elem, Elem::Net { .. } | Elem::Broken { .. })
             });
             let tables: Vec<&Entry> = entries
                 .iter()
@@ -915,6 +954,7 @@ impl<'h> Conf<'h> {
 
     fn interfaces(&self, st: &mut State, address: Option<IpAddr>) {
         if let Some(p) = self.doc.param("inet_interfaces") {
+            self.warn_duplicates(st, "inet_interfaces");
             let tokens = live_tokens(&self.doc, p);
             let all = tokens.iter().any(|t| {
                 matches!(
