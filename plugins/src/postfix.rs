@@ -11,7 +11,8 @@
 //!   table: 451 for every client; host bits after the length) are rewritten.
 //! - With `--address`, `inet_interfaces` that names IPv4 addresses gains the IPv6 one
 //!   (and `[::1]` next to `127.0.0.1`), and a set `smtp_bind_address` gets
-//!   `smtp_bind_address6`.
+//!   `smtp_bind_address6`. A master.cf service bound to an IPv4 address gets an IPv6
+//!   sibling with the same settings (`[::1]` next to a loopback one).
 //!
 //! Decisions: when mynetworks is not set, Postfix derives it from mynetworks_style and v6fix
 //! adds no explicit line (that would change what is trusted over IPv4 too); it says what
@@ -21,7 +22,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use v6fix_core::addr::{parse_ip, Style};
+use v6fix_core::addr::{parse_ip, split_host_port, Style};
 use v6fix_core::dialect::postfix::{self as pf, CidrDoc, Doc, ListDoc, Param};
 use v6fix_core::text::{line_col, Span};
 use v6fix_core::{
@@ -93,7 +94,7 @@ impl Plugin for Postfix {
     }
 
     fn about(&self) -> &'static str {
-        "Postfix: inet_protocols, mynetworks (inline, /file lists, cidr tables), inet_interfaces"
+        "Postfix: inet_protocols, mynetworks (inline, /file lists, cidr tables), inet_interfaces, master.cf"
     }
 
     fn args(&self) -> &'static [ArgSpec] {
@@ -160,6 +161,7 @@ impl Plugin for Postfix {
         conf.fix_lists(&mut st)?;
         conf.mynetworks(&mut st, &networks)?;
         conf.interfaces(&mut st, address);
+        conf.master(&mut st, address)?;
         Ok(st.finish())
     }
 }
@@ -625,6 +627,7 @@ impl<'h> Conf<'h> {
                 });
             }
         }
+        self.audit_master(&mut out)?;
         Ok(out)
     }
 
@@ -1053,6 +1056,109 @@ impl<'h> Conf<'h> {
     }
 }
 
+/// An `inet` service of master.cf bound to an address: its service, address and port.
+struct Bound<'a> {
+    service: &'a pf::Service,
+    ip: IpAddr,
+    port: String,
+}
+
+fn bound_services(doc: &pf::MasterDoc) -> Vec<Bound<'_>> {
+    doc.services()
+        .filter(|s| doc.field(s, 1) == "inet")
+        .filter_map(|s| {
+            let name = doc.field(s, 0);
+            let (Some(host), Some(port)) = split_host_port(name)? else {
+                return None;
+            };
+            let ip = parse_ip(host)?;
+            Some(Bound {
+                service: s,
+                ip,
+                port: port.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// IPv4-bound services without an IPv6 sibling on the same port.
+fn lonely_v4<'a>(bound: &'a [Bound<'a>]) -> Vec<&'a Bound<'a>> {
+    bound
+        .iter()
+        .filter(|b| b.ip.is_ipv4())
+        .filter(|b| !bound.iter().any(|o| o.ip.is_ipv6() && o.port == b.port))
+        .collect()
+}
+
+impl Conf<'_> {
+    fn read_master(&self) -> Result<Option<(File, pf::MasterDoc)>> {
+        let Some(f) = self.host.read(Path::new(MASTER_CF))? else {
+            return Ok(None);
+        };
+        let d = pf::parse_master(&f.text).map_err(|e| self.host.parse_error(&f, e))?;
+        Ok(Some((f, d)))
+    }
+
+    /// master.cf services bound to an IPv4 address get an IPv6 sibling: `[::1]` next to
+    /// a loopback one, `--address` next to any other.
+    fn master(&self, st: &mut State, address: Option<IpAddr>) -> Result<()> {
+        let Some((file, doc)) = self.read_master()? else {
+            return Ok(());
+        };
+        let bound = bound_services(&doc);
+        let mut edits = Edits::new();
+        for b in lonely_v4(&bound) {
+            let IpAddr::V4(v4) = b.ip else { continue };
+            let place = self.locate(&file, b.service.fields[0].start);
+            let twin = if v4.is_loopback() {
+                Some("::1".parse().expect("literal"))
+            } else {
+                address
+            };
+            let name = doc.field(b.service, 0);
+            match twin {
+                Some(t) => {
+                    let sibling = format!("[{t}]:{}", b.port);
+                    doc.insert_sibling(b.service, &sibling, &mut edits);
+                    st.note(format!(
+                        "{place}: service {name} listens on IPv4 only: added the sibling {sibling} with the same settings"
+                    ));
+                }
+                None => st.plan.warn(format!(
+                    "{place}: service {name} listens on IPv4 only: pass --address ADDR to add an IPv6 sibling"
+                )),
+            }
+        }
+        if !edits.is_empty() {
+            let path = file.path.clone();
+            st.others.insert(path.clone(), file);
+            *st.edits_path(&path) = edits;
+            st.lists_changed = true;
+        }
+        Ok(())
+    }
+
+    fn audit_master(&self, out: &mut Vec<Finding>) -> Result<()> {
+        let Some((file, doc)) = self.read_master()? else {
+            return Ok(());
+        };
+        let bound = bound_services(&doc);
+        for b in lonely_v4(&bound) {
+            out.push(Finding {
+                severity: Severity::Warning,
+                path: self.host.display(Path::new(MASTER_CF)),
+                line: Some(line_col(&file.text, b.service.fields[0].start).line),
+                message: format!(
+                    "service {} listens on an IPv4 address only: Postfix takes no IPv6 connections for it",
+                    doc.field(b.service, 0)
+                ),
+                fix: Some("v6fix postfix --network PREFIX --address ADDR".into()),
+            });
+        }
+        Ok(())
+    }
+}
+
 fn broken_message(list: &str, text: &str, why: Why) -> String {
     match why {
         Why::BareV6 if text.trim_start_matches('!').starts_with(':') => format!(
@@ -1107,6 +1213,8 @@ struct State<'c> {
     conf: &'c Conf<'c>,
     tables: Tables,
     edits: BTreeMap<PathBuf, Edits>,
+    /// Files read outside main.cf's lists (master.cf), by machine path.
+    others: BTreeMap<PathBuf, File>,
     plan: Plan,
     listeners_changed: bool,
     lists_changed: bool,
@@ -1118,6 +1226,7 @@ impl<'c> State<'c> {
             conf,
             tables: Tables::default(),
             edits: BTreeMap::new(),
+            others: BTreeMap::new(),
             plan: Plan::new(),
             listeners_changed: false,
             lists_changed: false,
@@ -1141,7 +1250,11 @@ impl<'c> State<'c> {
             if edits.is_empty() {
                 continue;
             }
-            let file = self.conf.file_of(&self.tables, &path).cloned();
+            let file = self
+                .conf
+                .file_of(&self.tables, &path)
+                .or_else(|| self.others.get(&path))
+                .cloned();
             if let Some(file) = file {
                 let new = edits.apply(&file.text);
                 self.plan.change(&file, new);

@@ -143,6 +143,20 @@ fn every_golden_output_is_read_by_postconf_and_its_mynetworks_matches_the_networ
             "{name}: postconf -n\n{err}"
         );
 
+        if dir.join("master.cf").exists() {
+            let o = postconf(&dir, &["-M"]);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(
+                o.status.success(),
+                "{name}: postconf -M\n{}",
+                support::show(&o)
+            );
+            assert!(
+                !err.contains("fatal") && !err.contains("error") && !err.contains("warning"),
+                "{name}: postconf -M\n{err}"
+            );
+        }
+
         let set = postconf(&dir, &["-nh", "mynetworks"]);
         if String::from_utf8_lossy(&set.stdout).trim().is_empty() {
             // mynetworks not set: derived from mynetworks_style; nothing to match here.
@@ -215,6 +229,11 @@ fn every_converted_golden_output_audits_clean() {
     for case in support::cases("postfix") {
         let args = std::fs::read_to_string(case.join("args")).unwrap();
         if !case.join("out").exists() || !args.starts_with("postfix") {
+            continue;
+        }
+        // v6fix said what it could not finish without --address.
+        let stderr = std::fs::read_to_string(case.join("stderr")).unwrap_or_default();
+        if stderr.contains("pass --address") {
             continue;
         }
         let expected = support::expected_tree(&case);
