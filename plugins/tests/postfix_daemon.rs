@@ -167,7 +167,10 @@ fn every_golden_output_is_read_by_postconf_and_its_mynetworks_matches_the_networ
         let expanded = String::from_utf8_lossy(&o.stdout).to_string();
         let mut items = Vec::new();
         let mut cidrs = Vec::new();
+        // `$config_directory` expands to the staged directory given with -c.
+        let staged = format!("{}/", dir.display());
         for item in list_items(&expanded) {
+            let item = item.replace(&staged, "/etc/postfix/");
             if let Some(p) = item.strip_prefix("/etc/postfix/") {
                 let text = std::fs::read_to_string(dir.join(p))
                     .unwrap_or_else(|e| panic!("{name}: {item}: {e}"));
