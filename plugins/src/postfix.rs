@@ -849,7 +849,7 @@ impl<'h> Conf<'h> {
                 .collect();
             doc.append_entries(&lines, st.edits_path(&path));
             st.note(format!(
-                "mynetworks: added {added} to {}, the list it names ({})",
+                "{}: added {} (mynetworks reads this list file)",
                 self.host.display(&path),
                 lines.join(" ")
             ));
@@ -869,7 +869,7 @@ impl<'h> Conf<'h> {
                 .collect();
             doc.append_rules(&rules, st.edits_path(&path));
             st.note(format!(
-                "mynetworks: added {added} to the cidr table {} (bare, as cidr_table(5) writes it)",
+                "{}: added {added} (a cidr table mynetworks looks up; bare, as cidr_table(5) writes it)",
                 self.host.display(&path)
             ));
         } else {
