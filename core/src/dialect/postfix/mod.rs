@@ -299,6 +299,33 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_appended_to_any_parameter_of_any_fixture_is_read_by_the_list() {
+        let entry = "[2001:db8::]/64".to_string();
+        for (name, text) in fixtures() {
+            if !name.ends_with(".main.cf") {
+                continue;
+            }
+            let d = parse(&text).unwrap();
+            for (i, p) in d.params().enumerate() {
+                let mut e = Edits::new();
+                d.append_to_list(p, std::slice::from_ref(&entry), &mut e);
+                let out = e.apply(&text);
+                let again = parse(&out).unwrap_or_else(|e| panic!("{name}/{}: {e:?}", p.name));
+                let q = again.params().nth(i).unwrap();
+                assert_eq!(q.name, p.name);
+                let live: Vec<String> = again
+                    .tokens(q)
+                    .into_iter()
+                    .take_while(|t| !t.is_comment())
+                    .map(|t| t.text)
+                    .collect();
+                assert_eq!(live.last(), Some(&entry), "{name}/{}:\n{out}", p.name);
+                assert_eq!(again.params().count(), d.params().count(), "{name}");
+            }
+        }
+    }
+
+    #[test]
     fn continuation_lines_keep_comments_and_blanks_inside_the_value() {
         let t = "mynetworks = 127.0.0.0/8,\n# office\n\n    192.0.2.0/24 # lan\nrelayhost =\n";
         let d = parse(t).unwrap();
