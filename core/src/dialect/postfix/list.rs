@@ -1,0 +1,116 @@
+//! `/file/name` lists: entries separated by blanks or commas, `#` comment lines.
+
+use super::{group, list_tokens, trimmed_span, Logical, Raw, Token};
+use crate::edit::Edits;
+use crate::error::ParseError;
+use crate::text::Span;
+use std::fmt;
+
+/// A piece of a `/file/name` list: a comment, a blank, or a logical line of entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListItem {
+    Comment(Span),
+    Blank(Span),
+    Entries(Logical),
+}
+
+impl ListItem {
+    pub fn span(&self) -> Span {
+        match self {
+            ListItem::Comment(s) | ListItem::Blank(s) => s.clone(),
+            ListItem::Entries(l) => l.span.clone(),
+        }
+    }
+}
+
+/// A parsed `/file/name` list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListDoc {
+    src: String,
+    pub items: Vec<ListItem>,
+}
+
+/// Parses a `/file/name` list. Every text is a list, so this never fails; it returns a
+/// `Result` like every dialect's `parse`.
+pub fn parse_list(text: &str) -> Result<ListDoc, ParseError> {
+    let groups = group(text, false).map_err(|at| ParseError::new(at, "", ""))?;
+    let items = groups
+        .into_iter()
+        .map(|g| match g {
+            Raw::Comment(l) => ListItem::Comment(l.full),
+            Raw::Blank(l) => ListItem::Blank(l.full),
+            Raw::Logical(l) => ListItem::Entries(l),
+        })
+        .collect();
+    Ok(ListDoc {
+        src: text.to_string(),
+        items,
+    })
+}
+
+impl fmt::Display for ListDoc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for i in &self.items {
+            f.write_str(&self.src[i.span()])?;
+        }
+        Ok(())
+    }
+}
+
+impl ListDoc {
+    pub fn src(&self) -> &str {
+        &self.src
+    }
+
+    /// The elements of each logical line, in order. Postfix reads each logical line as a
+    /// list of its own, so a `# note` ends only its own line.
+    pub fn lines(&self) -> Vec<Vec<Token>> {
+        self.items
+            .iter()
+            .filter_map(|i| match i {
+                ListItem::Entries(l) => {
+                    let segs: Vec<Span> = l
+                        .lines
+                        .iter()
+                        .map(|x| trimmed_span(&self.src, x.content.start, x.content.end))
+                        .collect();
+                    Some(list_tokens(&self.src, &segs))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Every element Postfix reads (`# notes` and what follows them on their line left out).
+    pub fn entries(&self) -> Vec<Token> {
+        self.lines()
+            .into_iter()
+            .flat_map(|l| l.into_iter().take_while(|t| !t.is_comment()))
+            .collect()
+    }
+
+    /// Adds each entry on a line of its own after the last line holding entries (at the
+    /// end when there is none), ending with a comma when the existing lines do.
+    pub fn append_entries(&self, entries: &[String], edits: &mut Edits) {
+        let last = self.items.iter().rev().find_map(|i| match i {
+            ListItem::Entries(l) => Some(l),
+            _ => None,
+        });
+        let Some(last) = last else {
+            for e in entries {
+                edits.append_line(&self.src, e);
+            }
+            return;
+        };
+        let comma = self
+            .lines()
+            .last()
+            .and_then(|l| l.last().cloned())
+            .is_some_and(|t| t.comma.is_some());
+        let line = last.lines.last().expect("a logical line has a line");
+        for e in entries {
+            let c = if comma { "," } else { "" };
+            edits.insert_line_after(&self.src, line.content.start, &format!("{e}{c}"));
+        }
+    }
+}

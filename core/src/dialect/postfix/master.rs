@@ -1,0 +1,123 @@
+//! `master.cf`: one service per logical line, `-o` options on continuation lines.
+
+use super::{group, Logical, Raw};
+use crate::edit::Edits;
+use crate::error::ParseError;
+use crate::text::{newline_of, Span};
+use std::fmt;
+
+/// One master.cf service: its logical line and the spans of its fields on the first line
+/// (`service type private unpriv chroot wakeup maxproc command`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    pub logical: Logical,
+    pub fields: Vec<Span>,
+}
+
+/// A piece of a master.cf.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MasterItem {
+    Comment(Span),
+    Blank(Span),
+    Service(Service),
+}
+
+impl MasterItem {
+    pub fn span(&self) -> Span {
+        match self {
+            MasterItem::Comment(s) | MasterItem::Blank(s) => s.clone(),
+            MasterItem::Service(x) => x.logical.span.clone(),
+        }
+    }
+}
+
+/// A parsed master.cf.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MasterDoc {
+    src: String,
+    pub items: Vec<MasterItem>,
+}
+
+/// Parses a master.cf. Errors: an indented first line, a service line with fewer than
+/// eight fields.
+pub fn parse_master(text: &str) -> Result<MasterDoc, ParseError> {
+    let groups = group(text, true).map_err(|at| {
+        ParseError::new(
+            at,
+            ParseError::describe(text, at),
+            "a service name at the start of the line (an indented line continues the service above it, and there is none)",
+        )
+    })?;
+    let mut items = Vec::new();
+    for g in groups {
+        items.push(match g {
+            Raw::Comment(l) => MasterItem::Comment(l.full),
+            Raw::Blank(l) => MasterItem::Blank(l.full),
+            Raw::Logical(lg) => {
+                let first = &lg.lines[0];
+                let words = crate::lex::words(first.text(text), first.content.start);
+                if words.len() < 8 {
+                    let at = first.content.start;
+                    return Err(ParseError::new(
+                        at,
+                        ParseError::describe(text, at),
+                        "a service line: name, type, private, unpriv, chroot, wakeup, maxproc, command",
+                    ));
+                }
+                MasterItem::Service(Service {
+                    fields: words.into_iter().map(|w| w.span).collect(),
+                    logical: lg,
+                })
+            }
+        });
+    }
+    Ok(MasterDoc {
+        src: text.to_string(),
+        items,
+    })
+}
+
+impl fmt::Display for MasterDoc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for i in &self.items {
+            f.write_str(&self.src[i.span()])?;
+        }
+        Ok(())
+    }
+}
+
+impl MasterDoc {
+    pub fn src(&self) -> &str {
+        &self.src
+    }
+
+    pub fn services(&self) -> impl Iterator<Item = &Service> {
+        self.items.iter().filter_map(|i| match i {
+            MasterItem::Service(s) => Some(s),
+            _ => None,
+        })
+    }
+
+    /// Field `i` of a service (0: the service name or `host:port`, 1: the type).
+    pub fn field<'a>(&'a self, s: &Service, i: usize) -> &'a str {
+        &self.src[s.fields[i].clone()]
+    }
+
+    /// Inserts a copy of service `s` (its first line and its `-o` continuation lines,
+    /// without interleaved comments) right after it, named `name`.
+    pub fn insert_sibling(&self, s: &Service, name: &str, edits: &mut Edits) {
+        let nl = newline_of(&self.src);
+        let mut copy = String::new();
+        for (k, l) in s.logical.lines.iter().enumerate() {
+            if k == 0 {
+                copy.push_str(name);
+                copy.push_str(&self.src[s.fields[0].end..l.content.end]);
+            } else {
+                copy.push_str(nl);
+                copy.push_str(l.text(&self.src));
+            }
+        }
+        let last = s.logical.lines.last().expect("a logical line has a line");
+        edits.insert_line_after(&self.src, last.content.start, &copy);
+    }
+}
