@@ -399,7 +399,7 @@ impl Plugin for Interfaces {
                             l,
                             i,
                             Severity::Warning,
-                            format!("`{name}` is an option of the {methods} method: ifupdown ignores it in an inet6 static stanza"),
+                            format!("`{name}` belongs to {methods}: ifupdown ignores it in an inet6 static stanza"),
                             None,
                         ));
                     }
@@ -504,7 +504,14 @@ impl Plugin for Interfaces {
                     let doc = &files[s.file].doc;
                     let current = stanza_address(doc, &s.stanza);
                     if current.map(|p| p.addr()) != Some(a.addr()) {
-                        if let Some(old) = current {
+                        // What the old line put on the interface (its first word, when
+                        // text follows it).
+                        let old = current.or_else(|| {
+                            doc.get(&s.stanza, "address").and_then(|(_, v)| {
+                                Prefix::parse(v.split_ascii_whitespace().next()?).ok()
+                            })
+                        });
+                        if let Some(old) = old {
                             live.push(format!("ip -6 addr del {old} dev {iface}"));
                         }
                         live.push(format!("ip -6 addr add {a} dev {iface}"));

@@ -282,6 +282,7 @@ impl Plugin for Resolv {
                 text.push_str(&format!("nameserver {}\n", w.text()));
             }
             plan.create(p, text);
+            plan.note("there was no /etc/resolv.conf, so glibc asked 127.0.0.1; the new file lists only the given servers");
             plan.note("glibc reads /etc/resolv.conf again when it changes: nothing to restart");
             return Ok(plan);
         };

@@ -126,16 +126,16 @@ pub const INET6_STATIC_OPTIONS: &[&str] = &[
 
 /// Options of other inet6 methods that `inet6 static` accepts and silently ignores.
 pub const IGNORED_IN_INET6_STATIC: &[(&str, &str)] = &[
-    ("endpoint", "tunnel and v4tunnel"),
-    ("local", "tunnel, v4tunnel and 6to4"),
-    ("dstaddr", "tunnel"),
-    ("mode", "tunnel"),
-    ("ttl", "tunnel, v4tunnel and 6to4"),
-    ("encaplimit", "tunnel"),
-    ("dhcp", "auto"),
-    ("request_prefix", "auto and dhcp"),
-    ("ll-attempts", "auto and dhcp"),
-    ("ll-interval", "auto and dhcp"),
+    ("endpoint", "the tunnel and v4tunnel methods"),
+    ("local", "the tunnel, v4tunnel and 6to4 methods"),
+    ("dstaddr", "the tunnel method"),
+    ("mode", "the tunnel method"),
+    ("ttl", "the tunnel, v4tunnel and 6to4 methods"),
+    ("encaplimit", "the tunnel method"),
+    ("dhcp", "the auto method"),
+    ("request_prefix", "the auto and dhcp methods"),
+    ("ll-attempts", "the auto and dhcp methods"),
+    ("ll-interval", "the auto and dhcp methods"),
 ];
 
 /// Parses an interfaces file. Fails where ifupdown fails: an option outside a stanza, an
