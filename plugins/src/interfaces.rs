@@ -45,7 +45,11 @@ const ARGS: &[ArgSpec] = &[
          addresses (each gets its own stanza; the first gets the gateway)",
     )
     .multiple(),
-    ArgSpec::value("gateway", "ADDR", "IPv6 default gateway").multiple(),
+    ArgSpec::value(
+        "gateway",
+        "ADDR",
+        "IPv6 default gateway (default with --role/--host: the plan's, ::1 in the network)",
+    ),
     ArgSpec::value(
         "network",
         "PREFIX",
@@ -173,9 +177,6 @@ fn wanted(args: &Args) -> Result<(Vec<Prefix>, Option<IpAddr>)> {
         return Err(Error::usage(
             "give either --address or the address plan (--network with --role and --host), not both",
         ));
-    }
-    if args.all("gateway").len() > 1 {
-        return Err(Error::usage("give one --gateway"));
     }
     if plan_args {
         let Some(h) = HostPlan::from_args(args)? else {
@@ -648,5 +649,59 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(e.to_string().contains("not both"));
+    }
+
+    fn host_with(text: &str) -> (tempfile::TempDir, Host) {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("etc/network")).unwrap();
+        std::fs::write(d.path().join("etc/network/interfaces"), text).unwrap();
+        let h = Host::new(d.path()).unwrap();
+        (d, h)
+    }
+
+    #[test]
+    fn audit_reports_missing_inet6_and_ignored_options() {
+        let (_d, h) = host_with(
+            "auto lo eth0 eth1\niface lo inet loopback\niface eth0 inet static\n address 192.0.2.10/24\niface eth1 inet dhcp\niface eth1 inet6 static\n address 2001:db8::1/64\n address 2001:db8::2/64\n endpoint any\n",
+        );
+        let f = Interfaces.audit(&h).unwrap();
+        let msgs: Vec<String> = f
+            .iter()
+            .map(|f| format!("{}:{} {}", f.line.unwrap(), f.severity.as_str(), f.message))
+            .collect();
+        assert_eq!(f.len(), 3, "{msgs:#?}");
+        assert!(
+            msgs[0].starts_with("3:warning eth0 has no inet6 stanza"),
+            "{msgs:#?}"
+        );
+        assert!(
+            msgs[1].starts_with("8:error a second `address` line"),
+            "{msgs:#?}"
+        );
+        assert!(
+            msgs[2].starts_with("9:warning `endpoint` belongs to"),
+            "{msgs:#?}"
+        );
+        assert_eq!(
+            f[0].fix.as_deref(),
+            Some("v6fix interfaces --iface eth0 --network PREFIX --role ROLE --host ID")
+        );
+    }
+
+    #[test]
+    fn the_interface_is_picked_only_when_unambiguous() {
+        let (_d, h) =
+            host_with("iface lo inet loopback\niface eth0 inet static\n address 192.0.2.1/24\n");
+        let files = load(&h).unwrap();
+        assert_eq!(
+            pick_iface(&Args::new(), &all_stanzas(&files)).unwrap(),
+            "eth0"
+        );
+        let (_d, h) = host_with("iface eth0 inet dhcp\n");
+        let files = load(&h).unwrap();
+        assert!(pick_iface(&Args::new(), &all_stanzas(&files))
+            .unwrap_err()
+            .to_string()
+            .contains("--iface"));
     }
 }

@@ -472,4 +472,38 @@ mod tests {
         }
         assert!(wanted(&a).unwrap_err().to_string().contains("at most 3"));
     }
+
+    fn audit_of(text: &str) -> Vec<String> {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("etc")).unwrap();
+        std::fs::write(d.path().join("etc/resolv.conf"), text).unwrap();
+        let h = Host::new(d.path()).unwrap();
+        Resolv
+            .audit(&h)
+            .unwrap()
+            .iter()
+            .map(|f| format!("{:?} {} {}", f.line, f.severity.as_str(), f.message))
+            .collect()
+    }
+
+    #[test]
+    fn audit_reports_the_fourth_server_no_ipv6_and_missing_scope() {
+        let f = audit_of("nameserver 192.0.2.1\nnameserver fe80::1\nnameserver 192.0.2.2\nnameserver 2001:db8::53\noptions inet6\n");
+        assert_eq!(f.len(), 4, "{f:#?}");
+        assert!(
+            f[0].starts_with("Some(2) error link-local nameserver fe80::1 has no %interface"),
+            "{f:#?}"
+        );
+        assert!(
+            f[1].starts_with("Some(4) warning nameserver 2001:db8::53 comes after the third"),
+            "{f:#?}"
+        );
+        assert!(
+            f[2].starts_with("None warning no nameserver reached over IPv6"),
+            "{f:#?}"
+        );
+        assert!(f[3].starts_with("Some(5) info `options inet6`"), "{f:#?}");
+        assert!(audit_of("nameserver 192.0.2.1\nnameserver 2001:db8::53\n").is_empty());
+        assert!(audit_of("nameserver fe80::1%eth0\n").is_empty());
+    }
 }
