@@ -437,11 +437,13 @@ impl Plugin for Resolv {
         }
         plan.note("glibc reads /etc/resolv.conf again when it changes: nothing to restart");
         if plan.changed() && host.exists(Path::new(POSTFIX_COPY)) {
+            // Its own service name, so a `reload postfix` from another plugin does not
+            // absorb it (a reload does not refresh the copy).
             plan.restart(
-                "postfix",
+                "postfix-chroot",
                 "reload",
                 &format!("cp /etc/resolv.conf {POSTFIX_COPY}"),
-                "Postfix's chrooted smtp reads its own copy, which Debian refreshes only when Postfix starts",
+                "Postfix's chrooted smtp reads its own copy, which Debian refreshes only when Postfix starts (a reload does not); copying it needs no restart",
             );
         }
         Ok(plan)
