@@ -591,7 +591,7 @@ impl Plugin for Interfaces {
         }
         if plan.changed() {
             let why = format!(
-                "the commands ifup runs for the new stanza: `ifup {iface}` skips an interface that is already up, and `ifdown {iface} && ifup {iface}` cuts remote sessions; IPv4 is not touched"
+                "what ifup runs for the changed stanza, without ifdown: `ifup {iface}` skips an interface that is already up, and `ifdown {iface} && ifup {iface}` drops SSH connections; IPv4 is not touched"
             );
             plan.restart("networking", "reload", &live.join(" && "), &why);
             if args.flag("live") {
