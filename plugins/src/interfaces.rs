@@ -1,1 +1,707 @@
-//! (not written yet)
+//! `v6fix interfaces`: gives an interface its static IPv6 address in ifupdown's
+//! `/etc/network/interfaces` (and the files it includes).
+//!
+//! - The new `iface IF inet6 static` stanza goes right after IF's `inet` stanza, in the
+//!   file that holds it, in that file's indentation (tabs or spaces) and mask style
+//!   (`address A/64`, or `address A` + `netmask 64` where the file uses `netmask`).
+//! - An existing `inet6 static` stanza of IF is updated in place; a second address gets a
+//!   stanza of its own (two `address` lines in one stanza make ifupdown build a broken
+//!   command). Nothing is ever written after a value on an option line: ifupdown would pass
+//!   it to `ip`.
+//! - Includes are read as ifupdown reads them: `source` globs relative to the including
+//!   file, `source-directory` only names matching `^[a-zA-Z0-9_-]+$`, each file once.
+//!
+//! Applying: `ifup IF` skips an interface that is already up, and `ifdown IF && ifup IF`
+//! drops the connection of whoever runs it remotely. The restart hint is therefore the
+//! `ip` commands ifup itself runs for the new stanza (`ip -6 addr add`, `ip -6 route replace
+//! default`), which add the address without touching IPv4; `--live` also prints each of them
+//! as a `live:` note for hooks that apply at once.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use v6fix_core::dialect::interfaces::{self as dialect, Doc, Stanza, IGNORED_IN_INET6_STATIC};
+use v6fix_core::site::HostPlan;
+use v6fix_core::{
+    ArgSpec, Args, Edits, Error, File, Finding, Host, Plan, Plugin, Prefix, Result, Severity,
+};
+
+pub(crate) struct Interfaces;
+
+v6fix_core::inventory::submit! { v6fix_core::Registration(&Interfaces) }
+
+const MAIN: &str = "/etc/network/interfaces";
+
+const ARGS: &[ArgSpec] = &[
+    ArgSpec::value(
+        "iface",
+        "IF",
+        "Interface to configure (default: the only non-loopback one with an inet static stanza)",
+    ),
+    ArgSpec::value(
+        "address",
+        "ADDR[/LEN]",
+        "IPv6 address; the length comes from --network when absent. Repeat for extra \
+         addresses (each gets its own stanza; the first gets the gateway)",
+    )
+    .multiple(),
+    ArgSpec::value(
+        "gateway",
+        "ADDR",
+        "IPv6 default gateway (default with --role/--host: the plan's, ::1 in the network)",
+    ),
+    ArgSpec::value(
+        "network",
+        "PREFIX",
+        "Site network (a /64): gives --address its length, or the address plan with --role/--host",
+    )
+    .multiple(),
+    ArgSpec::value("role", "ROLE", "Address plan: admin, client or a hex tag"),
+    ArgSpec::value("host", "ID", "Address plan: the host id (1-4 hex digits)"),
+    ArgSpec::flag(
+        "live",
+        "Also print the `ip` commands that bring the address up now, as `live:` notes",
+    ),
+];
+
+/// One file of the include set, parsed.
+struct Loaded {
+    file: File,
+    doc: Doc,
+}
+
+/// The include set of /etc/network/interfaces in the order ifupdown reads it.
+fn load(host: &Host) -> Result<Vec<Loaded>> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    read_into(host, Path::new(MAIN), &mut seen, &mut out)?;
+    Ok(out)
+}
+
+fn read_into(
+    host: &Host,
+    path: &Path,
+    seen: &mut HashSet<PathBuf>,
+    out: &mut Vec<Loaded>,
+) -> Result<()> {
+    if host.on_disk(&host.resolve(path)?).is_dir() {
+        return Ok(());
+    }
+    let Some(file) = host.read(path)? else {
+        return Ok(());
+    };
+    if !seen.insert(file.target.clone()) {
+        return Ok(());
+    }
+    let doc = dialect::parse(&file.text).map_err(|e| host.parse_error(&file, e))?;
+    let base = path.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let includes: Vec<(bool, String)> = doc
+        .includes()
+        .into_iter()
+        .map(|(d, t, _)| (d, t.to_string()))
+        .collect();
+    out.push(Loaded { file, doc });
+    for (is_dir, text) in includes {
+        if is_dir {
+            let dir = base.join(&text);
+            for name in host.list_dir(&dir)? {
+                if dialect::source_directory_name_ok(&name) {
+                    read_into(host, &dir.join(name), seen, out)?;
+                }
+            }
+        } else {
+            // wordexp: several blank-separated patterns, each relative to the file's dir.
+            for pat in text.split_ascii_whitespace() {
+                let full = base.join(pat);
+                for p in host.glob(&full.to_string_lossy())? {
+                    read_into(host, &p, seen, out)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A stanza and the file it sits in.
+#[derive(Clone)]
+struct At {
+    file: usize,
+    stanza: Stanza,
+}
+
+fn all_stanzas(files: &[Loaded]) -> Vec<At> {
+    files
+        .iter()
+        .enumerate()
+        .flat_map(|(i, l)| {
+            l.doc
+                .stanzas()
+                .into_iter()
+                .map(move |stanza| At { file: i, stanza })
+        })
+        .collect()
+}
+
+/// The interface to work on: `--iface`, or the only non-loopback `inet static` one.
+fn pick_iface(args: &Args, stanzas: &[At]) -> Result<String> {
+    if let Some(i) = args.one("iface") {
+        return Ok(i.to_string());
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for a in stanzas {
+        let s = &a.stanza;
+        if s.family == "inet"
+            && s.method == "static"
+            && s.name != "lo"
+            && !names.contains(&&*s.name)
+        {
+            names.push(&s.name);
+        }
+    }
+    match names.as_slice() {
+        [one] => Ok(one.to_string()),
+        [] => Err(Error::usage(
+            "no interface has an `inet static` stanza; name the one to configure with --iface",
+        )),
+        many => Err(Error::usage(format!(
+            "several interfaces have an `inet static` stanza ({}); choose one with --iface",
+            many.join(", ")
+        ))),
+    }
+}
+
+/// The addresses (first = primary) and gateway asked for.
+fn wanted(args: &Args) -> Result<(Vec<Prefix>, Option<IpAddr>)> {
+    let plan_args = args.has("role") || args.has("host");
+    if plan_args && args.has("address") {
+        return Err(Error::usage(
+            "give either --address or the address plan (--network with --role and --host), not both",
+        ));
+    }
+    if plan_args {
+        let Some(h) = HostPlan::from_args(args)? else {
+            return Err(Error::usage("--role and --host go together"));
+        };
+        return Ok((vec![h.address_prefix()], Some(IpAddr::V6(h.site.gateway))));
+    }
+    if !args.has("address") {
+        return Err(Error::usage(
+            "give the address: --address ADDR/LEN, or --network with --role and --host",
+        ));
+    }
+    let networks = args.networks("network")?;
+    let mut addrs = Vec::new();
+    for text in args.all("address") {
+        let bad = |why: String| Error::usage(format!("--address `{text}`: {why}"));
+        let p = Prefix::parse_any(text).map_err(|e| bad(e.to_string()))?;
+        if !p.is_ipv6() {
+            return Err(bad("not an IPv6 address".into()));
+        }
+        let p = if text.contains('/') {
+            p
+        } else {
+            let Some(n) = networks.iter().find(|n| n.contains(p.addr())) else {
+                return Err(bad(if networks.is_empty() {
+                    "give its length (ADDR/LEN) or the --network it belongs to".into()
+                } else {
+                    "lies in no --network given; give its length (ADDR/LEN)".into()
+                }));
+            };
+            Prefix::new(p.addr(), n.len()).unwrap_or(p)
+        };
+        if !p.is_host() && !p.has_host_bits() {
+            return Err(bad(format!(
+                "is the network's own address (subnet-router anycast); a host needs an address inside {p}"
+            )));
+        }
+        if addrs.iter().any(|a: &Prefix| a.addr() == p.addr()) {
+            return Err(bad("given twice".into()));
+        }
+        addrs.push(p);
+    }
+    let gateway = args.ipv6("gateway")?;
+    if let Some(g) = gateway {
+        if addrs.iter().any(|a| a.addr() == g) {
+            return Err(Error::usage(format!(
+                "--gateway {g} is one of the host's own addresses"
+            )));
+        }
+    }
+    Ok((addrs, gateway))
+}
+
+/// Parses an `address` value (with the stanza's `netmask`, which wins over `/len`).
+fn stanza_address(doc: &Doc, s: &Stanza) -> Option<Prefix> {
+    let (_, v) = doc.get(s, "address")?;
+    let p = Prefix::parse(v).ok()?;
+    match doc.get(s, "netmask") {
+        Some((_, m)) => m
+            .parse::<u8>()
+            .ok()
+            .and_then(|len| Prefix::new(p.addr(), len)),
+        None if v.contains('/') => Some(p),
+        // No length at all: ip takes it as /128.
+        None => Some(p),
+    }
+}
+
+fn address_lines(addr: &Prefix, netmask: bool) -> Vec<(&'static str, String)> {
+    if netmask {
+        vec![
+            ("address", addr.addr().to_string()),
+            ("netmask", addr.len().to_string()),
+        ]
+    } else {
+        vec![("address", addr.to_string())]
+    }
+}
+
+impl Interfaces {
+    /// Brings stanza `at` to `addr` (and `gateway`, for the primary) with minimal edits.
+    #[allow(clippy::too_many_arguments)]
+    fn update(
+        &self,
+        host: &Host,
+        files: &[Loaded],
+        edits: &mut [Edits],
+        at: &At,
+        addr: &Prefix,
+        gateway: Option<IpAddr>,
+        plan: &mut Plan,
+    ) {
+        let l = &files[at.file];
+        let doc = &l.doc;
+        let s = &at.stanza;
+        let e = &mut edits[at.file];
+        let indent = doc.option_indent(Some(s));
+        let has_netmask = doc.get(s, "netmask").is_some();
+        let last = match doc.get(s, "address") {
+            Some((i, v)) => {
+                let current = stanza_address(doc, s);
+                if current != Some(*addr) || v.contains('#') {
+                    if v.contains('#') {
+                        plan.note(format!(
+                            "{}: removed the text after the address: ifupdown passes a `#` on an option line to `ip`",
+                            host.locate(&l.file, doc.items[i].span.start)
+                        ));
+                    }
+                    let text = if has_netmask {
+                        addr.addr().to_string()
+                    } else {
+                        addr.to_string()
+                    };
+                    doc.replace_option(e, i, "address", &text);
+                    if let Some((m, mv)) = doc.get(s, "netmask") {
+                        if mv != addr.len().to_string() {
+                            doc.replace_option(e, m, "netmask", &addr.len().to_string());
+                        }
+                    }
+                }
+                doc.get(s, "netmask").map_or(i, |(m, _)| m.max(i))
+            }
+            None => {
+                for (n, v) in address_lines(addr, doc.uses_netmask(s)) {
+                    doc.insert_option_after(e, s.item, &indent, n, &v);
+                }
+                s.item
+            }
+        };
+        let Some(g) = gateway else { return };
+        match doc.get(s, "gateway") {
+            Some((_, v)) if v.parse::<IpAddr>().ok() == Some(g) => {}
+            Some((i, _)) => doc.replace_option(e, i, "gateway", &g.to_string()),
+            None => doc.insert_option_after(e, last, &indent, "gateway", &g.to_string()),
+        }
+    }
+}
+
+impl Plugin for Interfaces {
+    fn name(&self) -> &'static str {
+        "interfaces"
+    }
+
+    fn about(&self) -> &'static str {
+        "ifupdown: add the interface's static IPv6 address and default route"
+    }
+
+    fn args(&self) -> &'static [ArgSpec] {
+        ARGS
+    }
+
+    fn files(&self, host: &Host) -> Result<Vec<PathBuf>> {
+        Ok(load(host)?.into_iter().map(|l| l.file.path).collect())
+    }
+
+    fn audit(&self, host: &Host) -> Result<Vec<Finding>> {
+        let files = load(host)?;
+        let stanzas = all_stanzas(&files);
+        let mut out = Vec::new();
+        let finding =
+            |l: &Loaded, item: usize, severity, message: String, fix: Option<String>| Finding {
+                severity,
+                path: host.display(&l.file.path),
+                line: Some(
+                    v6fix_core::text::line_col(&l.file.text, l.doc.items[item].span.start).line,
+                ),
+                message,
+                fix,
+            };
+        let mut reported = HashSet::new();
+        for a in &stanzas {
+            let l = &files[a.file];
+            let s = &a.stanza;
+            if s.family == "inet"
+                && s.method != "loopback"
+                && s.name != "lo"
+                && !stanzas
+                    .iter()
+                    .any(|b| b.stanza.name == s.name && b.stanza.family == "inet6")
+                && reported.insert(s.name.clone())
+            {
+                out.push(finding(
+                    l,
+                    s.item,
+                    Severity::Warning,
+                    format!(
+                        "{} has no inet6 stanza: ifupdown gives it no IPv6 address or default route",
+                        s.name
+                    ),
+                    Some(format!(
+                        "v6fix interfaces --iface {} --network PREFIX --role ROLE --host ID",
+                        s.name
+                    )),
+                ));
+            }
+            if s.family != "inet6" {
+                continue;
+            }
+            let mut addresses = 0;
+            for &i in &s.options {
+                let Some((name, value)) = l.doc.option(i) else {
+                    continue;
+                };
+                if name == "address" {
+                    addresses += 1;
+                    if addresses == 2 {
+                        out.push(finding(
+                            l,
+                            i,
+                            Severity::Error,
+                            format!("a second `address` line in one stanza: ifupdown joins both into one broken `ip` command; give {} a stanza per address", s.name),
+                            None,
+                        ));
+                    }
+                }
+                if s.method == "static" {
+                    if let Some((_, methods)) =
+                        IGNORED_IN_INET6_STATIC.iter().find(|(n, _)| *n == name)
+                    {
+                        out.push(finding(
+                            l,
+                            i,
+                            Severity::Warning,
+                            format!("`{name}` belongs to {methods}: ifupdown ignores it in an inet6 static stanza"),
+                            None,
+                        ));
+                    }
+                    if matches!(name, "address" | "gateway" | "netmask") {
+                        let ok = if name == "netmask" {
+                            value.parse::<u8>().is_ok_and(|n| n <= 128)
+                        } else {
+                            Prefix::parse(value).is_ok_and(|p| p.is_ipv6())
+                        };
+                        if !ok {
+                            out.push(finding(
+                                l,
+                                i,
+                                Severity::Error,
+                                format!("`{name} {value}` is not a valid IPv6 {name}: ifupdown passes it to `ip` as it is (a `#` on an option line is not a comment)"),
+                                None,
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn plan(&self, host: &Host, args: &Args) -> Result<Plan> {
+        let (addrs, gateway) = wanted(args)?;
+        let files = load(host)?;
+        if files.is_empty() {
+            return Err(Error::Io {
+                path: host.display(Path::new(MAIN)),
+                message: "no such file: ifupdown is not configured on this host".into(),
+            });
+        }
+        let stanzas = all_stanzas(&files);
+        let iface = pick_iface(args, &stanzas)?;
+        let mut plan = Plan::new();
+        let mut edits: Vec<Edits> = files.iter().map(|_| Edits::new()).collect();
+
+        let of_iface = |family: &str, method: Option<&str>| -> Vec<At> {
+            stanzas
+                .iter()
+                .filter(|a| {
+                    a.stanza.name == iface
+                        && a.stanza.family == family
+                        && method.is_none_or(|m| a.stanza.method == m)
+                })
+                .cloned()
+                .collect()
+        };
+        let inet = of_iface("inet", None);
+        let statics = of_iface("inet6", Some("static"));
+        for other in of_iface("inet6", None) {
+            if other.stanza.method != "static" {
+                let l = &files[other.file];
+                plan.note(format!(
+                    "{}: {iface} also has an `inet6 {}` stanza; left as it is (a static stanza with a gateway sets accept_ra=0)",
+                    host.locate(&l.file, l.doc.items[other.stanza.item].span.start),
+                    other.stanza.method
+                ));
+            }
+        }
+
+        // Match requested addresses to existing inet6 static stanzas.
+        let mut taken: Vec<bool> = vec![false; statics.len()];
+        let mut target: Vec<Option<usize>> = vec![None; addrs.len()];
+        for (k, a) in addrs.iter().enumerate() {
+            if let Some(j) = statics.iter().enumerate().position(|(j, s)| {
+                !taken[j]
+                    && stanza_address(&files[s.file].doc, &s.stanza)
+                        .is_some_and(|p| p.addr() == a.addr())
+            }) {
+                taken[j] = true;
+                target[k] = Some(j);
+            }
+        }
+        if target[0].is_none() {
+            if let Some(j) = (0..statics.len()).find(|&j| !taken[j]) {
+                taken[j] = true;
+                target[0] = Some(j);
+                let s = &statics[j];
+                let l = &files[s.file];
+                let old = l
+                    .doc
+                    .get(&s.stanza, "address")
+                    .map_or("(none)".to_string(), |(_, v)| v.to_string());
+                plan.warn(format!(
+                    "{}: the inet6 static stanza of {iface} had address `{old}`; it now has {} (give the old one as a second --address to keep it)",
+                    host.locate(&l.file, l.doc.items[s.stanza.item].span.start),
+                    addrs[0]
+                ));
+            }
+        }
+
+        let mut live: Vec<String> = Vec::new();
+        let mut new_stanzas: Vec<(usize, Prefix)> = Vec::new();
+        for (k, a) in addrs.iter().enumerate() {
+            let gw = if k == 0 { gateway } else { None };
+            match target[k] {
+                Some(j) => {
+                    let s = &statics[j];
+                    let doc = &files[s.file].doc;
+                    let current = stanza_address(doc, &s.stanza);
+                    if current.map(|p| p.addr()) != Some(a.addr()) {
+                        // What the old line put on the interface (its first word, when
+                        // text follows it).
+                        let old = current.or_else(|| {
+                            doc.get(&s.stanza, "address").and_then(|(_, v)| {
+                                Prefix::parse(v.split_ascii_whitespace().next()?).ok()
+                            })
+                        });
+                        if let Some(old) = old {
+                            live.push(format!("ip -6 addr del {old} dev {iface}"));
+                        }
+                        live.push(format!("ip -6 addr add {a} dev {iface}"));
+                    } else if current != Some(*a) {
+                        live.push(format!("ip -6 addr replace {a} dev {iface}"));
+                    }
+                    self.update(host, &files, &mut edits, s, a, gw, &mut plan);
+                }
+                None => {
+                    new_stanzas.push((k, *a));
+                    live.push(format!("ip -6 addr add {a} dev {iface}"));
+                }
+            }
+        }
+        if !new_stanzas.is_empty() {
+            // After the last inet6 static stanza of the interface, else after its inet one.
+            let anchor = statics.last().or(inet.first()).cloned().ok_or_else(|| {
+                Error::invalid(
+                    host.display(Path::new(MAIN)),
+                    None,
+                    format!(
+                        "no `iface {iface} inet` stanza in this file or the files it includes; \
+                         v6fix puts the inet6 stanza next to it (check --iface)"
+                    ),
+                )
+            })?;
+            let l = &files[anchor.file];
+            let indent = l.doc.option_indent(Some(&anchor.stanza));
+            let netmask = l.doc.uses_netmask(&anchor.stanza);
+            for (k, a) in &new_stanzas {
+                let mut lines = vec![format!("iface {iface} inet6 static")];
+                for (n, v) in address_lines(a, netmask) {
+                    lines.push(format!("{indent}{n} {v}"));
+                }
+                if *k == 0 {
+                    if let Some(g) = gateway {
+                        lines.push(format!("{indent}gateway {g}"));
+                    }
+                }
+                l.doc
+                    .insert_stanza_after(&mut edits[anchor.file], &anchor.stanza, &lines);
+            }
+        }
+
+        for (i, l) in files.iter().enumerate() {
+            let e = std::mem::take(&mut edits[i]);
+            if !e.is_empty() {
+                plan.change(&l.file, e.apply(&l.file.text));
+            }
+        }
+
+        // What ifupdown will make of the result, read back.
+        let after = host.with_overlay(plan.overlay());
+        for f in self.audit(&after)? {
+            if f.severity >= Severity::Warning && !f.message.contains("has no inet6 stanza") {
+                plan.warn(format!("{}:{}: {}", f.path, f.line.unwrap_or(0), f.message));
+            }
+        }
+        let classes: Vec<String> = files
+            .iter()
+            .flat_map(|l| l.doc.classes_of(&iface))
+            .map(String::from)
+            .collect();
+        if classes.is_empty() {
+            plan.note(format!(
+                "{iface} has no `auto` or `allow-hotplug` line: ifupdown does not bring it up at boot"
+            ));
+        }
+        match gateway {
+            Some(g) => live.push(format!(
+                "ip -6 route replace default via {g} dev {iface} onlink"
+            )),
+            None => plan.note(format!(
+                "no --gateway: {iface} gets no IPv6 default route from this stanza"
+            )),
+        }
+        if plan.changed() {
+            let why = format!(
+                "what ifup runs for the changed stanza, without ifdown: `ifup {iface}` skips an interface that is already up, and `ifdown {iface} && ifup {iface}` drops SSH connections; IPv4 is not touched"
+            );
+            plan.restart("networking", "reload", &live.join(" && "), &why);
+            if args.flag("live") {
+                for c in &live {
+                    plan.note(format!("live: {c}"));
+                }
+            }
+        }
+        Ok(plan)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(pairs: &[(&str, &str)]) -> Args {
+        let mut a = Args::new();
+        for (k, v) in pairs {
+            a.push(k, *v);
+        }
+        a
+    }
+
+    #[test]
+    fn bare_addresses_take_their_length_from_the_network() {
+        let (a, g) = wanted(&args(&[
+            ("address", "2001:db8::c:1"),
+            ("network", "2001:db8::/64"),
+            ("gateway", "2001:db8::1"),
+        ]))
+        .unwrap();
+        assert_eq!(a[0].to_string(), "2001:db8::c:1/64");
+        assert_eq!(g.unwrap().to_string(), "2001:db8::1");
+        assert!(wanted(&args(&[("address", "2001:db8::c:1")])).is_err());
+        assert!(wanted(&args(&[("address", "192.0.2.1/24")])).is_err());
+        assert!(wanted(&args(&[("address", "2001:db8::/64")])).is_err());
+    }
+
+    #[test]
+    fn the_plan_gives_address_and_gateway_and_excludes_address() {
+        let (a, g) = wanted(&args(&[
+            ("network", "2001:db8::/64"),
+            ("role", "client"),
+            ("host", "1"),
+        ]))
+        .unwrap();
+        assert_eq!(a[0].to_string(), "2001:db8::c:1/64");
+        assert_eq!(g.unwrap().to_string(), "2001:db8::1");
+        let e = wanted(&args(&[
+            ("network", "2001:db8::/64"),
+            ("role", "client"),
+            ("host", "1"),
+            ("address", "2001:db8::5/64"),
+        ]))
+        .unwrap_err();
+        assert!(e.to_string().contains("not both"));
+    }
+
+    fn host_with(text: &str) -> (tempfile::TempDir, Host) {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("etc/network")).unwrap();
+        std::fs::write(d.path().join("etc/network/interfaces"), text).unwrap();
+        let h = Host::new(d.path()).unwrap();
+        (d, h)
+    }
+
+    #[test]
+    fn audit_reports_missing_inet6_and_ignored_options() {
+        let (_d, h) = host_with(
+            "auto lo eth0 eth1\niface lo inet loopback\niface eth0 inet static\n address 192.0.2.10/24\niface eth1 inet dhcp\niface eth1 inet6 static\n address 2001:db8::1/64\n address 2001:db8::2/64\n endpoint any\n",
+        );
+        let f = Interfaces.audit(&h).unwrap();
+        let msgs: Vec<String> = f
+            .iter()
+            .map(|f| format!("{}:{} {}", f.line.unwrap(), f.severity.as_str(), f.message))
+            .collect();
+        assert_eq!(f.len(), 3, "{msgs:#?}");
+        assert!(
+            msgs[0].starts_with("3:warning eth0 has no inet6 stanza"),
+            "{msgs:#?}"
+        );
+        assert!(
+            msgs[1].starts_with("8:error a second `address` line"),
+            "{msgs:#?}"
+        );
+        assert!(
+            msgs[2].starts_with("9:warning `endpoint` belongs to"),
+            "{msgs:#?}"
+        );
+        assert_eq!(
+            f[0].fix.as_deref(),
+            Some("v6fix interfaces --iface eth0 --network PREFIX --role ROLE --host ID")
+        );
+    }
+
+    #[test]
+    fn the_interface_is_picked_only_when_unambiguous() {
+        let (_d, h) =
+            host_with("iface lo inet loopback\niface eth0 inet static\n address 192.0.2.1/24\n");
+        let files = load(&h).unwrap();
+        assert_eq!(
+            pick_iface(&Args::new(), &all_stanzas(&files)).unwrap(),
+            "eth0"
+        );
+        let (_d, h) = host_with("iface eth0 inet dhcp\n");
+        let files = load(&h).unwrap();
+        assert!(pick_iface(&Args::new(), &all_stanzas(&files))
+            .unwrap_err()
+            .to_string()
+            .contains("--iface"));
+    }
+}

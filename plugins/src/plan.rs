@@ -1,13 +1,146 @@
-//! `v6fix plan` (placeholder until it is written).
+//! `v6fix plan`: the address plan of one machine, computed from the site's rules (see
+//! `v6fix_core::site`): its address and gateway, its routed client network and the
+//! /80s of its virtual clients, the route the edge routers need, and the DNS records to
+//! publish. Reads and writes nothing.
 
-use crate::cli::Global;
-use clap::{ArgMatches, Command};
-use v6fix_core::{Error, Result};
+use crate::cli::{Global, OK};
+use crate::report::{out, print_json};
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use serde_json::{json, Value};
+use v6fix_core::site::{ClientNet, HostPlan};
+use v6fix_core::{Args, Error, Result};
+
+const OPTIONS: &[(&str, &str, &str)] = &[
+    (
+        "network",
+        "PREFIX",
+        "The site network, a /64 (e.g. 2001:db8::/64)",
+    ),
+    (
+        "role",
+        "ROLE",
+        "admin (tag ad), client (tag c), or a tag in hex",
+    ),
+    (
+        "host",
+        "ID",
+        "The host id, 1 to 4 hex digits (the last 16-bit group)",
+    ),
+    (
+        "gateway",
+        "ADDR",
+        "The site's VRRP gateway (default: ::1 in the network)",
+    ),
+    (
+        "client-pool",
+        "PREFIX",
+        "Pool of routed client networks (e.g. 2001:db8:100::/48): one /64 per machine",
+    ),
+    (
+        "index",
+        "N",
+        "This machine's /64 in the client pool, counted from 0",
+    ),
+    ("name", "FQDN", "Host name for the AAAA and PTR records"),
+];
 
 pub(crate) fn command() -> Command {
-    Command::new("plan").about("(not available yet)")
+    let mut c = Command::new("plan")
+        .about("Show a machine's addresses, client networks, routes and DNS records");
+    for (name, value, help) in OPTIONS {
+        let mut a = Arg::new(*name)
+            .long(*name)
+            .value_name(*value)
+            .help(*help)
+            .action(ArgAction::Set);
+        if matches!(*name, "network" | "role" | "host") {
+            a = a.required(true);
+        }
+        c = c.arg(a);
+    }
+    c
 }
 
-pub(crate) fn run(_global: &Global, _m: &ArgMatches) -> Result<u8> {
-    Err(Error::usage("`plan` is not available yet"))
+pub(crate) fn run(global: &Global, m: &ArgMatches) -> Result<u8> {
+    let mut args = Args::new();
+    for (name, _, _) in OPTIONS {
+        if let Some(v) = m.get_one::<String>(name) {
+            args.push(name, v.clone());
+        }
+    }
+    let h = HostPlan::from_args(&args)?
+        .ok_or_else(|| Error::usage("--role and --host are required"))?;
+    let client = ClientNet::from_args(&args, &h.site)?;
+    if let Some(c) = &client {
+        if c.network.contains(std::net::IpAddr::V6(h.address)) {
+            return Err(Error::usage(
+                "the client network overlaps the machine's address",
+            ));
+        }
+    }
+    let dns = args.one("name").map(|n| h.dns(n)).transpose()?;
+
+    if global.json {
+        let mut v = json!({
+            "network": h.site.network.to_string(),
+            "gateway": h.site.gateway.to_string(),
+            "role": {"name": h.role.name, "tag": format!("{:x}", h.role.tag)},
+            "host": format!("{:x}", h.host),
+            "address": h.address.to_string(),
+            "address_prefix": h.address_prefix().to_string(),
+        });
+        if let Some(c) = &client {
+            v["client"] = client_json(c, &h);
+        }
+        if let Some(d) = &dns {
+            v["dns"] = json!({
+                "name": d.name,
+                "aaaa": d.aaaa,
+                "ptr": d.ptr,
+                "reverse_zone": d.reverse_zone,
+            });
+        }
+        print_json(&v);
+        return Ok(OK);
+    }
+
+    let mut s = String::new();
+    let mut row = |k: &str, v: &str| s.push_str(&format!("{k:<15} {v}\n"));
+    row("site network", &h.site.network.to_string());
+    row("gateway", &h.site.gateway.to_string());
+    row("role", &h.role.to_string());
+    row("host id", &format!("{:x}", h.host));
+    row("address", &h.address_prefix().to_string());
+    if let Some(c) = &client {
+        row(
+            "client network",
+            &format!("{} (number {} of {})", c.network, c.index, c.pool),
+        );
+        if let (Some(first), Some(last)) = (c.client(1), c.client(u16::MAX)) {
+            row(
+                "virtual clients",
+                &format!("one /80 each: {first} (1) to {last} (ffff); /80 number 0 stays with the machine"),
+            );
+        }
+        row("edge routers", &c.route(h.address));
+    }
+    if let Some(d) = &dns {
+        row("AAAA", &d.aaaa);
+        row("PTR", &d.ptr);
+        row("reverse zone", &d.reverse_zone);
+    }
+    out(&s);
+    Ok(OK)
+}
+
+fn client_json(c: &ClientNet, h: &HostPlan) -> Value {
+    json!({
+        "pool": c.pool.to_string(),
+        "index": c.index,
+        "network": c.network.to_string(),
+        "virtual_client_length": 80,
+        "first_virtual_client": c.client(1).map(|p| p.to_string()),
+        "last_virtual_client": c.client(u16::MAX).map(|p| p.to_string()),
+        "route": c.route(h.address),
+    })
 }
