@@ -137,6 +137,12 @@ fn visit(
                 .into_iter()
                 .map(|(n, a)| (n.to_string(), a.map(str::to_string))),
         );
+        if matches.is_empty() && !optional {
+            let at = conf.at(host, idx, conf.files[idx].1.items()[item].span.start);
+            conf.missing.push(format!(
+                "{at}: `!include {path}` matches no file: Dovecot will not start (`No matches`)"
+            ));
+        }
         for m in matches {
             let found = visit(host, &m, &ctx, depth + 1, conf)?;
             if !found && !optional {

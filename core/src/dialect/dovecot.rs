@@ -4,8 +4,8 @@
 //! - `key = value`; blanks around `=` do not matter; `key=value` is fine.
 //! - `#` starts a comment anywhere outside single or double quotes, also after a value.
 //! - A line whose content (comment removed, trailing blanks trimmed) ends with `\` continues
-//!   on the next line; the pieces are joined with one space. Blank and comment lines inside
-//!   such a run are skipped, as Dovecot skips them.
+//!   on the next line; the pieces are joined with one space. A blank or comment line ends
+//!   the run (doveconf then reads the next line as a new one).
 //! - Sections `name [arg] {` … `}`, each brace on its own line (`a { b = c }` on one line
 //!   is an error in Dovecot too). Filters (`protocol imap {`, `local 192.0.2.1 {`) look the same.
 //! - `!include PATH` and `!include_try PATH` (globs allowed, relative to the including file).
@@ -186,8 +186,12 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
             let t = l.text(text);
             let indent = t.len() - t.trim_start_matches([' ', '\t']).len();
             let body = &t[indent..];
+            if !pieces.is_empty() && (body.trim().is_empty() || body.starts_with('#')) {
+                // A blank or comment line ends a continued line (as in Dovecot).
+                break;
+            }
             j += 1;
-            if pieces.is_empty() || !(body.trim().is_empty() || body.starts_with('#')) {
+            {
                 let cut = comment_start(body).unwrap_or(body.len());
                 let content = body[..cut].trim_end_matches([' ', '\t']);
                 let start = l.content.start + indent;
@@ -553,14 +557,20 @@ mod tests {
 
     #[test]
     fn continuation_lines_join_with_one_space() {
-        let t = "import_environment = TZ \\\n  # skipped\n  LANG\nlisten = *\r\n";
+        let t = "import_environment = TZ \\\n  LANG # c\nlisten = *\r\n";
         let d = parse(t).unwrap();
         assert_eq!(d.to_string(), t);
         assert_eq!(d.items().len(), 2);
         let s = d.setting(0).unwrap();
         assert_eq!(s.value, "TZ LANG");
-        assert_eq!(&t[s.value_span.clone()], "TZ \\\n  # skipped\n  LANG");
+        assert_eq!(&t[s.value_span.clone()], "TZ \\\n  LANG");
         assert_eq!(&t[d.setting(1).unwrap().value_span.clone()], "*");
+        // A comment line ends the run: `LANG` then stands alone, which Dovecot rejects.
+        let e = parse("import_environment = TZ \\\n# c\n  LANG\n").unwrap_err();
+        assert_eq!(e.offset, "import_environment = TZ \\\n# c\n  LANG".len());
+        // A continuation at the end of the file ends there.
+        let d = parse("a = b \\\n").unwrap();
+        assert_eq!(d.setting(0).unwrap().value, "b");
     }
 
     #[test]
