@@ -260,16 +260,21 @@ impl Plugin for PureFtpd {
             ));
         }
         let standalone = !inetd(host)?;
-        if standalone && on(&opts, "IPV4Only") {
+        if let Some(o) = find(&opts, "IPV4Only").filter(|_| standalone && on(&opts, "IPV4Only")) {
             let both = on(&opts, "IPV6Only");
+            let line = o
+                .doc
+                .on_lines()
+                .first()
+                .map(|s| o.doc.src()[..s.start].matches('\n').count() + 1);
             out.push(finding(
                 if both {
                     Severity::Error
                 } else {
                     Severity::Warning
                 },
-                &conf_path("IPV4Only"),
-                None,
+                &o.file.path,
+                line,
                 if both {
                     "IPV4Only and IPV6Only are both on: pure-ftpd does not start (-4 -6)".into()
                 } else {
