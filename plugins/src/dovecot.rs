@@ -646,17 +646,19 @@ impl Plugin for Dovecot {
             let (file, doc) = &conf.files[main];
             let want = "*, [::]";
             let commented = doc.commented("listen");
-            let at;
-            if let Some(c) = commented.iter().find(|c| c.value == want) {
+            if let Some(c) = commented
+                .iter()
+                .find(|c| split_list(&c.value) == split_list(want))
+            {
                 edits[main].replace(c.marker.clone(), "");
-                at = host.locate(file, c.marker.start);
+                let at = host.locate(file, c.marker.start);
                 plan.note(format!(
                     "{at}: no `listen` was set, so Dovecot 1.x listened on IPv4 only: uncommented `listen = {want}`"
                 ));
             } else if let Some(c) = commented.last() {
                 let start = doc.items()[c.item].span.start;
                 edits[main].insert_line_after(doc.src(), start, &format!("listen = {want}"));
-                at = host.locate(file, start);
+                let at = host.locate(file, start);
                 plan.note(format!(
                     "{at}: no `listen` was set, so Dovecot 1.x listened on IPv4 only: added `listen = {want}` below the commented one"
                 ));
