@@ -444,6 +444,11 @@ fn parse_listen_args(args: &Args) -> Result<Vec<IpAddr>> {
                 "--listen: `::` is not an address of this host; without --listen, v6fix adds `::` where Dovecot listens on `*`",
             ));
         }
+        if v6fix_core::addr::is_link_local(ip) {
+            return Err(Error::usage(format!(
+                "--listen: `{v}` is link-local; give this host's global (or unique local) IPv6 address"
+            )));
+        }
         if !out.contains(&ip) {
             out.push(ip);
         }
@@ -707,6 +712,19 @@ mod tests {
     fn fix(value: &str, v: Version, extra: &[&str]) -> Fix {
         let extra: Vec<IpAddr> = extra.iter().map(|x| x.parse().unwrap()).collect();
         plan_list(value, value, v, &extra)
+    }
+
+    #[test]
+    fn listen_arguments_are_global_ipv6_addresses() {
+        let mut a = Args::new();
+        a.push("listen", "[2001:db8::10]")
+            .push("listen", "2001:DB8::10");
+        assert_eq!(parse_listen_args(&a).unwrap().len(), 1);
+        for bad in ["192.0.2.10", "::", "fe80::1", "mail.example.org"] {
+            let mut a = Args::new();
+            a.push("listen", bad);
+            assert!(parse_listen_args(&a).is_err(), "{bad}");
+        }
     }
 
     #[test]
