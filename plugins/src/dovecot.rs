@@ -1,1 +1,777 @@
-//! (not written yet)
+//! `v6fix dovecot [--listen ADDR…]`: makes Dovecot listen on IPv4 and IPv6.
+//!
+//! Reads `/etc/dovecot/dovecot.conf` and everything it includes, in Dovecot's order, finds
+//! the effective `listen` (the last one read wins) and every `inet_listener`'s `address`,
+//! and gives each list the family it lacks:
+//! - `*` gets `::` beside it (2.x; `[::]` in 1.x); `::` alone is IPv6-only (Dovecot sets
+//!   IPV6_V6ONLY on it), so it gets `*` before it;
+//! - `127.0.0.1` gets `::1`;
+//! - any other IPv4 address gets the IPv6 address(es) given with `--listen`. Without
+//!   `--listen` it is left alone with a warning: an address the host lacks stops Dovecot.
+//!
+//! Dovecot 1.x is told from the config's own syntax, and the note says which was assumed.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use v6fix_core::dialect::dovecot::{self, split_list, Doc, Kind};
+use v6fix_core::{
+    ArgSpec, Args, Edits, Error, File, Finding, Host, Plan, Plugin, Result, Severity,
+};
+
+const CONF: &str = "/etc/dovecot/dovecot.conf";
+const MAX_DEPTH: usize = 16;
+
+/// Enclosing sections, outermost first: `(name, arg)`.
+type SectionPath = Vec<(String, Option<String>)>;
+
+pub(crate) struct Dovecot;
+
+v6fix_core::inventory::submit! { v6fix_core::Registration(&Dovecot) }
+
+static ARGS: [ArgSpec; 1] = [ArgSpec::value(
+    "listen",
+    "ADDR",
+    "This host's IPv6 address, added beside IPv4-specific listen addresses",
+)
+.multiple()];
+
+/// One item of the configuration, in the order Dovecot reads it.
+struct Entry {
+    file: usize,
+    item: usize,
+    /// Sections the including `!include` sat in (the file's own ones come from its Doc).
+    outer: SectionPath,
+}
+
+/// dovecot.conf and every file it includes, parsed.
+struct Conf {
+    files: Vec<(File, Doc)>,
+    seq: Vec<Entry>,
+    /// `!include` (not `_try`) patterns that named a missing file.
+    missing: Vec<String>,
+}
+
+impl Conf {
+    fn path(&self, e: &Entry) -> SectionPath {
+        let doc = &self.files[e.file].1;
+        let mut p = e.outer.clone();
+        p.extend(
+            doc.path(e.item)
+                .into_iter()
+                .map(|(n, a)| (n.to_string(), a.map(str::to_string))),
+        );
+        p
+    }
+
+    fn at(&self, host: &Host, file: usize, offset: usize) -> String {
+        host.locate(&self.files[file].0, offset)
+    }
+}
+
+fn load(host: &Host) -> Result<Option<Conf>> {
+    let mut conf = Conf {
+        files: Vec::new(),
+        seq: Vec::new(),
+        missing: Vec::new(),
+    };
+    if !visit(host, Path::new(CONF), &[], 0, &mut conf)? {
+        return Ok(None);
+    }
+    Ok(Some(conf))
+}
+
+/// Reads `path` and, recursively, what it includes. False when `path` does not exist.
+fn visit(
+    host: &Host,
+    path: &Path,
+    outer: &[(String, Option<String>)],
+    depth: usize,
+    conf: &mut Conf,
+) -> Result<bool> {
+    let Some(file) = host.read(path)? else {
+        return Ok(false);
+    };
+    if depth > MAX_DEPTH {
+        return Err(Error::invalid(
+            host.display(path),
+            None,
+            format!("includes nested deeper than {MAX_DEPTH} levels (an include loop?)"),
+        ));
+    }
+    let idx = match conf.files.iter().position(|(f, _)| f.target == file.target) {
+        Some(i) => i,
+        None => {
+            let doc = dovecot::parse(&file.text).map_err(|e| host.parse_error(&file, e))?;
+            conf.files.push((file, doc));
+            conf.files.len() - 1
+        }
+    };
+    let n = conf.files[idx].1.items().len();
+    for item in 0..n {
+        conf.seq.push(Entry {
+            file: idx,
+            item,
+            outer: outer.to_vec(),
+        });
+        let (path, optional) = match &conf.files[idx].1.items()[item].kind {
+            Kind::Include { path, optional } => (path.clone(), *optional),
+            _ => continue,
+        };
+        let here = conf.files[idx].0.path.clone();
+        let full = if path.starts_with('/') {
+            PathBuf::from(&path)
+        } else {
+            here.parent().unwrap_or(Path::new("/")).join(&path)
+        };
+        let full_s = full.to_string_lossy().into_owned();
+        let matches = if full_s.contains(['*', '?', '[']) {
+            host.glob(&full_s)?
+        } else {
+            vec![full.clone()]
+        };
+        let mut ctx = outer.to_vec();
+        ctx.extend(
+            conf.files[idx]
+                .1
+                .path(item)
+                .into_iter()
+                .map(|(n, a)| (n.to_string(), a.map(str::to_string))),
+        );
+        if matches.is_empty() && !optional {
+            let at = conf.at(host, idx, conf.files[idx].1.items()[item].span.start);
+            conf.missing.push(format!(
+                "{at}: `!include {path}` matches no file: Dovecot will not start (`No matches`)"
+            ));
+        }
+        for m in matches {
+            let found = visit(host, &m, &ctx, depth + 1, conf)?;
+            if !found && !optional {
+                let at = conf.at(host, idx, conf.files[idx].1.items()[item].span.start);
+                conf.missing.push(format!(
+                    "{at}: `!include {path}` names a file that does not exist: Dovecot will not start; its settings were not checked"
+                ));
+            }
+        }
+    }
+    Ok(true)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Version {
+    V1,
+    V2,
+}
+
+/// Tells Dovecot 1.x from 2.x by the config's own syntax; says what it went by.
+fn version(host: &Host, conf: &Conf) -> (Version, String) {
+    let mut v1 = None;
+    for e in &conf.seq {
+        let doc = &conf.files[e.file].1;
+        let it = &doc.items()[e.item];
+        let at = || conf.at(host, e.file, it.span.start);
+        let text = || doc.src()[it.span.clone()].trim().to_string();
+        match &it.kind {
+            Kind::Include { .. } => return (Version::V2, format!("`{}` at {}", text(), at())),
+            Kind::Open { name, .. } if name == "service" || name == "inet_listener" => {
+                return (Version::V2, format!("`{}` at {}", text(), at()))
+            }
+            Kind::Open { name, arg } if name == "auth" && arg.as_deref() == Some("default") => {
+                v1.get_or_insert_with(|| format!("`{}` at {}", text(), at()));
+            }
+            Kind::Setting(s) => {
+                let old = matches!(
+                    s.key.as_str(),
+                    "ssl_listen" | "ssl_disable" | "login_dir" | "login_chroot"
+                ) || (s.key == "protocols"
+                    && split_list(&s.value)
+                        .iter()
+                        .any(|p| *p == "imaps" || *p == "pop3s"))
+                    || (s.key == "listen" && split_list(&s.value).iter().any(|t| has_port(t)));
+                if old {
+                    v1.get_or_insert_with(|| format!("`{}` at {}", text(), at()));
+                }
+            }
+            _ => {}
+        }
+    }
+    match v1 {
+        Some(why) => (Version::V1, why),
+        None => (
+            Version::V2,
+            "no version-specific syntax found; Debian has shipped 2.x since wheezy".into(),
+        ),
+    }
+}
+
+/// A 1.x `listen` token with a port: `*:143`, `[::]:143`, `192.0.2.1:143`.
+fn has_port(t: &str) -> bool {
+    if let Some(r) = t.strip_prefix('[') {
+        return r.contains("]:");
+    }
+    t.matches(':').count() == 1
+}
+
+/// One address of a listen list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Addr {
+    Any4,
+    Any6,
+    Ip(IpAddr),
+    Name,
+}
+
+/// Splits a token into its address part and a `:port` suffix (1.x).
+fn token(t: &str) -> (Addr, &str) {
+    let (host, port) = if let Some(r) = t.strip_prefix('[') {
+        match r.split_once(']') {
+            Some((h, p)) => (h, p),
+            None => (t, ""),
+        }
+    } else if t.matches(':').count() == 1 {
+        let i = t.find(':').unwrap_or(t.len());
+        (&t[..i], &t[i..])
+    } else {
+        (t, "")
+    };
+    let a = match host {
+        "*" | "0.0.0.0" => Addr::Any4,
+        "::" => Addr::Any6,
+        h => match v6fix_core::addr::parse_ip(h) {
+            Some(ip) => Addr::Ip(ip),
+            None => Addr::Name,
+        },
+    };
+    (a, port)
+}
+
+/// What to do with one listen list.
+#[derive(Debug, Default)]
+struct Fix {
+    /// The new list, when it changes.
+    new: Option<String>,
+    /// IPv4-specific addresses that need an IPv6 twin which `--listen` did not give.
+    need_address: Vec<String>,
+    /// Only specific IPv6 addresses: IPv4 stays off (v6fix does not invent an address).
+    v6_only: bool,
+    /// Holds host names: what they resolve to is not known here.
+    names: bool,
+    /// Already has both families.
+    dual: bool,
+    /// `--listen` addresses were added.
+    used_listen: bool,
+}
+
+fn plan_list(raw: &str, value: &str, v: Version, extra: &[IpAddr]) -> Fix {
+    let toks = split_list(value);
+    let parsed: Vec<(Addr, &str)> = toks.iter().map(|t| token(t)).collect();
+    let has4 = parsed
+        .iter()
+        .any(|(a, _)| *a == Addr::Any4 || matches!(a, Addr::Ip(ip) if ip.is_ipv4()));
+    let has6 = parsed
+        .iter()
+        .any(|(a, _)| *a == Addr::Any6 || matches!(a, Addr::Ip(ip) if ip.is_ipv6()));
+    let mut fix = Fix {
+        names: parsed.iter().any(|(a, _)| *a == Addr::Name),
+        ..Fix::default()
+    };
+    if has4 && has6 {
+        fix.dual = true;
+        return fix;
+    }
+    let v6 = |ip: IpAddr| match v {
+        Version::V1 => format!("[{ip}]"),
+        Version::V2 => ip.to_string(),
+    };
+    let mut front: Vec<String> = Vec::new();
+    let mut back: Vec<String> = Vec::new();
+    if has4 {
+        for (a, port) in &parsed {
+            match a {
+                Addr::Any4 => {
+                    let any6 = match v {
+                        Version::V1 => format!("[::]{port}"),
+                        Version::V2 => format!("::{port}"),
+                    };
+                    if !back.contains(&any6) {
+                        back.push(any6);
+                    }
+                }
+                Addr::Ip(IpAddr::V4(ip)) if ip.is_loopback() => {
+                    let t = format!("{}{port}", v6(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)));
+                    if !back.contains(&t) {
+                        back.push(t);
+                    }
+                }
+                Addr::Ip(ip @ IpAddr::V4(_)) => {
+                    if extra.is_empty() {
+                        fix.need_address.push(ip.to_string());
+                    }
+                    for x in extra {
+                        let t = format!("{}{port}", v6(*x));
+                        if !back.contains(&t) {
+                            back.push(t);
+                            fix.used_listen = true;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    } else if has6 {
+        for (a, port) in &parsed {
+            match a {
+                Addr::Any6 => {
+                    let t = format!("*{port}");
+                    if !front.contains(&t) {
+                        front.push(t);
+                    }
+                }
+                Addr::Ip(IpAddr::V6(ip)) if ip.is_loopback() => {
+                    let t = format!("127.0.0.1{port}");
+                    if !front.contains(&t) {
+                        front.push(t);
+                    }
+                }
+                Addr::Ip(_) => fix.v6_only = true,
+                _ => {}
+            }
+        }
+    }
+    if front.is_empty() && back.is_empty() {
+        return fix;
+    }
+    let sep = dovecot::list_separator(raw);
+    let mut all: Vec<String> = front;
+    all.extend(toks.iter().map(|t| t.to_string()));
+    all.extend(back);
+    let joined = all.join(sep);
+    fix.new = Some(joined);
+    fix
+}
+
+/// A setting whose value is a listen list: the effective `listen`/`ssl_listen` of each
+/// section path, and each `inet_listener`'s effective `address`.
+struct Target {
+    file: usize,
+    item: usize,
+    key: String,
+    /// Where it sits, for messages: `listen` or `service imap-login / inet_listener imap`.
+    place: String,
+    /// Earlier definitions it overrides: (file, item).
+    overridden: Vec<(usize, usize)>,
+}
+
+fn targets(conf: &Conf, v: Version) -> Vec<Target> {
+    let mut out: Vec<Target> = Vec::new();
+    let mut keys: Vec<(String, SectionPath)> = Vec::new();
+    for e in &conf.seq {
+        let doc = &conf.files[e.file].1;
+        let Some(s) = doc.setting(e.item) else {
+            continue;
+        };
+        let path = conf.path(e);
+        let listener = path.last().is_some_and(|(n, _)| n == "inet_listener");
+        let wanted = match s.key.as_str() {
+            "listen" => true,
+            "ssl_listen" => v == Version::V1,
+            "address" => listener,
+            _ => false,
+        };
+        if !wanted {
+            continue;
+        }
+        let k = (s.key.clone(), path.clone());
+        let place = path
+            .iter()
+            .map(|(n, a)| match a {
+                Some(a) => format!("{n} {a}"),
+                None => n.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(" / ");
+        match keys.iter().position(|x| *x == k) {
+            Some(i) => {
+                let t = &mut out[i];
+                t.overridden.push((t.file, t.item));
+                t.file = e.file;
+                t.item = e.item;
+            }
+            None => {
+                keys.push(k);
+                out.push(Target {
+                    file: e.file,
+                    item: e.item,
+                    key: s.key.clone(),
+                    place,
+                    overridden: Vec::new(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Debian's commented `#listen = VALUE` right above target `t` (a top-level `listen` in
+/// dovecot.conf without a trailing comment), when VALUE is the fixed value.
+fn debian_comment(conf: &Conf, t: &Target, new: &str) -> Option<dovecot::Commented> {
+    let (file, doc) = &conf.files[t.file];
+    if t.key != "listen" || !t.place.is_empty() || file.path != Path::new(CONF) || t.item == 0 {
+        return None;
+    }
+    let s = doc.setting(t.item)?;
+    let line = doc.src()[doc.items()[t.item].span.clone()].trim_end();
+    if !line.ends_with(&doc.src()[s.value_span.clone()]) {
+        return None; // a trailing comment would be lost
+    }
+    doc.commented("listen")
+        .into_iter()
+        .find(|c| c.item + 1 == t.item && split_list(&c.value) == split_list(new))
+}
+
+fn parse_listen_args(args: &Args) -> Result<Vec<IpAddr>> {
+    let mut out = Vec::new();
+    for v in args.all("listen") {
+        let t = v.trim_start_matches('[').trim_end_matches(']');
+        let ip = v6fix_core::addr::parse_ip(t)
+            .ok_or_else(|| Error::usage(format!("--listen: `{v}` is not an IPv6 address")))?;
+        if ip.is_ipv4() {
+            return Err(Error::usage(format!(
+                "--listen: `{v}` is IPv4; give this host's IPv6 address (the IPv4 ones stay as configured)"
+            )));
+        }
+        if ip.is_unspecified() {
+            return Err(Error::usage(
+                "--listen: `::` is not an address of this host; without --listen, v6fix adds `::` where Dovecot listens on `*`",
+            ));
+        }
+        if v6fix_core::addr::is_link_local(ip) {
+            return Err(Error::usage(format!(
+                "--listen: `{v}` is link-local; give this host's global (or unique local) IPv6 address"
+            )));
+        }
+        if !out.contains(&ip) {
+            out.push(ip);
+        }
+    }
+    Ok(out)
+}
+
+/// `` `listen = *` `` or `` `address = 192.0.2.10` (in service imap-login / inet_listener imap) ``.
+fn describe(key: &str, value: &str, place: &str) -> String {
+    if place.is_empty() {
+        format!("`{key} = {value}`")
+    } else {
+        format!("`{key} = {value}` (in {place})")
+    }
+}
+
+impl Plugin for Dovecot {
+    fn name(&self) -> &'static str {
+        "dovecot"
+    }
+
+    fn about(&self) -> &'static str {
+        "Dovecot: listen on IPv4 and IPv6 (listen, inet_listener address)"
+    }
+
+    fn args(&self) -> &'static [ArgSpec] {
+        &ARGS
+    }
+
+    fn files(&self, host: &Host) -> Result<Vec<PathBuf>> {
+        let Some(conf) = load(host)? else {
+            return Ok(Vec::new());
+        };
+        Ok(conf.files.iter().map(|(f, _)| f.path.clone()).collect())
+    }
+
+    fn audit(&self, host: &Host) -> Result<Vec<Finding>> {
+        let Some(conf) = load(host)? else {
+            return Ok(Vec::new());
+        };
+        let (v, _) = version(host, &conf);
+        let mut out = Vec::new();
+        for t in targets(&conf, v) {
+            let (file, doc) = &conf.files[t.file];
+            let Some(s) = doc.setting(t.item) else {
+                continue;
+            };
+            if s.from_file || s.value.contains('$') || s.value.is_empty() {
+                continue;
+            }
+            let fix = plan_list(&doc.src()[s.value_span.clone()], &s.value, v, &[]);
+            if fix.dual || (fix.new.is_none() && fix.need_address.is_empty()) {
+                continue;
+            }
+            let what = describe(&t.key, &s.value, &t.place);
+            let v6_only = split_list(&s.value)
+                .iter()
+                .all(|x| matches!(token(x).0, Addr::Any6 | Addr::Ip(IpAddr::V6(_))));
+            let message = if v6_only {
+                format!("{what} listens on IPv6 only (Dovecot sets IPV6_V6ONLY on IPv6 sockets)")
+            } else {
+                format!("{what} keeps Dovecot IPv4-only")
+            };
+            let fix_cmd = if fix.need_address.is_empty() {
+                "v6fix dovecot".to_string()
+            } else {
+                "v6fix dovecot --listen <this host's IPv6 address>".to_string()
+            };
+            out.push(Finding {
+                severity: Severity::Warning,
+                path: host.display(&file.path),
+                line: Some(doc.line_of(s.key_span.start)),
+                message,
+                fix: Some(fix_cmd),
+            });
+        }
+        if v == Version::V1 && !targets(&conf, v).iter().any(|t| t.key == "listen") {
+            out.push(Finding {
+                severity: Severity::Warning,
+                path: host.display(Path::new(CONF)),
+                line: None,
+                message: "no `listen`: Dovecot 1.x then listens on IPv4 only (`*`)".into(),
+                fix: Some("v6fix dovecot".into()),
+            });
+        }
+        Ok(out)
+    }
+
+    fn plan(&self, host: &Host, args: &Args) -> Result<Plan> {
+        let extra = parse_listen_args(args)?;
+        let mut plan = Plan::new();
+        let Some(conf) = load(host)? else {
+            plan.warn(format!(
+                "{}: not found: Dovecot is not installed here; nothing to do",
+                host.display(Path::new(CONF))
+            ));
+            return Ok(plan);
+        };
+        for m in &conf.missing {
+            plan.warn(m.clone());
+        }
+        let (v, why) = version(host, &conf);
+        plan.note(match v {
+            Version::V2 => format!(
+                "assumed Dovecot 2.x syntax ({why}): both families are `*, ::` (`::` alone is IPv6-only)"
+            ),
+            Version::V1 => format!(
+                "assumed Dovecot 1.x syntax ({why}): both families are `*, [::]` (`[::]` alone is IPv6-only since 1.1)"
+            ),
+        });
+        let mut edits: Vec<Edits> = conf.files.iter().map(|_| Edits::new()).collect();
+        let mut used_listen = false;
+        let ts = targets(&conf, v);
+        for t in &ts {
+            let (file, doc) = &conf.files[t.file];
+            let Some(s) = doc.setting(t.item) else {
+                continue;
+            };
+            let at = host.locate(file, s.key_span.start);
+            let what = describe(&t.key, &s.value, &t.place);
+            for &(f, i) in &t.overridden {
+                let (of, od) = &conf.files[f];
+                if let Some(os) = od.setting(i) {
+                    plan.note(format!(
+                        "{}: {} is overridden by {at} (the last one read wins): left alone",
+                        host.locate(of, os.key_span.start),
+                        describe(&t.key, &os.value, &t.place)
+                    ));
+                }
+            }
+            if s.from_file || s.value.contains('$') {
+                plan.warn(format!(
+                    "{at}: {what} is read from elsewhere when Dovecot starts: not checked; make sure it has IPv4 and IPv6"
+                ));
+                continue;
+            }
+            if s.value.is_empty() {
+                if t.key == "address" {
+                    plan.note(format!(
+                        "{at}: `address` is empty (in {}): this listener uses `listen`",
+                        t.place
+                    ));
+                }
+                continue;
+            }
+            let raw = &doc.src()[s.value_span.clone()];
+            let fix = plan_list(raw, &s.value, v, &extra);
+            used_listen |= fix.used_listen;
+            if fix.names {
+                plan.note(format!(
+                    "{at}: {what} names a host: Dovecot binds what it resolves to at start; check that it has IPv4 and IPv6 addresses"
+                ));
+            }
+            if fix.dual {
+                plan.note(format!(
+                    "{at}: {what} already listens on IPv4 and IPv6: left alone"
+                ));
+            }
+            if fix.v6_only {
+                plan.warn(format!(
+                    "{at}: {what} listens on specific IPv6 addresses only: IPv4 clients cannot connect; add this host's IPv4 address if they should (v6fix does not invent one)"
+                ));
+            }
+            if !fix.need_address.is_empty() {
+                let ips = fix.need_address.join(", ");
+                plan.warn(format!(
+                    "{at}: {what} listens on IPv4 address {ips} only: pass this host's IPv6 address with --listen (for example `v6fix dovecot --listen 2001:db8::10`) to add it beside; v6fix does not guess one, because an address the host lacks stops Dovecot"
+                ));
+            }
+            if let Some(new) = fix.new {
+                if let Some(c) = debian_comment(&conf, t, &new) {
+                    // Debian's `#listen = *, ::` sits right above: that is where the
+                    // setting belongs, so uncomment it and drop the line that overrode it.
+                    let item = &doc.items()[t.item];
+                    edits[t.file].replace(c.marker.clone(), "");
+                    edits[t.file].replace(item.span.clone(), "");
+                    plan.note(format!(
+                        "{at}: {what} did not cover both families: uncommented Debian's `listen = {new}` above it instead"
+                    ));
+                    continue;
+                }
+                let value = if s.quoted {
+                    format!("\"{new}\"")
+                } else {
+                    new.clone()
+                };
+                doc.set_value(t.item, &value, &mut edits[t.file]);
+                plan.note(format!(
+                    "{at}: {what} did not cover both families: now `{new}`"
+                ));
+            }
+        }
+        // Dovecot 1.x without a `listen` listens on IPv4 only: write one where it belongs.
+        if v == Version::V1 && !ts.iter().any(|t| t.key == "listen" && t.place.is_empty()) {
+            let main = conf
+                .files
+                .iter()
+                .position(|(f, _)| f.path == Path::new(CONF))
+                .unwrap_or(0);
+            let (file, doc) = &conf.files[main];
+            let want = "*, [::]";
+            let commented = doc.commented("listen");
+            if let Some(c) = commented
+                .iter()
+                .find(|c| split_list(&c.value) == split_list(want))
+            {
+                edits[main].replace(c.marker.clone(), "");
+                let at = host.locate(file, c.marker.start);
+                plan.note(format!(
+                    "{at}: no `listen` was set, so Dovecot 1.x listened on IPv4 only: uncommented `listen = {want}`"
+                ));
+            } else if let Some(c) = commented.last() {
+                let start = doc.items()[c.item].span.start;
+                edits[main].insert_line_after(doc.src(), start, &format!("listen = {want}"));
+                let at = host.locate(file, start);
+                plan.note(format!(
+                    "{at}: no `listen` was set, so Dovecot 1.x listened on IPv4 only: added `listen = {want}` below the commented one"
+                ));
+            } else {
+                edits[main].append_line(doc.src(), &format!("listen = {want}"));
+                plan.note(format!(
+                    "{}: no `listen` was set, so Dovecot 1.x listened on IPv4 only: added `listen = {want}`",
+                    host.display(&file.path)
+                ));
+            }
+        } else if v == Version::V2 && !ts.iter().any(|t| t.key == "listen") {
+            plan.note(
+                "no `listen` is set: Dovecot's default `*, ::` already listens on IPv4 and IPv6",
+            );
+        }
+        if !extra.is_empty() && !used_listen {
+            let list: Vec<String> = extra.iter().map(ToString::to_string).collect();
+            plan.note(format!(
+                "--listen {} was not needed: no listener is bound to a specific IPv4 address without an IPv6 one",
+                list.join(" --listen ")
+            ));
+        }
+        for (i, e) in edits.into_iter().enumerate() {
+            if e.is_empty() {
+                continue;
+            }
+            let (file, doc) = &conf.files[i];
+            plan.change(file, e.apply(doc.src()));
+        }
+        if plan.changed() {
+            plan.restart(
+                "dovecot",
+                "reload",
+                "doveadm reload",
+                "a reload re-reads the config and re-binds the listeners, `listen` included",
+            );
+        }
+        Ok(plan)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fix(value: &str, v: Version, extra: &[&str]) -> Fix {
+        let extra: Vec<IpAddr> = extra.iter().map(|x| x.parse().unwrap()).collect();
+        plan_list(value, value, v, &extra)
+    }
+
+    #[test]
+    fn listen_arguments_are_global_ipv6_addresses() {
+        let mut a = Args::new();
+        a.push("listen", "[2001:db8::10]")
+            .push("listen", "2001:DB8::10");
+        assert_eq!(parse_listen_args(&a).unwrap().len(), 1);
+        for bad in ["192.0.2.10", "::", "fe80::1", "mail.example.org"] {
+            let mut a = Args::new();
+            a.push("listen", bad);
+            assert!(parse_listen_args(&a).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn lists_get_the_missing_family() {
+        assert_eq!(fix("*", Version::V2, &[]).new.as_deref(), Some("*, ::"));
+        assert_eq!(
+            fix("0.0.0.0", Version::V2, &[]).new.as_deref(),
+            Some("0.0.0.0, ::")
+        );
+        assert_eq!(fix("::", Version::V2, &[]).new.as_deref(), Some("*, ::"));
+        assert_eq!(
+            fix("[::]", Version::V2, &[]).new.as_deref(),
+            Some("*, [::]")
+        );
+        assert_eq!(fix("*,::", Version::V2, &[]).new, None);
+        assert!(fix("* ::", Version::V2, &[]).dual);
+        assert_eq!(fix("*", Version::V1, &[]).new.as_deref(), Some("*, [::]"));
+        assert_eq!(
+            fix("*:143", Version::V1, &[]).new.as_deref(),
+            Some("*:143, [::]:143")
+        );
+        assert_eq!(
+            fix("127.0.0.1", Version::V2, &[]).new.as_deref(),
+            Some("127.0.0.1, ::1")
+        );
+        assert_eq!(
+            fix("192.0.2.10", Version::V2, &["2001:db8::10"])
+                .new
+                .as_deref(),
+            Some("192.0.2.10, 2001:db8::10")
+        );
+        assert_eq!(
+            fix("192.0.2.10", Version::V1, &["2001:db8::10"])
+                .new
+                .as_deref(),
+            Some("192.0.2.10, [2001:db8::10]")
+        );
+        let f = fix("192.0.2.10", Version::V2, &[]);
+        assert_eq!(f.new, None);
+        assert_eq!(f.need_address, vec!["192.0.2.10"]);
+        assert!(fix("2001:db8::10", Version::V2, &[]).v6_only);
+        assert!(fix("mail.example.org", Version::V2, &[]).names);
+        assert_eq!(
+            fix("192.0.2.10,127.0.0.1", Version::V2, &["2001:db8::10"])
+                .new
+                .as_deref(),
+            Some("192.0.2.10,127.0.0.1,2001:db8::10,::1")
+        );
+    }
+}

@@ -1,1 +1,657 @@
-//! (not written yet)
+//! Dovecot's configuration language (`dovecot.conf` and the files it includes).
+//!
+//! The lexical rules follow Dovecot's own parser (`config-parser.c`):
+//! - `key = value`; blanks around `=` do not matter; `key=value` is fine.
+//! - `#` starts a comment anywhere outside single or double quotes, also after a value.
+//! - A line whose content (comment removed, trailing blanks trimmed) ends with `\` continues
+//!   on the next line; the pieces are joined with one space. A blank or comment line ends
+//!   the run (doveconf then reads the next line as a new one).
+//! - Sections `name [arg] {` … `}`, each brace on its own line (`a { b = c }` on one line
+//!   is an error in Dovecot too). Filters (`protocol imap {`, `local 192.0.2.1 {`) look the same.
+//! - `!include PATH` and `!include_try PATH` (globs allowed, relative to the including file).
+//! - `key = <file` reads the value from a file; `\Drafts` and other backslashes are data.
+//!
+//! A [`Doc`] is a list of items that tile the text; each item is one logical line (a setting
+//! with its continuation lines is one item). Printing a `Doc` gives back the input.
+
+use crate::edit::Edits;
+use crate::error::ParseError;
+use crate::text::{lines, Span};
+use nom::bytes::complete::take_till1;
+use nom::{IResult, Parser};
+use std::fmt;
+
+/// What one logical line is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// An empty or blank line.
+    Blank,
+    /// A whole-line `#` comment.
+    Comment,
+    /// `key = value`.
+    Setting(Setting),
+    /// `name [arg] {`.
+    Open { name: String, arg: Option<String> },
+    /// `}`.
+    Close,
+    /// `!include PATH` or `!include_try PATH`.
+    Include { path: String, optional: bool },
+}
+
+/// A `key = value` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting {
+    pub key: String,
+    pub key_span: Span,
+    /// The value as Dovecot sees it: comment removed, continuation pieces joined with one
+    /// space, surrounding quotes removed and escapes undone. For `<file` it is the raw text.
+    pub value: String,
+    /// The value's bytes in the source (quotes included, comment and trailing blanks not).
+    /// Empty (at the end of the `=`'s line) when the value is empty.
+    pub value_span: Span,
+    /// The value was written in quotes.
+    pub quoted: bool,
+    /// The value is `<file`: read from a file when Dovecot starts.
+    pub from_file: bool,
+}
+
+/// One logical line of the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    /// The item's bytes: whole physical lines, line endings included.
+    pub span: Span,
+    pub kind: Kind,
+    /// The index of the enclosing `Open` item, if any.
+    pub parent: Option<usize>,
+}
+
+/// A parsed Dovecot configuration file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Doc {
+    src: String,
+    items: Vec<Item>,
+}
+
+impl fmt::Display for Doc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for it in &self.items {
+            f.write_str(&self.src[it.span.clone()])?;
+        }
+        Ok(())
+    }
+}
+
+fn is_white(c: char) -> bool {
+    c == ' ' || c == '\t'
+}
+
+/// The key token: everything up to a blank, `=` or `{`.
+fn key_token(input: &str) -> IResult<&str, &str> {
+    take_till1(|c: char| is_white(c) || c == '=' || c == '{').parse(input)
+}
+
+/// Byte offset of a `#` that starts a comment in `line`, outside quotes.
+fn comment_start(line: &str) -> Option<usize> {
+    let b = line.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    if b[i] == b'\\' && i + 1 < b.len() {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                if i >= b.len() {
+                    return None;
+                }
+            }
+            b'#' => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Undoes Dovecot's escapes in a quoted string (`\"`, `\\`, …: the backslash goes).
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(n) = chars.next() {
+                out.push(n);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Removes one pair of matching quotes, undoing escapes; `None` when not quoted.
+fn unquote(s: &str) -> Option<String> {
+    let q = s.chars().next()?;
+    if s.len() >= 2 && (q == '"' || q == '\'') && s.ends_with(q) {
+        Some(unescape(&s[1..s.len() - 1]))
+    } else {
+        None
+    }
+}
+
+/// One physical line's content after Dovecot's pre-processing.
+struct Piece {
+    /// Content start (after indentation) and end (comment removed, blanks trimmed).
+    start: usize,
+    end: usize,
+}
+
+/// Parses a Dovecot configuration file.
+pub fn parse(text: &str) -> Result<Doc, ParseError> {
+    let ls = lines(text);
+    let mut items: Vec<Item> = Vec::new();
+    let mut stack: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while i < ls.len() {
+        let first = &ls[i];
+        let raw = first.text(text);
+        let trimmed = raw.trim_start_matches([' ', '\t']);
+        let parent = stack.last().copied();
+        if trimmed.trim_end_matches([' ', '\t']).is_empty() {
+            items.push(Item {
+                span: first.full.clone(),
+                kind: Kind::Blank,
+                parent,
+            });
+            i += 1;
+            continue;
+        }
+        if trimmed.starts_with('#') {
+            items.push(Item {
+                span: first.full.clone(),
+                kind: Kind::Comment,
+                parent,
+            });
+            i += 1;
+            continue;
+        }
+        // Gather the logical line: pieces joined while a piece ends with a backslash.
+        let mut pieces: Vec<Piece> = Vec::new();
+        let mut j = i;
+        loop {
+            let l = &ls[j];
+            let t = l.text(text);
+            let indent = t.len() - t.trim_start_matches([' ', '\t']).len();
+            let body = &t[indent..];
+            if !pieces.is_empty() && (body.trim().is_empty() || body.starts_with('#')) {
+                // A blank or comment line ends a continued line (as in Dovecot).
+                break;
+            }
+            j += 1;
+            {
+                let cut = comment_start(body).unwrap_or(body.len());
+                let content = body[..cut].trim_end_matches([' ', '\t']);
+                let start = l.content.start + indent;
+                let mut p = Piece {
+                    start,
+                    end: start + content.len(),
+                };
+                let cont = content.ends_with('\\');
+                if cont {
+                    p.end -= 1;
+                    while p.end > p.start && is_white(text[..p.end].chars().last().unwrap_or('x')) {
+                        p.end -= 1;
+                    }
+                }
+                pieces.push(p);
+                if !cont {
+                    break;
+                }
+            }
+            if j >= ls.len() {
+                break;
+            }
+        }
+        let span = first.full.start..ls[j - 1].full.end;
+        let logical: String = pieces
+            .iter()
+            .map(|p| &text[p.start..p.end])
+            .collect::<Vec<_>>()
+            .join(" ");
+        // Map offsets in `logical` back to the source (for spans of single-piece values).
+        let src_of = |off: usize| -> usize {
+            let mut acc = 0;
+            for p in &pieces {
+                let len = p.end - p.start;
+                if off <= acc + len {
+                    return p.start + (off - acc);
+                }
+                acc += len + 1;
+            }
+            pieces.last().map_or(0, |p| p.end)
+        };
+        let base = pieces[0].start;
+        let kind = parse_logical(&logical, &src_of, text)?;
+        if kind == Kind::Close && stack.pop().is_none() {
+            return Err(ParseError::new(
+                base,
+                "`}`",
+                "a setting or a section (this `}` closes nothing)",
+            ));
+        }
+        let is_open = matches!(kind, Kind::Open { .. });
+        items.push(Item { span, kind, parent });
+        if is_open {
+            stack.push(items.len() - 1);
+        }
+        i = j;
+    }
+    if let Some(&open) = stack.last() {
+        let name = match &items[open].kind {
+            Kind::Open { name, .. } => name.clone(),
+            _ => String::new(),
+        };
+        let at = items[open].span.start;
+        let line = text[..at].matches('\n').count() + 1;
+        return Err(ParseError::new(
+            text.len(),
+            "end of file",
+            format!("`}}` closing section `{name}` opened on line {line}"),
+        ));
+    }
+    Ok(Doc {
+        src: text.to_string(),
+        items,
+    })
+}
+
+fn parse_logical(
+    logical: &str,
+    src_of: &dyn Fn(usize) -> usize,
+    text: &str,
+) -> Result<Kind, ParseError> {
+    let err = |off: usize, expected: &str| {
+        let at = src_of(off);
+        ParseError::new(at, ParseError::describe(text, at), expected)
+    };
+    let Ok((rest, key)) = key_token(logical) else {
+        // Starts with `=` or `{`.
+        return Err(err(0, "a setting name or a section name"));
+    };
+    let after_key = logical.len() - rest.len();
+    let rest_trim = rest.trim_start_matches([' ', '\t']);
+    let rest_off = logical.len() - rest_trim.len();
+    if key.starts_with('!') {
+        let optional = match key {
+            "!include" => false,
+            "!include_try" => true,
+            _ => return Err(err(0, "`!include` or `!include_try`")),
+        };
+        if rest_trim.is_empty() {
+            return Err(err(after_key, "a path after the include"));
+        }
+        let path = unquote(rest_trim).unwrap_or_else(|| rest_trim.to_string());
+        return Ok(Kind::Include { path, optional });
+    }
+    if key == "}" && rest_trim.is_empty() {
+        return Ok(Kind::Close);
+    }
+    if let Some(v) = rest_trim.strip_prefix('=') {
+        let vt = v.trim_start_matches([' ', '\t']);
+        let voff = logical.len() - vt.len();
+        let value_span = src_of(voff)..src_of(logical.len());
+        let (value, quoted) = match unquote(vt) {
+            Some(u) => (u, true),
+            None => (vt.to_string(), false),
+        };
+        return Ok(Kind::Setting(Setting {
+            key: key.to_string(),
+            key_span: src_of(0)..src_of(key.len()),
+            from_file: !quoted && value.starts_with('<'),
+            value,
+            value_span,
+            quoted,
+        }));
+    }
+    if rest_trim.is_empty() {
+        return Err(err(after_key, "`=` and a value, or `{` opening a section"));
+    }
+    // A section: `name {` or `name arg {`, the brace last on its line.
+    let (arg, brace_off) = if rest_trim.starts_with('{') {
+        (None, rest_off)
+    } else {
+        let (arg_text, after) = match rest_trim.chars().next() {
+            Some(q @ ('"' | '\'')) => {
+                let mut end = None;
+                let b = rest_trim.as_bytes();
+                let mut k = 1;
+                while k < b.len() {
+                    if b[k] == b'\\' {
+                        k += 2;
+                        continue;
+                    }
+                    if b[k] == q as u8 {
+                        end = Some(k);
+                        break;
+                    }
+                    k += 1;
+                }
+                match end {
+                    Some(e) => (unescape(&rest_trim[1..e]), &rest_trim[e + 1..]),
+                    None => return Err(err(rest_off, "a closing quote")),
+                }
+            }
+            _ => {
+                let n = rest_trim
+                    .find(|c: char| is_white(c) || c == '{')
+                    .unwrap_or(rest_trim.len());
+                (rest_trim[..n].to_string(), &rest_trim[n..])
+            }
+        };
+        let a = after.trim_start_matches([' ', '\t']);
+        (Some(arg_text), logical.len() - a.len())
+    };
+    let brace = &logical[brace_off..];
+    if !brace.starts_with('{') {
+        return Err(err(
+            brace_off,
+            "`{` opening a section (or `=` for a setting)",
+        ));
+    }
+    if brace.len() > 1 {
+        return Err(err(
+            brace_off + 1,
+            "the end of the line after `{` (each brace goes on its own line)",
+        ));
+    }
+    Ok(Kind::Open {
+        name: key.to_string(),
+        arg,
+    })
+}
+
+/// A commented-out setting such as Debian's `#listen = *, ::`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commented {
+    /// The index of the comment item.
+    pub item: usize,
+    /// The bytes from the `#` up to the key, removed to uncomment the line.
+    pub marker: Span,
+    pub value: String,
+}
+
+impl Doc {
+    pub fn items(&self) -> &[Item] {
+        &self.items
+    }
+
+    pub fn src(&self) -> &str {
+        &self.src
+    }
+
+    /// The setting of item `i`, if it is one.
+    pub fn setting(&self, i: usize) -> Option<&Setting> {
+        match &self.items.get(i)?.kind {
+            Kind::Setting(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The sections enclosing item `i`, outermost first, as `(name, arg)`.
+    pub fn path(&self, i: usize) -> Vec<(&str, Option<&str>)> {
+        let mut out = Vec::new();
+        let mut p = self.items[i].parent;
+        while let Some(k) = p {
+            if let Kind::Open { name, arg } = &self.items[k].kind {
+                out.push((name.as_str(), arg.as_deref()));
+            }
+            p = self.items[k].parent;
+        }
+        out.reverse();
+        out
+    }
+
+    /// Indices of the settings named `key` at the top level (outside any section), in order.
+    pub fn top_level(&self, key: &str) -> Vec<usize> {
+        (0..self.items.len())
+            .filter(|&i| self.items[i].parent.is_none())
+            .filter(|&i| self.setting(i).is_some_and(|s| s.key == key))
+            .collect()
+    }
+
+    /// The top-level comments that hold a commented-out `key = value` (`#listen = *, ::`).
+    pub fn commented(&self, key: &str) -> Vec<Commented> {
+        let mut out = Vec::new();
+        for (i, it) in self.items.iter().enumerate() {
+            if it.kind != Kind::Comment || it.parent.is_some() {
+                continue;
+            }
+            let line = self.src[it.span.clone()].trim_end_matches(['\r', '\n']);
+            let start = it.span.start + (line.len() - line.trim_start_matches([' ', '\t']).len());
+            let body = line.trim_start_matches([' ', '\t']).trim_start_matches('#');
+            let body_trim = body.trim_start_matches([' ', '\t']);
+            let key_at = it.span.start + (line.len() - body_trim.len());
+            let Some(rest) = body_trim.strip_prefix(key) else {
+                continue;
+            };
+            let Some(v) = rest.trim_start_matches([' ', '\t']).strip_prefix('=') else {
+                continue;
+            };
+            let cut = comment_start(v).unwrap_or(v.len());
+            let value = v[..cut].trim().to_string();
+            out.push(Commented {
+                item: i,
+                marker: start..key_at,
+                value,
+            });
+        }
+        out
+    }
+
+    /// The 1-based line of byte `offset`.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.src[..offset.min(self.src.len())].matches('\n').count() + 1
+    }
+
+    /// An edit that replaces the value of setting item `i` with `value` (written as is),
+    /// keeping the key, the spacing and any trailing comment.
+    pub fn set_value(&self, i: usize, value: &str, edits: &mut Edits) {
+        if let Some(s) = self.setting(i) {
+            edits.replace(s.value_span.clone(), value);
+        }
+    }
+}
+
+/// Splits a list value (`*, ::`, `*,::`, `* ::`) into its addresses.
+pub fn split_list(value: &str) -> Vec<&str> {
+    value
+        .split([',', ' ', '\t'])
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The separator a list value uses between items: `", "` unless it uses another.
+pub fn list_separator(raw: &str) -> &'static str {
+    if raw.contains(", ") || !raw.contains([',', ' ']) {
+        ", "
+    } else if raw.contains(',') {
+        ","
+    } else {
+        " "
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(d: &Doc) -> Vec<&Kind> {
+        d.items().iter().map(|i| &i.kind).collect()
+    }
+
+    #[test]
+    fn settings_sections_comments_and_includes() {
+        let t = "# c\nlisten = *   # trailing\n\nservice imap-login {\n  inet_listener imap {\n    address = 192.0.2.10\n  }\n}\n!include conf.d/*.conf\n!include_try local.conf\n";
+        let d = parse(t).unwrap();
+        assert_eq!(d.to_string(), t);
+        let k = kinds(&d);
+        assert_eq!(k[0], &Kind::Comment);
+        let s = d.setting(1).unwrap();
+        assert_eq!((s.key.as_str(), s.value.as_str()), ("listen", "*"));
+        assert_eq!(&t[s.value_span.clone()], "*");
+        assert_eq!(k[2], &Kind::Blank);
+        assert_eq!(
+            k[3],
+            &Kind::Open {
+                name: "service".into(),
+                arg: Some("imap-login".into())
+            }
+        );
+        assert_eq!(
+            d.path(5),
+            vec![
+                ("service", Some("imap-login")),
+                ("inet_listener", Some("imap"))
+            ]
+        );
+        assert_eq!(d.setting(5).unwrap().value, "192.0.2.10");
+        assert_eq!(
+            k[8],
+            &Kind::Include {
+                path: "conf.d/*.conf".into(),
+                optional: false
+            }
+        );
+        assert_eq!(
+            k[9],
+            &Kind::Include {
+                path: "local.conf".into(),
+                optional: true
+            }
+        );
+        assert_eq!(d.top_level("listen"), vec![1]);
+    }
+
+    #[test]
+    fn quotes_keep_hashes_and_backslashes_are_data() {
+        let t = "login_greeting = \"# not a comment\" # but this is\nspecial_use = \\Drafts\nssl_cert = </etc/dovecot/private/dovecot.pem\nmailbox \"Sent Messages\" {\n}\n";
+        let d = parse(t).unwrap();
+        assert_eq!(d.to_string(), t);
+        let s = d.setting(0).unwrap();
+        assert_eq!(s.value, "# not a comment");
+        assert!(s.quoted);
+        assert_eq!(&t[s.value_span.clone()], "\"# not a comment\"");
+        assert_eq!(d.setting(1).unwrap().value, "\\Drafts");
+        assert!(d.setting(2).unwrap().from_file);
+        assert_eq!(
+            d.items()[3].kind,
+            Kind::Open {
+                name: "mailbox".into(),
+                arg: Some("Sent Messages".into())
+            }
+        );
+    }
+
+    #[test]
+    fn continuation_lines_join_with_one_space() {
+        let t = "import_environment = TZ \\\n  LANG # c\nlisten = *\r\n";
+        let d = parse(t).unwrap();
+        assert_eq!(d.to_string(), t);
+        assert_eq!(d.items().len(), 2);
+        let s = d.setting(0).unwrap();
+        assert_eq!(s.value, "TZ LANG");
+        assert_eq!(&t[s.value_span.clone()], "TZ \\\n  LANG");
+        assert_eq!(&t[d.setting(1).unwrap().value_span.clone()], "*");
+        // A comment line ends the run: `LANG` then stands alone, which Dovecot rejects.
+        let e = parse("import_environment = TZ \\\n# c\n  LANG\n").unwrap_err();
+        assert_eq!(e.offset, "import_environment = TZ \\\n# c\n  LANG".len());
+        // A continuation at the end of the file ends there.
+        let d = parse("a = b \\\n").unwrap();
+        assert_eq!(d.setting(0).unwrap().value, "b");
+    }
+
+    #[test]
+    fn compact_and_tabbed_forms() {
+        let t = "listen=*,::\nlisten\t=\t*, ::\t\nempty =\nsvc{\n}";
+        let d = parse(t).unwrap();
+        assert_eq!(d.to_string(), t);
+        assert_eq!(d.setting(0).unwrap().value, "*,::");
+        assert_eq!(d.setting(1).unwrap().value, "*, ::");
+        let e = d.setting(2).unwrap();
+        assert_eq!(e.value, "");
+        assert!(e.value_span.is_empty());
+        assert_eq!(
+            e.value_span.start,
+            "listen=*,::\nlisten\t=\t*, ::\t\nempty =".len()
+        );
+    }
+
+    #[test]
+    fn errors_are_positioned() {
+        let e = parse("a = b\nservice x { port = 1 }\n").unwrap_err();
+        assert_eq!(e.offset, 17);
+        assert!(e.expected.contains("own line"), "{e:?}");
+        let e = parse("service x {\n  a = b\n").unwrap_err();
+        assert_eq!(e.found, "end of file");
+        assert!(e.expected.contains("line 1"), "{e:?}");
+        let e = parse("}\n").unwrap_err();
+        assert_eq!(e.offset, 0);
+        let e = parse("a = b\nlisten\n").unwrap_err();
+        assert_eq!(e.offset, 12);
+        assert!(parse("!includ x\n").is_err());
+    }
+
+    #[test]
+    fn commented_settings_are_found() {
+        let t = "# \"*\" listens in all IPv4 interfaces\n#listen = *, ::\n  # listen = 127.0.0.1\n";
+        let d = parse(t).unwrap();
+        let c = d.commented("listen");
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].value, "*, ::");
+        assert_eq!(&t[c[0].marker.clone()], "#");
+        assert_eq!(&t[c[1].marker.clone()], "# ");
+    }
+
+    #[test]
+    fn values_edit_in_place() {
+        let t = "listen = *   # v4\n";
+        let d = parse(t).unwrap();
+        let mut e = Edits::new();
+        d.set_value(0, "*, ::", &mut e);
+        assert_eq!(e.apply(t), "listen = *, ::   # v4\n");
+        assert_eq!(split_list("*, ::"), vec!["*", "::"]);
+        assert_eq!(split_list("* ::"), vec!["*", "::"]);
+        assert_eq!(list_separator("*,::"), ",");
+        assert_eq!(list_separator("*"), ", ");
+    }
+
+    #[test]
+    fn fixtures_round_trip_and_items_tile() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/dovecot");
+        let mut n = 0;
+        let mut stack = vec![dir];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                    continue;
+                }
+                let t = std::fs::read_to_string(&p).unwrap();
+                let doc = parse(&t).unwrap_or_else(|e| panic!("{}: {e:?}", p.display()));
+                assert_eq!(doc.to_string(), t, "{}", p.display());
+                let mut pos = 0;
+                for it in doc.items() {
+                    assert_eq!(it.span.start, pos, "{}", p.display());
+                    pos = it.span.end;
+                }
+                assert_eq!(pos, t.len());
+                n += 1;
+            }
+        }
+        assert!(n >= 5, "only {n} fixtures");
+    }
+}
