@@ -856,3 +856,88 @@ mod tests {
         assert_eq!(twin_text(a, &l("192.0.2.10:80")), "[2001:db8::10]:80");
     }
 }
+
+#[cfg(test)]
+mod audit_tests {
+    use super::*;
+    use std::path::Path;
+
+    fn copy(src: &Path, dst: &Path) {
+        std::fs::create_dir_all(dst).unwrap();
+        let Ok(entries) = std::fs::read_dir(src) else {
+            return;
+        };
+        for e in entries {
+            let e = e.unwrap();
+            let to = dst.join(e.file_name());
+            let ft = e.file_type().unwrap();
+            if ft.is_symlink() {
+                let _ = std::fs::remove_file(&to);
+                std::os::unix::fs::symlink(std::fs::read_link(e.path()).unwrap(), &to).unwrap();
+            } else if ft.is_dir() {
+                copy(&e.path(), &to);
+            } else {
+                std::fs::copy(e.path(), &to).unwrap();
+            }
+        }
+    }
+
+    /// Audit findings of warning level or worse for a case's input (`out` false) or its
+    /// converted tree (`out` true).
+    fn serious(case: &str, out: bool) -> Vec<String> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../testdata/cases/nginx")
+            .join(case);
+        let t = tempfile::tempdir().unwrap();
+        copy(&dir.join("in"), t.path());
+        if out {
+            copy(&dir.join("out"), t.path());
+        }
+        let host = Host::new(t.path()).unwrap();
+        Nginx
+            .audit(&host)
+            .unwrap()
+            .into_iter()
+            .filter(|f| f.severity >= Severity::Warning)
+            .map(|f| f.to_string().replace(&t.path().display().to_string(), ""))
+            .collect()
+    }
+
+    #[test]
+    fn converted_trees_audit_clean_and_inputs_do_not() {
+        for case in [
+            "shop",
+            "multiline-crlf",
+            "runtime-high-ports",
+            "debian-default",
+        ] {
+            assert_eq!(serious(case, true), Vec::<String>::new(), "{case}");
+        }
+        let shop = serious("shop", false);
+        assert!(shop.iter().any(|f| f.contains("/etc/nginx/sites-enabled/shop:3: warning: `listen 80 default_server` accepts IPv4 only")), "{shop:#?}");
+        assert!(
+            shop.iter()
+                .any(|f| f.contains("intranet:5: error: `allow [2001:db8:ffff::]/48`")),
+            "{shop:#?}"
+        );
+        assert!(
+            shop.iter().any(
+                |f| f.contains("office.conf:1: warning: this allow list admits no IPv6 client")
+            ),
+            "{shop:#?}"
+        );
+        assert!(
+            shop.iter()
+                .any(|f| f.contains("`listen 192.0.2.10:8080` accepts IPv4 only")
+                    && f.contains("--address ADDR")),
+            "{shop:#?}"
+        );
+        let trap = serious("ipv6only-off", true);
+        assert!(
+            trap.iter()
+                .any(|f| f.contains("error: `listen [::]:80 ipv6only=off` takes IPv4 too")),
+            "{trap:#?}"
+        );
+        assert!(serious("debian-default", false).is_empty());
+    }
+}

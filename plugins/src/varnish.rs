@@ -984,3 +984,74 @@ mod tests {
         assert_eq!(&t[w[2].span.clone()], "192.0.2.10:6081");
     }
 }
+
+#[cfg(test)]
+mod audit_tests {
+    use super::*;
+
+    fn copy(src: &Path, dst: &Path) {
+        std::fs::create_dir_all(dst).unwrap();
+        let Ok(entries) = std::fs::read_dir(src) else {
+            return;
+        };
+        for e in entries {
+            let e = e.unwrap();
+            let to = dst.join(e.file_name());
+            if e.file_type().unwrap().is_dir() {
+                copy(&e.path(), &to);
+            } else {
+                std::fs::copy(e.path(), &to).unwrap();
+            }
+        }
+    }
+
+    fn serious(case: &str, out: bool) -> Vec<String> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../testdata/cases/varnish")
+            .join(case);
+        let t = tempfile::tempdir().unwrap();
+        copy(&dir.join("in"), t.path());
+        if out {
+            copy(&dir.join("out"), t.path());
+        }
+        let host = Host::new(t.path()).unwrap();
+        Varnish
+            .audit(&host)
+            .unwrap()
+            .into_iter()
+            .filter(|f| f.severity >= Severity::Warning)
+            .map(|f| f.to_string().replace(&t.path().display().to_string(), ""))
+            .collect()
+    }
+
+    #[test]
+    fn converted_trees_audit_clean_and_inputs_do_not() {
+        for case in [
+            "seed",
+            "named-proxy",
+            "lib-only-wildcard",
+            "dropin-no-reset",
+            "sysv",
+            "runtime-high-ports",
+            "debian-default",
+        ] {
+            assert_eq!(serious(case, true), Vec::<String>::new(), "{case}");
+        }
+        let seed = serious("seed", false);
+        assert_eq!(
+            seed,
+            [
+                "/etc/systemd/system/varnish.service.d/override.conf:7: warning: `-a 192.0.2.10:80` accepts IPv4 only and no IPv6 listener shares its port (fix: v6fix varnish --address ADDR)",
+                "/etc/varnish/default.vcl:13: warning: acl purgers matches no IPv6 client (fix: v6fix varnish --network PREFIX)"
+            ]
+        );
+        let broken = serious("dropin-no-reset", false);
+        assert!(
+            broken
+                .iter()
+                .any(|f| f.contains("error: varnish.service gets more than one ExecStart=")),
+            "{broken:#?}"
+        );
+        assert!(serious("debian-default", false).is_empty());
+    }
+}
