@@ -236,8 +236,8 @@ fn systemd_and_varnishd_accept_every_golden_output_tree() {
 
 #[test]
 fn the_checks_catch_what_v6fix_avoids() {
-    // A drop-in without the empty ExecStart=, and -a :P beside -a [::]:P: both must fail,
-    // which also shows the checks above can fail.
+    // A drop-in without the empty ExecStart=, a lone `%`, and -a :P beside -a [::]:P: all
+    // must fail, which also shows the checks above can fail.
     if support::daemon("varnishd").is_none()
         || support::daemon("systemd-analyze").is_none()
         || !support::can_unshare()
@@ -251,6 +251,30 @@ fn the_checks_catch_what_v6fix_avoids() {
     assert!(!o.status.success(), "{}", support::show(&o));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("more than one ExecStart="),
+        "{}",
+        support::show(&o)
+    );
+
+    // A single `%` starts a specifier: v6fix writes `%%` (named-proxy's `-i shop%%1`).
+    let case = support::testdata().join("cases/varnish/named-proxy");
+    let tree = support::expected_tree(&case);
+    let f = tree
+        .path()
+        .join("etc/systemd/system/varnish.service.d/10-listen.conf");
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert!(text.contains("-i shop%%1"), "{text}");
+    assert_eq!(
+        merged_exec_start(tree.path())
+            .iter()
+            .filter(|w| *w == "shop%1")
+            .count(),
+        1
+    );
+    std::fs::write(&f, text.replace("-i shop%%1", "-i shop%1")).unwrap();
+    let o = analyze_verify(tree.path());
+    assert!(!o.status.success(), "{}", support::show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("Failed to resolve unit specifiers"),
         "{}",
         support::show(&o)
     );
