@@ -849,6 +849,21 @@ impl Setup {
             }
         }
         for (file, doc) in &self.vcls {
+            for (offset, host_text) in doc.backend_hosts() {
+                if host_text.matches(':').count() >= 2 && !host_text.starts_with('[') {
+                    out.push(finding(
+                        file,
+                        offset,
+                        Severity::Warning,
+                        format!(
+                            "backend .host = \"{host_text}\": an unbracketed IPv6 address is read whole, on port 80; write \"[{host_text}]\" or, with a port, \"[address]:port\""
+                        ),
+                        None,
+                    ));
+                }
+            }
+        }
+        for (file, doc) in &self.vcls {
             let Ok(acls) = doc.acls() else { continue };
             for acl in acls {
                 let mut v4 = false;

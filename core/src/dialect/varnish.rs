@@ -204,6 +204,25 @@ impl Doc {
         Ok(out)
     }
 
+    /// The `.host = "…"` values of top-level backends, with their offsets.
+    pub fn backend_hosts(&self) -> Vec<(usize, String)> {
+        let mut out = Vec::new();
+        for s in self.stmts() {
+            if s.tokens.first().map(|t| self.text(t)) != Some("backend") {
+                continue;
+            }
+            for w in s.tokens.windows(3) {
+                if self.text(&w[0]) == ".host"
+                    && self.text(&w[1]) == "="
+                    && w[2].kind == TokKind::Str
+                {
+                    out.push((w[2].span.start, unquote(self.text(&w[2])).to_string()));
+                }
+            }
+        }
+        out
+    }
+
     /// True when acl `name` is used somewhere (`~ name`): an unused acl does not compile.
     pub fn acl_used(&self, name: &str) -> bool {
         self.stmts().any(|s| {
@@ -463,6 +482,8 @@ mod tests {
             ]
         );
         assert!(d.acl_used("purgers"));
+        let b = parse("backend a {\n .host = \"::1:8080\"; .port = \"80\";\n}\n").unwrap();
+        assert_eq!(b.backend_hosts(), [(21, "::1:8080".to_string())]);
         assert!(!d.acl_used("other"));
     }
 
