@@ -231,7 +231,65 @@ fn systemd_and_varnishd_accept_every_golden_output_tree() {
             "{name}: varnishd -C {cmd:?}\n{}",
             support::show(&o)
         );
+        let o = vcl_only(tree.path(), &cmd);
+        assert!(
+            o.status.success(),
+            "{name}: varnishd -C -p vcl_path=STAGE\n{}",
+            support::show(&o)
+        );
     }
+}
+
+/// `varnishd -C -n WORKDIR -p vcl_path=STAGE… -f FILE`, no mounts: the VCL alone, read
+/// from the stage (in a network namespace, since -C binds the default listener).
+fn vcl_only(tree: &Path, cmd: &[String]) -> Output {
+    let stage = |p: &str| {
+        if p.starts_with('/') {
+            format!("{}{p}", tree.display())
+        } else {
+            p.to_string()
+        }
+    };
+    let mut vcl_path = "/etc/varnish:/usr/share/varnish/vcl".to_string();
+    let mut file = "/etc/varnish/default.vcl".to_string();
+    let mut it = cmd.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-p" => {
+                if let Some(v) = it.next().and_then(|v| v.strip_prefix("vcl_path=")) {
+                    vcl_path = v.to_string();
+                }
+            }
+            "-f" => file = it.next().cloned().unwrap_or_default(),
+            _ => {}
+        }
+    }
+    let vcl_path: Vec<String> = vcl_path
+        .split(':')
+        .map(|d| {
+            if d.starts_with("/etc/") {
+                stage(d)
+            } else {
+                d.to_string()
+            }
+        })
+        .collect();
+    let w = workdir();
+    let run = format!(
+        "varnishd -C -n {} -p vcl_path={} -f {}",
+        w.path().display(),
+        q(&vcl_path.join(":")),
+        q(&stage(&file))
+    );
+    Command::new("unshare")
+        .args(["--net", "sh", "-c"])
+        .arg(format!(
+            "ip link set lo up\nif {run} >/dev/null 2>{w}/err; then rc=0; else rc=$?; fi\n\
+             grep -E '^(Message|Error|Could|Running|VCL)' {w}/err || true\nexit $rc",
+            w = w.path().display()
+        ))
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -254,6 +312,16 @@ fn the_checks_catch_what_v6fix_avoids() {
         "{}",
         support::show(&o)
     );
+
+    // A bracketed acl entry does not compile (v6fix writes them bare).
+    let case = support::testdata().join("cases/varnish/seed");
+    let tree = support::expected_tree(&case);
+    let f = tree.path().join("etc/varnish/default.vcl");
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert!(text.contains("    \"::1\";\n"), "{text}");
+    std::fs::write(&f, text.replace("    \"::1\";\n", "    \"[::1]\";\n")).unwrap();
+    let o = vcl_only(tree.path(), &merged_exec_start(tree.path()));
+    assert!(!o.status.success(), "{}", support::show(&o));
 
     // A single `%` starts a specifier: v6fix writes `%%` (named-proxy's `-i shop%%1`).
     let case = support::testdata().join("cases/varnish/named-proxy");
