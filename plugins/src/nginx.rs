@@ -455,15 +455,15 @@ impl Conf {
                 .iter()
                 .any(|(q, _, k)| q.server == p.server && k.as_ref() == Some(&tkey));
             let twin_str = twin_text(twin, l);
-            if has_twin {
-                plan.note(format!("{at}: `{text}` already has its twin `listen {twin_str}` in this server: left alone"));
-                continue;
-            }
             if twin.is_unspecified() && v6off.contains(&(key.0.clone(), key.2.clone())) {
                 plan.warn(format!(
-                    "{at}: `{text}`: another server listens on [::]:{} with ipv6only=off, which takes IPv4 too; nginx cannot bind both (`nginx -t` does not notice): left alone",
+                    "{at}: `{text}`: a server listens on [::]:{} with ipv6only=off, which takes IPv4 too; nginx cannot bind both and fails at start (`nginx -t` does not notice): left alone, remove one of them",
                     key.2
                 ));
+                continue;
+            }
+            if has_twin {
+                plan.note(format!("{at}: `{text}` already has its twin `listen {twin_str}` in this server: left alone"));
                 continue;
             }
             let mut params = Vec::new();

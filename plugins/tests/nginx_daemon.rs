@@ -230,3 +230,23 @@ fn converted_nginx_accepts_connections_on_both_loopbacks() {
         assert!(got.contains(&format!("{u} 200")), "{u}\n{got}");
     }
 }
+
+#[test]
+fn ipv6only_off_beside_the_ipv4_wildcard_passes_the_check_and_fails_to_start() {
+    // Why v6fix never writes ipv6only=off, and warns about it: nginx -t accepts the
+    // ipv6only-off case, and nginx then cannot bind.
+    if support::daemon("nginx").is_none() || !support::can_unshare() {
+        return;
+    }
+    let case = support::testdata().join("cases/nginx/ipv6only-off");
+    let tree = support::expected_tree(&case);
+    let o = nginx_t(tree.path());
+    assert!(o.status.success(), "{}", support::show(&o));
+    let o = staged(
+        tree.path(),
+        "if nginx -g 'daemon off;' 2>&1; then echo started; else echo \"exit $?\"; fi",
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!out.contains("started"), "{out}");
+    assert!(out.contains("failed (98: Address already in use)"), "{out}");
+}
