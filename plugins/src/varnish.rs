@@ -510,6 +510,13 @@ impl Setup {
             return Ok(false);
         };
         let src = &file.text;
+        if let Some(w) = self.words.iter().find(|w| w.value.contains('$')) {
+            plan.warn(format!(
+                "{}: `{}`: part of the varnishd command line comes from a variable, which v6fix cannot see; check its -a options by hand",
+                host.locate(file, w.span.start),
+                w.value
+            ));
+        }
         let opts = options(&self.words);
         let listens: Vec<(&Opt, Listen)> = opts
             .iter()
