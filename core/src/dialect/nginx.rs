@@ -1,1 +1,489 @@
-//! (not written yet)
+//! nginx configuration files, losslessly.
+//!
+//! A file is a sequence of items: runs of blanks, `#` comments and directives. A directive
+//! is its words (bare, `"double"` or `'single'` quoted) and either a terminating `;` or a
+//! `{ … }` block holding items of its own. Directives may span lines, and comments may sit
+//! anywhere between words; `#` inside a word or a quoted string is not a comment. Every
+//! byte of the input belongs to exactly one top-level item, so printing the items gives
+//! the input back.
+
+use crate::edit::Edits;
+use crate::error::ParseError;
+use crate::text::{indent_of, line_end_full, line_start, newline_of, Span};
+use std::fmt;
+
+/// One word of a directive: its raw text (quotes included) and its span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    pub raw: String,
+    pub span: Span,
+}
+
+impl Word {
+    /// The word's value: quotes removed, `\"`-style escapes resolved.
+    pub fn value(&self) -> String {
+        let r = self.raw.as_str();
+        let inner = if r.len() >= 2
+            && ((r.starts_with('"') && r.ends_with('"'))
+                || (r.starts_with('\'') && r.ends_with('\'')))
+        {
+            &r[1..r.len() - 1]
+        } else {
+            return r.to_string();
+        };
+        let mut out = String::new();
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                match chars.next() {
+                    Some(n @ ('"' | '\'' | '\\')) => out.push(n),
+                    Some(n) => {
+                        out.push('\\');
+                        out.push(n);
+                    }
+                    None => out.push('\\'),
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+}
+
+/// A directive: `name args… ;` or `name args… { items }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Directive {
+    /// From the first byte of the name to the `;` or the closing `}` included.
+    pub span: Span,
+    /// The name first, then the arguments.
+    pub words: Vec<Word>,
+    /// The block's items, for a block directive.
+    pub block: Option<Block>,
+}
+
+impl Directive {
+    pub fn name(&self) -> &str {
+        &self.words[0].raw
+    }
+
+    /// The arguments' values.
+    pub fn args(&self) -> Vec<String> {
+        self.words[1..].iter().map(Word::value).collect()
+    }
+}
+
+/// The inside of a `{ … }` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// Offset of `{`.
+    pub open: usize,
+    /// Offset of `}`.
+    pub close: usize,
+    /// Items between the braces; they tile `open + 1 .. close`.
+    pub items: Vec<Item>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemKind {
+    /// Spaces, tabs and line endings.
+    Blank,
+    /// `#` to the end of the line (line ending excluded).
+    Comment,
+    Directive(Directive),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    pub span: Span,
+    pub kind: ItemKind,
+}
+
+/// A parsed nginx file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Doc {
+    pub src: String,
+    pub items: Vec<Item>,
+}
+
+impl fmt::Display for Doc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for it in &self.items {
+            f.write_str(&self.src[it.span.clone()])?;
+        }
+        Ok(())
+    }
+}
+
+impl Doc {
+    /// Every directive, depth first in file order, with the names of the block directives
+    /// around it, outermost first (`["http", "server"]`).
+    pub fn directives(&self) -> Vec<(Vec<String>, &Directive)> {
+        fn go<'a>(
+            items: &'a [Item],
+            ctx: &mut Vec<String>,
+            out: &mut Vec<(Vec<String>, &'a Directive)>,
+        ) {
+            for it in items {
+                if let ItemKind::Directive(d) = &it.kind {
+                    out.push((ctx.clone(), d));
+                    if let Some(b) = &d.block {
+                        ctx.push(d.name().to_string());
+                        go(&b.items, ctx, out);
+                        ctx.pop();
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        go(&self.items, &mut Vec::new(), &mut out);
+        out
+    }
+
+    /// Adds an edit inserting directive text `text` (e.g. `listen [::]:80;`) right after
+    /// directive `after`: on a new line with the same indentation when `after` ends its
+    /// line (a trailing comment stays with `after`), otherwise on the same line after it.
+    pub fn insert_after(&self, edits: &mut Edits, after: &Directive, text: &str) {
+        let src = &self.src;
+        let end = after.span.end;
+        let rest_end = line_end_full(src, end);
+        let rest = src[end..rest_end].trim_end_matches(['\n', '\r']);
+        let rest_trim = rest.trim_start_matches([' ', '\t']);
+        if rest_trim.is_empty() || rest_trim.starts_with('#') {
+            let ls = line_start(src, after.span.start);
+            let line = &src[ls..line_end_full(src, ls)];
+            let before = &src[ls..after.span.start];
+            let indent = if before.trim().is_empty() {
+                before.to_string()
+            } else {
+                indent_of(line).to_string()
+            };
+            edits.insert_line_after(src, end, &format!("{indent}{text}"));
+        } else {
+            edits.insert(end, format!(" {text}"));
+        }
+    }
+
+    /// The newline this file uses.
+    pub fn newline(&self) -> &'static str {
+        newline_of(&self.src)
+    }
+}
+
+/// Parses an nginx configuration file.
+pub fn parse(text: &str) -> Result<Doc, ParseError> {
+    let mut p = Parser { src: text, pos: 0 };
+    let items = p.items(false)?;
+    Ok(Doc {
+        src: text.to_string(),
+        items,
+    })
+}
+
+struct Parser<'a> {
+    src: &'a str,
+    pos: usize,
+}
+
+enum Tok {
+    Word(Word),
+    Semi,
+    Open,
+    Close,
+    Eof,
+}
+
+impl<'a> Parser<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.src.as_bytes().get(self.pos).copied()
+    }
+
+    fn err(&self, at: usize, expected: &str) -> ParseError {
+        ParseError::new(at, ParseError::describe(self.src, at), expected)
+    }
+
+    /// Skips blanks and comments; returns whether anything was skipped.
+    fn skip_trivia(&mut self) {
+        loop {
+            match self.peek() {
+                Some(b' ' | b'\t' | b'\r' | b'\n') => self.pos += 1,
+                Some(b'#') => {
+                    let rest = &self.src[self.pos..];
+                    let n = rest.find(['\n', '\r']).unwrap_or(rest.len());
+                    self.pos += n;
+                }
+                _ => return,
+            }
+        }
+    }
+
+    fn token(&mut self) -> Result<Tok, ParseError> {
+        let start = self.pos;
+        let Some(c) = self.peek() else {
+            return Ok(Tok::Eof);
+        };
+        match c {
+            b';' => {
+                self.pos += 1;
+                Ok(Tok::Semi)
+            }
+            b'{' => {
+                self.pos += 1;
+                Ok(Tok::Open)
+            }
+            b'}' => {
+                self.pos += 1;
+                Ok(Tok::Close)
+            }
+            b'"' | b'\'' => {
+                let bytes = self.src.as_bytes();
+                let mut i = self.pos + 1;
+                loop {
+                    match bytes.get(i) {
+                        None => return Err(self.err(start, &format!("a closing {}", c as char))),
+                        Some(b'\\') => i += 2,
+                        Some(&b) if b == c => break,
+                        Some(_) => i += 1,
+                    }
+                }
+                self.pos = i + 1;
+                Ok(Tok::Word(Word {
+                    raw: self.src[start..self.pos].to_string(),
+                    span: start..self.pos,
+                }))
+            }
+            _ => {
+                let bytes = self.src.as_bytes();
+                let mut i = self.pos;
+                while let Some(&b) = bytes.get(i) {
+                    match b {
+                        b' ' | b'\t' | b'\r' | b'\n' | b';' | b'}' => break,
+                        b'{' => {
+                            // `${name}` is a variable, not a block.
+                            if i > start && bytes[i - 1] == b'$' {
+                                match self.src[i..].find('}') {
+                                    Some(n) => i += n + 1,
+                                    None => {
+                                        return Err(self.err(i, "`}` closing the variable name"))
+                                    }
+                                }
+                                continue;
+                            }
+                            break;
+                        }
+                        b'\\' => i += 2,
+                        _ => i += 1,
+                    }
+                }
+                let i = i.min(self.src.len());
+                self.pos = i;
+                Ok(Tok::Word(Word {
+                    raw: self.src[start..i].to_string(),
+                    span: start..i,
+                }))
+            }
+        }
+    }
+
+    /// Items up to the end of the text (`in_block` false) or up to a `}` (left unread).
+    fn items(&mut self, in_block: bool) -> Result<Vec<Item>, ParseError> {
+        let mut items = Vec::new();
+        loop {
+            // Blanks and comments as separate items.
+            loop {
+                let start = self.pos;
+                match self.peek() {
+                    Some(b' ' | b'\t' | b'\r' | b'\n') => {
+                        while matches!(self.peek(), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+                            self.pos += 1;
+                        }
+                        items.push(Item {
+                            span: start..self.pos,
+                            kind: ItemKind::Blank,
+                        });
+                    }
+                    Some(b'#') => {
+                        let rest = &self.src[self.pos..];
+                        self.pos += rest.find(['\n', '\r']).unwrap_or(rest.len());
+                        items.push(Item {
+                            span: start..self.pos,
+                            kind: ItemKind::Comment,
+                        });
+                    }
+                    _ => break,
+                }
+            }
+            let start = self.pos;
+            match self.peek() {
+                None if in_block => return Err(self.err(start, "`}` closing the block")),
+                None => return Ok(items),
+                Some(b'}') if in_block => return Ok(items),
+                Some(b'}') => return Err(self.err(start, "a directive (this `}` closes no block)")),
+                _ => {}
+            }
+            let d = self.directive()?;
+            items.push(Item {
+                span: d.span.clone(),
+                kind: ItemKind::Directive(d),
+            });
+        }
+    }
+
+    fn directive(&mut self) -> Result<Directive, ParseError> {
+        let start = self.pos;
+        let mut words = Vec::new();
+        loop {
+            let at = self.pos;
+            match self.token()? {
+                Tok::Word(w) => words.push(w),
+                Tok::Semi if words.is_empty() => {
+                    return Err(self.err(at, "a directive name before `;`"))
+                }
+                Tok::Semi => {
+                    return Ok(Directive {
+                        span: start..self.pos,
+                        words,
+                        block: None,
+                    })
+                }
+                Tok::Open if words.is_empty() => {
+                    return Err(self.err(at, "a directive name before `{`"))
+                }
+                Tok::Open => {
+                    let items = self.items(true)?;
+                    let close = self.pos;
+                    self.pos += 1;
+                    return Ok(Directive {
+                        span: start..self.pos,
+                        words,
+                        block: Some(Block {
+                            open: at,
+                            close,
+                            items,
+                        }),
+                    });
+                }
+                Tok::Close => {
+                    return Err(
+                        self.err(at, &format!("`;` ending the `{}` directive", words[0].raw))
+                    )
+                }
+                Tok::Eof => {
+                    return Err(self.err(
+                        at,
+                        &format!("`;` or `{{` after the `{}` directive", words[0].raw),
+                    ))
+                }
+            }
+            self.skip_trivia();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixtures() -> Vec<(String, String)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/nginx");
+        let mut v: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
+            .map(|p| {
+                (
+                    p.display().to_string(),
+                    std::fs::read_to_string(&p).unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        assert!(v.len() >= 4, "fixtures in {}", dir.display());
+        v
+    }
+
+    fn check_tiling(items: &[Item], mut pos: usize, end: usize) {
+        for it in items {
+            assert_eq!(it.span.start, pos, "items must tile");
+            if let ItemKind::Directive(d) = &it.kind {
+                if let Some(b) = &d.block {
+                    check_tiling(&b.items, b.open + 1, b.close);
+                }
+            }
+            pos = it.span.end;
+        }
+        assert_eq!(pos, end);
+    }
+
+    #[test]
+    fn every_fixture_round_trips_byte_for_byte_and_items_tile_it() {
+        for (name, text) in fixtures() {
+            let doc = parse(&text).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            assert_eq!(doc.to_string(), text, "{name}");
+            check_tiling(&doc.items, 0, text.len());
+        }
+    }
+
+    #[test]
+    fn directives_span_lines_and_comments_sit_anywhere() {
+        let t = "http {\n  server { listen\n    [::]:80 # v6\n    default_server; }\n}\n";
+        let d = parse(t).unwrap();
+        let all = d.directives();
+        let (ctx, listen) = &all[2];
+        assert_eq!(ctx, &["http", "server"]);
+        assert_eq!(listen.args(), ["[::]:80", "default_server"]);
+    }
+
+    #[test]
+    fn quotes_and_hashes_inside_words_are_not_comments() {
+        let t = "add_header X \"a # b;\"; return 200 'it s'; rewrite ^/a#b /c;\nset $x ${y}z;\n";
+        let d = parse(t).unwrap();
+        let all = d.directives();
+        assert_eq!(all.len(), 4);
+        assert_eq!(all[0].1.args(), ["X", "a # b;"]);
+        assert_eq!(all[2].1.args(), ["^/a#b", "/c"]);
+        assert_eq!(all[3].1.args(), ["$x", "${y}z"]);
+    }
+
+    #[test]
+    fn errors_point_at_the_problem() {
+        let e = parse("http {\n  listen 80;\n").unwrap_err();
+        assert_eq!(e.offset, 20);
+        assert!(e.expected.contains("`}`"));
+        let e = parse("listen 80\n}").unwrap_err();
+        assert_eq!(e.offset, 10);
+        let e = parse("a \"open;\n").unwrap_err();
+        assert_eq!(e.offset, 2);
+        let e = parse("}\n").unwrap_err();
+        assert_eq!(e.offset, 0);
+        assert!(parse("listen 80").is_err());
+        assert!(parse(" ; ").is_err());
+    }
+
+    #[test]
+    fn inserts_follow_indentation_or_stay_on_the_line() {
+        let t = "server {\n\tlisten 80; # web\n\tserver_name a;\n}\nserver { listen 81; }";
+        let d = parse(t).unwrap();
+        let all = d.directives();
+        let mut e = Edits::new();
+        d.insert_after(&mut e, all[1].1, "listen [::]:80;");
+        d.insert_after(&mut e, all[4].1, "listen [::]:81;");
+        assert_eq!(
+            e.apply(t),
+            "server {\n\tlisten 80; # web\n\tlisten [::]:80;\n\tserver_name a;\n}\nserver { listen 81; listen [::]:81; }"
+        );
+    }
+
+    #[test]
+    fn crlf_is_kept_for_inserted_lines() {
+        let t = "server {\r\n    listen 80;\r\n}\r\n";
+        let d = parse(t).unwrap();
+        let all = d.directives();
+        let mut e = Edits::new();
+        d.insert_after(&mut e, all[1].1, "listen [::]:80;");
+        assert_eq!(
+            e.apply(t),
+            "server {\r\n    listen 80;\r\n    listen [::]:80;\r\n}\r\n"
+        );
+    }
+}
