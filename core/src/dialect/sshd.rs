@@ -94,9 +94,7 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
             });
             continue;
         }
-        let klen = lead
-            .find([' ', '\t', '='])
-            .unwrap_or(lead.len());
+        let klen = lead.find([' ', '\t', '=']).unwrap_or(lead.len());
         let keyword = &lead[..klen];
         if keyword.is_empty() || !keyword.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(ParseError::new(
