@@ -453,6 +453,13 @@ fn analyze(host: &Host, conf: &Conf, address: Option<IpAddr>, networks: &[Prefix
             let Some(word) = it.args.first() else {
                 continue;
             };
+            if word.text.contains("${") {
+                a.warnings.push(format!(
+                    "{at}: Listen {} uses a variable v6fix cannot resolve: left alone, check it by hand",
+                    word.text
+                ));
+                continue;
+            }
             let spot = match read_spot(word.unquoted()) {
                 Ok(s) => s,
                 Err(m) => {
@@ -673,6 +680,12 @@ fn vhost(
     let at = host.locate(file, it.span.start);
     if has_hash(it) {
         a.refuse(host, file, it.span.start, hash_message(it));
+        return;
+    }
+    if it.args.iter().any(|w| w.text.contains("${")) {
+        a.warnings.push(format!(
+            "{at}: <VirtualHost> address uses a variable v6fix cannot resolve: left alone, check it by hand"
+        ));
         return;
     }
     let mut spots = Vec::new();

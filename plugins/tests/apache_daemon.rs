@@ -69,6 +69,27 @@ fn apache_accepts_every_golden_output_tree() {
             case.display(),
             support::show(&o)
         );
+        // The inputs are working configs too, except one that v6fix repairs: a bracketed
+        // `Require ip` address, which Apache rejects.
+        let before = tempfile::tempdir().unwrap();
+        support::copy_tree(&case.join("in"), before.path());
+        let o = apache_t(before.path());
+        let out = String::from_utf8_lossy(&o.stdout);
+        if case.ends_with("wildcard-v4") {
+            assert!(
+                !o.status.success() && out.contains("'[2001:db8::7]' appears to be invalid"),
+                "{}: input tree\n{}",
+                case.display(),
+                support::show(&o)
+            );
+        } else {
+            assert!(
+                o.status.success() && out.contains("Syntax OK"),
+                "{}: input tree\n{}",
+                case.display(),
+                support::show(&o)
+            );
+        }
     }
 }
 

@@ -62,6 +62,15 @@ fn sshd_accepts_every_golden_output_tree() {
             case.display(),
             support::show(&o)
         );
+        let before = tempfile::tempdir().unwrap();
+        support::copy_tree(&case.join("in"), before.path());
+        let o = sshd(before.path(), "-t");
+        assert!(
+            o.status.success(),
+            "{}: sshd -t on the input tree failed\n{}",
+            case.display(),
+            support::show(&o)
+        );
         let o = sshd(tree.path(), "-T");
         let out = String::from_utf8_lossy(&o.stdout);
         assert!(

@@ -146,6 +146,18 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
                 });
             }
         }
+        if ws.is_empty() {
+            // Only blanks and continuation backslashes: Apache reads an empty line.
+            items.push(Item {
+                kind: Kind::Blank,
+                span,
+                name: String::new(),
+                args: Vec::new(),
+                parent,
+                lines: count,
+            });
+            continue;
+        }
         let head = ws.remove(0);
         if let Some(rest) = head.text.strip_prefix("</") {
             // `</Name>`, `</Name >`.
@@ -398,6 +410,33 @@ mod tests {
                 pos = it.span.end;
             }
             assert_eq!(pos, text.len(), "{name}");
+        }
+    }
+
+    #[test]
+    fn every_prefix_of_every_fixture_parses_or_fails_cleanly() {
+        // Cut files anywhere (mid-line, mid-section, after a backslash): parse must never
+        // panic, and what parses must print back.
+        for (name, text) in fixtures() {
+            for cut in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+                let t = &text[..cut];
+                if let Ok(d) = parse(t) {
+                    assert_eq!(d.to_string(), t, "{name} cut at {cut}");
+                }
+            }
+        }
+        for t in [
+            "\\",
+            "\\\n\n",
+            "  \\\n",
+            "<\n",
+            "</>\n",
+            "<a>\n</a >\n",
+            "<>\n",
+        ] {
+            if let Ok(d) = parse(t) {
+                assert_eq!(d.to_string(), t);
+            }
         }
     }
 

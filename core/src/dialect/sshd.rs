@@ -225,6 +225,25 @@ mod tests {
     }
 
     #[test]
+    fn every_prefix_of_every_fixture_parses_or_fails_cleanly() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/sshd");
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+            for cut in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+                let t = &text[..cut];
+                if let Ok(d) = parse(t) {
+                    assert_eq!(d.to_string(), t);
+                }
+            }
+        }
+        for t in ["=", "\"\n", "a \"", "\r\n\r", "Port=", "Port ="] {
+            if let Ok(d) = parse(t) {
+                assert_eq!(d.to_string(), t);
+            }
+        }
+    }
+
+    #[test]
     fn keywords_equals_quotes_trailing_comments_and_match_blocks() {
         let t = "listenaddress=0.0.0.0\nPort = 2222\n  ListenAddress \"[::]:22\" # all v6\nMatch User backup\n\tAddressFamily inet\nMatch all\n";
         let d = parse(t).unwrap();
