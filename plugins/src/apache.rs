@@ -447,7 +447,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<IpAddr>, networks: &[Prefix
         for (i, it) in doc.directives("Listen") {
             let at = host.locate(file, it.span.start);
             if has_hash(it) {
-                a.refuse(host, file, it.span.start, hash_message(it));
+                a.refuse(host, file, hash_at(it), hash_message(it));
                 continue;
             }
             let Some(word) = it.args.first() else {
@@ -659,6 +659,14 @@ fn has_hash(it: &Item) -> bool {
     it.args.iter().any(|w| w.text.starts_with('#'))
 }
 
+/// Where the first word starting with `#` sits.
+fn hash_at(it: &Item) -> usize {
+    it.args
+        .iter()
+        .find(|w| w.text.starts_with('#'))
+        .map_or(it.span.start, |w| w.span.start)
+}
+
 fn hash_message(it: &Item) -> String {
     format!(
         "`#` after {}: Apache has no trailing comments, the words become arguments; move the comment to its own line",
@@ -679,7 +687,7 @@ fn vhost(
 ) {
     let at = host.locate(file, it.span.start);
     if has_hash(it) {
-        a.refuse(host, file, it.span.start, hash_message(it));
+        a.refuse(host, file, hash_at(it), hash_message(it));
         return;
     }
     if it.args.iter().any(|w| w.text.contains("${")) {
@@ -753,10 +761,17 @@ fn vhost(
                 Severity::Warning,
             )
         };
-        let msg = format!(
-            "<VirtualHost {}> matches IPv4 clients only: IPv6 clients get another site",
-            w.text
-        );
+        let msg = if ip4.is_loopback() {
+            format!(
+                "<VirtualHost {}> matches 127.0.0.1 only: local clients over ::1 get another site",
+                w.text
+            )
+        } else {
+            format!(
+                "<VirtualHost {}> matches IPv4 clients only: IPv6 clients get another site",
+                w.text
+            )
+        };
         match want {
             Some(v6) if have(v6, &s.port) => {}
             Some(v6) => {
@@ -795,10 +810,11 @@ fn acl(
     let it = &doc.items()[i];
     let at = host.locate(file, it.span.start);
     if has_hash(it) {
-        a.refuse(host, file, it.span.start, hash_message(it));
+        a.refuse(host, file, hash_at(it), hash_message(it));
         return;
     }
     let mut v4 = false;
+    let mut v4_host = false;
     let mut v4_loop = false;
     let mut v6: Vec<Prefix> = Vec::new();
     for w in &it.args[1..] {
@@ -829,6 +845,8 @@ fn acl(
                 v6.push(p);
             } else if t.starts_with("127.") {
                 v4_loop = true;
+            } else if p.is_host() {
+                v4_host = true;
             } else {
                 v4 = true;
             }
@@ -895,6 +913,21 @@ fn acl(
                 add.push(n.to_string());
             }
         }
+    }
+    if v4_host && !v4 && !v6_site {
+        // Single IPv4 hosts: their IPv6 addresses are unknown, and admitting the whole
+        // site network would widen the rule.
+        a.warnings.push(format!(
+            "{at}: {label} admits single IPv4 hosts only: v6fix does not know their IPv6 addresses and does not widen the rule to a network; add them by hand"
+        ));
+        a.find(
+            host,
+            file,
+            it.span.start,
+            Severity::Info,
+            format!("{label} admits single IPv4 hosts only: the same hosts over IPv6 are refused"),
+            "",
+        );
     }
     if !add.is_empty() {
         doc.append_args(&mut a.edits[fi], i, &add);
