@@ -17,6 +17,13 @@
 //! - Unbracketed IPv6 literals in `Listen` and `<VirtualHost>` are bracketed the way Apache
 //!   reads them (the last `:` separates the port).
 //!
+//! Restart, not reload, after Listen changes: a graceful reload (SIGUSR1) does bind new
+//! Listen lines, but when one cannot be bound (an address not up yet) Apache logs "no
+//! listening sockets available, shutting down" and exits, while `systemctl reload` has
+//! already reported success (verified with Apache 2.4 on Debian 12). A restart reports the
+//! failure where the operator looks. Changes to virtual host addresses and access rules
+//! alone only need a reload.
+//!
 //! v6fix computes the resulting listener set itself and skips a twin that would collide
 //! with a listener already there. Listeners under different `<IfModule>`/`<IfDefine>`
 //! conditions (Debian's ports.conf has `Listen 443` for both ssl_module and
@@ -127,8 +134,9 @@ impl Plugin for Apache {
                     "apache2",
                     "restart",
                     "apache2ctl configtest && systemctl restart apache2",
-                    "new Listen sockets: a restart binds them and a bind failure shows in systemctl; \
-                     a graceful reload rebinds inside the running server, where a failed bind stops Apache",
+                    "new Listen sockets (their addresses must be up first): a graceful reload binds them too, \
+                     but one failed bind shuts the whole server down while `systemctl reload` reports success; \
+                     a restart shows the failure at once",
                 );
             } else {
                 plan.restart(

@@ -301,3 +301,46 @@ fn converted_trees_audit_clean_and_unconverted_ones_do_not() {
     let case = support::testdata().join("cases/apache/debian-default/in");
     assert!(serious_findings(&case).is_empty());
 }
+
+#[test]
+fn a_graceful_reload_that_cannot_bind_a_new_listen_stops_apache() {
+    // Why v6fix asks for a restart after Listen changes: a graceful reload binds new
+    // Listen lines, but one that cannot be bound (its address not up yet) takes the
+    // whole server down, while `systemctl reload` has already said it worked.
+    if support::daemon("apache2").is_none() || !support::can_unshare() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let conf = minimal_config(dir.path(), &["Listen 127.0.0.1:18080".to_string()]);
+    let text = std::fs::read_to_string(&conf).unwrap();
+    std::fs::write(&conf, format!("User nobody\nGroup nogroup\n{text}")).unwrap();
+    let d = dir.path().display();
+    let c = conf.display();
+    let up = "bash -c 'exec 3<>/dev/tcp/127.0.0.1/18080' 2>/dev/null";
+    let o = support::in_namespace(
+        &[],
+        &format!(
+            "apache2 -d {d} -f {c} -k start\n\
+             i=0; while [ $i -lt 100 ] && ! {up}; do sleep 0.1; i=$((i+1)); done\n\
+             if {up}; then echo 'before: up'; fi\n\
+             pid=$(cat {d}/httpd.pid)\n\
+             echo 'Listen [2001:db8::10]:18081' >> {c}\n\
+             kill -USR1 $pid\n\
+             i=0; while [ $i -lt 100 ] && kill -0 $pid 2>/dev/null; do sleep 0.1; i=$((i+1)); done\n\
+             if kill -0 $pid 2>/dev/null; then echo 'after: running'; kill $pid; else echo 'after: gone'; fi\n\
+             if {up}; then echo 'after: up'; else echo 'after: refused'; fi\n\
+             cat {d}/error.log\n"
+        ),
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("before: up\nafter: gone\nafter: refused\n"),
+        "{}",
+        support::show(&o)
+    );
+    assert!(
+        out.contains("no listening sockets available, shutting down"),
+        "{}",
+        support::show(&o)
+    );
+}
