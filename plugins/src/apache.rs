@@ -600,7 +600,12 @@ fn analyze(host: &Host, conf: &Conf, address: Option<IpAddr>, networks: &[Prefix
             continue;
         };
         if let Some(old) = live.iter().find(|s| clashes(new, s.addr)) {
-            if old.addr == Addr::Any {
+            if old.text == render(ip, Some(&port)) {
+                a.notes.push(format!(
+                    "{at}: Listen {} has its IPv6 twin Listen {} ({}) already: left alone",
+                    word.text, old.text, old.at
+                ));
+            } else if old.addr == Addr::Any {
                 a.notes.push(format!(
                     "{at}: Listen {}: port {port} already has the dual-stack Listen {} ({}); a Listen {} beside it would fail to bind, so none is added",
                     word.text,

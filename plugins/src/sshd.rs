@@ -311,9 +311,28 @@ fn analyze(host: &Host, conf: &Conf, address: Option<IpAddr>) -> Analysis {
         }
         listens.push((fi, i, read_listen(w.unquoted())));
     }
+    // A ListenAddress without a port stands for every Port (22 when none is set).
+    let mut ports: Vec<String> = Vec::new();
+    for &(fi, i) in &conf.order {
+        let it = &conf.files[fi].1.items()[i];
+        if it.is("Port") && it.in_match.is_none() {
+            ports.extend(it.args.first().map(|a| a.unquoted().to_string()));
+        }
+    }
+    if ports.is_empty() {
+        ports.push("22".to_string());
+    }
+    let expand = |port: &Option<String>| -> Vec<String> {
+        match port {
+            Some(p) => vec![p.clone()],
+            None => ports.clone(),
+        }
+    };
     let has = |ls: &[(usize, usize, Listen)], ip: IpAddr, port: &Option<String>| {
-        ls.iter()
-            .any(|(_, _, l)| l.ip == Some(ip) && &l.port == port)
+        expand(port).iter().all(|p| {
+            ls.iter()
+                .any(|(_, _, l)| l.ip == Some(ip) && expand(&l.port).contains(p))
+        })
     };
     let any_v6 = |ls: &[(usize, usize, Listen)], port: &Option<String>| {
         ls.iter().any(|(_, _, l)| {
@@ -369,6 +388,11 @@ fn analyze(host: &Host, conf: &Conf, address: Option<IpAddr>) -> Analysis {
             Some(ip) => {
                 let all: Vec<_> = listens.iter().chain(&added).cloned().collect();
                 if has(&all, ip, &l.port) {
+                    a.notes.push(format!(
+                        "{at}: ListenAddress {} has its IPv6 counterpart ({}) already: left alone",
+                        w.text,
+                        spell(ip, l.port.as_deref())
+                    ));
                     continue;
                 }
                 let spelled = spell(ip, l.port.as_deref());
