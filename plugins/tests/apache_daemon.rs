@@ -344,3 +344,28 @@ fn a_graceful_reload_that_cannot_bind_a_new_listen_stops_apache() {
         support::show(&o)
     );
 }
+
+#[test]
+fn the_files_are_the_ones_apache_reads() {
+    // Includes relative to ServerRoot; sites-enabled only through `*.conf`, so the
+    // `.bak` link is not read (nor changed by the golden case).
+    let root = support::testdata().join("cases/apache/wildcard-v4/in");
+    let o = support::v6fix(&root, &["--json", "list"]);
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}\n{}", support::show(&o)));
+    let apache = v["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "apache")
+        .unwrap();
+    assert_eq!(
+        apache["files"],
+        serde_json::json!([
+            "etc/apache2/apache2.conf",
+            "etc/apache2/ports.conf",
+            "etc/apache2/sites-enabled/www.conf"
+        ])
+    );
+    assert_eq!(apache["status"], "needs conversion (6 findings)");
+}
