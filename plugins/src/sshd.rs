@@ -97,7 +97,7 @@ impl Plugin for Sshd {
                 "ssh",
                 "restart",
                 "sshd -t && systemctl restart ssh",
-                "listen addresses are bound at start; open SSH sessions run in their own processes \
+                "listen addresses are bound at start; logged-in SSH connections run in their own processes \
                  and survive the restart; sshd -t first, because a bad config stops new logins",
             );
         }
