@@ -207,6 +207,14 @@ fn read_listen(text: &str) -> Listen {
     }
 }
 
+/// An unbracketed IPv6 literal whose last group could be meant as a port: sshd reads
+/// `2001:db8::1:2222` as one address, while `2001:db8::1` would be an address too.
+fn ambiguous_port(text: &str) -> Option<(&str, &str)> {
+    let (h, p) = text.rsplit_once(':')?;
+    let digits = !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit());
+    (digits && text.parse::<Ipv6Addr>().is_ok() && h.parse::<Ipv6Addr>().is_ok()).then_some((h, p))
+}
+
 fn spell(ip: IpAddr, port: Option<&str>) -> String {
     match port {
         Some(p) => v6fix_core::addr::host_port(ip, p),
@@ -309,7 +317,22 @@ fn analyze(host: &Host, conf: &Conf, address: Option<IpAddr>) -> Analysis {
             }
             continue;
         }
-        listens.push((fi, i, read_listen(w.unquoted())));
+        let t = w.unquoted();
+        if let Some((h, p)) = ambiguous_port(t) {
+            let at = host.locate(file, it.span.start);
+            a.warnings.push(format!(
+                "{at}: ListenAddress {t} is read by sshd as the address {t} on the Port; if :{p} is meant as the port, write [{h}]:{p}"
+            ));
+            find(
+                &mut a,
+                file,
+                it.span.start,
+                Severity::Info,
+                format!("ListenAddress {t}: an unbracketed IPv6 literal, read whole; a port needs [{h}]:{p}"),
+                "",
+            );
+        }
+        listens.push((fi, i, read_listen(t)));
     }
     // A ListenAddress without a port stands for every Port (22 when none is set).
     let mut ports: Vec<String> = Vec::new();
@@ -450,6 +473,14 @@ mod tests {
         );
         assert_eq!(l.port, None);
         assert_eq!(read_listen("host.example.net").ip, None);
+        assert_eq!(
+            ambiguous_port("2001:db8::1:2222"),
+            Some(("2001:db8::1", "2222"))
+        );
+        assert_eq!(ambiguous_port("2001:db8::10"), None);
+        assert_eq!(ambiguous_port("::1"), None);
+        assert_eq!(ambiguous_port("192.0.2.10:22"), None);
+        assert_eq!(ambiguous_port("[2001:db8::1]:2222"), None);
         assert_eq!(
             spell("2001:db8::10".parse().unwrap(), Some("2222")),
             "[2001:db8::10]:2222"
