@@ -1,1 +1,490 @@
-//! (not written yet)
+//! `v6fix sshd`: IPv6 listen addresses and `AddressFamily any` for OpenSSH.
+//!
+//! With no `ListenAddress` and `AddressFamily any` (the default) sshd listens on
+//! `0.0.0.0` and `::` already; that is left alone. What is changed:
+//!
+//! - `AddressFamily inet` becomes `any` in every file of the include set. For most
+//!   keywords the first value wins, and Debian includes `/etc/ssh/sshd_config.d/*.conf`
+//!   at the top, so a drop-in's value overrides the main file; changing every one keeps a
+//!   later edit from bringing IPv4-only back.
+//! - `ListenAddress 0.0.0.0` gains `ListenAddress ::` (sshd sets IPV6_V6ONLY, so both
+//!   are needed); `ListenAddress 192.0.2.10` gains `ListenAddress --address`;
+//!   `ListenAddress 127.0.0.1` gains `::1`. A port or `rdomain` is copied, and an IPv6
+//!   address with a port is written `[ADDR]:PORT`: unbracketed, sshd would read the port
+//!   as part of the address.
+
+use std::collections::HashSet;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+use v6fix_core::dialect::sshd::{self, Doc};
+use v6fix_core::{
+    ArgSpec, Args, Edits, Error, File, Finding, Host, Plan, Plugin, Result, Severity,
+};
+
+pub(crate) struct Sshd;
+
+v6fix_core::inventory::submit! { v6fix_core::Registration(&Sshd) }
+
+const DIR: &str = "/etc/ssh";
+const MAIN: &str = "/etc/ssh/sshd_config";
+const MAX_DEPTH: usize = 16;
+
+static ARGS: &[ArgSpec] = &[ArgSpec::value(
+    "address",
+    "ADDR",
+    "This host's IPv6 address: the twin of a ListenAddress on a specific IPv4 address",
+)];
+
+impl Plugin for Sshd {
+    fn name(&self) -> &'static str {
+        "sshd"
+    }
+
+    fn about(&self) -> &'static str {
+        "OpenSSH server: AddressFamily any, IPv6 twins for IPv4 ListenAddress lines"
+    }
+
+    fn args(&self) -> &'static [ArgSpec] {
+        ARGS
+    }
+
+    fn files(&self, host: &Host) -> Result<Vec<PathBuf>> {
+        Ok(match Conf::load(host)? {
+            Some(c) => c.files.iter().map(|(f, _)| f.path.clone()).collect(),
+            None => Vec::new(),
+        })
+    }
+
+    fn audit(&self, host: &Host) -> Result<Vec<Finding>> {
+        Ok(match Conf::load(host)? {
+            Some(c) => analyze(host, &c, None).findings,
+            None => Vec::new(),
+        })
+    }
+
+    fn plan(&self, host: &Host, args: &Args) -> Result<Plan> {
+        let address = args.ipv6("address")?;
+        if address.is_some_and(|a| a.is_unspecified() || a.is_loopback()) {
+            return Err(Error::usage(
+                "--address: give this host's own IPv6 address, not :: or ::1",
+            ));
+        }
+        let mut plan = Plan::new();
+        let Some(conf) = Conf::load(host)? else {
+            plan.note(format!(
+                "{} does not exist: the OpenSSH server is not installed here",
+                host.display(Path::new(MAIN))
+            ));
+            return Ok(plan);
+        };
+        let a = analyze(host, &conf, address);
+        if let Some(e) = a.invalid {
+            return Err(e);
+        }
+        for w in &a.warnings {
+            plan.warn(w.clone());
+        }
+        for n in &a.notes {
+            plan.note(n.clone());
+        }
+        for ((file, _), edits) in conf.files.iter().zip(a.edits) {
+            if !edits.is_empty() {
+                plan.change(file, edits.apply(&file.text));
+            }
+        }
+        if plan.changed() {
+            plan.restart(
+                "ssh",
+                "restart",
+                "sshd -t && systemctl restart ssh",
+                "listen addresses are bound at start; logged-in SSH connections run in their own processes \
+                 and survive the restart; sshd -t first, because a bad config stops new logins",
+            );
+        }
+        Ok(plan)
+    }
+}
+
+/// The files sshd reads, and its directives in the order it reads them.
+struct Conf {
+    files: Vec<(File, Doc)>,
+    /// (file, item) of every directive, includes expanded where they stand.
+    order: Vec<(usize, usize)>,
+}
+
+impl Conf {
+    fn load(host: &Host) -> Result<Option<Conf>> {
+        let Some(main) = host.read(Path::new(MAIN))? else {
+            return Ok(None);
+        };
+        let mut c = Conf {
+            files: Vec::new(),
+            order: Vec::new(),
+        };
+        let mut seen = HashSet::new();
+        c.add(host, main, 0, &mut seen)?;
+        Ok(Some(c))
+    }
+
+    fn add(
+        &mut self,
+        host: &Host,
+        file: File,
+        depth: usize,
+        seen: &mut HashSet<PathBuf>,
+    ) -> Result<()> {
+        if depth > MAX_DEPTH || !seen.insert(file.target.clone()) {
+            return Ok(());
+        }
+        let doc = sshd::parse(&file.text).map_err(|e| host.parse_error(&file, e))?;
+        let fi = self.files.len();
+        let items: Vec<_> = doc.items().to_vec();
+        self.files.push((file, doc));
+        for (i, it) in items.iter().enumerate() {
+            if it.kind != sshd::Kind::Directive {
+                continue;
+            }
+            self.order.push((fi, i));
+            if !it.is("Include") {
+                continue;
+            }
+            for a in &it.args {
+                let pat = a.unquoted();
+                let full = if pat.starts_with('/') {
+                    pat.to_string()
+                } else {
+                    format!("{DIR}/{pat}")
+                };
+                let paths = if pat.contains(['*', '?', '[']) {
+                    host.glob(&full)?
+                } else {
+                    vec![PathBuf::from(&full)]
+                };
+                for p in paths {
+                    if let Some(f) = host.read(&p)? {
+                        self.add(host, f, depth + 1, seen)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct Analysis {
+    edits: Vec<Edits>,
+    notes: Vec<String>,
+    warnings: Vec<String>,
+    findings: Vec<Finding>,
+    invalid: Option<Error>,
+}
+
+/// A ListenAddress value, read the way sshd reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Listen {
+    ip: Option<IpAddr>,
+    port: Option<String>,
+}
+
+/// `[a]:p`, `[a]`, `a:p` (IPv4 or name), or a bare address; an unbracketed IPv6 literal
+/// is an address without port, as sshd reads it.
+fn read_listen(text: &str) -> Listen {
+    let (h, p) = if let Some(rest) = text.strip_prefix('[') {
+        match rest.split_once(']') {
+            Some((h, after)) => (h, after.strip_prefix(':')),
+            None => (text, None),
+        }
+    } else if text.matches(':').count() == 1 {
+        let (h, p) = text.split_once(':').unwrap_or((text, ""));
+        (h, Some(p))
+    } else {
+        (text, None)
+    };
+    Listen {
+        ip: h.parse().ok(),
+        port: p.map(str::to_string),
+    }
+}
+
+/// An unbracketed IPv6 literal whose last group could be meant as a port: sshd reads
+/// `2001:db8::1:2222` as one address, while `2001:db8::1` would be an address too.
+fn ambiguous_port(text: &str) -> Option<(&str, &str)> {
+    let (h, p) = text.rsplit_once(':')?;
+    let digits = !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit());
+    (digits && text.parse::<Ipv6Addr>().is_ok() && h.parse::<Ipv6Addr>().is_ok()).then_some((h, p))
+}
+
+fn spell(ip: IpAddr, port: Option<&str>) -> String {
+    match port {
+        Some(p) => v6fix_core::addr::host_port(ip, p),
+        None => ip.to_string(),
+    }
+}
+
+const FIX_PLAIN: &str = "v6fix sshd";
+const FIX_ADDRESS: &str = "v6fix sshd --address ADDR";
+
+fn analyze(host: &Host, conf: &Conf, address: Option<IpAddr>) -> Analysis {
+    let mut a = Analysis {
+        edits: conf.files.iter().map(|_| Edits::new()).collect(),
+        ..Analysis::default()
+    };
+    let find = |a: &mut Analysis, file: &File, off: usize, sev, msg: String, fix: &str| {
+        a.findings.push(Finding {
+            severity: sev,
+            path: host.display(&file.path),
+            line: Some(v6fix_core::text::line_col(&file.text, off).line),
+            message: msg,
+            fix: (!fix.is_empty()).then(|| fix.to_string()),
+        });
+    };
+    // AddressFamily: the first value sshd reads wins.
+    let mut first = true;
+    let mut family_inet = false;
+    for &(fi, i) in &conf.order {
+        let (file, doc) = &conf.files[fi];
+        let it = &doc.items()[i];
+        if !it.is("AddressFamily") || it.in_match.is_some() {
+            continue;
+        }
+        let Some(v) = it.args.first() else { continue };
+        let at = host.locate(file, it.span.start);
+        let value = v.unquoted().to_ascii_lowercase();
+        if value == "inet" {
+            a.edits[fi].replace(v.span.clone(), "any");
+            let (sev, why) = if first {
+                family_inet = true;
+                (
+                    Severity::Warning,
+                    "sshd accepts IPv4 connections only".to_string(),
+                )
+            } else {
+                (
+                    Severity::Info,
+                    "an earlier AddressFamily wins, but this one would keep sshd IPv4-only without it"
+                        .to_string(),
+                )
+            };
+            a.notes.push(format!(
+                "{at}: AddressFamily inet -> any{}",
+                if first {
+                    " (this is the value sshd uses: the first one read wins)"
+                } else {
+                    " (an earlier value wins now; changed so it cannot come back)"
+                }
+            ));
+            find(
+                &mut a,
+                file,
+                it.span.start,
+                sev,
+                format!("AddressFamily inet: {why}"),
+                FIX_PLAIN,
+            );
+        } else if value == "inet6" && first {
+            a.warnings.push(format!(
+                "{at}: AddressFamily inet6 makes sshd IPv6-only; left alone"
+            ));
+        }
+        first = false;
+    }
+    // ListenAddress lines (never inside Match: sshd refuses them there).
+    let mut listens = Vec::new();
+    for &(fi, i) in &conf.order {
+        let (file, doc) = &conf.files[fi];
+        let it = &doc.items()[i];
+        if !it.is("ListenAddress") {
+            continue;
+        }
+        let Some(w) = it.args.first() else { continue };
+        if it.in_match.is_some() {
+            let msg = "ListenAddress is not allowed inside a Match block (sshd -t refuses it)";
+            find(
+                &mut a,
+                file,
+                it.span.start,
+                Severity::Error,
+                msg.to_string(),
+                "",
+            );
+            if a.invalid.is_none() {
+                a.invalid = Some(Error::invalid(
+                    host.display(&file.path),
+                    Some(v6fix_core::text::line_col(&file.text, it.span.start)),
+                    msg,
+                ));
+            }
+            continue;
+        }
+        let t = w.unquoted();
+        if let Some((h, p)) = ambiguous_port(t) {
+            let at = host.locate(file, it.span.start);
+            a.warnings.push(format!(
+                "{at}: ListenAddress {t} is read by sshd as the address {t} on the Port; if :{p} is meant as the port, write [{h}]:{p}"
+            ));
+            find(
+                &mut a,
+                file,
+                it.span.start,
+                Severity::Info,
+                format!("ListenAddress {t}: an unbracketed IPv6 literal, read whole; a port needs [{h}]:{p}"),
+                "",
+            );
+        }
+        listens.push((fi, i, read_listen(t)));
+    }
+    // A ListenAddress without a port stands for every Port (22 when none is set).
+    let mut ports: Vec<String> = Vec::new();
+    for &(fi, i) in &conf.order {
+        let it = &conf.files[fi].1.items()[i];
+        if it.is("Port") && it.in_match.is_none() {
+            ports.extend(it.args.first().map(|a| a.unquoted().to_string()));
+        }
+    }
+    if ports.is_empty() {
+        ports.push("22".to_string());
+    }
+    let expand = |port: &Option<String>| -> Vec<String> {
+        match port {
+            Some(p) => vec![p.clone()],
+            None => ports.clone(),
+        }
+    };
+    let has = |ls: &[(usize, usize, Listen)], ip: IpAddr, port: &Option<String>| {
+        expand(port).iter().all(|p| {
+            ls.iter()
+                .any(|(_, _, l)| l.ip == Some(ip) && expand(&l.port).contains(p))
+        })
+    };
+    let any_v6 = |ls: &[(usize, usize, Listen)], port: &Option<String>| {
+        ls.iter().any(|(_, _, l)| {
+            matches!(l.ip, Some(IpAddr::V6(v)) if !v.is_loopback()) && &l.port == port
+        })
+    };
+    if listens.is_empty() {
+        a.notes.push(format!(
+            "no ListenAddress: sshd listens on 0.0.0.0 and ::{}",
+            if family_inet {
+                " once AddressFamily is any"
+            } else {
+                " already"
+            }
+        ));
+    }
+    let mut added: Vec<(usize, usize, Listen)> = Vec::new();
+    for (fi, i, l) in &listens {
+        let (file, doc) = &conf.files[*fi];
+        let it = &doc.items()[*i];
+        let w = &it.args[0];
+        let at = host.locate(file, it.span.start);
+        let Some(IpAddr::V4(v4)) = l.ip else {
+            if family_inet && matches!(l.ip, Some(IpAddr::V6(_))) {
+                let msg = format!(
+                    "ListenAddress {} with AddressFamily inet: sshd -t fails (bad addr or host)",
+                    w.text
+                );
+                find(&mut a, file, it.span.start, Severity::Error, msg, FIX_PLAIN);
+            }
+            continue;
+        };
+        let (want, fix, sev) = if v4 == Ipv4Addr::UNSPECIFIED {
+            (
+                Some(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+                FIX_PLAIN,
+                Severity::Warning,
+            )
+        } else if v4.is_loopback() {
+            (
+                Some(IpAddr::V6(Ipv6Addr::LOCALHOST)),
+                FIX_PLAIN,
+                Severity::Info,
+            )
+        } else {
+            (address, FIX_ADDRESS, Severity::Warning)
+        };
+        let msg = format!(
+            "ListenAddress {}: sshd accepts IPv4 connections only here",
+            w.text
+        );
+        match want {
+            Some(ip) => {
+                let all: Vec<_> = listens.iter().chain(&added).cloned().collect();
+                if has(&all, ip, &l.port) {
+                    a.notes.push(format!(
+                        "{at}: ListenAddress {} has its IPv6 counterpart ({}) already: left alone",
+                        w.text,
+                        spell(ip, l.port.as_deref())
+                    ));
+                    continue;
+                }
+                let spelled = spell(ip, l.port.as_deref());
+                let line = doc.line_with_arg(*i, 0, &spelled);
+                doc.insert_after(&mut a.edits[*fi], *i, &line);
+                find(&mut a, file, it.span.start, sev, msg, fix);
+                if v4.is_loopback() {
+                    a.notes.push(format!(
+                        "{at}: ListenAddress {} is loopback only: it gets {spelled}, still local only",
+                        w.text
+                    ));
+                }
+                added.push((
+                    *fi,
+                    *i,
+                    Listen {
+                        ip: Some(ip),
+                        port: l.port.clone(),
+                    },
+                ));
+            }
+            None => {
+                if !any_v6(&listens, &l.port) {
+                    a.warnings.push(format!(
+                        "{at}: ListenAddress {} accepts IPv4 only: its IPv6 twin needs --address ADDR",
+                        w.text
+                    ));
+                    find(&mut a, file, it.span.start, sev, msg, fix);
+                }
+            }
+        }
+    }
+    a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_addresses_are_read_the_way_sshd_reads_them() {
+        let l = read_listen("0.0.0.0");
+        assert_eq!(l.ip, Some("0.0.0.0".parse().unwrap()));
+        assert_eq!(l.port, None);
+        let l = read_listen("192.0.2.10:2222");
+        assert_eq!(l.port.as_deref(), Some("2222"));
+        let l = read_listen("[::]:22");
+        assert_eq!(l.ip, Some("::".parse().unwrap()));
+        assert_eq!(l.port.as_deref(), Some("22"));
+        let l = read_listen("2001:db8::1:2222");
+        assert_eq!(
+            l.ip,
+            Some("2001:db8::1:2222".parse().unwrap()),
+            "sshd reads it whole"
+        );
+        assert_eq!(l.port, None);
+        assert_eq!(read_listen("host.example.net").ip, None);
+        assert_eq!(
+            ambiguous_port("2001:db8::1:2222"),
+            Some(("2001:db8::1", "2222"))
+        );
+        assert_eq!(ambiguous_port("2001:db8::10"), None);
+        assert_eq!(ambiguous_port("::1"), None);
+        assert_eq!(ambiguous_port("192.0.2.10:22"), None);
+        assert_eq!(ambiguous_port("[2001:db8::1]:2222"), None);
+        assert_eq!(
+            spell("2001:db8::10".parse().unwrap(), Some("2222")),
+            "[2001:db8::10]:2222"
+        );
+        assert_eq!(spell("::".parse().unwrap(), None), "::");
+    }
+}
