@@ -206,25 +206,66 @@ fn bad_arguments_exit_2_and_write_nothing() {
 
 #[test]
 fn unreadable_input_exits_2_with_a_position_and_writes_nothing() {
-    for (content, want) in [
+    // (file, content, command, where the error must point)
+    let cases: &[(&str, &[u8], &[&str], &str)] = &[
         (
-            &b"inet_protocols = ipv4\nmynetworks = 127.0.0.0/8 \xff\n"[..],
-            "main.cf:2:",
+            "etc/postfix/main.cf",
+            b"inet_protocols = ipv4\nmynetworks = 127.0.0.0/8 \xff\n",
+            &["postfix", "--network", "2001:db8::/64"],
+            "main.cf:2:26:",
         ),
         (
-            &b"   leading continuation with nothing to continue\n"[..],
-            "main.cf:1:1",
+            "etc/postfix/main.cf",
+            b"   leading continuation with nothing to continue\n",
+            &["postfix", "--network", "2001:db8::/64"],
+            "main.cf:1:4:",
         ),
-    ] {
+        // Truncated files: a section, block or stanza that never ends.
+        (
+            "etc/dovecot/dovecot.conf",
+            b"listen = *\nservice imap-login {\n  inet_listener imap {\n    port = 143\n",
+            &["dovecot"],
+            "dovecot.conf:",
+        ),
+        (
+            "etc/nginx/nginx.conf",
+            b"events {}\nhttp {\n  server {\n    listen 80;\n",
+            &["nginx"],
+            "nginx.conf:",
+        ),
+        (
+            "etc/apache2/apache2.conf",
+            b"Listen 192.0.2.10:80\n<VirtualHost 192.0.2.10:80>\n  ServerName a\n",
+            &["apache", "--address", "2001:db8::10"],
+            "apache2.conf:",
+        ),
+        (
+            "etc/network/interfaces",
+            b"auto eth0\niface eth0 inet\n",
+            &[
+                "interfaces",
+                "--iface",
+                "eth0",
+                "--address",
+                "2001:db8::c:1/64",
+            ],
+            "interfaces:2:",
+        ),
+    ];
+    for (file, content, args, want) in cases {
         let d = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(d.path().join("etc/postfix")).unwrap();
-        std::fs::write(d.path().join("etc/postfix/main.cf"), content).unwrap();
+        let path = d.path().join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, content).unwrap();
         let before = read_tree(d.path());
-        let o = v6fix(d.path(), &["postfix", "--network", "2001:db8::/64"]);
-        assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+        let o = v6fix(d.path(), args);
+        assert_eq!(o.status.code(), Some(2), "{file}\n{}", show(&o));
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(err.contains(want) && err.contains("expected"), "{err}");
-        assert_eq!(read_tree(d.path()), before);
+        assert!(
+            err.contains(want) && err.contains("expected"),
+            "{file}: want {want}\n{err}"
+        );
+        assert_eq!(read_tree(d.path()), before, "{file}: written");
     }
 }
 

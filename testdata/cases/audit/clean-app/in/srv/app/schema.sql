@@ -1,0 +1,4 @@
+CREATE TABLE hits (
+  ip VARCHAR(45) NOT NULL,
+  seen TIMESTAMP
+);
