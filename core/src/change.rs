@@ -3,6 +3,7 @@
 //! Plugins produce plans and never write; [`crate::apply`] is the only code that writes.
 
 use crate::host::File;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// One file's old and new text.
@@ -49,6 +50,8 @@ pub struct Plan {
     /// What v6fix decided and why: left alone as already dual-stack, fixed a broken entry…
     pub notes: Vec<String>,
     pub restarts: Vec<Restart>,
+    /// Every warning and note so far, so repeats are dropped in constant time.
+    said: HashSet<String>,
 }
 
 impl Plan {
@@ -94,11 +97,17 @@ impl Plan {
     }
 
     pub fn warn(&mut self, message: impl Into<String>) {
-        push_unique(&mut self.warnings, message.into());
+        let m = message.into();
+        if self.said.insert(format!("w{m}")) {
+            self.warnings.push(m);
+        }
     }
 
     pub fn note(&mut self, message: impl Into<String>) {
-        push_unique(&mut self.notes, message.into());
+        let m = message.into();
+        if self.said.insert(format!("n{m}")) {
+            self.notes.push(m);
+        }
     }
 
     pub fn restart(&mut self, service: &str, action: &'static str, command: &str, why: &str) {
@@ -146,22 +155,12 @@ impl Plan {
     }
 }
 
-fn push_unique(v: &mut Vec<String>, s: String) {
-    if !v.contains(&s) {
-        v.push(s);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn file(p: &str, text: &str) -> File {
-        File {
-            path: p.into(),
-            target: p.into(),
-            text: text.into(),
-        }
+        File::new(p.into(), p.into(), text.into())
     }
 
     #[test]

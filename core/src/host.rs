@@ -8,7 +8,8 @@
 //! nothing they do can reach outside the tree they were pointed at.
 
 use crate::error::{Error, ParseError, Result};
-use crate::text::{decode, line_col};
+use crate::text::{decode, LineCol, LineIndex};
+use std::cell::OnceCell;
 use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;
 use std::io::ErrorKind;
@@ -17,14 +18,42 @@ use std::path::{Component, Path, PathBuf};
 const MAX_LINKS: usize = 40;
 
 /// A config file as read: the path it was asked for, the file it really is, its text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct File {
     /// The machine path it was read by (may be a symlink).
     pub path: PathBuf,
     /// The machine path of the regular file behind it, after following symlinks.
     pub target: PathBuf,
     pub text: String,
+    /// Built on the first position lookup, so reporting many places stays linear.
+    index: OnceCell<LineIndex>,
 }
+
+impl File {
+    pub fn new(path: PathBuf, target: PathBuf, text: String) -> File {
+        File {
+            path,
+            target,
+            text,
+            index: OnceCell::new(),
+        }
+    }
+
+    /// The line and column of byte `offset` of the text.
+    pub fn line_col(&self, offset: usize) -> LineCol {
+        self.index
+            .get_or_init(|| LineIndex::new(&self.text))
+            .line_col(&self.text, offset)
+    }
+}
+
+impl PartialEq for File {
+    fn eq(&self, other: &File) -> bool {
+        (&self.path, &self.target, &self.text) == (&other.path, &other.target, &other.text)
+    }
+}
+
+impl Eq for File {}
 
 /// The filesystem of the machine being converted, seen from `--root`.
 #[derive(Debug, Clone)]
@@ -134,11 +163,7 @@ impl Host {
     pub fn read(&self, path: &Path) -> Result<Option<File>> {
         let target = self.resolve(path)?;
         if let Some(text) = self.overlay.get(&target) {
-            return Ok(Some(File {
-                path: path.to_path_buf(),
-                target,
-                text: text.clone(),
-            }));
+            return Ok(Some(File::new(path.to_path_buf(), target, text.clone())));
         }
         let real = self.on_disk(&target);
         let bytes = match std::fs::read(&real) {
@@ -152,11 +177,7 @@ impl Host {
             found: format!("the byte 0x{byte:02x}, which is not UTF-8"),
             expected: "UTF-8 text".into(),
         })?;
-        Ok(Some(File {
-            path: path.to_path_buf(),
-            target,
-            text,
-        }))
+        Ok(Some(File::new(path.to_path_buf(), target, text)))
     }
 
     /// True when `path` names an existing file or directory (after following links).
@@ -247,7 +268,7 @@ impl Host {
     pub fn parse_error(&self, file: &File, e: ParseError) -> Error {
         Error::Parse {
             path: self.display(&file.path),
-            at: line_col(&file.text, e.offset),
+            at: file.line_col(e.offset),
             found: e.found,
             expected: e.expected,
         }
@@ -255,7 +276,7 @@ impl Host {
 
     /// `path:line` (or `path:line:col`) for a byte offset in `file`, for warnings.
     pub fn locate(&self, file: &File, offset: usize) -> String {
-        let at = line_col(&file.text, offset);
+        let at = file.line_col(offset);
         format!("{}:{}", self.display(&file.path), at.line)
     }
 }

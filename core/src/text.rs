@@ -40,6 +40,38 @@ pub fn line_col(text: &str, offset: usize) -> LineCol {
     LineCol { line, col }
 }
 
+/// Line starts of a text, for repeated offset-to-position lookups in O(log n) each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { starts }
+    }
+
+    /// The same answer as [`line_col`], for the text this index was built from.
+    pub fn line_col(&self, text: &str, offset: usize) -> LineCol {
+        let offset = offset.min(text.len());
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line - 1];
+        let col = text.as_bytes()[start..offset]
+            .iter()
+            .filter(|&&b| (b & 0xC0) != 0x80)
+            .count()
+            + 1;
+        LineCol { line, col }
+    }
+}
+
 /// The newline sequence a file uses: the first one found, LF when the file has none.
 pub fn newline_of(text: &str) -> &'static str {
     match text.find('\n') {
@@ -142,6 +174,15 @@ mod tests {
         // 'é' is two bytes; the space after it is the third character.
         assert_eq!(line_col(t, 6), LineCol { line: 2, col: 3 });
         assert_eq!(line_col(t, 999), LineCol { line: 3, col: 1 });
+    }
+
+    #[test]
+    fn the_line_index_agrees_with_line_col_everywhere() {
+        let t = "ab\ncé d\n\nx";
+        let idx = LineIndex::new(t);
+        for off in 0..=t.len() + 2 {
+            assert_eq!(idx.line_col(t, off), line_col(t, off), "offset {off}");
+        }
     }
 
     #[test]

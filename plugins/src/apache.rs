@@ -419,7 +419,7 @@ impl Analysis {
         self.findings.push(Finding {
             severity: sev,
             path: host.display(&file.path),
-            line: Some(v6fix_core::text::line_col(&file.text, off).line),
+            line: Some(file.line_col(off).line),
             message: msg,
             fix: (!fix.is_empty()).then(|| fix.to_string()),
         });
@@ -430,7 +430,7 @@ impl Analysis {
         if self.invalid.is_none() {
             self.invalid = Some(Error::invalid(
                 host.display(&file.path),
-                Some(v6fix_core::text::line_col(&file.text, off)),
+                Some(file.line_col(off)),
                 msg,
             ));
         }

@@ -340,22 +340,23 @@ impl Plugin for Interfaces {
             |l: &Loaded, item: usize, severity, message: String, fix: Option<String>| Finding {
                 severity,
                 path: host.display(&l.file.path),
-                line: Some(
-                    v6fix_core::text::line_col(&l.file.text, l.doc.items[item].span.start).line,
-                ),
+                line: Some(l.file.line_col(l.doc.items[item].span.start).line),
                 message,
                 fix,
             };
         let mut reported = HashSet::new();
+        let with_inet6: HashSet<&str> = stanzas
+            .iter()
+            .filter(|b| b.stanza.family == "inet6")
+            .map(|b| b.stanza.name.as_str())
+            .collect();
         for a in &stanzas {
             let l = &files[a.file];
             let s = &a.stanza;
             if s.family == "inet"
                 && s.method != "loopback"
                 && s.name != "lo"
-                && !stanzas
-                    .iter()
-                    .any(|b| b.stanza.name == s.name && b.stanza.family == "inet6")
+                && !with_inet6.contains(s.name.as_str())
                 && reported.insert(s.name.clone())
             {
                 out.push(finding(

@@ -417,6 +417,11 @@ impl Conf {
                 }
             }
         }
+        // Which server already listens on which address, for the twin check.
+        let in_server: HashSet<(Option<usize>, &Key)> = listens
+            .iter()
+            .filter_map(|(q, _, k)| k.as_ref().map(|k| (q.server, k)))
+            .collect();
         let mut need_address = Vec::new();
         for (p, l, key) in &listens {
             let at = self.at(host, p);
@@ -451,9 +456,7 @@ impl Conf {
                 }
             };
             let tkey: Key = (key.0.clone(), twin, key.2.clone());
-            let has_twin = listens
-                .iter()
-                .any(|(q, _, k)| q.server == p.server && k.as_ref() == Some(&tkey));
+            let has_twin = in_server.contains(&(p.server, &tkey));
             let twin_str = twin_text(twin, l);
             if twin.is_unspecified() && v6off.contains(&(key.0.clone(), key.2.clone())) {
                 plan.warn(format!(
@@ -575,15 +578,18 @@ impl Conf {
         edits: &mut [Edits],
         plan: &mut Plan,
     ) {
+        // allow/deny by block, blocks in the order first seen.
         let mut by_block: Vec<(usize, Vec<&Placed<'_>>)> = Vec::new();
+        let mut slot: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
         for p in placed {
             if p.d.name() != "allow" && p.d.name() != "deny" {
                 continue;
             }
-            match by_block.iter_mut().find(|(b, _)| *b == p.block) {
-                Some((_, v)) => v.push(p),
-                None => by_block.push((p.block, vec![p])),
-            }
+            let i = *slot.entry(p.block).or_insert_with(|| {
+                by_block.push((p.block, Vec::new()));
+                by_block.len() - 1
+            });
+            by_block[i].1.push(p);
         }
         let mut need_network = Vec::new();
         let mut done: HashSet<(usize, usize)> = HashSet::new();
@@ -680,7 +686,7 @@ impl Conf {
             Finding {
                 severity,
                 path: host.display(&f.file.path),
-                line: Some(v6fix_core::text::line_col(&f.doc.src, p.d.span.start).line),
+                line: Some(f.file.line_col(p.d.span.start).line),
                 message,
                 fix: fix.map(str::to_string),
             }

@@ -24,7 +24,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use v6fix_core::addr::{parse_ip, split_host_port, Style};
 use v6fix_core::dialect::postfix::{self as pf, CidrDoc, Doc, ListDoc, Param};
-use v6fix_core::text::{line_col, Span};
+use v6fix_core::text::Span;
 use v6fix_core::{
     ArgSpec, Args, Edits, Error, File, Finding, Host, Plan, Plugin, Prefix, Result, Severity,
 };
@@ -487,8 +487,7 @@ impl<'h> Conf<'h> {
     }
 
     fn line_of(&self, tables: &Tables, path: &Path, offset: usize) -> Option<usize> {
-        self.file_of(tables, path)
-            .map(|f| line_col(&f.text, offset).line)
+        self.file_of(tables, path).map(|f| f.line_col(offset).line)
     }
 
     // -----------------------------------------------------------------------------------
@@ -498,7 +497,7 @@ impl<'h> Conf<'h> {
     fn audit(&self) -> Result<Vec<Finding>> {
         let mut out = Vec::new();
         let main_path = self.host.display(Path::new(MAIN_CF));
-        let at = |offset: usize| Some(line_col(&self.main.text, offset).line);
+        let at = |offset: usize| Some(self.main.line_col(offset).line);
         match self.doc.param("inet_protocols") {
             Some(p) if self.doc.tokens(p).iter().any(pf::Token::is_comment) => out.push(Finding {
                 severity: Severity::Error,
@@ -706,7 +705,7 @@ impl<'h> Conf<'h> {
             st.plan.warn(format!(
                 "{}: {name} is defined again further down; Postfix uses only the last definition (line {}), which is the one v6fix edits",
                 self.locate(&self.main, d.name_span.start),
-                line_col(&self.main.text, last.name_span.start).line
+                self.main.line_col(last.name_span.start).line
             ));
         }
     }
@@ -762,7 +761,7 @@ impl<'h> Conf<'h> {
                 if !self.host.exists(path) {
                     return Err(Error::invalid(
                         self.host.display(Path::new(MAIN_CF)),
-                        Some(line_col(&self.main.text, e.span.start)),
+                        Some(self.main.line_col(e.span.start)),
                         format!(
                             "mynetworks names {}, which does not exist: Postfix cannot open it, and v6fix will not guess which IPv4 networks belong in it. Create it with the site's networks (one per line, IPv6 as [2001:db8::]/64) or drop it from mynetworks, then run v6fix again",
                             self.host.display(path)
@@ -774,7 +773,7 @@ impl<'h> Conf<'h> {
                 if !self.host.exists(path) {
                     return Err(Error::invalid(
                         self.host.display(Path::new(MAIN_CF)),
-                        Some(line_col(&self.main.text, e.span.start)),
+                        Some(self.main.line_col(e.span.start)),
                         format!(
                             "mynetworks names cidr:{}, which does not exist: Postfix cannot open it. Create the table or drop it from mynetworks, then run v6fix again",
                             self.host.display(path)
@@ -890,7 +889,7 @@ impl<'h> Conf<'h> {
                     .collect();
                 return Err(Error::invalid(
                     self.host.display(Path::new(MAIN_CF)),
-                    Some(line_col(&self.main.text, p.name_span.start)),
+                    Some(self.main.line_col(p.name_span.start)),
                     format!(
                         "mynetworks keeps its networks in `{t}`, a table type that cannot hold networks (only exact addresses), and lists none v6fix can add to: add {} to mynetworks yourself (e.g. `mynetworks = {} {t}`) or move the networks to a cidr: table, then run v6fix again",
                         want.join(" "),
@@ -1147,7 +1146,7 @@ impl Conf<'_> {
             out.push(Finding {
                 severity: Severity::Warning,
                 path: self.host.display(Path::new(MASTER_CF)),
-                line: Some(line_col(&file.text, b.service.fields[0].start).line),
+                line: Some(file.line_col(b.service.fields[0].start).line),
                 message: format!(
                     "service {} listens on an IPv4 address only: Postfix takes no IPv6 connections for it",
                     doc.field(b.service, 0)

@@ -234,7 +234,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<IpAddr>) -> Analysis {
         a.findings.push(Finding {
             severity: sev,
             path: host.display(&file.path),
-            line: Some(v6fix_core::text::line_col(&file.text, off).line),
+            line: Some(file.line_col(off).line),
             message: msg,
             fix: (!fix.is_empty()).then(|| fix.to_string()),
         });
@@ -311,7 +311,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<IpAddr>) -> Analysis {
             if a.invalid.is_none() {
                 a.invalid = Some(Error::invalid(
                     host.display(&file.path),
-                    Some(v6fix_core::text::line_col(&file.text, it.span.start)),
+                    Some(file.line_col(it.span.start)),
                     msg,
                 ));
             }

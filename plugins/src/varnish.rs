@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use v6fix_core::addr::host_port;
 use v6fix_core::dialect::systemd::{self, escape_word, exec_words};
 use v6fix_core::dialect::varnish as vcl;
-use v6fix_core::text::{indent_of, line_col, line_end_full, line_start, Span};
+use v6fix_core::text::{indent_of, line_end_full, line_start, Span};
 use v6fix_core::{
     ArgSpec, Args, Edits, Error, File, Finding, Host, Plan, Plugin, Prefix, Result, Severity, Style,
 };
@@ -788,7 +788,7 @@ impl Setup {
                 Finding {
                     severity,
                     path: host.display(&file.path),
-                    line: Some(line_col(&file.text, offset).line),
+                    line: Some(file.line_col(offset).line),
                     message,
                     fix: fix.map(str::to_string),
                 }

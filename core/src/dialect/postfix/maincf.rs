@@ -183,17 +183,18 @@ impl Doc {
             .unwrap_or(tokens.len());
         let live_tokens = &tokens[..live];
         let one_per_line = {
-            let conts: Vec<usize> = p.segments[1..]
-                .iter()
-                .map(|s| {
-                    live_tokens
-                        .iter()
-                        .filter(|t| s.contains(&t.span.start))
-                        .count()
-                })
-                .filter(|&n| n > 0)
-                .collect();
-            !conts.is_empty() && conts.iter().all(|&n| n == 1) && live == tokens.len()
+            // Tokens per continuation segment, one binary search per token (segments are
+            // in file order), so long lists stay linear.
+            let conts = &p.segments[1..];
+            let mut counts = vec![0usize; conts.len()];
+            for t in live_tokens {
+                let i = conts.partition_point(|s| s.end <= t.span.start);
+                if i < conts.len() && conts[i].contains(&t.span.start) {
+                    counts[i] += 1;
+                }
+            }
+            counts.retain(|&n| n > 0);
+            !counts.is_empty() && counts.iter().all(|&n| n == 1) && live == tokens.len()
         };
         if one_per_line {
             let last = &live_tokens[live - 1];
