@@ -22,6 +22,7 @@ pub mod audit;
 pub mod change;
 pub mod dialect;
 pub mod diff;
+pub mod doc;
 pub mod edit;
 pub mod error;
 pub mod host;

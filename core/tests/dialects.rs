@@ -1,5 +1,5 @@
-//! Every dialect against every fixture in `testdata/<dialect>/`: printing a parsed file
-//! gives back its bytes, and mangled variants (truncated, with bytes inserted or lines
+//! Every dialect against every fixture in `testdata/<dialect>/`: the items of a parsed file
+//! tile it and printing them gives back its bytes, and mangled variants (truncated, with bytes inserted or lines
 //! dropped) never panic and, whenever they parse, print back exactly too. The mutations
 //! come from a fixed-seed generator, so a failure reproduces.
 
@@ -9,26 +9,34 @@ use v6fix_core::dialect::{
 };
 use v6fix_core::ParseError;
 
-type Printer = fn(&str) -> Result<String, ParseError>;
+/// Parses and prints back; the flag says whether the items tile the input.
+type Printer = fn(&str) -> Result<(String, bool), ParseError>;
 
 /// The parser for a fixture, by its directory (and, for Postfix, its name).
 fn parser_for(dir: &str, name: &str) -> Option<Printer> {
     Some(match dir {
-        "apache" => |t| apache::parse(t).map(|d| d.to_string()),
-        "dovecot" => |t| dovecot::parse(t).map(|d| d.to_string()),
-        "interfaces" => |t| interfaces::parse(t).map(|d| d.to_string()),
-        "nginx" => |t| nginx::parse(t).map(|d| d.to_string()),
-        "pureftpd" => |t| Ok(pureftpd::parse(t).to_string()),
-        "resolv" => |t| resolv::parse(t).map(|d| d.to_string()),
-        "sshd" => |t| sshd::parse(t).map(|d| d.to_string()),
-        "systemd" => |t| systemd::parse(t).map(|d| d.to_string()),
-        "varnish" => |t| varnish::parse(t).map(|d| d.to_string()),
-        "postfix" if name.ends_with(".cidr") => |t| postfix::parse_cidr(t).map(|d| d.to_string()),
-        "postfix" if name.ends_with(".txt") => |t| postfix::parse_list(t).map(|d| d.to_string()),
-        "postfix" if name.starts_with("master") => {
-            |t| postfix::parse_master(t).map(|d| d.to_string())
+        "apache" => |t| apache::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "dovecot" => |t| dovecot::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "interfaces" => |t| interfaces::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "nginx" => |t| nginx::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "pureftpd" => |t| {
+            let d = pureftpd::parse(t);
+            Ok((d.to_string(), d.tiles()))
+        },
+        "resolv" => |t| resolv::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "sshd" => |t| sshd::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "systemd" => |t| systemd::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "varnish" => |t| varnish::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "postfix" if name.ends_with(".cidr") => {
+            |t| postfix::parse_cidr(t).map(|d| (d.to_string(), d.tiles()))
         }
-        "postfix" => |t| postfix::parse(t).map(|d| d.to_string()),
+        "postfix" if name.ends_with(".txt") => {
+            |t| postfix::parse_list(t).map(|d| (d.to_string(), d.tiles()))
+        }
+        "postfix" if name.starts_with("master") => {
+            |t| postfix::parse_master(t).map(|d| (d.to_string(), d.tiles()))
+        }
+        "postfix" => |t| postfix::parse(t).map(|d| (d.to_string(), d.tiles())),
         _ => return None,
     })
 }
@@ -64,7 +72,10 @@ fn every_fixture_prints_back_byte_for_byte() {
     for (name, path, print) in &all {
         let text = std::fs::read_to_string(path).unwrap();
         match print(&text) {
-            Ok(out) => assert!(out == text, "{name}: printing changed the file"),
+            Ok((out, tiles)) => {
+                assert!(out == text, "{name}: printing changed the file");
+                assert!(tiles, "{name}: the items do not tile the file");
+            }
             Err(e) => panic!("{name}: a fixture must parse: {e:?}"),
         }
     }
@@ -165,10 +176,16 @@ fn mangled_input_never_panics_and_round_trips_when_it_parses() {
             let got = std::panic::catch_unwind(|| print(&input));
             match got {
                 Err(_) => panic!("{name}: round {round} panicked on:\n{input:?}"),
-                Ok(Ok(out)) => assert!(
-                    out == input,
-                    "{name}: round {round}: printing changed:\n{input:?}"
-                ),
+                Ok(Ok((out, tiles))) => {
+                    assert!(
+                        out == input,
+                        "{name}: round {round}: printing changed:\n{input:?}"
+                    );
+                    assert!(
+                        tiles,
+                        "{name}: round {round}: items do not tile:\n{input:?}"
+                    );
+                }
                 Ok(Err(e)) => assert!(
                     e.offset <= input.len(),
                     "{name}: error offset past the end: {e:?}"

@@ -18,7 +18,6 @@ use crate::edit::Edits;
 use crate::error::ParseError;
 use crate::lex::words;
 use crate::text::{indent_of, lines, Span};
-use std::fmt;
 
 /// What one logical line is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,11 +76,7 @@ impl Item {
 }
 
 /// A parsed Apache configuration file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Doc {
-    src: String,
-    items: Vec<Item>,
-}
+pub type Doc = crate::doc::Doc<Item>;
 
 /// Parses one Apache configuration file.
 pub fn parse(text: &str) -> Result<Doc, ParseError> {
@@ -372,12 +367,9 @@ impl Doc {
     }
 }
 
-impl fmt::Display for Doc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for it in &self.items {
-            f.write_str(&self.src[it.span.clone()])?;
-        }
-        Ok(())
+impl crate::doc::Spanned for Item {
+    fn span(&self) -> Span {
+        self.span.clone()
     }
 }
 

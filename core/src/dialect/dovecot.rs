@@ -19,7 +19,6 @@ use crate::error::ParseError;
 use crate::text::{lines, Span};
 use nom::bytes::complete::take_till1;
 use nom::{IResult, Parser};
-use std::fmt;
 
 /// What one logical line is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,18 +65,11 @@ pub struct Item {
 }
 
 /// A parsed Dovecot configuration file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Doc {
-    src: String,
-    items: Vec<Item>,
-}
+pub type Doc = crate::doc::Doc<Item>;
 
-impl fmt::Display for Doc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for it in &self.items {
-            f.write_str(&self.src[it.span.clone()])?;
-        }
-        Ok(())
+impl crate::doc::Spanned for Item {
+    fn span(&self) -> Span {
+        self.span.clone()
     }
 }
 

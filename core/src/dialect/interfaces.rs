@@ -19,7 +19,6 @@
 use crate::edit::Edits;
 use crate::error::ParseError;
 use crate::text::{indent_of, lines, newline_of, Span};
-use std::fmt;
 
 /// What one logical line is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,11 +82,7 @@ pub struct Stanza {
 }
 
 /// A parsed interfaces file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Doc {
-    src: String,
-    pub items: Vec<Item>,
-}
+pub type Doc = crate::doc::Doc<Item>;
 
 const FAMILIES: &[(&str, &[&str])] = &[
     (
@@ -358,12 +353,9 @@ fn iface_kind(words: &[&str], offset: usize, text: &str) -> Result<Kind, ParseEr
     })
 }
 
-impl fmt::Display for Doc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for it in &self.items {
-            f.write_str(&self.src[it.span.clone()])?;
-        }
-        Ok(())
+impl crate::doc::Spanned for Item {
+    fn span(&self) -> Span {
+        self.span.clone()
     }
 }
 

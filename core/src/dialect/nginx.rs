@@ -10,7 +10,6 @@
 use crate::edit::Edits;
 use crate::error::ParseError;
 use crate::text::{indent_of, line_end_full, line_start, newline_of, Span};
-use std::fmt;
 
 /// One word of a directive: its raw text (quotes included) and its span.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,18 +99,11 @@ pub struct Item {
 }
 
 /// A parsed nginx file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Doc {
-    pub src: String,
-    pub items: Vec<Item>,
-}
+pub type Doc = crate::doc::Doc<Item>;
 
-impl fmt::Display for Doc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for it in &self.items {
-            f.write_str(&self.src[it.span.clone()])?;
-        }
-        Ok(())
+impl crate::doc::Spanned for Item {
+    fn span(&self) -> Span {
+        self.span.clone()
     }
 }
 

@@ -14,7 +14,6 @@
 
 use crate::error::ParseError;
 use crate::text::{lines, Span};
-use std::fmt;
 
 /// How the wrapper reads a directive's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,18 +112,11 @@ pub struct Line {
 }
 
 /// A parsed option file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Doc {
-    src: String,
-    lines: Vec<Line>,
-}
+pub type Doc = crate::doc::Doc<Line>;
 
-impl fmt::Display for Doc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for l in &self.lines {
-            f.write_str(&self.src[l.span.clone()])?;
-        }
-        Ok(())
+impl crate::doc::Spanned for Line {
+    fn span(&self) -> Span {
+        self.span.clone()
     }
 }
 
@@ -153,7 +145,7 @@ pub fn parse(text: &str) -> Doc {
         .collect();
     Doc {
         src: text.to_string(),
-        lines: out,
+        items: out,
     }
 }
 
@@ -168,7 +160,7 @@ pub fn parse_bool(v: &str) -> Option<bool> {
 
 impl Doc {
     pub fn lines(&self) -> &[Line] {
-        &self.lines
+        &self.items
     }
 
     pub fn src(&self) -> &str {
@@ -177,7 +169,7 @@ impl Doc {
 
     /// The value lines, in order, as spans.
     pub fn values(&self) -> impl Iterator<Item = Span> + '_ {
-        self.lines.iter().filter_map(|l| l.value.clone())
+        self.items.iter().filter_map(|l| l.value.clone())
     }
 
     /// The boolean as the wrapper reads it: on when some value line is on before any

@@ -16,7 +16,6 @@
 use crate::addr::{is_link_local, parse_ip};
 use crate::error::ParseError;
 use crate::text::{lines, Span};
-use std::fmt;
 use std::net::IpAddr;
 
 /// glibc's MAXNS: the number of nameservers it uses.
@@ -85,11 +84,7 @@ impl Nameserver {
 }
 
 /// A parsed resolv.conf.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Doc {
-    src: String,
-    pub items: Vec<Item>,
-}
+pub type Doc = crate::doc::Doc<Item>;
 
 /// Parses resolv.conf text. Never fails (see the module documentation); the `Result` is
 /// the shape every dialect has.
@@ -165,12 +160,9 @@ pub fn classify(token: &str) -> Server {
     }
 }
 
-impl fmt::Display for Doc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for it in &self.items {
-            f.write_str(&self.src[it.span.clone()])?;
-        }
-        Ok(())
+impl crate::doc::Spanned for Item {
+    fn span(&self) -> Span {
+        self.span.clone()
     }
 }
 

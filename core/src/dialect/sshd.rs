@@ -14,7 +14,6 @@ use crate::edit::Edits;
 use crate::error::ParseError;
 use crate::lex::words;
 use crate::text::{lines, Span};
-use std::fmt;
 
 /// What one line is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,11 +62,7 @@ impl Item {
 }
 
 /// A parsed sshd_config file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Doc {
-    src: String,
-    items: Vec<Item>,
-}
+pub type Doc = crate::doc::Doc<Item>;
 
 /// Parses one sshd_config file.
 pub fn parse(text: &str) -> Result<Doc, ParseError> {
@@ -191,12 +186,9 @@ impl Doc {
     }
 }
 
-impl fmt::Display for Doc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for it in &self.items {
-            f.write_str(&self.src[it.span.clone()])?;
-        }
-        Ok(())
+impl crate::doc::Spanned for Item {
+    fn span(&self) -> Span {
+        self.span.clone()
     }
 }
 

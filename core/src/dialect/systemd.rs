@@ -12,7 +12,6 @@
 
 use crate::error::ParseError;
 use crate::text::{lines, Span};
-use std::fmt;
 
 /// A `Key=value` entry, possibly continued over several lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,18 +40,11 @@ pub struct Item {
     pub kind: ItemKind,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Doc {
-    pub src: String,
-    pub items: Vec<Item>,
-}
+pub type Doc = crate::doc::Doc<Item>;
 
-impl fmt::Display for Doc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for it in &self.items {
-            f.write_str(&self.src[it.span.clone()])?;
-        }
-        Ok(())
+impl crate::doc::Spanned for Item {
+    fn span(&self) -> Span {
+        self.span.clone()
     }
 }
 

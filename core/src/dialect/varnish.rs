@@ -10,7 +10,6 @@
 use crate::edit::Edits;
 use crate::error::ParseError;
 use crate::text::{indent_of, line_end_full, line_start, Span};
-use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokKind {
@@ -63,18 +62,11 @@ pub struct Item {
     pub kind: ItemKind,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Doc {
-    pub src: String,
-    pub items: Vec<Item>,
-}
+pub type Doc = crate::doc::Doc<Item>;
 
-impl fmt::Display for Doc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for it in &self.items {
-            f.write_str(&self.src[it.span.clone()])?;
-        }
-        Ok(())
+impl crate::doc::Spanned for Item {
+    fn span(&self) -> Span {
+        self.span.clone()
     }
 }
 

@@ -4,7 +4,6 @@ use super::{group, trimmed_span, Logical, Raw};
 use crate::edit::Edits;
 use crate::error::ParseError;
 use crate::text::Span;
-use std::fmt;
 
 /// One rule of a cidr table: `pattern result`, or an `if`/`endif` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,11 +38,7 @@ impl CidrItem {
 }
 
 /// A parsed cidr table.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CidrDoc {
-    src: String,
-    pub items: Vec<CidrItem>,
-}
+pub type CidrDoc = crate::doc::Doc<CidrItem>;
 
 /// Parses a cidr table. Errors: an indented first line, a rule without a result, an
 /// `endif` without `if`, an `if` without `endif`.
@@ -136,12 +131,9 @@ pub fn parse_cidr(text: &str) -> Result<CidrDoc, ParseError> {
     })
 }
 
-impl fmt::Display for CidrDoc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for i in &self.items {
-            f.write_str(&self.src[i.span()])?;
-        }
-        Ok(())
+impl crate::doc::Spanned for CidrItem {
+    fn span(&self) -> Span {
+        CidrItem::span(self)
     }
 }
 

@@ -4,7 +4,6 @@ use super::{group, list_tokens, trimmed_span, Logical, Raw, Token};
 use crate::edit::Edits;
 use crate::error::ParseError;
 use crate::text::Span;
-use std::fmt;
 
 /// A piece of a `/file/name` list: a comment, a blank, or a logical line of entries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,11 +23,7 @@ impl ListItem {
 }
 
 /// A parsed `/file/name` list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListDoc {
-    src: String,
-    pub items: Vec<ListItem>,
-}
+pub type ListDoc = crate::doc::Doc<ListItem>;
 
 /// Parses a `/file/name` list. Every text is a list, so this never fails; it returns a
 /// `Result` like every dialect's `parse`.
@@ -48,12 +43,9 @@ pub fn parse_list(text: &str) -> Result<ListDoc, ParseError> {
     })
 }
 
-impl fmt::Display for ListDoc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for i in &self.items {
-            f.write_str(&self.src[i.span()])?;
-        }
-        Ok(())
+impl crate::doc::Spanned for ListItem {
+    fn span(&self) -> Span {
+        ListItem::span(self)
     }
 }
 

@@ -4,7 +4,6 @@ use super::{group, insert_inline, list_tokens, separators, trimmed_span, Logical
 use crate::edit::Edits;
 use crate::error::ParseError;
 use crate::text::{indent_of, newline_of, Span};
-use std::fmt;
 
 /// One `name = value` definition, possibly spread over continuation lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,11 +35,7 @@ pub struct Item {
 }
 
 /// A parsed main.cf.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Doc {
-    src: String,
-    pub items: Vec<Item>,
-}
+pub type Doc = crate::doc::Doc<Item>;
 
 /// Parses a main.cf. Errors: an indented line before any parameter, a line without `=`,
 /// an empty parameter name.
@@ -117,12 +112,9 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
     })
 }
 
-impl fmt::Display for Doc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for i in &self.items {
-            f.write_str(&self.src[i.span.clone()])?;
-        }
-        Ok(())
+impl crate::doc::Spanned for Item {
+    fn span(&self) -> Span {
+        self.span.clone()
     }
 }
 

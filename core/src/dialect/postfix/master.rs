@@ -4,7 +4,6 @@ use super::{group, Logical, Raw};
 use crate::edit::Edits;
 use crate::error::ParseError;
 use crate::text::{newline_of, Span};
-use std::fmt;
 
 /// One master.cf service: its logical line and the spans of its fields on the first line
 /// (`service type private unpriv chroot wakeup maxproc command`).
@@ -32,11 +31,7 @@ impl MasterItem {
 }
 
 /// A parsed master.cf.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MasterDoc {
-    src: String,
-    pub items: Vec<MasterItem>,
-}
+pub type MasterDoc = crate::doc::Doc<MasterItem>;
 
 /// Parses a master.cf. Errors: an indented first line, a service line with fewer than
 /// eight fields.
@@ -77,12 +72,9 @@ pub fn parse_master(text: &str) -> Result<MasterDoc, ParseError> {
     })
 }
 
-impl fmt::Display for MasterDoc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for i in &self.items {
-            f.write_str(&self.src[i.span()])?;
-        }
-        Ok(())
+impl crate::doc::Spanned for MasterItem {
+    fn span(&self) -> Span {
+        MasterItem::span(self)
     }
 }
 
