@@ -53,7 +53,7 @@ pub(crate) fn run(global: &Global, _m: &ArgMatches) -> Result<u8> {
     }
     let mut s = String::new();
     for (p, files, status) in &rows {
-        s.push_str(&format!("{:<11} {:<28} {}\n", p.name(), status, p.about()));
+        s.push_str(&format!("{:<11} {:<30} {}\n", p.name(), status, p.about()));
         for f in files {
             s.push_str(&format!("{:<11} {}\n", "", host.relative(f)));
         }
