@@ -10,11 +10,18 @@ use crate::report::{out, print_json};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use serde_json::json;
 use std::path::PathBuf;
-use v6fix_core::{registry, Finding, Host, Result, Severity};
+use v6fix_core::{registry, Error, Finding, Host, Result, Severity};
 
 pub(crate) fn command() -> Command {
     Command::new("audit")
         .about("Report what still assumes IPv4 (read-only; exit 1 when something is found)")
+        .arg(
+            Arg::new("plugin")
+                .long("plugin")
+                .value_name("NAME")
+                .action(ArgAction::Append)
+                .help("Audit only this service (may be repeated; default: every installed one)"),
+        )
         .arg(
             Arg::new("paths")
                 .value_name("PATH")
@@ -23,10 +30,19 @@ pub(crate) fn command() -> Command {
         )
 }
 
-/// Every finding on the host: services first (in plugin order), then code and schemas.
-pub(crate) fn findings(host: &Host, paths: &[PathBuf]) -> Result<Vec<Finding>> {
+/// Every finding on the host: services first (in plugin order; only those named in
+/// `only`, when it is not empty), then code and schemas.
+pub(crate) fn findings(host: &Host, only: &[String], paths: &[PathBuf]) -> Result<Vec<Finding>> {
+    for name in only {
+        if v6fix_core::plugin::find(name).is_none() {
+            return Err(Error::usage(format!("--plugin {name}: no such plugin")));
+        }
+    }
     let mut all = Vec::new();
     for p in registry() {
+        if !only.is_empty() && !only.iter().any(|n| n == p.name()) {
+            continue;
+        }
         if p.files(host)?.is_empty() {
             continue;
         }
@@ -51,7 +67,13 @@ pub(crate) fn run(global: &Global, m: &ArgMatches) -> Result<u8> {
             }
         })
         .collect();
-    let found = findings(&host, &paths)?;
+    let only: Vec<String> = m
+        .get_many::<String>("plugin")
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    let found = findings(&host, &only, &paths)?;
     let serious = found
         .iter()
         .filter(|f| f.severity >= Severity::Warning)
@@ -78,10 +100,11 @@ pub(crate) fn run(global: &Global, m: &ArgMatches) -> Result<u8> {
         if serious == 0 {
             s.push_str("clean: nothing found that keeps this host IPv4-only\n");
         } else {
-            s.push_str(&format!(
-                "{serious} finding{} keep this host IPv4-only or break under IPv6\n",
-                if serious == 1 { "" } else { "s" }
-            ));
+            s.push_str(&if serious == 1 {
+                "1 finding keeps this host IPv4-only or breaks under IPv6\n".to_string()
+            } else {
+                format!("{serious} findings keep this host IPv4-only or break under IPv6\n")
+            });
         }
         out(&s);
     }

@@ -6,11 +6,14 @@
 //!   file must stay byte-identical);
 //! - `stdout`: the expected standard output, with the root shown as `[ROOT]`;
 //! - `stderr` (optional): the expected standard error, likewise;
-//! - `code` (optional): the expected exit code, 0 when absent.
+//! - `code` (optional): the expected exit code, 0 when absent;
+//! - `audit-after` (optional): what `v6fix audit --plugin <it>` still reports after the run,
+//!   when that is not nothing (another interface left alone, say).
 //!
 //! Each case also proves the contract around it: `--check` first writes nothing and exits
 //! 1 exactly when the run changes something; a second run after one that changed files
-//! changes nothing and says so; a failing run (exit 2) leaves the tree as it was.
+//! changes nothing and says so; one that changed files without a warning leaves a tree that
+//! `v6fix audit` finds clean; a failing run (exit 2) leaves the tree as it was.
 //!
 //! `V6FIX_BLESS=1 cargo test --test cases` rewrites `out/`, `stdout`, `stderr` and `code`
 //! from what the binary does now; review the diff before committing it.
@@ -121,6 +124,36 @@ fn run_case(case: &Path, bless: bool) -> Result<(), String> {
     for rel in after.keys() {
         if !want_tree.contains_key(rel) {
             problems.push(format!("{} was created but is not in out/", rel.display()));
+        }
+    }
+
+    // A run that changed files and warned about nothing leaves its service auditing clean,
+    // or with exactly the findings the case's `audit-after` file lists.
+    if problems.is_empty()
+        && code == 0
+        && !checking
+        && case.join("out").exists()
+        && stderr.is_empty()
+    {
+        let mut audit = vec!["audit"];
+        if let Some(plugin) = args
+            .iter()
+            .find(|a| !a.starts_with('-'))
+            .filter(|a| **a != "all")
+        {
+            audit.extend(["--plugin", plugin]);
+        }
+        let o = v6fix(root.path(), &audit);
+        let got = normalise(&o.stdout, root.path());
+        match std::fs::read_to_string(case.join("audit-after")) {
+            Ok(want) if got != want => problems.push(format!(
+                "audit after the run differs\n--- want\n{want}--- got\n{got}"
+            )),
+            Ok(_) => {}
+            Err(_) if o.status.code() != Some(0) => {
+                problems.push(format!("the converted tree does not audit clean\n{got}"))
+            }
+            Err(_) => {}
         }
     }
 
