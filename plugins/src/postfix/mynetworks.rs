@@ -1,0 +1,218 @@
+//! mynetworks: adding the site networks where the list keeps its networks.
+
+use super::conf::{Conf, Entry};
+use super::elem::Elem;
+use super::state::State;
+use super::MAIN_CF;
+use std::path::Path;
+use v6fix_core::addr::Style;
+use v6fix_core::{Error, Prefix, Result};
+
+impl Conf<'_> {
+    pub(super) fn mynetworks(&self, st: &mut State, networks: &[Prefix]) -> Result<()> {
+        let Some(p) = self.doc.param("mynetworks") else {
+            self.mynetworks_unset(st, networks);
+            return Ok(());
+        };
+        self.warn_duplicates(st, "mynetworks");
+        let entries = self.walk("mynetworks", &mut st.tables)?;
+
+        // A /file/name list that does not exist: Postfix cannot read it either.
+        for e in &entries {
+            if let Elem::File(path) = &e.elem {
+                if !self.host.exists(path) {
+                    return Err(Error::invalid(
+                        self.host.display(Path::new(MAIN_CF)),
+                        Some(self.main.line_col(e.span.start)),
+                        format!(
+                            "mynetworks names {}, which does not exist: Postfix cannot open it, and v6fix will not guess which IPv4 networks belong in it. Create it with the site's networks (one per line, IPv6 as [2001:db8::]/64) or drop it from mynetworks, then run v6fix again",
+                            self.host.display(path)
+                        ),
+                    ));
+                }
+            }
+            if let Elem::Cidr(path) = &e.elem {
+                if !self.host.exists(path) {
+                    return Err(Error::invalid(
+                        self.host.display(Path::new(MAIN_CF)),
+                        Some(self.main.line_col(e.span.start)),
+                        format!(
+                            "mynetworks names cidr:{}, which does not exist: Postfix cannot open it. Create the table or drop it from mynetworks, then run v6fix again",
+                            self.host.display(path)
+                        ),
+                    ));
+                }
+            }
+        }
+
+        let mut missing = Vec::new();
+        for n in networks {
+            let mut found = None;
+            for e in &entries {
+                let (prefix, negated) = match &e.elem {
+                    Elem::Net { prefix, negated }
+                    | Elem::Broken {
+                        prefix, negated, ..
+                    } => (*prefix, *negated),
+                    _ => continue,
+                };
+                if prefix.covers(n) {
+                    found = Some((e, prefix, negated));
+                    break;
+                }
+            }
+            match found {
+                Some((e, prefix, negated)) => {
+                    let place = self.where_is(&st.tables, e);
+                    if negated {
+                        st.plan.warn(format!(
+                            "{place}: mynetworks excludes {n} with `{}` before any entry could trust it (first match wins): not added; remove the exclusion if the network should relay",
+                            e.text
+                        ));
+                    } else if prefix == *n {
+                        st.note(format!(
+                            "{place}: mynetworks already has {n} (as `{}`): not added again",
+                            e.text
+                        ));
+                    } else {
+                        st.note(format!(
+                            "{place}: mynetworks already covers {n} with `{}`: not added",
+                            e.text
+                        ));
+                    }
+                }
+                None => missing.push(*n),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+
+        // Where the list keeps its networks: a /file list, else a cidr table, else inline.
+        let file = entries.iter().rev().find_map(|e| match &e.elem {
+            Elem::File(p) => Some(p.clone()),
+            _ => None,
+        });
+        let cidr = entries.iter().rev().find_map(|e| match &e.elem {
+            Elem::Cidr(p) => Some(p.clone()),
+            _ => None,
+        });
+        let added: Vec<String> = missing.iter().map(|n| n.to_string()).collect();
+        let added = added.join(", ");
+        if let Some(path) = file {
+            let Some(Some((_, doc))) = st.tables.lists.get(&path) else {
+                unreachable!("walked and checked above");
+            };
+            let doc = doc.clone();
+            let lines: Vec<String> = missing
+                .iter()
+                .map(|n| n.render(Style::BracketedV6))
+                .collect();
+            doc.append_entries(&lines, st.edits_path(&path));
+            st.note(format!(
+                "{}: added {} (mynetworks reads this list file)",
+                self.host.display(&path),
+                lines.join(" ")
+            ));
+        } else if let Some(path) = cidr {
+            let Some(Some((_, doc))) = st.tables.cidrs.get(&path) else {
+                unreachable!("walked and checked above");
+            };
+            let doc = doc.clone();
+            let result = doc
+                .rules()
+                .filter(|r| r.depth == 0)
+                .last()
+                .map_or("OK".to_string(), |r| doc.result(r));
+            let rules: Vec<(String, String)> = missing
+                .iter()
+                .map(|n| (n.render(Style::Bare), result.clone()))
+                .collect();
+            doc.append_rules(&rules, st.edits_path(&path));
+            st.note(format!(
+                "{}: added {added} (a cidr table mynetworks looks up; bare, as cidr_table(5) writes it)",
+                self.host.display(&path)
+            ));
+        } else {
+            let literal = entries.iter().rev().find(|e| {
+                e.editable
+                    && e.path == Path::new(MAIN_CF)
+                    && matches!(e.elem, Elem::Net { .. } | Elem::Broken { .. })
+            });
+            let tables: Vec<&Entry> = entries
+                .iter()
+                .filter(|e| matches!(e.elem, Elem::Table(_)))
+                .collect();
+            if literal.is_none() && !tables.is_empty() {
+                let t = &tables[tables.len() - 1].text;
+                let want: Vec<String> = missing
+                    .iter()
+                    .map(|n| n.render(Style::BracketedV6))
+                    .collect();
+                return Err(Error::invalid(
+                    self.host.display(Path::new(MAIN_CF)),
+                    Some(self.main.line_col(p.name_span.start)),
+                    format!(
+                        "mynetworks keeps its networks in `{t}`, a table type that cannot hold networks (only exact addresses), and lists none v6fix can add to: add {} to mynetworks yourself (e.g. `mynetworks = {} {t}`) or move the networks to a cidr: table, then run v6fix again",
+                        want.join(" "),
+                        want.join(" ")
+                    ),
+                ));
+            }
+            let holder = literal
+                .and_then(|e| e.param.clone())
+                .unwrap_or_else(|| "mynetworks".to_string());
+            let hp = self.doc.param(&holder).expect("walked from main.cf");
+            let items: Vec<String> = missing
+                .iter()
+                .map(|n| n.render(Style::BracketedV6))
+                .collect();
+            self.doc.append_to_list(hp, &items, st.edits(MAIN_CF));
+            let via = if holder == "mynetworks" {
+                String::new()
+            } else {
+                format!(" (in {holder}, where its networks are written)")
+            };
+            st.note(format!(
+                "{}: mynetworks: added {}{via}",
+                self.locate(&self.main, hp.name_span.start),
+                items.join(" ")
+            ));
+            if let Some(t) = tables.last() {
+                st.note(format!(
+                    "mynetworks also looks up `{}`, which cannot hold networks: left alone",
+                    t.text
+                ));
+            }
+        }
+        st.lists_changed = true;
+        Ok(())
+    }
+
+    fn mynetworks_unset(&self, st: &mut State, networks: &[Prefix]) {
+        let style = self
+            .doc
+            .get("mynetworks_style")
+            .map(|s| s.trim().to_ascii_lowercase())
+            .unwrap_or_else(|| {
+                let level = self.doc.get("compatibility_level").unwrap_or_default();
+                let major: u32 = level
+                    .split('.')
+                    .next()
+                    .and_then(|m| m.trim().parse().ok())
+                    .unwrap_or(0);
+                if major >= 2 { "host" } else { "subnet" }.to_string()
+            });
+        let nets: Vec<String> = networks.iter().map(|n| n.to_string()).collect();
+        let nets = nets.join(", ");
+        if style == "host" {
+            st.note(format!(
+                "mynetworks is not set, so Postfix trusts only this host's own addresses (mynetworks_style = host), IPv4 and IPv6 alike; {nets} is not trusted over IPv4 either, so v6fix adds no mynetworks line (that would change what is trusted). To let the site relay, set mynetworks with its IPv4 and IPv6 networks and run v6fix again"
+            ));
+        } else {
+            st.note(format!(
+                "mynetworks is not set, so Postfix trusts the subnets of this host's own addresses (mynetworks_style = {style}), IPv6 ones included: once an interface has its address in {nets}, those clients may relay. Left alone"
+            ));
+        }
+    }
+}
