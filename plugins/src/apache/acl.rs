@@ -1,0 +1,144 @@
+//! `Require ip` and `Allow from`: the site's IPv6 networks and `::1` beside IPv4 ones, no brackets.
+
+use super::analysis::{has_hash, hash_at, hash_message, Analysis, FIX_NETWORK, FIX_PLAIN};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use v6fix_core::dialect::apache::Doc;
+use v6fix_core::{File, Host, Prefix, Severity};
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn acl(
+    host: &Host,
+    file: &File,
+    doc: &Doc,
+    i: usize,
+    label: &str,
+    networks: &[Prefix],
+    a: &mut Analysis,
+    fi: usize,
+) {
+    let it = &doc.items()[i];
+    let at = host.locate(file, it.span.start);
+    if has_hash(it) {
+        a.refuse(host, file, hash_at(it), hash_message(it));
+        return;
+    }
+    let mut v4 = false;
+    let mut v4_host = false;
+    let mut v4_loop = false;
+    let mut v6: Vec<Prefix> = Vec::new();
+    for w in &it.args[1..] {
+        let t = w.unquoted();
+        if t.starts_with('[') {
+            let bare = t.replace(['[', ']'], "");
+            if let Ok(p) = Prefix::parse(&bare) {
+                a.edits[fi].replace(w.span.clone(), bare.clone());
+                a.notes.push(format!(
+                    "{at}: {label} {t}: Apache rejects brackets here; written {bare}"
+                ));
+                a.find(
+                    host,
+                    file,
+                    w.span.start,
+                    Severity::Error,
+                    format!("{label} {t}: Apache rejects a bracketed address (\"appears to be invalid\")"),
+                    FIX_PLAIN,
+                );
+                if p.is_ipv6() {
+                    v6.push(p);
+                }
+                continue;
+            }
+        }
+        if let Ok(p) = Prefix::parse(t) {
+            if p.is_ipv6() {
+                v6.push(p);
+            } else if t.starts_with("127.") {
+                v4_loop = true;
+            } else if p.is_host() {
+                v4_host = true;
+            } else {
+                v4 = true;
+            }
+        } else if !t.is_empty()
+            && t.bytes()
+                .all(|b| b.is_ascii_digit() || b == b'.' || b == b'/')
+        {
+            // Partial (`10.1`) or netmask (`192.0.2.0/255.255.255.0`) forms.
+            if t.starts_with("127") {
+                v4_loop = true;
+            } else {
+                v4 = true;
+            }
+        } else if t.contains('/')
+            && t.split('/')
+                .next()
+                .is_some_and(|h| h.parse::<Ipv4Addr>().is_ok())
+        {
+            v4 = true;
+        }
+    }
+    let mut add: Vec<String> = Vec::new();
+    let loopback = Prefix::host(IpAddr::V6(Ipv6Addr::LOCALHOST));
+    if v4_loop && !v6.iter().any(|p| p.covers(&loopback)) {
+        add.push("::1".to_string());
+        a.find(
+            host,
+            file,
+            it.span.start,
+            Severity::Info,
+            format!("{label} admits 127.0.0.1 but not ::1"),
+            FIX_PLAIN,
+        );
+    }
+    let v6_site = v6.iter().any(|p| !p.covers(&loopback));
+    if v4 {
+        if networks.is_empty() {
+            if !v6_site {
+                a.warnings.push(format!(
+                    "{at}: {label} admits IPv4 networks only: the site's IPv6 network needs --network PREFIX"
+                ));
+                a.find(
+                    host,
+                    file,
+                    it.span.start,
+                    Severity::Warning,
+                    format!("{label} admits IPv4 networks only: IPv6 clients are refused"),
+                    FIX_NETWORK,
+                );
+            }
+        } else {
+            let missing: Vec<&Prefix> = networks.iter().filter(|n| !v6.contains(n)).collect();
+            if !missing.is_empty() && !v6_site {
+                a.find(
+                    host,
+                    file,
+                    it.span.start,
+                    Severity::Warning,
+                    format!("{label} admits IPv4 networks only: IPv6 clients are refused"),
+                    FIX_NETWORK,
+                );
+            }
+            for n in missing {
+                add.push(n.to_string());
+            }
+        }
+    }
+    if v4_host && !v4 && !v6_site {
+        // Single IPv4 hosts: their IPv6 addresses are unknown, and admitting the whole
+        // site network would widen the rule.
+        a.warnings.push(format!(
+            "{at}: {label} admits single IPv4 hosts only: v6fix does not know their IPv6 addresses and does not widen the rule to a network; add them by hand"
+        ));
+        a.find(
+            host,
+            file,
+            it.span.start,
+            Severity::Info,
+            format!("{label} admits single IPv4 hosts only: the same hosts over IPv6 are refused"),
+            "",
+        );
+    }
+    if !add.is_empty() {
+        doc.append_args(&mut a.edits[fi], i, &add);
+    }
+}

@@ -1,0 +1,275 @@
+//! `Listen` lines: the resulting listener set, collisions in it, IPv6 twins and bracket fixes.
+
+use super::addr::{read_spot, render, Addr};
+use super::analysis::{has_hash, hash_at, hash_message, Analysis, FIX_ADDRESS, FIX_PLAIN};
+use super::conf::Conf;
+use std::net::{IpAddr, Ipv6Addr};
+use v6fix_core::dialect::apache::Doc;
+use v6fix_core::{Host, Severity};
+
+/// The `<IfModule>`/`<IfDefine>`/… conditions around an item.
+fn conditions(doc: &Doc, i: usize) -> Vec<String> {
+    let mut c: Vec<String> = doc
+        .ancestors(i)
+        .into_iter()
+        .filter(|s| s.name.len() > 2 && s.name[..2].eq_ignore_ascii_case("if"))
+        .map(|s| {
+            let args: Vec<_> = s.args.iter().map(|a| a.unquoted().to_string()).collect();
+            format!("{} {}", s.name.to_ascii_lowercase(), args.join(" "))
+        })
+        .collect();
+    c.sort();
+    c
+}
+
+/// True when two condition sets can hold at once as far as v6fix can tell: one is part
+/// of the other. Different conditions are taken as alternatives.
+fn together(a: &[String], b: &[String]) -> bool {
+    a.iter().all(|x| b.contains(x)) || b.iter().all(|x| a.contains(x))
+}
+
+/// One listener in the resulting set.
+struct Sock {
+    addr: Addr,
+    port: String,
+    cond: Vec<String>,
+    text: String,
+    at: String,
+}
+
+/// True when binding `new` next to `old` fails (or repeats it).
+fn clashes(new: Addr, old: Addr) -> bool {
+    match (new, old) {
+        (Addr::Any, Addr::Any | Addr::V6(_)) => true,
+        (Addr::V6(_), Addr::Any) => true,
+        (Addr::V6(a), Addr::V6(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Checks every listener against the others and adds the IPv6 twins that are missing.
+pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<IpAddr>, a: &mut Analysis) {
+    // Pass 1: the listeners as they are.
+    let mut socks: Vec<Sock> = Vec::new();
+    let mut listens = Vec::new();
+    for (fi, (file, doc)) in conf.files.iter().enumerate() {
+        for (i, it) in doc.directives("Listen") {
+            let at = host.locate(file, it.span.start);
+            if has_hash(it) {
+                a.refuse(host, file, hash_at(it), hash_message(it));
+                continue;
+            }
+            let Some(word) = it.args.first() else {
+                continue;
+            };
+            if word.text.contains("${") {
+                a.warnings.push(format!(
+                    "{at}: Listen {} uses a variable v6fix cannot resolve: left alone, check it by hand",
+                    word.text
+                ));
+                continue;
+            }
+            let spot = match read_spot(word.unquoted()) {
+                Ok(s) => s,
+                Err(m) => {
+                    a.refuse(host, file, word.span.start, m);
+                    continue;
+                }
+            };
+            let Some(port) = spot.port.clone().filter(|p| p != "*") else {
+                if spot.fixed.is_some() {
+                    let t = &word.text;
+                    let (h, p) = t.rsplit_once(':').unwrap_or((t, ""));
+                    a.refuse(
+                        host,
+                        file,
+                        word.span.start,
+                        format!(
+                            "Apache reads Listen {t} as host `{h}` and port {p}, and fails (AH00077); write [ADDRESS]:PORT"
+                        ),
+                    );
+                } else if spot.addr != Addr::Other {
+                    a.refuse(
+                        host,
+                        file,
+                        word.span.start,
+                        format!("Listen {} has no port: Apache needs one", word.text),
+                    );
+                }
+                continue;
+            };
+            let cond = conditions(doc, i);
+            for old in socks
+                .iter()
+                .filter(|s| s.port == port && together(&s.cond, &cond))
+            {
+                if clashes(spot.addr, old.addr) {
+                    let msg = format!(
+                        "Listen {} and Listen {} ({}) cannot both bind port {port}: Apache passes -t and then fails to start with \"Address already in use\"; remove one",
+                        word.text, old.text, old.at
+                    );
+                    a.warnings.push(format!("{at}: {msg}"));
+                    a.find(host, file, it.span.start, Severity::Error, msg, "");
+                }
+            }
+            socks.push(Sock {
+                addr: spot.addr,
+                port: port.clone(),
+                cond: cond.clone(),
+                text: word.text.clone(),
+                at: at.clone(),
+            });
+            listens.push((fi, i, spot, port, cond));
+        }
+    }
+    // Pass 2: twins and bracket fixes for listeners.
+    for (fi, i, spot, port, cond) in listens {
+        let (file, doc) = &conf.files[fi];
+        let it = &doc.items()[i];
+        let word = &it.args[0];
+        let at = host.locate(file, it.span.start);
+        if let Some(fixed) = &spot.fixed {
+            a.edits[fi].replace(word.span.clone(), fixed.clone());
+            a.notes.push(format!(
+                "{at}: Listen {} is an unbracketed IPv6 literal; Apache reads the last `:` as the port, so it is written {fixed}",
+                word.text
+            ));
+            a.find(
+                host,
+                file,
+                word.span.start,
+                Severity::Warning,
+                format!(
+                    "Listen {}: IPv6 literals need brackets ({fixed})",
+                    word.text
+                ),
+                FIX_PLAIN,
+            );
+            a.listen_changed = true;
+        }
+        let (twin, fix, sev) = match spot.addr {
+            Addr::Any => {
+                a.notes.push(format!(
+                    "{at}: Listen {} is already dual-stack (Apache binds one socket for IPv4 and IPv6): left alone",
+                    word.text
+                ));
+                continue;
+            }
+            Addr::V6(_) | Addr::Other => continue,
+            Addr::V4Any => (
+                Some(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+                FIX_PLAIN,
+                Severity::Warning,
+            ),
+            Addr::V4(ip) if ip.is_loopback() => (
+                Some(IpAddr::V6(Ipv6Addr::LOCALHOST)),
+                FIX_PLAIN,
+                Severity::Info,
+            ),
+            Addr::V4(_) => (address, FIX_ADDRESS, Severity::Warning),
+        };
+        let live: Vec<&Sock> = socks
+            .iter()
+            .filter(|s| s.port == port && together(&s.cond, &cond))
+            .collect();
+        let Some(ip) = twin else {
+            // A specific IPv4 address and no --address given.
+            if !live
+                .iter()
+                .any(|s| matches!(s.addr, Addr::V6(_) | Addr::Any))
+            {
+                a.warnings.push(format!(
+                    "{at}: Listen {} accepts IPv4 only: its IPv6 twin needs --address ADDR",
+                    word.text
+                ));
+                a.find(
+                    host,
+                    file,
+                    it.span.start,
+                    sev,
+                    format!("Listen {} accepts IPv4 clients only", word.text),
+                    fix,
+                );
+            }
+            continue;
+        };
+        let new = if ip.is_unspecified() {
+            Addr::Any
+        } else if let IpAddr::V6(v6) = ip {
+            Addr::V6(v6)
+        } else {
+            continue;
+        };
+        if let Some(old) = live.iter().find(|s| clashes(new, s.addr)) {
+            if old.text == render(ip, Some(&port)) {
+                a.notes.push(format!(
+                    "{at}: Listen {} has its IPv6 twin Listen {} ({}) already: left alone",
+                    word.text, old.text, old.at
+                ));
+            } else if old.addr == Addr::Any {
+                a.notes.push(format!(
+                    "{at}: Listen {}: port {port} already has the dual-stack Listen {} ({}); a Listen {} beside it would fail to bind, so none is added",
+                    word.text,
+                    old.text,
+                    old.at,
+                    render(ip, Some(&port))
+                ));
+            }
+            continue;
+        }
+        let spelled = render(ip, Some(&port));
+        let line = doc.line_with_arg(i, 0, &spelled);
+        doc.insert_after(&mut a.edits[fi], i, &line);
+        a.listen_changed = true;
+        a.find(
+            host,
+            file,
+            it.span.start,
+            sev,
+            format!("Listen {} accepts IPv4 clients only", word.text),
+            fix,
+        );
+        if matches!(spot.addr, Addr::V4(ip4) if ip4.is_loopback()) {
+            a.notes.push(format!(
+                "{at}: Listen {} is loopback only (a backend behind a local proxy): it gets {spelled} so local clients that resolve localhost to ::1 reach it too; the proxy keeps using {}",
+                word.text, word.text
+            ));
+        }
+        socks.push(Sock {
+            addr: new,
+            port: port.clone(),
+            cond: cond.clone(),
+            text: spelled,
+            at: at.clone(),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collisions_follow_apaches_socket_rules() {
+        let any = Addr::Any;
+        let v6 = Addr::V6("2001:db8::10".parse().unwrap());
+        assert!(clashes(any, any), "80 + [::]:80 fails to start");
+        assert!(clashes(v6, any));
+        assert!(clashes(any, v6));
+        assert!(clashes(v6, v6));
+        assert!(
+            !clashes(any, Addr::V4Any),
+            "80 + 0.0.0.0:80 is deduplicated"
+        );
+        assert!(!clashes(v6, Addr::V4("192.0.2.10".parse().unwrap())));
+    }
+
+    #[test]
+    fn different_conditions_are_alternatives() {
+        let ssl = vec!["ifmodule ssl_module".to_string()];
+        let tls = vec!["ifmodule mod_gnutls.c".to_string()];
+        assert!(!together(&ssl, &tls));
+        assert!(together(&ssl, &[]));
+        assert!(together(&ssl, &ssl));
+    }
+}

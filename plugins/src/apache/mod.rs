@@ -1,0 +1,188 @@
+//! `v6fix apache`: IPv6 listeners, virtual host addresses and access rules for Apache 2.4.
+//!
+//! Apache binds a port-only `Listen 80` (and `Listen [::]:80`) as one socket with
+//! IPV6_V6ONLY off, so it already accepts both families; `*:80` virtual hosts match both.
+//! Those are left alone, and no `Listen [::]:80` is ever added beside them: that passes
+//! `apache2 -t` and then fails to start with "Address already in use". What is changed:
+//!
+//! - `Listen 0.0.0.0:P` gains `Listen [::]:P`; `Listen 192.0.2.10:P` gains
+//!   `Listen [--address]:P`; `Listen 127.0.0.1:P` gains `Listen [::1]:P`. The twin goes
+//!   right after its original, inside the same `<IfModule>` block, with the same
+//!   indentation and protocol argument.
+//! - `<VirtualHost 192.0.2.10:P>` gains `[--address]:P` (and `127.0.0.1:P` gains `[::1]:P`),
+//!   so IPv6 clients reach the same site instead of the default one.
+//! - `Require ip` and `Allow from` lines that admit IPv4 networks gain each `--network`
+//!   prefix, bare; `127.0.0.1` gains `::1`. Brackets there are an error in Apache and are
+//!   removed.
+//! - Unbracketed IPv6 literals in `Listen` and `<VirtualHost>` are bracketed the way Apache
+//!   reads them (the last `:` separates the port).
+//!
+//! Restart, not reload, after Listen changes: a graceful reload (SIGUSR1) does bind new
+//! Listen lines, but when one cannot be bound (an address not up yet) Apache logs "no
+//! listening sockets available, shutting down" and exits, while `systemctl reload` has
+//! already reported success (verified with Apache 2.4 on Debian 12). A restart reports the
+//! failure where the operator looks. Changes to virtual host addresses and access rules
+//! alone only need a reload.
+//!
+//! v6fix computes the resulting listener set itself and skips a twin that would collide
+//! with a listener already there. Listeners under different `<IfModule>`/`<IfDefine>`
+//! conditions (Debian's ports.conf has `Listen 443` for both ssl_module and
+//! mod_gnutls.c) are taken as alternatives that are never active together.
+//!
+//! IPv4 loopback listeners such as `Listen 127.0.0.1:8080` (a backend behind a local
+//! Varnish) get a `[::1]` twin: nothing outside the host can reach either, the proxy keeps
+//! connecting over 127.0.0.1, and local clients that resolve `localhost` to `::1` first
+//! reach the backend too. This needs no `--address`.
+
+mod acl;
+mod addr;
+mod analysis;
+mod conf;
+mod listen;
+mod vhost;
+
+use analysis::Analysis;
+use conf::{Conf, MAIN};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use v6fix_core::dialect::apache::Kind;
+use v6fix_core::{ArgSpec, Args, Edits, Error, Finding, Host, Plan, Plugin, Prefix, Result};
+
+pub(crate) struct Apache;
+
+v6fix_core::inventory::submit! { v6fix_core::Registration(&Apache) }
+
+static ARGS: &[ArgSpec] = &[
+    ArgSpec::value(
+        "address",
+        "ADDR",
+        "This host's IPv6 address: the twin of listeners and virtual hosts on a specific IPv4 address",
+    ),
+    ArgSpec::value(
+        "network",
+        "PREFIX",
+        "The site's IPv6 network, added to `Require ip` and `Allow from` lines that admit IPv4 networks",
+    )
+    .multiple(),
+];
+
+impl Plugin for Apache {
+    fn name(&self) -> &'static str {
+        "apache"
+    }
+
+    fn about(&self) -> &'static str {
+        "Apache 2.4: IPv6 twins for IPv4-only Listen and VirtualHost addresses, IPv6 networks in Require ip/Allow from"
+    }
+
+    fn args(&self) -> &'static [ArgSpec] {
+        ARGS
+    }
+
+    fn files(&self, host: &Host) -> Result<Vec<PathBuf>> {
+        Ok(match Conf::load(host)? {
+            Some(c) => c.files.iter().map(|(f, _)| f.path.clone()).collect(),
+            None => Vec::new(),
+        })
+    }
+
+    fn audit(&self, host: &Host) -> Result<Vec<Finding>> {
+        let Some(conf) = Conf::load(host)? else {
+            return Ok(Vec::new());
+        };
+        let a = analyze(host, &conf, None, &[]);
+        Ok(a.findings)
+    }
+
+    fn plan(&self, host: &Host, args: &Args) -> Result<Plan> {
+        let address = args.ipv6("address")?;
+        let networks = args.networks("network")?;
+        if let Some(n) = networks.iter().find(|n| !n.is_ipv6()) {
+            return Err(Error::usage(format!(
+                "--network {n}: an IPv6 prefix is needed (the IPv4 networks are there already)"
+            )));
+        }
+        if address.is_some_and(|a| a.is_unspecified() || a.is_loopback()) {
+            return Err(Error::usage(
+                "--address: give this host's own IPv6 address, not :: or ::1",
+            ));
+        }
+        let mut plan = Plan::new();
+        let Some(conf) = Conf::load(host)? else {
+            plan.note(format!(
+                "{} does not exist: Apache is not installed here",
+                host.display(Path::new(MAIN))
+            ));
+            return Ok(plan);
+        };
+        let a = analyze(host, &conf, address, &networks);
+        if let Some(e) = a.invalid {
+            return Err(e);
+        }
+        for w in conf.warnings.iter().chain(&a.warnings) {
+            plan.warn(w.clone());
+        }
+        for n in &a.notes {
+            plan.note(n.clone());
+        }
+        for ((file, _), edits) in conf.files.iter().zip(a.edits) {
+            if !edits.is_empty() {
+                plan.change(file, edits.apply(&file.text));
+            }
+        }
+        if plan.changed() {
+            if a.listen_changed {
+                plan.restart(
+                    "apache2",
+                    "restart",
+                    "apache2ctl configtest && systemctl restart apache2",
+                    "new Listen sockets (their addresses must be up first): a graceful reload binds them too, \
+                     but one failed bind shuts the whole server down while `systemctl reload` reports success; \
+                     a restart shows the failure at once",
+                );
+            } else {
+                plan.restart(
+                    "apache2",
+                    "reload",
+                    "apache2ctl configtest && systemctl reload apache2",
+                    "only virtual host addresses and access rules changed: a graceful reload applies them",
+                );
+            }
+        }
+        Ok(plan)
+    }
+}
+
+/// Works out every change (with `address`/`networks` as given; `None`/empty for an audit)
+/// and every finding.
+fn analyze(host: &Host, conf: &Conf, address: Option<IpAddr>, networks: &[Prefix]) -> Analysis {
+    let mut a = Analysis {
+        edits: conf.files.iter().map(|_| Edits::new()).collect(),
+        ..Analysis::default()
+    };
+    listen::listeners(host, conf, address, &mut a);
+    // Virtual hosts.
+    for (fi, (file, doc)) in conf.files.iter().enumerate() {
+        for (i, it) in doc.sections("VirtualHost") {
+            vhost::vhost(host, file, doc, i, it, address, &mut a, fi);
+        }
+    }
+    // Access rules.
+    for (fi, (file, doc)) in conf.files.iter().enumerate() {
+        for (i, it) in doc.items().iter().enumerate() {
+            if it.kind != Kind::Directive {
+                continue;
+            }
+            let first = it.args.first().map(|w| w.text.to_ascii_lowercase());
+            let label = if it.is("Require") && first.as_deref() == Some("ip") {
+                "Require ip"
+            } else if it.is("Allow") && first.as_deref() == Some("from") {
+                "Allow from"
+            } else {
+                continue;
+            };
+            acl::acl(host, file, doc, i, label, networks, &mut a, fi);
+        }
+    }
+    a
+}

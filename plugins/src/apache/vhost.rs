@@ -1,0 +1,129 @@
+//! `<VirtualHost>` addresses: IPv6 twins for IPv4 ones, brackets for unbracketed IPv6 literals.
+
+use super::addr::{read_spot, render, Addr};
+use super::analysis::{has_hash, hash_at, hash_message, Analysis, FIX_ADDRESS, FIX_PLAIN};
+use std::net::{IpAddr, Ipv6Addr};
+use v6fix_core::dialect::apache::{Doc, Item};
+use v6fix_core::{File, Host, Severity};
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn vhost(
+    host: &Host,
+    file: &File,
+    doc: &Doc,
+    i: usize,
+    it: &Item,
+    address: Option<IpAddr>,
+    a: &mut Analysis,
+    fi: usize,
+) {
+    let at = host.locate(file, it.span.start);
+    if has_hash(it) {
+        a.refuse(host, file, hash_at(it), hash_message(it));
+        return;
+    }
+    if it.args.iter().any(|w| w.text.contains("${")) {
+        a.warnings.push(format!(
+            "{at}: <VirtualHost> address uses a variable v6fix cannot resolve: left alone, check it by hand"
+        ));
+        return;
+    }
+    let mut spots = Vec::new();
+    for w in &it.args {
+        match read_spot(w.unquoted()) {
+            Ok(s) => spots.push((w, s)),
+            Err(m) => {
+                a.refuse(host, file, w.span.start, m);
+                return;
+            }
+        }
+    }
+    let have = |ip: Ipv6Addr, port: &Option<String>| {
+        spots
+            .iter()
+            .any(|(_, s)| s.addr == Addr::V6(ip) && &s.port == port)
+    };
+    let any_v6 = |port: &Option<String>| {
+        spots
+            .iter()
+            .any(|(_, s)| matches!(s.addr, Addr::V6(_)) && &s.port == port)
+    };
+    let mut add: Vec<String> = Vec::new();
+    let all_any = spots
+        .iter()
+        .all(|(_, s)| s.addr == Addr::Any || s.addr == Addr::V4Any);
+    if all_any && !spots.is_empty() {
+        let list: Vec<_> = it.args.iter().map(|w| w.text.as_str()).collect();
+        a.notes.push(format!(
+            "{at}: <VirtualHost {}> already matches IPv4 and IPv6 clients: left alone",
+            list.join(" ")
+        ));
+    }
+    for (w, s) in &spots {
+        if let Some(fixed) = &s.fixed {
+            a.edits[fi].replace(w.span.clone(), fixed.clone());
+            a.notes.push(format!(
+                "{at}: <VirtualHost {}> holds an unbracketed IPv6 literal; written {fixed}, the way Apache reads it",
+                w.text
+            ));
+            a.find(
+                host,
+                file,
+                w.span.start,
+                Severity::Warning,
+                format!(
+                    "VirtualHost address {}: IPv6 literals need brackets ({fixed})",
+                    w.text
+                ),
+                FIX_PLAIN,
+            );
+        }
+        let Addr::V4(ip4) = s.addr else {
+            continue;
+        };
+        let (want, fix, sev) = if ip4.is_loopback() {
+            (Some(Ipv6Addr::LOCALHOST), FIX_PLAIN, Severity::Info)
+        } else {
+            (
+                address.and_then(|x| match x {
+                    IpAddr::V6(v) => Some(v),
+                    IpAddr::V4(_) => None,
+                }),
+                FIX_ADDRESS,
+                Severity::Warning,
+            )
+        };
+        let msg = if ip4.is_loopback() {
+            format!(
+                "<VirtualHost {}> matches 127.0.0.1 only: local clients over ::1 get another site",
+                w.text
+            )
+        } else {
+            format!(
+                "<VirtualHost {}> matches IPv4 clients only: IPv6 clients get another site",
+                w.text
+            )
+        };
+        match want {
+            Some(v6) if have(v6, &s.port) => {}
+            Some(v6) => {
+                let t = render(IpAddr::V6(v6), s.port.as_deref());
+                if !add.contains(&t) {
+                    add.push(t);
+                }
+                a.find(host, file, w.span.start, sev, msg, fix);
+            }
+            None if !any_v6(&s.port) => {
+                a.warnings.push(format!(
+                    "{at}: <VirtualHost {}> matches IPv4 clients only: its IPv6 address needs --address ADDR",
+                    w.text
+                ));
+                a.find(host, file, w.span.start, sev, msg, fix);
+            }
+            None => {}
+        }
+    }
+    if !add.is_empty() {
+        doc.append_args(&mut a.edits[fi], i, &add);
+    }
+}
