@@ -1,0 +1,276 @@
+//! Audit findings: IPv4-only listens, allow lists without IPv6, misspelt IPv6 literals.
+
+use super::conf::{Conf, Placed};
+use super::listen::{twin_addr, LHost};
+use std::collections::HashMap;
+use v6fix_core::{Finding, Host, Prefix, Severity};
+
+impl Conf {
+    pub(super) fn audit(&self, host: &Host) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let Ok((placed, servers)) = self.placed(host) else {
+            return out;
+        };
+        let listens = self.listens(&placed, &servers);
+        let finding = |p: &Placed<'_>, severity: Severity, message: String, fix: Option<&str>| {
+            let f = &self.files[p.file];
+            Finding {
+                severity,
+                path: host.display(&f.file.path),
+                line: Some(f.file.line_col(p.d.span.start).line),
+                message,
+                fix: fix.map(str::to_string),
+            }
+        };
+        let mut v4wild: HashMap<(String, String), bool> = HashMap::new();
+        for (_, l, key) in &listens {
+            if let (Some(k), LHost::Wild4) = (key, &l.host) {
+                v4wild.insert((k.0.clone(), k.2.clone()), true);
+            }
+        }
+        for (p, l, key) in &listens {
+            let text = self.text_of(p);
+            match &l.host {
+                LHost::Unbracketed(_) => out.push(finding(
+                    p,
+                    Severity::Error,
+                    format!("`{text}`: nginx rejects an IPv6 address without brackets"),
+                    None,
+                )),
+                LHost::V6(a)
+                    if a.is_unspecified()
+                        && l.params.iter().any(|x| x == "ipv6only=off")
+                        && key.as_ref().is_some_and(|k| v4wild.contains_key(&(k.0.clone(), k.2.clone()))) =>
+                {
+                    out.push(finding(
+                        p,
+                        Severity::Error,
+                        format!("`{text}` takes IPv4 too, so the IPv4 wildcard listen on the same port fails to bind at start"),
+                        None,
+                    ))
+                }
+                LHost::Wild4 | LHost::V4(_) => {
+                    let Some(k) = key else { continue };
+                    let twin = twin_addr(l, None);
+                    let has_v6 = listens.iter().any(|(q, ql, qk)| {
+                        q.server == p.server
+                            && matches!(ql.host, LHost::V6(_))
+                            && qk.as_ref().is_some_and(|qk| qk.2 == k.2)
+                            && match twin {
+                                Some(Some(t)) => qk.as_ref().is_some_and(|qk| qk.1 == t),
+                                _ => true,
+                            }
+                    });
+                    if !has_v6 {
+                        let fix = match twin {
+                            Some(Some(_)) => "v6fix nginx",
+                            _ => "v6fix nginx --address ADDR",
+                        };
+                        out.push(finding(
+                            p,
+                            Severity::Warning,
+                            format!("`{text}` accepts IPv4 only and this server has no IPv6 listen on port {}", k.2),
+                            Some(fix),
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Addresses in the wrong spelling elsewhere.
+        for p in &placed {
+            let args = p.d.args();
+            let name = p.d.name();
+            let Some(a) = args.first() else { continue };
+            let bad = match name {
+                "set_real_ip_from" => a
+                    .starts_with('[')
+                    .then_some("nginx rejects a bracketed address here"),
+                "proxy_pass" | "fastcgi_pass" | "uwsgi_pass" | "scgi_pass" | "grpc_pass" => {
+                    let host = a.split_once("://").map_or(a.as_str(), |(_, r)| r);
+                    let host = host.split('/').next().unwrap_or("");
+                    (host.matches(':').count() >= 2 && !host.starts_with('[')).then_some(
+                        "an IPv6 address in a URL needs brackets: `http://[2001:db8::1]:8080`",
+                    )
+                }
+                "server" if p.server.is_none() && !a.starts_with("unix:") => {
+                    (a.matches(':').count() >= 2 && !a.starts_with('['))
+                        .then_some("an upstream IPv6 address needs brackets: `[2001:db8::1]:8080`")
+                }
+                _ => None,
+            };
+            if let Some(why) = bad {
+                out.push(finding(
+                    p,
+                    Severity::Error,
+                    format!("`{}`: {why}", self.text_of(p)),
+                    None,
+                ));
+            }
+        }
+        // allow lists
+        let mut by_block: HashMap<usize, Vec<&Placed<'_>>> = HashMap::new();
+        let mut order = Vec::new();
+        for p in &placed {
+            if p.d.name() == "allow" || p.d.name() == "deny" {
+                if !by_block.contains_key(&p.block) {
+                    order.push(p.block);
+                }
+                by_block.entry(p.block).or_default().push(p);
+            }
+        }
+        for b in order {
+            let list = &by_block[&b];
+            let mut v4 = None;
+            let mut v6 = false;
+            for p in list {
+                let args = p.d.args();
+                let Some(a) = args.first() else { continue };
+                let Ok(prefix) = Prefix::parse_any(a) else {
+                    continue;
+                };
+                if a.contains('[') {
+                    out.push(finding(
+                        p,
+                        Severity::Error,
+                        format!(
+                            "`{}`: nginx rejects a bracketed address here",
+                            self.text_of(p)
+                        ),
+                        Some("v6fix nginx"),
+                    ));
+                }
+                if p.d.name() == "allow" {
+                    if prefix.is_ipv6() {
+                        v6 = true;
+                    } else {
+                        v4.get_or_insert(*p);
+                    }
+                }
+            }
+            if let (Some(p), false) = (v4, v6) {
+                out.push(finding(
+                    p,
+                    Severity::Warning,
+                    "this allow list admits no IPv6 client".to_string(),
+                    Some("v6fix nginx --network PREFIX"),
+                ));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Nginx;
+    use super::*;
+    use std::path::Path;
+    use v6fix_core::Plugin;
+
+    fn copy(src: &Path, dst: &Path) {
+        std::fs::create_dir_all(dst).unwrap();
+        let Ok(entries) = std::fs::read_dir(src) else {
+            return;
+        };
+        for e in entries {
+            let e = e.unwrap();
+            let to = dst.join(e.file_name());
+            let ft = e.file_type().unwrap();
+            if ft.is_symlink() {
+                let _ = std::fs::remove_file(&to);
+                std::os::unix::fs::symlink(std::fs::read_link(e.path()).unwrap(), &to).unwrap();
+            } else if ft.is_dir() {
+                copy(&e.path(), &to);
+            } else {
+                std::fs::copy(e.path(), &to).unwrap();
+            }
+        }
+    }
+
+    /// Audit findings of warning level or worse for a case's input (`out` false) or its
+    /// converted tree (`out` true).
+    fn serious(case: &str, out: bool) -> Vec<String> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../testdata/cases/nginx")
+            .join(case);
+        let t = tempfile::tempdir().unwrap();
+        copy(&dir.join("in"), t.path());
+        if out {
+            copy(&dir.join("out"), t.path());
+        }
+        let host = Host::new(t.path()).unwrap();
+        Nginx
+            .audit(&host)
+            .unwrap()
+            .into_iter()
+            .filter(|f| f.severity >= Severity::Warning)
+            .map(|f| f.to_string().replace(&t.path().display().to_string(), ""))
+            .collect()
+    }
+
+    #[test]
+    fn converted_trees_audit_clean_and_inputs_do_not() {
+        for case in [
+            "shop",
+            "multiline-crlf",
+            "runtime-high-ports",
+            "debian-default",
+        ] {
+            assert_eq!(serious(case, true), Vec::<String>::new(), "{case}");
+        }
+        let shop = serious("shop", false);
+        assert!(shop.iter().any(|f| f.contains("/etc/nginx/sites-enabled/shop:3: warning: `listen 80 default_server` accepts IPv4 only")), "{shop:#?}");
+        assert!(
+            shop.iter()
+                .any(|f| f.contains("intranet:5: error: `allow [2001:db8:ffff::]/48`")),
+            "{shop:#?}"
+        );
+        assert!(
+            shop.iter().any(
+                |f| f.contains("office.conf:1: warning: this allow list admits no IPv6 client")
+            ),
+            "{shop:#?}"
+        );
+        assert!(
+            shop.iter()
+                .any(|f| f.contains("`listen 192.0.2.10:8080` accepts IPv4 only")
+                    && f.contains("--address ADDR")),
+            "{shop:#?}"
+        );
+        let trap = serious("ipv6only-off", true);
+        assert!(
+            trap.iter()
+                .any(|f| f.contains("error: `listen [::]:80 ipv6only=off` takes IPv4 too")),
+            "{trap:#?}"
+        );
+        assert!(serious("debian-default", false).is_empty());
+    }
+
+    #[test]
+    fn misspelt_ipv6_literals_are_errors() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(t.path().join("etc/nginx")).unwrap();
+        std::fs::write(
+            t.path().join("etc/nginx/nginx.conf"),
+            "events {}\nhttp {\n upstream be { server ::1:8080; server [::1]:8081; }\n server {\n  listen [::]:80;\n  listen 2001:db8::1:80;\n  set_real_ip_from [2001:db8::]/32;\n  location / { proxy_pass http://::1:8080; }\n  location /b { proxy_pass http://[::1]:8080/b; }\n }\n}\n",
+        )
+        .unwrap();
+        let host = Host::new(t.path()).unwrap();
+        let got: Vec<(Option<usize>, Severity)> = Nginx
+            .audit(&host)
+            .unwrap()
+            .iter()
+            .map(|f| (f.line, f.severity))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some(6), Severity::Error),
+                (Some(3), Severity::Error),
+                (Some(7), Severity::Error),
+                (Some(8), Severity::Error)
+            ]
+        );
+    }
+}

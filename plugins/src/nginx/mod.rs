@@ -1,0 +1,134 @@
+//! `v6fix nginx`: IPv6 twins for IPv4-only `listen` directives, and the site's IPv6
+//! network in `allow` lists.
+//!
+//! In nginx a port-only `listen 80;` binds `0.0.0.0:80` only, and `listen [::]:80;` binds
+//! IPv6 only (`ipv6only=on` is the default), so a dual-stack server needs both. Each
+//! IPv4-only listen gets its twin right after it: `[::]:P` for the wildcard, `[::1]:P`
+//! for `127.0.0.1`, `[--address]:P` for a specific address. The twin copies
+//! `default_server` unless another server already is the default for that address,
+//! copies `ssl`, `http2` and the other protocol flags, copies socket options only where no
+//! server sets them for that address yet, and never says `ipv6only=off` (beside an IPv4
+//! wildcard on the same port that fails to bind at start, while `nginx -t` passes).
+//! Includes are followed the way nginx does (globs, relative to /etc/nginx, Debian's
+//! absolute ones inside --root; sites-enabled without a suffix filter).
+
+mod access;
+mod audit;
+mod conf;
+mod listen;
+
+use conf::{Conf, MAIN};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use v6fix_core::{ArgSpec, Args, Edits, Error, Finding, Host, Plan, Plugin, Prefix, Result};
+
+pub(crate) struct Nginx;
+
+v6fix_core::inventory::submit! { v6fix_core::Registration(&Nginx) }
+
+static ARGS: &[ArgSpec] = &[
+    ArgSpec::value(
+        "address",
+        "ADDR",
+        "This host's IPv6 address: the twin of listens on a specific IPv4 address",
+    ),
+    ArgSpec::value(
+        "network",
+        "PREFIX",
+        "The site's IPv6 network, added to allow lists that admit IPv4 networks",
+    )
+    .multiple(),
+];
+
+impl Plugin for Nginx {
+    fn name(&self) -> &'static str {
+        "nginx"
+    }
+
+    fn about(&self) -> &'static str {
+        "nginx: IPv6 twins for IPv4-only listen directives, site network in allow lists"
+    }
+
+    fn args(&self) -> &'static [ArgSpec] {
+        ARGS
+    }
+
+    fn files(&self, host: &Host) -> Result<Vec<PathBuf>> {
+        Ok(Conf::load(host)?.map_or_else(Vec::new, |c| {
+            c.files.iter().map(|f| f.file.path.clone()).collect()
+        }))
+    }
+
+    fn audit(&self, host: &Host) -> Result<Vec<Finding>> {
+        let Some(conf) = Conf::load(host)? else {
+            return Ok(Vec::new());
+        };
+        Ok(conf.audit(host))
+    }
+
+    fn plan(&self, host: &Host, args: &Args) -> Result<Plan> {
+        let address = args.ipv6("address")?;
+        let networks = args.networks("network")?;
+        if let Some(n) = networks.iter().find(|n| !n.is_ipv6()) {
+            return Err(Error::usage(format!("--network {n}: not an IPv6 network")));
+        }
+        let Some(conf) = Conf::load(host)? else {
+            return Err(Error::usage(format!(
+                "{}: not found; is nginx installed?",
+                host.display(Path::new(MAIN))
+            )));
+        };
+        conf.plan(host, address, &networks)
+    }
+}
+
+impl Conf {
+    fn plan(&self, host: &Host, address: Option<IpAddr>, networks: &[Prefix]) -> Result<Plan> {
+        let mut plan = Plan::new();
+        let (placed, servers) = self.placed(host)?;
+        let mut edits: Vec<Edits> = self.files.iter().map(|_| Edits::new()).collect();
+
+        self.plan_listens(host, &placed, &servers, address, &mut edits, &mut plan);
+
+        self.plan_access(host, &placed, networks, &mut edits, &mut plan);
+
+        for (i, e) in edits.iter().enumerate() {
+            let path = &self.files[i].file.path;
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let backup = [
+                ".bak",
+                ".orig",
+                ".old",
+                ".save",
+                ".dpkg-old",
+                ".dpkg-dist",
+                "~",
+            ];
+            if !e.is_empty() && backup.iter().any(|b| name.ends_with(b)) {
+                plan.note(format!(
+                    "{}: changed because nginx includes it (its include pattern has no suffix filter), though its name looks like a backup copy",
+                    host.display(path)
+                ));
+            }
+        }
+
+        for (i, e) in edits.into_iter().enumerate() {
+            if !e.is_empty() {
+                let f = &self.files[i];
+                plan.change(&f.file, e.apply(&f.doc.src));
+            }
+        }
+        if plan.changed() {
+            plan.restart(
+                "nginx",
+                "reload",
+                "nginx -t && systemctl reload nginx",
+                "a reload re-reads the config and opens the new listen sockets",
+            );
+        }
+        Ok(plan)
+    }
+}
