@@ -1,0 +1,212 @@
+//! Findings: listeners that accept IPv4 only or stop varnishd, unbracketed IPv6 backends,
+//! and acls that match no IPv6 client.
+
+use super::acl::entry_prefix;
+use super::cmdline::{options, Opt};
+use super::conf::Setup;
+use super::listen::{parse_a, twin_addr, AHost, Listen};
+use std::net::{IpAddr, Ipv6Addr};
+use v6fix_core::{File, Finding, Host, Severity};
+
+impl Setup {
+    pub(super) fn audit(&self, host: &Host) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let finding =
+            |file: &File, offset: usize, severity: Severity, message: String, fix: Option<&str>| {
+                Finding {
+                    severity,
+                    path: host.display(&file.path),
+                    line: Some(file.line_col(offset).line),
+                    message,
+                    fix: fix.map(str::to_string),
+                }
+            };
+        if let Some(file) = self.cmd_file() {
+            if self.exec_count > 1 {
+                out.push(finding(
+                    file,
+                    0,
+                    Severity::Error,
+                    "varnish.service gets more than one ExecStart= (a drop-in lacks the empty `ExecStart=`): systemd refuses to start it".into(),
+                    None,
+                ));
+            }
+            let opts = options(&self.words);
+            let listens: Vec<(&Opt, Listen)> = opts
+                .iter()
+                .filter(|o| o.letter == 'a')
+                .map(|o| (o, parse_a(&o.value)))
+                .collect();
+            for (o, l) in &listens {
+                let shown = format!("-a {}", o.value);
+                let has = |h: AHost| {
+                    listens
+                        .iter()
+                        .any(|(_, x)| x.host == h && x.port() == l.port())
+                };
+                match &l.host {
+                    AHost::Dual if has(AHost::V6(Ipv6Addr::UNSPECIFIED)) => out.push(finding(
+                        file,
+                        o.flag.start,
+                        Severity::Error,
+                        format!("`{shown}` with -a [::]:{}: varnishd stops with \"have same address\"", l.port()),
+                        None,
+                    )),
+                    AHost::Unbracketed(_) => out.push(finding(
+                        file,
+                        o.flag.start,
+                        Severity::Error,
+                        format!("`{shown}`: varnishd reads an unbracketed IPv6 address as the whole host, on port 80"),
+                        None,
+                    )),
+                    AHost::Wild4 | AHost::V4(_) => {
+                        let twin = twin_addr(l, None);
+                        let ok = match twin {
+                            Some(Some(IpAddr::V6(t))) => has(AHost::V6(t)),
+                            _ => listens.iter().any(|(_, x)| matches!(x.host, AHost::V6(_)) && x.port() == l.port()),
+                        };
+                        if !ok {
+                            let fix = match twin {
+                                Some(Some(_)) => "v6fix varnish",
+                                _ => "v6fix varnish --address ADDR",
+                            };
+                            out.push(finding(
+                                file,
+                                o.flag.start,
+                                Severity::Warning,
+                                format!("`{shown}` accepts IPv4 only and no IPv6 listener shares its port"),
+                                Some(fix),
+                            ));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for (file, doc) in &self.vcls {
+            for (offset, host_text) in doc.backend_hosts() {
+                if host_text.matches(':').count() >= 2 && !host_text.starts_with('[') {
+                    out.push(finding(
+                        file,
+                        offset,
+                        Severity::Warning,
+                        format!(
+                            "backend .host = \"{host_text}\": an unbracketed IPv6 address is read whole, on port 80; write \"[{host_text}]\" or, with a port, \"[address]:port\""
+                        ),
+                        None,
+                    ));
+                }
+            }
+        }
+        for (file, doc) in &self.vcls {
+            let Ok(acls) = doc.acls() else { continue };
+            for acl in acls {
+                let mut v4 = false;
+                let mut v6 = false;
+                for e in &acl.entries {
+                    if e.addr.starts_with('[') {
+                        out.push(finding(
+                            file,
+                            e.span.start,
+                            Severity::Error,
+                            format!("acl {}: a bracketed address does not compile", acl.name),
+                            None,
+                        ));
+                    }
+                    if let Some(p) = entry_prefix(e) {
+                        if !e.negated {
+                            if p.is_ipv6() {
+                                v6 = true;
+                            } else {
+                                v4 = true;
+                            }
+                        }
+                    }
+                }
+                if v4 && !v6 {
+                    out.push(finding(
+                        file,
+                        acl.span.start,
+                        Severity::Warning,
+                        format!("acl {} matches no IPv6 client", acl.name),
+                        Some("v6fix varnish --network PREFIX"),
+                    ));
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Varnish;
+    use std::path::Path;
+    use v6fix_core::{Host, Plugin, Severity};
+
+    fn copy(src: &Path, dst: &Path) {
+        std::fs::create_dir_all(dst).unwrap();
+        let Ok(entries) = std::fs::read_dir(src) else {
+            return;
+        };
+        for e in entries {
+            let e = e.unwrap();
+            let to = dst.join(e.file_name());
+            if e.file_type().unwrap().is_dir() {
+                copy(&e.path(), &to);
+            } else {
+                std::fs::copy(e.path(), &to).unwrap();
+            }
+        }
+    }
+
+    fn serious(case: &str, out: bool) -> Vec<String> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../testdata/cases/varnish")
+            .join(case);
+        let t = tempfile::tempdir().unwrap();
+        copy(&dir.join("in"), t.path());
+        if out {
+            copy(&dir.join("out"), t.path());
+        }
+        let host = Host::new(t.path()).unwrap();
+        Varnish
+            .audit(&host)
+            .unwrap()
+            .into_iter()
+            .filter(|f| f.severity >= Severity::Warning)
+            .map(|f| f.to_string().replace(&t.path().display().to_string(), ""))
+            .collect()
+    }
+
+    #[test]
+    fn converted_trees_audit_clean_and_inputs_do_not() {
+        for case in [
+            "seed",
+            "named-proxy",
+            "lib-only-wildcard",
+            "dropin-no-reset",
+            "sysv",
+            "runtime-high-ports",
+            "debian-default",
+        ] {
+            assert_eq!(serious(case, true), Vec::<String>::new(), "{case}");
+        }
+        let seed = serious("seed", false);
+        assert_eq!(
+            seed,
+            [
+                "/etc/systemd/system/varnish.service.d/override.conf:7: warning: `-a 192.0.2.10:80` accepts IPv4 only and no IPv6 listener shares its port (fix: v6fix varnish --address ADDR)",
+                "/etc/varnish/default.vcl:13: warning: acl purgers matches no IPv6 client (fix: v6fix varnish --network PREFIX)"
+            ]
+        );
+        let broken = serious("dropin-no-reset", false);
+        assert!(
+            broken
+                .iter()
+                .any(|f| f.contains("error: varnish.service gets more than one ExecStart=")),
+            "{broken:#?}"
+        );
+        assert!(serious("debian-default", false).is_empty());
+    }
+}
