@@ -47,6 +47,32 @@ impl<I: Spanned> fmt::Display for Doc<I> {
     }
 }
 
+/// The whole-file fixtures of one dialect, `testdata/<dialect>/*`, as (file name, text)
+/// sorted by name; at least `min` of them, so a moved directory cannot pass by testing nothing.
+#[cfg(test)]
+pub(crate) fn fixtures(dialect: &str, min: usize) -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata")
+        .join(dialect);
+    let mut v: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap();
+            (p.file_name().unwrap().to_string_lossy().into_owned(), text)
+        })
+        .collect();
+    v.sort();
+    assert!(
+        v.len() >= min,
+        "{} fixtures in {}, want {min}",
+        v.len(),
+        dir.display()
+    );
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,11 +21,38 @@ pub struct Word<'a> {
 impl Word<'_> {
     /// The word without surrounding double quotes, if it has them.
     pub fn unquoted(&self) -> &str {
-        self.text
-            .strip_prefix('"')
-            .and_then(|t| t.strip_suffix('"'))
-            .unwrap_or(self.text)
+        unquote(self.text)
     }
+}
+
+/// A word that owns its text: what a dialect keeps of a line after parsing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub text: String,
+    pub span: Span,
+}
+
+impl Token {
+    /// The word without surrounding double quotes, if it has them.
+    pub fn unquoted(&self) -> &str {
+        unquote(&self.text)
+    }
+}
+
+impl Word<'_> {
+    /// The word with its own copy of the text.
+    pub fn to_token(&self) -> Token {
+        Token {
+            text: self.text.to_string(),
+            span: self.span.clone(),
+        }
+    }
+}
+
+fn unquote(text: &str) -> &str {
+    text.strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text)
 }
 
 /// A double-quoted string with backslash escapes, quotes included.
@@ -82,6 +109,11 @@ mod tests {
         assert_eq!(texts, ["Listen", "\"a b\"", "[::]:80"]);
         assert_eq!(w[0].span, 102..108);
         assert_eq!(w[1].unquoted(), "a b");
+        let owned = w[1].to_token();
+        assert_eq!(
+            (owned.unquoted(), owned.span.clone()),
+            ("a b", w[1].span.clone())
+        );
         assert_eq!(&line[w[2].span.start - 100..w[2].span.end - 100], "[::]:80");
     }
 

@@ -35,21 +35,7 @@ pub enum Kind {
 }
 
 /// One word of a directive or section line, and where it sits in the text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Arg {
-    pub text: String,
-    pub span: Span,
-}
-
-impl Arg {
-    /// The word without surrounding double quotes.
-    pub fn unquoted(&self) -> &str {
-        self.text
-            .strip_prefix('"')
-            .and_then(|t| t.strip_suffix('"'))
-            .unwrap_or(&self.text)
-    }
-}
+pub use crate::lex::Token as Arg;
 
 /// One logical line: a blank, a comment, a directive, or a section's open or close tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -378,17 +364,7 @@ mod tests {
     use super::*;
 
     fn fixtures() -> Vec<(String, String)> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/apache");
-        let mut out = Vec::new();
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            out.push((
-                p.display().to_string(),
-                std::fs::read_to_string(&p).unwrap(),
-            ));
-        }
-        assert!(out.len() >= 5, "apache fixtures in {}", dir.display());
-        out
+        crate::doc::fixtures("apache", 5)
     }
 
     #[test]

@@ -549,21 +549,7 @@ mod tests {
     use super::*;
 
     fn fixtures() -> Vec<(String, String)> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/interfaces");
-        let mut v: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.is_file())
-            .map(|p| {
-                (
-                    p.file_name().unwrap().to_string_lossy().into_owned(),
-                    std::fs::read_to_string(&p).unwrap(),
-                )
-            })
-            .collect();
-        v.sort();
-        assert!(v.len() >= 5, "fixtures missing");
-        v
+        crate::doc::fixtures("interfaces", 5)
     }
 
     #[test]

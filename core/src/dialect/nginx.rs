@@ -377,21 +377,7 @@ mod tests {
     use super::*;
 
     fn fixtures() -> Vec<(String, String)> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/nginx");
-        let mut v: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.is_file())
-            .map(|p| {
-                (
-                    p.display().to_string(),
-                    std::fs::read_to_string(&p).unwrap(),
-                )
-            })
-            .collect();
-        v.sort();
-        assert!(v.len() >= 4, "fixtures in {}", dir.display());
-        v
+        crate::doc::fixtures("nginx", 4)
     }
 
     fn check_tiling(items: &[Item], mut pos: usize, end: usize) {

@@ -24,21 +24,7 @@ pub enum Kind {
 }
 
 /// An argument of a directive and its place in the text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Arg {
-    pub text: String,
-    pub span: Span,
-}
-
-impl Arg {
-    /// The argument without surrounding double quotes.
-    pub fn unquoted(&self) -> &str {
-        self.text
-            .strip_prefix('"')
-            .and_then(|t| t.strip_suffix('"'))
-            .unwrap_or(&self.text)
-    }
-}
+pub use crate::lex::Token as Arg;
 
 /// One line of the file.
 #[derive(Debug, Clone, PartialEq, Eq)]

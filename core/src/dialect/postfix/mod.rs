@@ -252,21 +252,7 @@ mod tests {
     use super::*;
 
     fn fixtures() -> Vec<(String, String)> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/postfix");
-        let mut v: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.is_file())
-            .map(|p| {
-                (
-                    p.file_name().unwrap().to_string_lossy().into_owned(),
-                    std::fs::read_to_string(&p).unwrap(),
-                )
-            })
-            .collect();
-        v.sort();
-        assert!(v.len() >= 8, "fixtures missing in {}", dir.display());
-        v
+        crate::doc::fixtures("postfix", 8)
     }
 
     #[test]
