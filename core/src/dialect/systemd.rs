@@ -309,12 +309,7 @@ mod tests {
         for (name, text) in fixtures() {
             let doc = parse(&text).unwrap_or_else(|e| panic!("{name}: {e:?}"));
             assert_eq!(doc.to_string(), text, "{name}");
-            let mut pos = 0;
-            for it in &doc.items {
-                assert_eq!(it.span.start, pos, "{name}");
-                pos = it.span.end;
-            }
-            assert_eq!(pos, text.len(), "{name}");
+            assert!(doc.tiles(), "{name}: items must tile the input");
         }
     }
 
