@@ -122,6 +122,14 @@ impl Args {
         }
     }
 
+    /// `--name` as this host's own IPv6 address (global unicast), if given: the one check
+    /// every plugin applies to the address its IPv6 listeners get.
+    pub fn host_address(&self, name: &str) -> Result<Option<std::net::Ipv6Addr>> {
+        self.ip(name)?
+            .map(|ip| crate::endpoint::host_address(ip, &format!("--{name}")).map_err(Error::usage))
+            .transpose()
+    }
+
     /// `--name` as a value that must be given.
     pub fn require(&self, name: &str) -> Result<&str> {
         self.one(name)

@@ -18,7 +18,7 @@ mod conf;
 mod listen;
 
 use conf::{Conf, MAIN};
-use std::net::IpAddr;
+use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 use v6fix_core::{ArgSpec, Args, Edits, Error, Finding, Host, Plan, Plugin, Prefix, Result};
 
@@ -67,7 +67,7 @@ impl Plugin for Nginx {
     }
 
     fn plan(&self, host: &Host, args: &Args) -> Result<Plan> {
-        let address = args.ipv6("address")?;
+        let address = args.host_address("address")?;
         let networks = args.networks("network")?;
         if let Some(n) = networks.iter().find(|n| !n.is_ipv6()) {
             return Err(Error::usage(format!("--network {n}: not an IPv6 network")));
@@ -83,7 +83,7 @@ impl Plugin for Nginx {
 }
 
 impl Conf {
-    fn plan(&self, host: &Host, address: Option<IpAddr>, networks: &[Prefix]) -> Result<Plan> {
+    fn plan(&self, host: &Host, address: Option<Ipv6Addr>, networks: &[Prefix]) -> Result<Plan> {
         let mut plan = Plan::new();
         let (placed, servers) = self.placed(host)?;
         let mut edits: Vec<Edits> = self.files.iter().map(|_| Edits::new()).collect();

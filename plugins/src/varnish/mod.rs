@@ -21,7 +21,7 @@ mod conf;
 mod listen;
 
 use conf::{Cmd, Setup, SYSV};
-use std::net::IpAddr;
+use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 use v6fix_core::{ArgSpec, Args, Error, Finding, Host, Plan, Plugin, Prefix, Result};
 
@@ -76,7 +76,7 @@ impl Plugin for Varnish {
     }
 
     fn plan(&self, host: &Host, args: &Args) -> Result<Plan> {
-        let address = args.ipv6("address")?;
+        let address = args.host_address("address")?;
         let networks = args.networks("network")?;
         if let Some(n) = networks.iter().find(|n| !n.is_ipv6()) {
             return Err(Error::usage(format!("--network {n}: not an IPv6 network")));
@@ -92,7 +92,7 @@ impl Plugin for Varnish {
 }
 
 impl Setup {
-    fn plan(&self, host: &Host, address: Option<IpAddr>, networks: &[Prefix]) -> Result<Plan> {
+    fn plan(&self, host: &Host, address: Option<Ipv6Addr>, networks: &[Prefix]) -> Result<Plan> {
         let mut plan = Plan::new();
         let unit_changed = self.plan_listeners(host, address, &mut plan)?;
         let vcl_changed = self.plan_vcl(host, networks, &mut plan);
