@@ -17,6 +17,7 @@ use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::sshd::{self, Doc};
+use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
 use v6fix_core::{
     ArgSpec, Args, Edits, Error, File, Finding, Host, Plan, Plugin, Result, Severity,
 };
@@ -63,12 +64,7 @@ impl Plugin for Sshd {
     }
 
     fn plan(&self, host: &Host, args: &Args) -> Result<Plan> {
-        let address = args.ipv6("address")?;
-        if address.is_some_and(|a| a.is_unspecified() || a.is_loopback()) {
-            return Err(Error::usage(
-                "--address: give this host's own IPv6 address, not :: or ::1",
-            ));
-        }
+        let address = args.host_address("address")?;
         let mut plan = Plan::new();
         let Some(conf) = Conf::load(host)? else {
             plan.note(format!(
@@ -180,31 +176,15 @@ struct Analysis {
     invalid: Option<Error>,
 }
 
-/// A ListenAddress value, read the way sshd reads it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Listen {
-    ip: Option<IpAddr>,
-    port: Option<String>,
-}
-
-/// `[a]:p`, `[a]`, `a:p` (IPv4 or name), or a bare address; an unbracketed IPv6 literal
-/// is an address without port, as sshd reads it.
-fn read_listen(text: &str) -> Listen {
-    let (h, p) = if let Some(rest) = text.strip_prefix('[') {
-        match rest.split_once(']') {
-            Some((h, after)) => (h, after.strip_prefix(':')),
-            None => (text, None),
-        }
-    } else if text.matches(':').count() == 1 {
-        let (h, p) = text.split_once(':').unwrap_or((text, ""));
-        (h, Some(p))
-    } else {
-        (text, None)
-    };
-    Listen {
-        ip: h.parse().ok(),
-        port: p.map(str::to_string),
-    }
+/// A ListenAddress value, read the way sshd reads it: `[a]:p`, `[a]`, `a:p` (IPv4 or
+/// name), or a bare address; an unbracketed IPv6 literal is an address without port. A
+/// word that is no address is a name to sshd.
+fn read_listen(text: &str) -> Endpoint {
+    Endpoint::parse(text, &Spelling::PLAIN).unwrap_or_else(|_| Endpoint {
+        bind: Bind::Name(text.to_string()),
+        port: None,
+        bracketed: None,
+    })
 }
 
 /// An unbracketed IPv6 literal whose last group could be meant as a port: sshd reads
@@ -215,17 +195,10 @@ fn ambiguous_port(text: &str) -> Option<(&str, &str)> {
     (digits && text.parse::<Ipv6Addr>().is_ok() && h.parse::<Ipv6Addr>().is_ok()).then_some((h, p))
 }
 
-fn spell(ip: IpAddr, port: Option<&str>) -> String {
-    match port {
-        Some(p) => v6fix_core::addr::host_port(ip, p),
-        None => ip.to_string(),
-    }
-}
-
 const FIX_PLAIN: &str = "v6fix sshd";
 const FIX_ADDRESS: &str = "v6fix sshd --address ADDR";
 
-fn analyze(host: &Host, conf: &Conf, address: Option<IpAddr>) -> Analysis {
+fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
     let mut a = Analysis {
         edits: conf.files.iter().map(|_| Edits::new()).collect(),
         ..Analysis::default()
@@ -351,16 +324,14 @@ fn analyze(host: &Host, conf: &Conf, address: Option<IpAddr>) -> Analysis {
             None => ports.clone(),
         }
     };
-    let has = |ls: &[(usize, usize, Listen)], ip: IpAddr, port: &Option<String>| {
-        expand(port).iter().all(|p| {
-            ls.iter()
-                .any(|(_, _, l)| l.ip == Some(ip) && expand(&l.port).contains(p))
-        })
+    let has = |ls: &[(usize, usize, Endpoint)], ip: Option<IpAddr>, port: &Option<String>| {
+        expand(port)
+            .iter()
+            .all(|p| ls.iter().any(|(_, _, l)| l.ip() == ip && expand(&l.port).contains(p)))
     };
-    let any_v6 = |ls: &[(usize, usize, Listen)], port: &Option<String>| {
-        ls.iter().any(|(_, _, l)| {
-            matches!(l.ip, Some(IpAddr::V6(v)) if !v.is_loopback()) && &l.port == port
-        })
+    let any_v6 = |ls: &[(usize, usize, Endpoint)], port: &Option<String>| {
+        ls.iter()
+            .any(|(_, _, l)| matches!(l.bind, Bind::V6(v) if !v.is_loopback()) && &l.port == port)
     };
     if listens.is_empty() {
         a.notes.push(format!(
@@ -372,14 +343,14 @@ fn analyze(host: &Host, conf: &Conf, address: Option<IpAddr>) -> Analysis {
             }
         ));
     }
-    let mut added: Vec<(usize, usize, Listen)> = Vec::new();
+    let mut added: Vec<(usize, usize, Endpoint)> = Vec::new();
     for (fi, i, l) in &listens {
         let (file, doc) = &conf.files[*fi];
         let it = &doc.items()[*i];
         let w = &it.args[0];
         let at = host.locate(file, it.span.start);
-        let Some(IpAddr::V4(v4)) = l.ip else {
-            if family_inet && matches!(l.ip, Some(IpAddr::V6(_))) {
+        let Some(IpAddr::V4(v4)) = l.ip() else {
+            if family_inet && matches!(l.ip(), Some(IpAddr::V6(_))) {
                 let msg = format!(
                     "ListenAddress {} with AddressFamily inet: sshd -t fails (bad addr or host)",
                     w.text
@@ -388,37 +359,28 @@ fn analyze(host: &Host, conf: &Conf, address: Option<IpAddr>) -> Analysis {
             }
             continue;
         };
-        let (want, fix, sev) = if v4 == Ipv4Addr::UNSPECIFIED {
-            (
-                Some(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
-                FIX_PLAIN,
-                Severity::Warning,
-            )
+        let (fix, sev) = if v4 == Ipv4Addr::UNSPECIFIED {
+            (FIX_PLAIN, Severity::Warning)
         } else if v4.is_loopback() {
-            (
-                Some(IpAddr::V6(Ipv6Addr::LOCALHOST)),
-                FIX_PLAIN,
-                Severity::Info,
-            )
+            (FIX_PLAIN, Severity::Info)
         } else {
-            (address, FIX_ADDRESS, Severity::Warning)
+            (FIX_ADDRESS, Severity::Warning)
         };
         let msg = format!(
             "ListenAddress {}: sshd accepts IPv4 connections only here",
             w.text
         );
-        match want {
-            Some(ip) => {
+        match endpoint::twin(l, address, &Bind::AnyV6) {
+            Twin::Have(t) => {
                 let all: Vec<_> = listens.iter().chain(&added).cloned().collect();
-                if has(&all, ip, &l.port) {
+                let spelled = t.render(false);
+                if has(&all, t.ip(), &l.port) {
                     a.notes.push(format!(
-                        "{at}: ListenAddress {} has its IPv6 counterpart ({}) already: left alone",
+                        "{at}: ListenAddress {} has its IPv6 counterpart ({spelled}) already: left alone",
                         w.text,
-                        spell(ip, l.port.as_deref())
                     ));
                     continue;
                 }
-                let spelled = spell(ip, l.port.as_deref());
                 let line = doc.line_with_arg(*i, 0, &spelled);
                 doc.insert_after(&mut a.edits[*fi], *i, &line);
                 find(&mut a, file, it.span.start, sev, msg, fix);
@@ -428,16 +390,10 @@ fn analyze(host: &Host, conf: &Conf, address: Option<IpAddr>) -> Analysis {
                         w.text
                     ));
                 }
-                added.push((
-                    *fi,
-                    *i,
-                    Listen {
-                        ip: Some(ip),
-                        port: l.port.clone(),
-                    },
-                ));
+                added.push((*fi, *i, t));
             }
-            None => {
+            Twin::None => {}
+            Twin::NeedAddress => {
                 if !any_v6(&listens, &l.port) {
                     a.warnings.push(format!(
                         "{at}: ListenAddress {} accepts IPv4 only: its IPv6 twin needs --address ADDR",
@@ -457,22 +413,15 @@ mod tests {
 
     #[test]
     fn listen_addresses_are_read_the_way_sshd_reads_them() {
-        let l = read_listen("0.0.0.0");
-        assert_eq!(l.ip, Some("0.0.0.0".parse().unwrap()));
-        assert_eq!(l.port, None);
-        let l = read_listen("192.0.2.10:2222");
-        assert_eq!(l.port.as_deref(), Some("2222"));
-        let l = read_listen("[::]:22");
-        assert_eq!(l.ip, Some("::".parse().unwrap()));
-        assert_eq!(l.port.as_deref(), Some("22"));
-        let l = read_listen("2001:db8::1:2222");
-        assert_eq!(
-            l.ip,
-            Some("2001:db8::1:2222".parse().unwrap()),
-            "sshd reads it whole"
-        );
-        assert_eq!(l.port, None);
-        assert_eq!(read_listen("host.example.net").ip, None);
+        let ip = |t: &str| read_listen(t).ip().map(|i| i.to_string());
+        assert_eq!(ip("0.0.0.0").as_deref(), Some("0.0.0.0"));
+        assert_eq!(read_listen("0.0.0.0").port, None);
+        assert_eq!(read_listen("192.0.2.10:2222").port.as_deref(), Some("2222"));
+        assert_eq!(ip("[::]:22").as_deref(), Some("::"));
+        assert_eq!(read_listen("[::]:22").port.as_deref(), Some("22"));
+        assert_eq!(ip("2001:db8::1:2222").as_deref(), Some("2001:db8::1:2222"), "sshd reads it whole");
+        assert_eq!(read_listen("2001:db8::1:2222").port, None);
+        assert_eq!(ip("host.example.net"), None);
         assert_eq!(
             ambiguous_port("2001:db8::1:2222"),
             Some(("2001:db8::1", "2222"))
@@ -481,10 +430,7 @@ mod tests {
         assert_eq!(ambiguous_port("::1"), None);
         assert_eq!(ambiguous_port("192.0.2.10:22"), None);
         assert_eq!(ambiguous_port("[2001:db8::1]:2222"), None);
-        assert_eq!(
-            spell("2001:db8::10".parse().unwrap(), Some("2222")),
-            "[2001:db8::10]:2222"
-        );
-        assert_eq!(spell("::".parse().unwrap(), None), "::");
+        assert_eq!(read_listen("[2001:db8::10]:2222").render(false), "[2001:db8::10]:2222");
+        assert_eq!(read_listen("::").render(false), "::");
     }
 }

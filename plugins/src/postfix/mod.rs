@@ -117,7 +117,7 @@ impl Plugin for Postfix {
         if networks.is_empty() {
             return Err(Error::usage("--network is required"));
         }
-        let address = args.ipv6("address")?;
+        let address = args.host_address("address")?;
         let Some(conf) = Conf::load(host)? else {
             return Err(Error::invalid(
                 host.display(Path::new(MAIN_CF)),
@@ -129,7 +129,7 @@ impl Plugin for Postfix {
         conf.inet_protocols(&mut st);
         conf.fix_lists(&mut st)?;
         conf.mynetworks(&mut st, &networks)?;
-        conf.interfaces(&mut st, address);
+        conf.interfaces(&mut st, address.map(std::net::IpAddr::V6));
         conf.master(&mut st, address)?;
         Ok(st.finish())
     }
