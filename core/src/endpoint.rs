@@ -194,10 +194,16 @@ impl Endpoint {
             }
             Unbracketed::LastColonIsPort => {
                 let (h, p) = text.rsplit_once(':').unwrap_or((text, ""));
-                match h.parse::<Ipv6Addr>() {
-                    Ok(ip) if is_port(p) => {
+                match (h.parse::<Ipv6Addr>(), whole) {
+                    (Ok(ip), _) if is_port(p) => {
                         let mut e = Endpoint::of_ip(IpAddr::V6(ip), Some(p), spelling);
                         e.bracketed = Some(format!("[{h}]:{p}"));
+                        Ok(e)
+                    }
+                    // No way to read a port off it: the whole word is the address.
+                    (_, Ok(ip)) => {
+                        let mut e = Endpoint::of_ip(IpAddr::V6(ip), None, spelling);
+                        e.bracketed = Some(format!("[{text}]"));
                         Ok(e)
                     }
                     _ => Err(EndpointError(format!(

@@ -325,9 +325,10 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
         }
     };
     let has = |ls: &[(usize, usize, Endpoint)], ip: Option<IpAddr>, port: &Option<String>| {
-        expand(port)
-            .iter()
-            .all(|p| ls.iter().any(|(_, _, l)| l.ip() == ip && expand(&l.port).contains(p)))
+        expand(port).iter().all(|p| {
+            ls.iter()
+                .any(|(_, _, l)| l.ip() == ip && expand(&l.port).contains(p))
+        })
     };
     let any_v6 = |ls: &[(usize, usize, Endpoint)], port: &Option<String>| {
         ls.iter()
@@ -419,7 +420,11 @@ mod tests {
         assert_eq!(read_listen("192.0.2.10:2222").port.as_deref(), Some("2222"));
         assert_eq!(ip("[::]:22").as_deref(), Some("::"));
         assert_eq!(read_listen("[::]:22").port.as_deref(), Some("22"));
-        assert_eq!(ip("2001:db8::1:2222").as_deref(), Some("2001:db8::1:2222"), "sshd reads it whole");
+        assert_eq!(
+            ip("2001:db8::1:2222").as_deref(),
+            Some("2001:db8::1:2222"),
+            "sshd reads it whole"
+        );
         assert_eq!(read_listen("2001:db8::1:2222").port, None);
         assert_eq!(ip("host.example.net"), None);
         assert_eq!(
@@ -430,7 +435,10 @@ mod tests {
         assert_eq!(ambiguous_port("::1"), None);
         assert_eq!(ambiguous_port("192.0.2.10:22"), None);
         assert_eq!(ambiguous_port("[2001:db8::1]:2222"), None);
-        assert_eq!(read_listen("[2001:db8::10]:2222").render(false), "[2001:db8::10]:2222");
+        assert_eq!(
+            read_listen("[2001:db8::10]:2222").render(false),
+            "[2001:db8::10]:2222"
+        );
         assert_eq!(read_listen("::").render(false), "::");
     }
 }

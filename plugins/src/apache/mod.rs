@@ -43,7 +43,7 @@ mod vhost;
 
 use analysis::Analysis;
 use conf::{Conf, MAIN};
-use std::net::IpAddr;
+use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::apache::Kind;
 use v6fix_core::{ArgSpec, Args, Edits, Error, Finding, Host, Plan, Plugin, Prefix, Result};
@@ -95,17 +95,12 @@ impl Plugin for Apache {
     }
 
     fn plan(&self, host: &Host, args: &Args) -> Result<Plan> {
-        let address = args.ipv6("address")?;
+        let address = args.host_address("address")?;
         let networks = args.networks("network")?;
         if let Some(n) = networks.iter().find(|n| !n.is_ipv6()) {
             return Err(Error::usage(format!(
                 "--network {n}: an IPv6 prefix is needed (the IPv4 networks are there already)"
             )));
-        }
-        if address.is_some_and(|a| a.is_unspecified() || a.is_loopback()) {
-            return Err(Error::usage(
-                "--address: give this host's own IPv6 address, not :: or ::1",
-            ));
         }
         let mut plan = Plan::new();
         let Some(conf) = Conf::load(host)? else {
@@ -155,7 +150,7 @@ impl Plugin for Apache {
 
 /// Works out every change (with `address`/`networks` as given; `None`/empty for an audit)
 /// and every finding.
-fn analyze(host: &Host, conf: &Conf, address: Option<IpAddr>, networks: &[Prefix]) -> Analysis {
+fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, networks: &[Prefix]) -> Analysis {
     let mut a = Analysis {
         edits: conf.files.iter().map(|_| Edits::new()).collect(),
         ..Analysis::default()

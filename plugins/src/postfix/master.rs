@@ -5,8 +5,8 @@ use super::state::State;
 use super::MASTER_CF;
 use std::net::Ipv6Addr;
 use std::path::Path;
-use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
 use v6fix_core::dialect::postfix as pf;
+use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
 use v6fix_core::{Edits, File, Result};
 
 /// An `inet` service of master.cf bound to an address: its service and endpoint.
