@@ -295,7 +295,9 @@ pub fn twin(ep: &Endpoint, address: Option<Ipv6Addr>, v6_any: &Bind) -> Twin {
 /// wildcard, loopback, link-local, multicast or IPv4-mapped one. `what` names the option.
 pub fn host_address(ip: IpAddr, what: &str) -> Result<Ipv6Addr, String> {
     let IpAddr::V6(v6) = ip else {
-        return Err(format!("{what}: `{ip}` is not an IPv6 address"));
+        return Err(format!(
+            "{what}: `{ip}` is IPv4; give this host's IPv6 address (the IPv4 ones stay as configured)"
+        ));
     };
     let seg = v6.segments();
     let why = if v6.is_unspecified() {

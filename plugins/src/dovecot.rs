@@ -11,9 +11,10 @@
 //!
 //! Dovecot 1.x is told from the config's own syntax, and the note says which was assumed.
 
-use std::net::IpAddr;
+use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::dovecot::{self, split_list, Doc, Kind};
+use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
 use v6fix_core::{
     ArgSpec, Args, Edits, Error, File, Finding, Host, Plan, Plugin, Result, Severity,
 };
@@ -211,37 +212,13 @@ fn has_port(t: &str) -> bool {
     t.matches(':').count() == 1
 }
 
-/// One address of a listen list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Addr {
-    Any4,
-    Any6,
-    Ip(IpAddr),
-    Name,
-}
-
-/// Splits a token into its address part and a `:port` suffix (1.x).
-fn token(t: &str) -> (Addr, &str) {
-    let (host, port) = if let Some(r) = t.strip_prefix('[') {
-        match r.split_once(']') {
-            Some((h, p)) => (h, p),
-            None => (t, ""),
-        }
-    } else if t.matches(':').count() == 1 {
-        let i = t.find(':').unwrap_or(t.len());
-        (&t[..i], &t[i..])
-    } else {
-        (t, "")
-    };
-    let a = match host {
-        "*" | "0.0.0.0" => Addr::Any4,
-        "::" => Addr::Any6,
-        h => match v6fix_core::addr::parse_ip(h) {
-            Some(ip) => Addr::Ip(ip),
-            None => Addr::Name,
-        },
-    };
-    (a, port)
+/// One address of a listen list, as Dovecot reads it (1.x may add `:port`).
+fn token(t: &str) -> Endpoint {
+    Endpoint::parse(t, &Spelling::PLAIN).unwrap_or(Endpoint {
+        bind: Bind::Name(t.to_string()),
+        port: None,
+        bracketed: None,
+    })
 }
 
 /// What to do with one listen list.
@@ -261,78 +238,58 @@ struct Fix {
     used_listen: bool,
 }
 
-fn plan_list(raw: &str, value: &str, v: Version, extra: &[IpAddr]) -> Fix {
+fn plan_list(raw: &str, value: &str, v: Version, extra: &[Ipv6Addr]) -> Fix {
     let toks = split_list(value);
-    let parsed: Vec<(Addr, &str)> = toks.iter().map(|t| token(t)).collect();
-    let has4 = parsed
-        .iter()
-        .any(|(a, _)| *a == Addr::Any4 || matches!(a, Addr::Ip(ip) if ip.is_ipv4()));
-    let has6 = parsed
-        .iter()
-        .any(|(a, _)| *a == Addr::Any6 || matches!(a, Addr::Ip(ip) if ip.is_ipv6()));
+    let parsed: Vec<Endpoint> = toks.iter().map(|t| token(t)).collect();
+    let has4 = parsed.iter().any(Endpoint::is_ipv4_only);
+    let has6 = parsed.iter().any(Endpoint::serves_ipv6);
     let mut fix = Fix {
-        names: parsed.iter().any(|(a, _)| *a == Addr::Name),
+        names: parsed.iter().any(|e| matches!(e.bind, Bind::Name(_))),
         ..Fix::default()
     };
     if has4 && has6 {
         fix.dual = true;
         return fix;
     }
-    let v6 = |ip: IpAddr| match v {
-        Version::V1 => format!("[{ip}]"),
-        Version::V2 => ip.to_string(),
-    };
+    // 1.x brackets IPv6 addresses in listen; 2.x writes them bare.
+    let spell = |e: &Endpoint| e.render(v == Version::V1);
     let mut front: Vec<String> = Vec::new();
     let mut back: Vec<String> = Vec::new();
+    let push = |list: &mut Vec<String>, t: String| {
+        if !list.contains(&t) {
+            list.push(t);
+        }
+    };
     if has4 {
-        for (a, port) in &parsed {
-            match a {
-                Addr::Any4 => {
-                    let any6 = match v {
-                        Version::V1 => format!("[::]{port}"),
-                        Version::V2 => format!("::{port}"),
-                    };
-                    if !back.contains(&any6) {
-                        back.push(any6);
-                    }
+        for e in &parsed {
+            match endpoint::twin(e, None, &Bind::AnyV6) {
+                Twin::Have(t) => push(&mut back, spell(&t)),
+                Twin::NeedAddress if extra.is_empty() => {
+                    fix.need_address.push(e.render(false));
                 }
-                Addr::Ip(IpAddr::V4(ip)) if ip.is_loopback() => {
-                    let t = format!("{}{port}", v6(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)));
-                    if !back.contains(&t) {
-                        back.push(t);
-                    }
-                }
-                Addr::Ip(ip @ IpAddr::V4(_)) => {
-                    if extra.is_empty() {
-                        fix.need_address.push(ip.to_string());
-                    }
+                Twin::NeedAddress => {
                     for x in extra {
-                        let t = format!("{}{port}", v6(*x));
-                        if !back.contains(&t) {
-                            back.push(t);
-                            fix.used_listen = true;
+                        if let Twin::Have(t) = endpoint::twin(e, Some(*x), &Bind::AnyV6) {
+                            let before = back.len();
+                            push(&mut back, spell(&t));
+                            fix.used_listen |= back.len() > before;
                         }
                     }
                 }
-                _ => {}
+                Twin::None => {}
             }
         }
     } else if has6 {
-        for (a, port) in &parsed {
-            match a {
-                Addr::Any6 => {
-                    let t = format!("*{port}");
-                    if !front.contains(&t) {
-                        front.push(t);
-                    }
-                }
-                Addr::Ip(IpAddr::V6(ip)) if ip.is_loopback() => {
-                    let t = format!("127.0.0.1{port}");
-                    if !front.contains(&t) {
-                        front.push(t);
-                    }
-                }
-                Addr::Ip(_) => fix.v6_only = true,
+        for e in &parsed {
+            let port = e
+                .port
+                .as_deref()
+                .map(|p| format!(":{p}"))
+                .unwrap_or_default();
+            match &e.bind {
+                Bind::AnyV6 => push(&mut front, format!("*{port}")),
+                Bind::V6(ip) if ip.is_loopback() => push(&mut front, format!("127.0.0.1{port}")),
+                Bind::V6(_) => fix.v6_only = true,
                 _ => {}
             }
         }
@@ -428,27 +385,13 @@ fn debian_comment(conf: &Conf, t: &Target, new: &str) -> Option<dovecot::Comment
         .find(|c| c.item + 1 == t.item && split_list(&c.value) == split_list(new))
 }
 
-fn parse_listen_args(args: &Args) -> Result<Vec<IpAddr>> {
+fn parse_listen_args(args: &Args) -> Result<Vec<Ipv6Addr>> {
     let mut out = Vec::new();
     for v in args.all("listen") {
         let t = v.trim_start_matches('[').trim_end_matches(']');
         let ip = v6fix_core::addr::parse_ip(t)
             .ok_or_else(|| Error::usage(format!("--listen: `{v}` is not an IPv6 address")))?;
-        if ip.is_ipv4() {
-            return Err(Error::usage(format!(
-                "--listen: `{v}` is IPv4; give this host's IPv6 address (the IPv4 ones stay as configured)"
-            )));
-        }
-        if ip.is_unspecified() {
-            return Err(Error::usage(
-                "--listen: `::` is not an address of this host; without --listen, v6fix adds `::` where Dovecot listens on `*`",
-            ));
-        }
-        if v6fix_core::addr::is_link_local(ip) {
-            return Err(Error::usage(format!(
-                "--listen: `{v}` is link-local; give this host's global (or unique local) IPv6 address"
-            )));
-        }
+        let ip = endpoint::host_address(ip, "--listen").map_err(Error::usage)?;
         if !out.contains(&ip) {
             out.push(ip);
         }
@@ -504,9 +447,7 @@ impl Plugin for Dovecot {
                 continue;
             }
             let what = describe(&t.key, &s.value, &t.place);
-            let v6_only = split_list(&s.value)
-                .iter()
-                .all(|x| matches!(token(x).0, Addr::Any6 | Addr::Ip(IpAddr::V6(_))));
+            let v6_only = split_list(&s.value).iter().all(|x| token(x).serves_ipv6());
             let message = if v6_only {
                 format!("{what} listens on IPv6 only (Dovecot sets IPV6_V6ONLY on IPv6 sockets)")
             } else {
@@ -710,7 +651,7 @@ mod tests {
     use super::*;
 
     fn fix(value: &str, v: Version, extra: &[&str]) -> Fix {
-        let extra: Vec<IpAddr> = extra.iter().map(|x| x.parse().unwrap()).collect();
+        let extra: Vec<Ipv6Addr> = extra.iter().map(|x| x.parse().unwrap()).collect();
         plan_list(value, value, v, &extra)
     }
 
