@@ -325,7 +325,7 @@ impl Plugin for PureFtpd {
     }
 
     fn plan(&self, host: &Host, args: &Args) -> Result<Plan> {
-        let address = args.ipv6("address")?;
+        let address = args.host_address("address")?.map(IpAddr::V6);
         let mut plan = Plan::new();
         let Some(opts) = load(host)? else {
             plan.warn(format!(
