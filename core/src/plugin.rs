@@ -24,6 +24,8 @@ pub struct ArgSpec {
     pub multiple: bool,
     /// Must be given when the plugin runs on its own (`all` skips a plugin lacking it).
     pub required: bool,
+    /// An older spelling still accepted, not shown in help.
+    pub alias: Option<&'static str>,
 }
 
 impl ArgSpec {
@@ -35,6 +37,7 @@ impl ArgSpec {
             help,
             multiple: false,
             required: false,
+            alias: None,
         }
     }
 
@@ -46,6 +49,7 @@ impl ArgSpec {
             help,
             multiple: false,
             required: false,
+            alias: None,
         }
     }
 
@@ -56,6 +60,12 @@ impl ArgSpec {
 
     pub const fn required(mut self) -> Self {
         self.required = true;
+        self
+    }
+
+    /// Also accepts `--alias`, without showing it in help.
+    pub const fn alias(mut self, alias: &'static str) -> Self {
+        self.alias = Some(alias);
         self
     }
 }

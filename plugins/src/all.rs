@@ -96,8 +96,7 @@ fn site_args(m: &ArgMatches) -> Result<Args> {
     };
     let mut a = Args::new();
     a.push("network", site.network.to_string());
-    a.push("address", address.clone());
-    a.push("listen", address);
+    a.push("address", address);
     a.push("gateway", site.gateway.to_string());
     if let Some(i) = m.get_one::<String>("iface") {
         a.push("iface", i.clone());

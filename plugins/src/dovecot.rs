@@ -1,4 +1,4 @@
-//! `v6fix dovecot [--listen ADDR…]`: makes Dovecot listen on IPv4 and IPv6.
+//! `v6fix dovecot [--address ADDR…]`: makes Dovecot listen on IPv4 and IPv6.
 //!
 //! Reads `/etc/dovecot/dovecot.conf` and everything it includes, in Dovecot's order, finds
 //! the effective `listen` (the last one read wins) and every `inet_listener`'s `address`,
@@ -6,8 +6,8 @@
 //! - `*` gets `::` beside it (2.x; `[::]` in 1.x); `::` alone is IPv6-only (Dovecot sets
 //!   IPV6_V6ONLY on it), so it gets `*` before it;
 //! - `127.0.0.1` gets `::1`;
-//! - any other IPv4 address gets the IPv6 address(es) given with `--listen`. Without
-//!   `--listen` it is left alone with a warning: an address the host lacks stops Dovecot.
+//! - any other IPv4 address gets the IPv6 address(es) given with `--address`. Without
+//!   `--address` it is left alone with a warning: an address the host lacks stops Dovecot.
 //!
 //! Dovecot 1.x is told from the config's own syntax, and the note says which was assumed.
 
@@ -30,11 +30,12 @@ pub(crate) struct Dovecot;
 v6fix_core::inventory::submit! { v6fix_core::Registration(&Dovecot) }
 
 static ARGS: [ArgSpec; 1] = [ArgSpec::value(
-    "listen",
+    "address",
     "ADDR",
     "This host's IPv6 address, added beside IPv4-specific listen addresses",
 )
-.multiple()];
+.multiple()
+.alias("listen")];
 
 /// One item of the configuration, in the order Dovecot reads it.
 struct Entry {
@@ -226,7 +227,7 @@ fn token(t: &str) -> Endpoint {
 struct Fix {
     /// The new list, when it changes.
     new: Option<String>,
-    /// IPv4-specific addresses that need an IPv6 twin which `--listen` did not give.
+    /// IPv4-specific addresses that need an IPv6 twin which `--address` did not give.
     need_address: Vec<String>,
     /// Only specific IPv6 addresses: IPv4 stays off (v6fix does not invent an address).
     v6_only: bool,
@@ -234,7 +235,7 @@ struct Fix {
     names: bool,
     /// Already has both families.
     dual: bool,
-    /// `--listen` addresses were added.
+    /// `--address` addresses were added.
     used_listen: bool,
 }
 
@@ -387,11 +388,11 @@ fn debian_comment(conf: &Conf, t: &Target, new: &str) -> Option<dovecot::Comment
 
 fn parse_listen_args(args: &Args) -> Result<Vec<Ipv6Addr>> {
     let mut out = Vec::new();
-    for v in args.all("listen") {
+    for v in args.all("address") {
         let t = v.trim_start_matches('[').trim_end_matches(']');
         let ip = v6fix_core::addr::parse_ip(t)
-            .ok_or_else(|| Error::usage(format!("--listen: `{v}` is not an IPv6 address")))?;
-        let ip = endpoint::host_address(ip, "--listen").map_err(Error::usage)?;
+            .ok_or_else(|| Error::usage(format!("--address: `{v}` is not an IPv6 address")))?;
+        let ip = endpoint::host_address(ip, "--address").map_err(Error::usage)?;
         if !out.contains(&ip) {
             out.push(ip);
         }
@@ -456,7 +457,7 @@ impl Plugin for Dovecot {
             let fix_cmd = if fix.need_address.is_empty() {
                 "v6fix dovecot".to_string()
             } else {
-                "v6fix dovecot --listen <this host's IPv6 address>".to_string()
+                "v6fix dovecot --address <this host's IPv6 address>".to_string()
             };
             out.push(Finding {
                 severity: Severity::Warning,
@@ -556,7 +557,7 @@ impl Plugin for Dovecot {
             if !fix.need_address.is_empty() {
                 let ips = fix.need_address.join(", ");
                 plan.warn(format!(
-                    "{at}: {what} listens on IPv4 address {ips} only: pass this host's IPv6 address with --listen (for example `v6fix dovecot --listen 2001:db8::10`) to add it beside; v6fix does not guess one, because an address the host lacks stops Dovecot"
+                    "{at}: {what} listens on IPv4 address {ips} only: pass this host's IPv6 address with --address (for example `v6fix dovecot --address 2001:db8::10`) to add it beside; v6fix does not guess one, because an address the host lacks stops Dovecot"
                 ));
             }
             if let Some(new) = fix.new {
@@ -623,8 +624,8 @@ impl Plugin for Dovecot {
         if !extra.is_empty() && !used_listen {
             let list: Vec<String> = extra.iter().map(ToString::to_string).collect();
             plan.note(format!(
-                "--listen {} was not needed: no listener is bound to a specific IPv4 address without an IPv6 one",
-                list.join(" --listen ")
+                "the host address {} was not needed: no listener is bound to a specific IPv4 address without an IPv6 one",
+                list.join(", ")
             ));
         }
         for (i, e) in edits.into_iter().enumerate() {
