@@ -30,6 +30,7 @@ pub mod host;
 pub mod lex;
 pub mod plugin;
 pub mod site;
+pub mod target;
 pub mod text;
 
 pub use addr::{Prefix, Style};
@@ -40,6 +41,7 @@ pub use endpoint::{Bind, Endpoint, Spelling, Twin};
 pub use error::{Error, ParseError, Result};
 pub use host::{File, Host};
 pub use plugin::{registry, ArgSpec, Args, Plugin, Registration};
+pub use target::{Fact, HostAddr, Need, Target};
 
 // Plugins register with `inventory::submit!`; re-exported so they use the same version.
 pub use inventory;

@@ -4,13 +4,12 @@
 //! turns them into subcommands), reads the host through [`Host`], and returns a [`Plan`].
 //! It never writes and never prints.
 
-use crate::addr::{parse_ip, AddrError, Prefix};
 use crate::audit::Finding;
 use crate::change::Plan;
 use crate::error::{Error, Result};
 use crate::host::Host;
+use crate::target::{Need, Target};
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 use std::path::PathBuf;
 
 /// One command-line option of a plugin: `--name VALUE` (or a flag without a value).
@@ -106,49 +105,11 @@ impl Args {
         self.has(name)
     }
 
-    /// Every value of `--name` as a network (no host bits), in any spelling.
-    pub fn networks(&self, name: &str) -> Result<Vec<Prefix>> {
-        self.all(name)
-            .iter()
-            .map(|v| Prefix::parse_network(v).map_err(|e| bad(name, e)))
-            .collect()
-    }
-
-    /// `--name` as one bare IP address (brackets tolerated), if given.
-    pub fn ip(&self, name: &str) -> Result<Option<IpAddr>> {
-        self.one(name)
-            .map(|v| {
-                let t = v.trim_start_matches('[').trim_end_matches(']');
-                parse_ip(t).ok_or_else(|| bad(name, AddrError::NotAnAddress(v.to_string())))
-            })
-            .transpose()
-    }
-
-    /// `--name` as one IPv6 address, if given.
-    pub fn ipv6(&self, name: &str) -> Result<Option<IpAddr>> {
-        match self.ip(name)? {
-            Some(ip) if ip.is_ipv4() => Err(bad(name, AddrError::NotIpv6(ip.to_string()))),
-            other => Ok(other),
-        }
-    }
-
-    /// `--name` as this host's own IPv6 address (global unicast), if given: the one check
-    /// every plugin applies to the address its IPv6 listeners get.
-    pub fn host_address(&self, name: &str) -> Result<Option<std::net::Ipv6Addr>> {
-        self.ip(name)?
-            .map(|ip| crate::endpoint::host_address(ip, &format!("--{name}")).map_err(Error::usage))
-            .transpose()
-    }
-
     /// `--name` as a value that must be given.
     pub fn require(&self, name: &str) -> Result<&str> {
         self.one(name)
             .ok_or_else(|| Error::usage(format!("--{name} is required")))
     }
-}
-
-fn bad(name: &str, e: AddrError) -> Error {
-    Error::usage(format!("--{name}: {e}"))
 }
 
 /// A service plugin: one subcommand of `v6fix`.
@@ -159,7 +120,12 @@ pub trait Plugin: Sync {
     /// One line for `--help` and `list`.
     fn about(&self) -> &'static str;
 
-    /// The plugin's own options.
+    /// The facts of the [`Target`] it uses, with what each means for this service.
+    fn needs(&self) -> &'static [Need] {
+        &[]
+    }
+
+    /// The plugin's own options, beyond the target's facts.
     fn args(&self) -> &'static [ArgSpec] {
         &[]
     }
@@ -171,8 +137,9 @@ pub trait Plugin: Sync {
     /// What keeps this service IPv4-only or breaks it under IPv6. Read-only.
     fn audit(&self, host: &Host) -> Result<Vec<Finding>>;
 
-    /// The changes that make this service dual-stack.
-    fn plan(&self, host: &Host, args: &Args) -> Result<Plan>;
+    /// The changes that make this service dual-stack for `target`; `args` holds the
+    /// plugin's own options.
+    fn plan(&self, host: &Host, target: &Target, args: &Args) -> Result<Plan>;
 }
 
 /// How a plugin joins the registry: `inventory::submit! { Registration(&MyPlugin) }`.
@@ -210,30 +177,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn args_parse_networks_and_addresses_with_clear_errors() {
+    fn args_hold_repeated_values_and_flags() {
         let mut a = Args::new();
-        a.push("network", "2001:DB8::/64")
-            .push("address", "[2001:db8::c:1]");
-        assert_eq!(
-            a.networks("network").unwrap()[0].to_string(),
-            "2001:db8::/64"
-        );
-        assert_eq!(
-            a.ipv6("address").unwrap().unwrap().to_string(),
-            "2001:db8::c:1"
-        );
-        a.push("bad", "2001:db8::1/64");
-        assert_eq!(
-            a.networks("bad").unwrap_err().to_string(),
-            "--bad: `2001:db8::1/64` has host bits set after the prefix length; the network is `2001:db8::/64`"
-        );
-        let mut b = Args::new();
-        b.push("address", "192.0.2.1");
-        assert!(b
-            .ipv6("address")
-            .unwrap_err()
-            .to_string()
-            .contains("not an IPv6"));
-        assert!(b.require("iface").is_err());
+        a.push("nameserver", "2001:db8::53")
+            .push("nameserver", "2001:db8::35");
+        a.push("first", "true");
+        assert_eq!(a.all("nameserver").len(), 2);
+        assert_eq!(a.one("nameserver"), Some("2001:db8::35"));
+        assert!(a.flag("first"));
+        assert!(!a.flag("drop-extra"));
+        assert!(a.require("iface").is_err());
     }
 }

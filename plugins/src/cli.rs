@@ -89,7 +89,9 @@ fn global_args() -> [Arg; 6] {
 
 /// The subcommand for one plugin, built from its argument specs.
 pub(crate) fn plugin_command(p: &dyn Plugin) -> Command {
-    let mut c = Command::new(p.name()).about(p.about());
+    let mut c = Command::new(p.name())
+        .about(p.about())
+        .args(crate::options::fact_args(p.needs()));
     for spec in p.args() {
         let mut a = Arg::new(spec.name).long(spec.name).help(spec.help);
         if let Some(alias) = spec.alias {
@@ -178,7 +180,8 @@ where
         _ => match v6fix_core::plugin::find(name) {
             Some(p) => {
                 let args = plugin_args(p, sub);
-                run_plan(&global, |host| p.plan(host, &args))
+                crate::options::target(p.needs(), sub)
+                    .and_then(|target| run_plan(&global, |host| p.plan(host, &target, &args)))
             }
             None => Err(Error::usage(format!("unknown command `{name}`"))),
         },

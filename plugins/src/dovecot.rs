@@ -15,9 +15,8 @@ use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::dovecot::{self, split_list, Doc, Kind};
 use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
-use v6fix_core::{
-    ArgSpec, Args, Edits, Error, File, Finding, Host, Plan, Plugin, Result, Severity,
-};
+use v6fix_core::target::{Fact, Need, Target};
+use v6fix_core::{Args, Edits, Error, File, Finding, Host, Plan, Plugin, Result, Severity};
 
 const CONF: &str = "/etc/dovecot/dovecot.conf";
 const MAX_DEPTH: usize = 16;
@@ -29,9 +28,8 @@ pub(crate) struct Dovecot;
 
 v6fix_core::inventory::submit! { v6fix_core::Registration(&Dovecot) }
 
-static ARGS: [ArgSpec; 1] = [ArgSpec::value(
-    "address",
-    "ADDR",
+static NEEDS: [Need; 1] = [Need::new(
+    Fact::Address,
     "This host's IPv6 address, added beside IPv4-specific listen addresses",
 )
 .multiple()
@@ -309,7 +307,7 @@ fn plan_list(raw: &str, value: &str, v: Version, extra: &[Ipv6Addr]) -> Fix {
 
 /// A setting whose value is a listen list: the effective `listen`/`ssl_listen` of each
 /// section path, and each `inet_listener`'s effective `address`.
-struct Target {
+struct ListenSetting {
     file: usize,
     item: usize,
     key: String,
@@ -319,8 +317,8 @@ struct Target {
     overridden: Vec<(usize, usize)>,
 }
 
-fn targets(conf: &Conf, v: Version) -> Vec<Target> {
-    let mut out: Vec<Target> = Vec::new();
+fn targets(conf: &Conf, v: Version) -> Vec<ListenSetting> {
+    let mut out: Vec<ListenSetting> = Vec::new();
     let mut keys: Vec<(String, SectionPath)> = Vec::new();
     for e in &conf.seq {
         let doc = &conf.files[e.file].1;
@@ -356,7 +354,7 @@ fn targets(conf: &Conf, v: Version) -> Vec<Target> {
             }
             None => {
                 keys.push(k);
-                out.push(Target {
+                out.push(ListenSetting {
                     file: e.file,
                     item: e.item,
                     key: s.key.clone(),
@@ -371,7 +369,7 @@ fn targets(conf: &Conf, v: Version) -> Vec<Target> {
 
 /// Debian's commented `#listen = VALUE` right above target `t` (a top-level `listen` in
 /// dovecot.conf without a trailing comment), when VALUE is the fixed value.
-fn debian_comment(conf: &Conf, t: &Target, new: &str) -> Option<dovecot::Commented> {
+fn debian_comment(conf: &Conf, t: &ListenSetting, new: &str) -> Option<dovecot::Commented> {
     let (file, doc) = &conf.files[t.file];
     if t.key != "listen" || !t.place.is_empty() || file.path != Path::new(CONF) || t.item == 0 {
         return None;
@@ -384,20 +382,6 @@ fn debian_comment(conf: &Conf, t: &Target, new: &str) -> Option<dovecot::Comment
     doc.commented("listen")
         .into_iter()
         .find(|c| c.item + 1 == t.item && split_list(&c.value) == split_list(new))
-}
-
-fn parse_listen_args(args: &Args) -> Result<Vec<Ipv6Addr>> {
-    let mut out = Vec::new();
-    for v in args.all("address") {
-        let t = v.trim_start_matches('[').trim_end_matches(']');
-        let ip = v6fix_core::addr::parse_ip(t)
-            .ok_or_else(|| Error::usage(format!("--address: `{v}` is not an IPv6 address")))?;
-        let ip = endpoint::host_address(ip, "--address").map_err(Error::usage)?;
-        if !out.contains(&ip) {
-            out.push(ip);
-        }
-    }
-    Ok(out)
 }
 
 /// `` `listen = *` `` or `` `address = 192.0.2.10` (in service imap-login / inet_listener imap) ``.
@@ -418,8 +402,8 @@ impl Plugin for Dovecot {
         "Dovecot: listen on IPv4 and IPv6 (listen, inet_listener address)"
     }
 
-    fn args(&self) -> &'static [ArgSpec] {
-        &ARGS
+    fn needs(&self) -> &'static [Need] {
+        &NEEDS
     }
 
     fn files(&self, host: &Host) -> Result<Vec<PathBuf>> {
@@ -479,8 +463,8 @@ impl Plugin for Dovecot {
         Ok(out)
     }
 
-    fn plan(&self, host: &Host, args: &Args) -> Result<Plan> {
-        let extra = parse_listen_args(args)?;
+    fn plan(&self, host: &Host, target: &Target, _: &Args) -> Result<Plan> {
+        let extra = target.address_ips();
         let mut plan = Plan::new();
         let Some(conf) = load(host)? else {
             plan.warn(format!(
@@ -654,19 +638,6 @@ mod tests {
     fn fix(value: &str, v: Version, extra: &[&str]) -> Fix {
         let extra: Vec<Ipv6Addr> = extra.iter().map(|x| x.parse().unwrap()).collect();
         plan_list(value, value, v, &extra)
-    }
-
-    #[test]
-    fn listen_arguments_are_global_ipv6_addresses() {
-        let mut a = Args::new();
-        a.push("listen", "[2001:db8::10]")
-            .push("listen", "2001:DB8::10");
-        assert_eq!(parse_listen_args(&a).unwrap().len(), 1);
-        for bad in ["192.0.2.10", "::", "fe80::1", "mail.example.org"] {
-            let mut a = Args::new();
-            a.push("listen", bad);
-            assert!(parse_listen_args(&a).is_err(), "{bad}");
-        }
     }
 
     #[test]

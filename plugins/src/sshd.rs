@@ -18,9 +18,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::sshd::{self, Doc};
 use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
-use v6fix_core::{
-    ArgSpec, Args, Edits, Error, File, Finding, Host, Plan, Plugin, Result, Severity,
-};
+use v6fix_core::target::{Fact, Need, Target};
+use v6fix_core::{Args, Edits, Error, File, Finding, Host, Plan, Plugin, Result, Severity};
 
 pub(crate) struct Sshd;
 
@@ -30,9 +29,8 @@ const DIR: &str = "/etc/ssh";
 const MAIN: &str = "/etc/ssh/sshd_config";
 const MAX_DEPTH: usize = 16;
 
-static ARGS: &[ArgSpec] = &[ArgSpec::value(
-    "address",
-    "ADDR",
+static NEEDS: &[Need] = &[Need::new(
+    Fact::Address,
     "This host's IPv6 address: the twin of a ListenAddress on a specific IPv4 address",
 )];
 
@@ -45,8 +43,8 @@ impl Plugin for Sshd {
         "OpenSSH server: AddressFamily any, IPv6 twins for IPv4 ListenAddress lines"
     }
 
-    fn args(&self) -> &'static [ArgSpec] {
-        ARGS
+    fn needs(&self) -> &'static [Need] {
+        NEEDS
     }
 
     fn files(&self, host: &Host) -> Result<Vec<PathBuf>> {
@@ -63,8 +61,8 @@ impl Plugin for Sshd {
         })
     }
 
-    fn plan(&self, host: &Host, args: &Args) -> Result<Plan> {
-        let address = args.host_address("address")?;
+    fn plan(&self, host: &Host, target: &Target, _: &Args) -> Result<Plan> {
+        let address = target.address();
         let mut plan = Plan::new();
         let Some(conf) = Conf::load(host)? else {
             plan.note(format!(
