@@ -4,7 +4,8 @@
 //! - [`cli`], [`all`]: the command line and `all`/`audit` end to end through the binary;
 //! - [`cases`]: one test per golden case, `cases::<group>::<case>`;
 //! - `*_daemon`: the real daemons check what v6fix writes (`cargo xtask validate` runs these:
-//!   `-- _daemon::`).
+//!   `-- _daemon::`);
+//! - [`tidy`]: rules about the source tree itself.
 //!
 //! The standard filter, `--exact`, `--skip`, `--list` and `--test-threads` work as with the
 //! built-in harness (there is no output capture: what a test prints shows at once). A test
@@ -32,6 +33,7 @@ mod support;
 mod all;
 mod cases;
 mod cli;
+mod tidy;
 
 mod apache_daemon;
 mod dovecot_daemon;
@@ -78,6 +80,7 @@ fn all_trials() -> Vec<Trial> {
         all::trials(),
         cases::trials(),
         cli::trials(),
+        tidy::trials(),
         apache_daemon::trials(),
         dovecot_daemon::trials(),
         interfaces_daemon::trials(),
