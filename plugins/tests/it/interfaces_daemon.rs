@@ -10,8 +10,7 @@
 //! - the commands of the IPv4 stanza (everything before the first inet6 stanza's output)
 //!   are the same before and after.
 
-mod support;
-
+use crate::support;
 use std::path::Path;
 
 /// ifup's command lines with blanks collapsed and empty lines dropped.
@@ -85,11 +84,9 @@ fn announced(case: &Path) -> Vec<String> {
     out
 }
 
-#[test]
-fn ifupdown_accepts_every_converted_interfaces_file() {
-    if support::daemon("ifup").is_none() || !support::can_unshare() {
-        return;
-    }
+fn ifupdown_accepts_every_converted_interfaces_file() -> support::Skippable {
+    support::daemon("ifup")?;
+    support::can_unshare()?;
     let mut checked = 0;
     let mut problems = Vec::new();
     for case in support::cases("interfaces") {
@@ -151,14 +148,13 @@ fn ifupdown_accepts_every_converted_interfaces_file() {
     }
     assert!(checked >= 10, "only {checked} cases checked");
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+    Ok(())
 }
 
-#[test]
-fn ifupdown_runs_the_garbage_a_trailing_comment_makes() {
+fn ifupdown_runs_the_garbage_a_trailing_comment_makes() -> support::Skippable {
     // The reason v6fix never writes a comment on an option line, shown by ifupdown itself.
-    if support::daemon("ifup").is_none() || !support::can_unshare() {
-        return;
-    }
+    support::daemon("ifup")?;
+    support::can_unshare()?;
     let root = tempfile::tempdir().unwrap();
     let net = root.path().join("etc/network");
     std::fs::create_dir_all(&net).unwrap();
@@ -173,4 +169,13 @@ fn ifupdown_runs_the_garbage_a_trailing_comment_makes() {
         cmds.contains(&"ip -6 addr add 2001:db8::5/64 # primary dev eth0".to_string()),
         "{show}"
     );
+    Ok(())
+}
+
+/// This module's tests, for the harness in `main.rs`.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    crate::trials![
+        ifupdown_accepts_every_converted_interfaces_file,
+        ifupdown_runs_the_garbage_a_trailing_comment_makes,
+    ]
 }

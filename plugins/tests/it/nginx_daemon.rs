@@ -8,8 +8,7 @@
 //! - A runtime test starts nginx on high ports in a network namespace, before and after
 //!   conversion, and connects over 127.0.0.1 and ::1.
 
-mod support;
-
+use crate::support;
 use std::collections::BTreeSet;
 use std::net::Ipv6Addr;
 use std::path::Path;
@@ -87,11 +86,9 @@ fn ok_cases() -> Vec<std::path::PathBuf> {
         .collect()
 }
 
-#[test]
-fn nginx_accepts_every_golden_output_tree() {
-    if support::daemon("nginx").is_none() || !support::can_unshare() {
-        return;
-    }
+fn nginx_accepts_every_golden_output_tree() -> support::Skippable {
+    support::daemon("nginx")?;
+    support::can_unshare()?;
     let cases = ok_cases();
     assert!(cases.len() >= 5, "golden nginx cases: {cases:?}");
     for case in cases {
@@ -124,16 +121,15 @@ fn nginx_accepts_every_golden_output_tree() {
             );
         }
     }
+    Ok(())
 }
 
-#[test]
-fn a_second_default_server_would_have_been_rejected() {
+fn a_second_default_server_would_have_been_rejected() -> support::Skippable {
     // The shop case leaves default_server out of a twin because another server already is
     // the default for [::]:8000; with it, nginx -t fails. This also proves the staged check
     // can fail.
-    if support::daemon("nginx").is_none() || !support::can_unshare() {
-        return;
-    }
+    support::daemon("nginx")?;
+    support::can_unshare()?;
     let case = support::testdata().join("cases/nginx/shop");
     let tree = support::expected_tree(&case);
     let api = tree.path().join("etc/nginx/conf.d/api.conf");
@@ -154,15 +150,14 @@ fn a_second_default_server_would_have_been_rejected() {
         "{}",
         support::show(&o)
     );
+    Ok(())
 }
 
-#[test]
-fn the_staged_check_needs_the_ipv6_address_in_the_namespace() {
+fn the_staged_check_needs_the_ipv6_address_in_the_namespace() -> support::Skippable {
     // nginx -t test-binds IPv6 listens: without the --address on lo it fails with
     // "Cannot assign requested address". The check above adds it; this shows why.
-    if support::daemon("nginx").is_none() || !support::can_unshare() {
-        return;
-    }
+    support::daemon("nginx")?;
+    support::can_unshare()?;
     let case = support::testdata().join("cases/nginx/shop");
     let tree = support::expected_tree(&case);
     let stage = tree.path().join("etc/nginx");
@@ -177,6 +172,7 @@ fn the_staged_check_needs_the_ipv6_address_in_the_namespace() {
         "{}",
         support::show(&o)
     );
+    Ok(())
 }
 
 /// Starts nginx from the staged tree, connects to each URL, stops nginx; returns
@@ -197,14 +193,10 @@ fn serve_and_probe(tree: &Path, urls: &[&str]) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-#[test]
-fn converted_nginx_accepts_connections_on_both_loopbacks() {
-    if support::daemon("nginx").is_none()
-        || support::daemon("curl").is_none()
-        || !support::can_unshare()
-    {
-        return;
-    }
+fn converted_nginx_accepts_connections_on_both_loopbacks() -> support::Skippable {
+    support::daemon("nginx")?;
+    support::daemon("curl")?;
+    support::can_unshare()?;
     let case = support::testdata().join("cases/nginx/runtime-high-ports");
     let urls = [
         "http://127.0.0.1:18080/",
@@ -229,15 +221,15 @@ fn converted_nginx_accepts_connections_on_both_loopbacks() {
     for u in urls {
         assert!(got.contains(&format!("{u} 200")), "{u}\n{got}");
     }
+    Ok(())
 }
 
-#[test]
-fn ipv6only_off_beside_the_ipv4_wildcard_passes_the_check_and_fails_to_start() {
+fn ipv6only_off_beside_the_ipv4_wildcard_passes_the_check_and_fails_to_start() -> support::Skippable
+{
     // Why v6fix never writes ipv6only=off, and warns about it: nginx -t accepts the
     // ipv6only-off case, and nginx then cannot bind.
-    if support::daemon("nginx").is_none() || !support::can_unshare() {
-        return;
-    }
+    support::daemon("nginx")?;
+    support::can_unshare()?;
     let case = support::testdata().join("cases/nginx/ipv6only-off");
     let tree = support::expected_tree(&case);
     let o = nginx_t(tree.path());
@@ -249,4 +241,16 @@ fn ipv6only_off_beside_the_ipv4_wildcard_passes_the_check_and_fails_to_start() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(!out.contains("started"), "{out}");
     assert!(out.contains("failed (98: Address already in use)"), "{out}");
+    Ok(())
+}
+
+/// This module's tests, for the harness in `main.rs`.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    crate::trials![
+        nginx_accepts_every_golden_output_tree,
+        a_second_default_server_would_have_been_rejected,
+        the_staged_check_needs_the_ipv6_address_in_the_namespace,
+        converted_nginx_accepts_connections_on_both_loopbacks,
+        ipv6only_off_beside_the_ipv4_wildcard_passes_the_check_and_fails_to_start,
+    ]
 }

@@ -5,8 +5,7 @@
 //! - a real Dovecot, started in a private network namespace on a high loopback port from a
 //!   converted config, greets over 127.0.0.1 and ::1 (and the unconverted config does not).
 
-mod support;
-
+use crate::support;
 use std::path::Path;
 use std::process::Command;
 
@@ -19,11 +18,8 @@ fn doveconf(conf: &Path, args: &[&str]) -> std::process::Output {
         .expect("run doveconf")
 }
 
-#[test]
-fn doveconf_accepts_every_golden_output_with_the_expected_listen() {
-    if support::daemon("doveconf").is_none() {
-        return;
-    }
+fn doveconf_accepts_every_golden_output_with_the_expected_listen() -> support::Skippable {
+    support::daemon("doveconf")?;
     let mut checked = 0;
     for case in support::cases("dovecot") {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
@@ -68,13 +64,11 @@ fn doveconf_accepts_every_golden_output_with_the_expected_listen() {
         checked += 1;
     }
     assert!(checked >= 10, "only {checked} cases checked");
+    Ok(())
 }
 
-#[test]
-fn doveconf_accepts_the_dialect_fixtures() {
-    if support::daemon("doveconf").is_none() {
-        return;
-    }
+fn doveconf_accepts_the_dialect_fixtures() -> support::Skippable {
+    support::daemon("doveconf")?;
     let dir = support::testdata().join("dovecot");
     for f in [
         "features.conf",
@@ -84,6 +78,7 @@ fn doveconf_accepts_the_dialect_fixtures() {
         let o = doveconf(&dir.join(f), &["-n"]);
         assert!(o.status.success(), "{f}\n{}", support::show(&o));
     }
+    Ok(())
 }
 
 const PORT: u16 = 11143;
@@ -149,11 +144,9 @@ fn log(dir: &Path) -> String {
 }
 
 /// The story's `listen = [::]`: before the conversion only ::1 answers, after it both.
-#[test]
-fn converted_dovecot_greets_over_ipv4_and_ipv6() {
-    if support::daemon("dovecot").is_none() || !support::can_unshare() {
-        return;
-    }
+fn converted_dovecot_greets_over_ipv4_and_ipv6() -> support::Skippable {
+    support::daemon("dovecot")?;
+    support::can_unshare()?;
     let case = support::testdata().join("cases/dovecot/ipv6-only-brackets");
     let converted = support::expected_tree(&case);
     for (label, tree, want4) in [
@@ -181,15 +174,14 @@ fn converted_dovecot_greets_over_ipv4_and_ipv6() {
             assert_eq!(v4, "", "{label}: `listen = [::]` should be IPv6-only");
         }
     }
+    Ok(())
 }
 
 /// An inet_listener bound to an IPv4 address gets its IPv6 twin from v6fix, and a real
 /// Dovecot then answers on both.
-#[test]
-fn converted_inet_listener_address_greets_over_both_loopbacks() {
-    if support::daemon("dovecot").is_none() || !support::can_unshare() {
-        return;
-    }
+fn converted_inet_listener_address_greets_over_both_loopbacks() -> support::Skippable {
+    support::daemon("dovecot")?;
+    support::can_unshare()?;
     let root = tempfile::tempdir().unwrap();
     let etc = root.path().join("etc/dovecot");
     std::fs::create_dir_all(&etc).unwrap();
@@ -215,4 +207,15 @@ fn converted_inet_listener_address_greets_over_both_loopbacks() {
         log(dir.path())
     );
     assert!(v6.starts_with("* OK"), "::1: {v6:?}\n{}", log(dir.path()));
+    Ok(())
+}
+
+/// This module's tests, for the harness in `main.rs`.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    crate::trials![
+        doveconf_accepts_every_golden_output_with_the_expected_listen,
+        doveconf_accepts_the_dialect_fixtures,
+        converted_dovecot_greets_over_ipv4_and_ipv6,
+        converted_inet_listener_address_greets_over_both_loopbacks,
+    ]
 }

@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests: running the binary, copying and comparing
 //! trees, finding the real daemons, and running them in private namespaces.
 
-#![allow(dead_code, unreachable_pub, clippy::print_stderr)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -101,9 +101,24 @@ pub fn cases(group: &str) -> Vec<PathBuf> {
     v
 }
 
-/// The path of a daemon's binary, or `None` when it is not installed. On CI
+/// Why a test cannot run on this machine: a daemon or a capability it needs is missing.
+/// The harness reports the test as ignored with this reason, and on CI (`CI=true`) as
+/// failed: nothing is skipped there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip(pub String);
+
+/// What a test that needs a daemon returns; `?` on [`daemon`] and [`can_unshare`] ends it
+/// with a [`Skip`] when the machine lacks what it needs.
+pub type Skippable = Result<(), Skip>;
+
+/// True on CI, where a missing daemon or capability fails the test instead of skipping it.
+pub fn on_ci() -> bool {
+    std::env::var("CI").as_deref() == Ok("true")
+}
+
+/// The path of a daemon's binary, or a [`Skip`] when it is not installed. On CI
 /// (`CI=true`) a missing daemon fails the test instead: nothing is skipped there.
-pub fn daemon(name: &str) -> Option<PathBuf> {
+pub fn daemon(name: &str) -> Result<PathBuf, Skip> {
     for dir in [
         "/usr/sbin",
         "/usr/bin",
@@ -114,29 +129,31 @@ pub fn daemon(name: &str) -> Option<PathBuf> {
     ] {
         let p = Path::new(dir).join(name);
         if p.exists() {
-            return Some(p);
+            return Ok(p);
         }
     }
-    if std::env::var("CI").as_deref() == Ok("true") {
+    if on_ci() {
         panic!("{name} is not installed; .ci/install-daemons installs it");
     }
-    eprintln!("SKIPPED: {name} is not installed (run .ci/install-daemons; on CI this fails)");
-    None
+    Err(Skip(format!(
+        "{name} not installed; .ci/install-daemons installs it"
+    )))
 }
 
-/// True when this process may create namespaces (root). On CI it must.
-pub fn can_unshare() -> bool {
+/// Ok when this process may create namespaces (root), else a [`Skip`]. On CI it must.
+pub fn can_unshare() -> Skippable {
     let ok = Command::new("unshare")
         .args(["--mount", "--net", "true"])
+        .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if !ok {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("cannot create namespaces: CI runs the tests as root");
-        }
-        eprintln!("SKIPPED: cannot create namespaces (not root)");
+    if ok {
+        return Ok(());
     }
-    ok
+    if on_ci() {
+        panic!("cannot create namespaces: CI runs the tests as root");
+    }
+    Err(Skip("cannot create namespaces (not root)".into()))
 }
 
 /// Runs `script` with `sh -e` in new private mount and network namespaces, after

@@ -3,11 +3,9 @@
 //! nothing, the safety of writes (owner, mode, symlinks, --root), concurrent runs, and the
 //! exact plugin registry.
 
-mod support;
-
+use crate::support::{self, read_tree, show, v6fix};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
-use support::{read_tree, show, v6fix};
 
 const MAIN_CF: &str = "# test host\n\
 inet_protocols = ipv4\n\
@@ -34,7 +32,6 @@ fn mtimes(root: &Path) -> Vec<(std::path::PathBuf, i64, i64)> {
         .collect()
 }
 
-#[test]
 fn the_registry_holds_exactly_these_plugins() {
     let o = std::process::Command::new(support::bin())
         .args(["--help"])
@@ -70,7 +67,6 @@ fn the_registry_holds_exactly_these_plugins() {
     );
 }
 
-#[test]
 fn global_options_work_before_and_after_the_command() {
     let d = host_with(MAIN_CF);
     let root = d.path().to_str().unwrap();
@@ -109,7 +105,6 @@ fn global_options_work_before_and_after_the_command() {
     }
 }
 
-#[test]
 fn check_writes_nothing_and_exits_1_then_0_once_applied() {
     let d = host_with(MAIN_CF);
     let before = mtimes(d.path());
@@ -141,7 +136,6 @@ fn check_writes_nothing_and_exits_1_then_0_once_applied() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("nothing to change"));
 }
 
-#[test]
 fn json_is_exactly_one_object_with_the_documented_fields() {
     let d = host_with(MAIN_CF);
     let o = v6fix(
@@ -174,7 +168,6 @@ fn json_is_exactly_one_object_with_the_documented_fields() {
     assert!(v["error"].as_str().unwrap().contains("host bits"), "{v}");
 }
 
-#[test]
 fn bad_arguments_exit_2_and_write_nothing() {
     let d = host_with(MAIN_CF);
     let before = read_tree(d.path());
@@ -204,7 +197,6 @@ fn bad_arguments_exit_2_and_write_nothing() {
     assert_eq!(o.status.code(), Some(2), "{}", show(&o));
 }
 
-#[test]
 fn unreadable_input_exits_2_with_a_position_and_writes_nothing() {
     // (file, content, command, where the error must point)
     let cases: &[(&str, &[u8], &[&str], &str)] = &[
@@ -269,7 +261,6 @@ fn unreadable_input_exits_2_with_a_position_and_writes_nothing() {
     }
 }
 
-#[test]
 fn owner_group_and_mode_survive_a_real_run() {
     let d = host_with(MAIN_CF);
     let f = d.path().join("etc/postfix/main.cf");
@@ -281,7 +272,6 @@ fn owner_group_and_mode_survive_a_real_run() {
     assert_eq!((m.uid(), m.gid(), m.mode() & 0o7777), (4321, 8765, 0o640));
 }
 
-#[test]
 fn symlinks_are_written_through_but_never_outside_the_root() {
     // Inside the root: the link stays a link, its target changes.
     let d = host_with(MAIN_CF);
@@ -317,7 +307,6 @@ fn symlinks_are_written_through_but_never_outside_the_root() {
     );
 }
 
-#[test]
 fn concurrent_runs_end_like_one_run() {
     let single = host_with(MAIN_CF);
     let o = v6fix(single.path(), &["postfix", "--network", "2001:db8::/64"]);
@@ -359,7 +348,6 @@ fn concurrent_runs_end_like_one_run() {
     }
 }
 
-#[test]
 fn no_colour_off_a_terminal_and_backups_keep_every_generation() {
     let d = host_with(MAIN_CF);
     let o = v6fix(
@@ -384,4 +372,20 @@ fn no_colour_off_a_terminal_and_backups_keep_every_generation() {
         })
         .any(|t| t == MAIN_CF);
     assert!(first, "the original is kept");
+}
+
+/// This module's tests, for the harness in `main.rs`.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    crate::trials![
+        the_registry_holds_exactly_these_plugins,
+        global_options_work_before_and_after_the_command,
+        check_writes_nothing_and_exits_1_then_0_once_applied,
+        json_is_exactly_one_object_with_the_documented_fields,
+        bad_arguments_exit_2_and_write_nothing,
+        unreadable_input_exits_2_with_a_position_and_writes_nothing,
+        owner_group_and_mode_survive_a_real_run,
+        symlinks_are_written_through_but_never_outside_the_root,
+        concurrent_runs_end_like_one_run,
+        no_colour_off_a_terminal_and_backups_keep_every_generation,
+    ]
 }

@@ -15,16 +15,29 @@
 //! changes nothing and says so; one that changed files without a warning leaves a tree that
 //! `v6fix audit` finds clean; a failing run (exit 2) leaves the tree as it was.
 //!
-//! `V6FIX_BLESS=1 cargo test --test cases` rewrites `out/`, `stdout`, `stderr` and `code`
-//! from what the binary does now; review the diff before committing it.
+//! Each case is one test, `cases::<group>::<case>`, so the usual filter selects cases
+//! (`cargo test -p v6fix --test it -- cases::postfix::`); a failure shows each difference as
+//! a unified diff, expected (`want`) against actual (`got`).
+//!
+//! `V6FIX_BLESS=1 cargo test -p v6fix --test it -- cases::` (`cargo xtask bless`) rewrites
+//! `out/`, `stdout`, `stderr` and `code` of the selected cases from what the binary does now;
+//! review the diff before committing it.
 
-mod support;
-
-use std::path::Path;
-use support::{copy_tree, read_tree, v6fix, Entry};
+use crate::support::{self, copy_tree, read_tree, v6fix, Entry};
+use libtest_mimic::{Failed, Trial};
+use std::path::{Path, PathBuf};
 
 fn normalise(bytes: &[u8], root: &Path) -> String {
     String::from_utf8_lossy(bytes).replace(&root.display().to_string(), "[ROOT]")
+}
+
+/// `want` against `got` as a unified diff of lines.
+fn diff(what: &str, want: &str, got: &str) -> String {
+    similar::TextDiff::from_lines(want, got)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("want/{what}"), &format!("got/{what}"))
+        .to_string()
 }
 
 fn run_case(case: &Path, bless: bool) -> Result<(), String> {
@@ -94,13 +107,15 @@ fn run_case(case: &Path, bless: bool) -> Result<(), String> {
     let want_stdout = std::fs::read_to_string(case.join("stdout")).unwrap_or_default();
     if stdout != want_stdout {
         problems.push(format!(
-            "stdout differs\n--- want\n{want_stdout}--- got\n{stdout}"
+            "stdout differs\n{}",
+            diff("stdout", &want_stdout, &stdout)
         ));
     }
     if let Ok(want_stderr) = std::fs::read_to_string(case.join("stderr")) {
         if stderr != want_stderr {
             problems.push(format!(
-                "stderr differs\n--- want\n{want_stderr}--- got\n{stderr}"
+                "stderr differs\n{}",
+                diff("stderr", &want_stderr, &stderr)
             ));
         }
     }
@@ -110,13 +125,16 @@ fn run_case(case: &Path, bless: bool) -> Result<(), String> {
         match after.get(rel) {
             Some(got) if got == entry => {}
             Some(Entry::File(got)) => problems.push(format!(
-                "{} differs\n--- want\n{}--- got\n{}",
+                "{} differs\n{}",
                 rel.display(),
-                String::from_utf8_lossy(match entry {
-                    Entry::File(b) => b,
-                    Entry::Link(_) => b"(a symlink)",
-                }),
-                String::from_utf8_lossy(got)
+                diff(
+                    &rel.display().to_string(),
+                    &String::from_utf8_lossy(match entry {
+                        Entry::File(b) => b,
+                        Entry::Link(_) => b"(a symlink)",
+                    }),
+                    &String::from_utf8_lossy(got)
+                )
             )),
             other => problems.push(format!("{}: want {entry:?}, got {other:?}", rel.display())),
         }
@@ -147,7 +165,8 @@ fn run_case(case: &Path, bless: bool) -> Result<(), String> {
         let got = normalise(&o.stdout, root.path());
         match std::fs::read_to_string(case.join("audit-after")) {
             Ok(want) if got != want => problems.push(format!(
-                "audit after the run differs\n--- want\n{want}--- got\n{got}"
+                "audit after the run differs\n{}",
+                diff("audit-after", &want, &got)
             )),
             Ok(_) => {}
             Err(_) if o.status.code() != Some(0) => {
@@ -173,31 +192,34 @@ fn run_case(case: &Path, bless: bool) -> Result<(), String> {
     }
 }
 
-#[test]
-fn golden_cases() {
-    let bless = std::env::var("V6FIX_BLESS").is_ok_and(|v| v == "1");
-    let filter = std::env::var("V6FIX_CASE").unwrap_or_default();
-    let groups = std::fs::read_dir(support::testdata().join("cases")).unwrap();
-    let mut failures = Vec::new();
-    let mut ran = 0;
+/// Every case directory, `testdata/cases/<group>/<case>/`, by group and name.
+fn all_cases() -> Vec<(String, PathBuf)> {
+    let mut groups: Vec<String> = std::fs::read_dir(support::testdata().join("cases"))
+        .unwrap()
+        .map(|g| g.unwrap().file_name().into_string().unwrap())
+        .collect();
+    groups.sort();
+    let mut out = Vec::new();
     for g in groups {
-        let g = g.unwrap().file_name().into_string().unwrap();
         for case in support::cases(&g) {
-            let name = format!("{g}/{}", case.file_name().unwrap().to_string_lossy());
-            if !name.contains(&filter) {
-                continue;
-            }
-            ran += 1;
-            if let Err(e) = run_case(&case, bless) {
-                failures.push(format!("=== {name}\n{e}"));
-            }
+            let name = format!("{g}::{}", case.file_name().unwrap().to_string_lossy());
+            out.push((name, case));
         }
     }
-    assert!(ran > 0, "no case matched");
-    assert!(
-        failures.is_empty(),
-        "{} of {ran} cases failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    out
+}
+
+/// One trial per golden case, named `cases::<group>::<case>`.
+pub(crate) fn trials() -> Vec<Trial> {
+    let bless = std::env::var("V6FIX_BLESS").is_ok_and(|v| v == "1");
+    let cases = all_cases();
+    assert!(!cases.is_empty(), "no golden case under testdata/cases");
+    cases
+        .into_iter()
+        .map(|(name, case)| {
+            Trial::test(format!("cases::{name}"), move || {
+                run_case(&case, bless).map_err(Failed::from)
+            })
+        })
+        .collect()
 }

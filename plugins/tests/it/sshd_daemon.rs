@@ -8,8 +8,7 @@
 //!   IPv4 and IPv6, before and after conversion.
 //! - Every converted golden tree audits clean; the unconverted ones report their problems.
 
-mod support;
-
+use crate::support;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -46,11 +45,9 @@ fn sshd(tree: &Path, args: &str) -> Output {
     support::in_namespace(&[(&stage, "/etc/ssh")], &script)
 }
 
-#[test]
-fn sshd_accepts_every_golden_output_tree() {
-    if support::daemon("sshd").is_none() || !support::can_unshare() {
-        return;
-    }
+fn sshd_accepts_every_golden_output_tree() -> support::Skippable {
+    support::daemon("sshd")?;
+    support::can_unshare()?;
     let cases = ok_cases();
     assert!(cases.len() >= 5, "golden sshd cases: {cases:?}");
     for case in cases {
@@ -80,13 +77,12 @@ fn sshd_accepts_every_golden_output_tree() {
             support::show(&o)
         );
     }
+    Ok(())
 }
 
-#[test]
-fn the_drop_in_decides_and_the_twins_are_read_as_written() {
-    if support::daemon("sshd").is_none() || !support::can_unshare() {
-        return;
-    }
+fn the_drop_in_decides_and_the_twins_are_read_as_written() -> support::Skippable {
+    support::daemon("sshd")?;
+    support::can_unshare()?;
     // The seed: `AddressFamily inet` in a drop-in included at the top wins over the main file.
     let case = support::testdata().join("cases/sshd/seed");
     let before = tempfile::tempdir().unwrap();
@@ -129,15 +125,14 @@ fn the_drop_in_decides_and_the_twins_are_read_as_written() {
             support::show(&o)
         );
     }
+    Ok(())
 }
 
-#[test]
-fn the_staged_check_can_fail() {
+fn the_staged_check_can_fail() -> support::Skippable {
     // An IPv6 ListenAddress while `AddressFamily inet` still wins: sshd -t refuses it,
     // which is why v6fix changes every `AddressFamily inet` of the include set.
-    if support::daemon("sshd").is_none() || !support::can_unshare() {
-        return;
-    }
+    support::daemon("sshd")?;
+    support::can_unshare()?;
     let tree = support::expected_tree(&support::testdata().join("cases/sshd/seed"));
     let drop_in = tree.path().join("etc/ssh/sshd_config.d/ipv4-only.conf");
     let text = std::fs::read_to_string(&drop_in).unwrap();
@@ -153,6 +148,7 @@ fn the_staged_check_can_fail() {
         "{}",
         support::show(&o)
     );
+    Ok(())
 }
 
 const PROBES: &[(&str, u16)] = &[
@@ -190,11 +186,9 @@ fn serve_and_probe(tree: &Path) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-#[test]
-fn converted_sshd_accepts_ipv4_and_ipv6_connections() {
-    if support::daemon("sshd").is_none() || !support::can_unshare() {
-        return;
-    }
+fn converted_sshd_accepts_ipv4_and_ipv6_connections() -> support::Skippable {
+    support::daemon("sshd")?;
+    support::can_unshare()?;
     let case = support::testdata().join("cases/sshd/high-ports");
     let after = support::expected_tree(&case);
     let want: String = PROBES
@@ -211,6 +205,7 @@ fn converted_sshd_accepts_ipv4_and_ipv6_connections() {
          192.0.2.10 12224 ok\n2001:db8::10 12224 refused\n",
         "before conversion"
     );
+    Ok(())
 }
 
 /// `v6fix audit --json` findings under etc/ssh of `root` with severity warning or error.
@@ -228,7 +223,6 @@ fn serious_findings(root: &Path) -> Vec<String> {
         .collect()
 }
 
-#[test]
 fn converted_trees_audit_clean_and_unconverted_ones_do_not() {
     for name in ["seed", "specific", "high-ports"] {
         let case = support::testdata().join("cases/sshd").join(name);
@@ -258,4 +252,15 @@ fn converted_trees_audit_clean_and_unconverted_ones_do_not() {
     }
     let debian = support::testdata().join("cases/sshd/debian-default/in");
     assert!(serious_findings(&debian).is_empty());
+}
+
+/// This module's tests, for the harness in `main.rs`.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    crate::trials![
+        sshd_accepts_every_golden_output_tree,
+        the_drop_in_decides_and_the_twins_are_read_as_written,
+        the_staged_check_can_fail,
+        converted_sshd_accepts_ipv4_and_ipv6_connections,
+        converted_trees_audit_clean_and_unconverted_ones_do_not,
+    ]
 }

@@ -12,8 +12,7 @@
 //!   and then fails to start.
 //! - Every converted golden tree audits clean; the unconverted ones report their problems.
 
-mod support;
-
+use crate::support;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use v6fix_core::dialect::apache;
@@ -50,14 +49,10 @@ fn apache_t(tree: &Path) -> Output {
     support::in_namespace(&[(&stage, "/etc/apache2")], &script)
 }
 
-#[test]
-fn apache_accepts_every_golden_output_tree() {
-    if support::daemon("apache2").is_none()
-        || support::daemon("openssl").is_none()
-        || !support::can_unshare()
-    {
-        return;
-    }
+fn apache_accepts_every_golden_output_tree() -> support::Skippable {
+    support::daemon("apache2")?;
+    support::daemon("openssl")?;
+    support::can_unshare()?;
     let cases = ok_cases();
     assert!(cases.len() >= 5, "golden apache cases: {cases:?}");
     for case in cases {
@@ -91,17 +86,14 @@ fn apache_accepts_every_golden_output_tree() {
             );
         }
     }
+    Ok(())
 }
 
-#[test]
-fn the_staged_check_can_fail() {
+fn the_staged_check_can_fail() -> support::Skippable {
     // A bracketed `Require ip` address, as v6fix must never write it: apache2 -t rejects it.
-    if support::daemon("apache2").is_none()
-        || support::daemon("openssl").is_none()
-        || !support::can_unshare()
-    {
-        return;
-    }
+    support::daemon("apache2")?;
+    support::daemon("openssl")?;
+    support::can_unshare()?;
     let case = support::testdata().join("cases/apache/seed");
     let tree = support::expected_tree(&case);
     let site = tree
@@ -121,6 +113,7 @@ fn the_staged_check_can_fail() {
         "{}",
         support::show(&o)
     );
+    Ok(())
 }
 
 /// The Listen lines (as written, arguments joined) of every file in `dir`.
@@ -193,11 +186,9 @@ const PROBES: &[(&str, u16)] = &[
     ("::1", 18083),
 ];
 
-#[test]
-fn converted_listeners_accept_ipv4_and_ipv6_connections() {
-    if support::daemon("apache2").is_none() || !support::can_unshare() {
-        return;
-    }
+fn converted_listeners_accept_ipv4_and_ipv6_connections() -> support::Skippable {
+    support::daemon("apache2")?;
+    support::can_unshare()?;
     let case = support::testdata().join("cases/apache/high-ports");
     let after = support::expected_tree(&case);
     let listens = listen_lines(after.path());
@@ -222,14 +213,13 @@ fn converted_listeners_accept_ipv4_and_ipv6_connections() {
          192.0.2.10 18082 ok\n2001:db8::10 18082 refused\n127.0.0.1 18083 ok\n::1 18083 refused\n",
         "before conversion, listens {before:?}"
     );
+    Ok(())
 }
 
-#[test]
-fn a_second_ipv6_wildcard_beside_a_port_only_listen_fails_to_start() {
+fn a_second_ipv6_wildcard_beside_a_port_only_listen_fails_to_start() -> support::Skippable {
     // What v6fix never writes: `apache2 -t` accepts it, the server then cannot bind.
-    if support::daemon("apache2").is_none() || !support::can_unshare() {
-        return;
-    }
+    support::daemon("apache2")?;
+    support::can_unshare()?;
     let dir = tempfile::tempdir().unwrap();
     let listens = ["Listen 18080".to_string(), "Listen [::]:18080".to_string()];
     let conf = minimal_config(dir.path(), &listens);
@@ -251,6 +241,7 @@ fn a_second_ipv6_wildcard_beside_a_port_only_listen_fails_to_start() {
         "{}",
         support::show(&o)
     );
+    Ok(())
 }
 
 /// `v6fix audit --json` findings under etc/apache2 of `root` with severity warning or error.
@@ -268,7 +259,6 @@ fn serious_findings(root: &Path) -> Vec<String> {
         .collect()
 }
 
-#[test]
 fn converted_trees_audit_clean_and_unconverted_ones_do_not() {
     for name in ["seed", "high-ports", "wildcard-v4"] {
         let case = support::testdata().join("cases/apache").join(name);
@@ -302,14 +292,12 @@ fn converted_trees_audit_clean_and_unconverted_ones_do_not() {
     assert!(serious_findings(&case).is_empty());
 }
 
-#[test]
-fn a_graceful_reload_that_cannot_bind_a_new_listen_stops_apache() {
+fn a_graceful_reload_that_cannot_bind_a_new_listen_stops_apache() -> support::Skippable {
     // Why v6fix asks for a restart after Listen changes: a graceful reload binds new
     // Listen lines, but one that cannot be bound (its address not up yet) takes the
     // whole server down, while `systemctl reload` has already said it worked.
-    if support::daemon("apache2").is_none() || !support::can_unshare() {
-        return;
-    }
+    support::daemon("apache2")?;
+    support::can_unshare()?;
     let dir = tempfile::tempdir().unwrap();
     let conf = minimal_config(dir.path(), &["Listen 127.0.0.1:18080".to_string()]);
     let text = std::fs::read_to_string(&conf).unwrap();
@@ -343,9 +331,9 @@ fn a_graceful_reload_that_cannot_bind_a_new_listen_stops_apache() {
         "{}",
         support::show(&o)
     );
+    Ok(())
 }
 
-#[test]
 fn the_files_are_the_ones_apache_reads() {
     // Includes relative to ServerRoot; sites-enabled only through `*.conf`, so the
     // `.bak` link is not read (nor changed by the golden case).
@@ -368,4 +356,17 @@ fn the_files_are_the_ones_apache_reads() {
         ])
     );
     assert_eq!(apache["status"], "needs conversion (6 findings)");
+}
+
+/// This module's tests, for the harness in `main.rs`.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    crate::trials![
+        apache_accepts_every_golden_output_tree,
+        the_staged_check_can_fail,
+        converted_listeners_accept_ipv4_and_ipv6_connections,
+        a_second_ipv6_wildcard_beside_a_port_only_listen_fails_to_start,
+        converted_trees_audit_clean_and_unconverted_ones_do_not,
+        a_graceful_reload_that_cannot_bind_a_new_listen_stops_apache,
+        the_files_are_the_ones_apache_reads,
+    ]
 }

@@ -14,8 +14,7 @@
 //! A runtime test starts varnishd on high ports, before and after conversion, and
 //! connects over 127.0.0.1 and ::1; it also shows that `-a :P -a [::]:P` is fatal.
 
-mod support;
-
+use crate::support;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -195,14 +194,10 @@ fn is_sysv(tree: &Path) -> bool {
         && !tree.join("etc/systemd/system/varnish.service").exists()
 }
 
-#[test]
-fn systemd_and_varnishd_accept_every_golden_output_tree() {
-    if support::daemon("varnishd").is_none()
-        || support::daemon("systemd-analyze").is_none()
-        || !support::can_unshare()
-    {
-        return;
-    }
+fn systemd_and_varnishd_accept_every_golden_output_tree() -> support::Skippable {
+    support::daemon("varnishd")?;
+    support::daemon("systemd-analyze")?;
+    support::can_unshare()?;
     let cases = ok_cases();
     assert!(cases.len() >= 6, "golden varnish cases: {cases:?}");
     for case in cases {
@@ -238,6 +233,7 @@ fn systemd_and_varnishd_accept_every_golden_output_tree() {
             support::show(&o)
         );
     }
+    Ok(())
 }
 
 /// `varnishd -C -n WORKDIR -p vcl_path=STAGE… -f FILE`, no mounts: the VCL alone, read
@@ -292,16 +288,12 @@ fn vcl_only(tree: &Path, cmd: &[String]) -> Output {
         .unwrap()
 }
 
-#[test]
-fn the_checks_catch_what_v6fix_avoids() {
+fn the_checks_catch_what_v6fix_avoids() -> support::Skippable {
     // A drop-in without the empty ExecStart=, a lone `%`, and -a :P beside -a [::]:P: all
     // must fail, which also shows the checks above can fail.
-    if support::daemon("varnishd").is_none()
-        || support::daemon("systemd-analyze").is_none()
-        || !support::can_unshare()
-    {
-        return;
-    }
+    support::daemon("varnishd")?;
+    support::daemon("systemd-analyze")?;
+    support::can_unshare()?;
     let case = support::testdata().join("cases/varnish/dropin-no-reset");
     let before = tempfile::tempdir().unwrap();
     support::copy_tree(&case.join("in"), before.path());
@@ -359,6 +351,7 @@ fn the_checks_catch_what_v6fix_avoids() {
         "{}",
         support::show(&o)
     );
+    Ok(())
 }
 
 /// Starts varnishd in the foreground from `cmd`, probes each URL, stops it; returns
@@ -387,14 +380,10 @@ fn serve_and_probe(tree: &Path, cmd: &[String], urls: &[&str]) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-#[test]
-fn converted_varnish_accepts_connections_on_both_loopbacks() {
-    if support::daemon("varnishd").is_none()
-        || support::daemon("curl").is_none()
-        || !support::can_unshare()
-    {
-        return;
-    }
+fn converted_varnish_accepts_connections_on_both_loopbacks() -> support::Skippable {
+    support::daemon("varnishd")?;
+    support::daemon("curl")?;
+    support::can_unshare()?;
     let case = support::testdata().join("cases/varnish/runtime-high-ports");
     let urls: Vec<String> = [16081, 16082, 16083]
         .iter()
@@ -434,4 +423,14 @@ fn converted_varnish_accepts_connections_on_both_loopbacks() {
     for u in &urls {
         assert!(got.contains(&format!("{u} 200")), "{u}\n{got}");
     }
+    Ok(())
+}
+
+/// This module's tests, for the harness in `main.rs`.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    crate::trials![
+        systemd_and_varnishd_accept_every_golden_output_tree,
+        the_checks_catch_what_v6fix_avoids,
+        converted_varnish_accepts_connections_on_both_loopbacks,
+    ]
 }

@@ -2,10 +2,8 @@
 //! that equals the plugins run one by one, all or nothing, idempotent, and an audit that
 //! finds every seeded problem before and nothing after.
 
-mod support;
-
+use crate::support::{self, copy_tree, read_tree, show, v6fix};
 use std::path::Path;
-use support::{copy_tree, read_tree, show, v6fix};
 
 const SITE: &[&str] = &[
     "--network",
@@ -36,7 +34,6 @@ fn run_ok(root: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-#[test]
 fn all_equals_the_plugins_run_one_by_one() {
     let together = seed();
     run_ok(together.path(), &all_args());
@@ -102,7 +99,6 @@ fn all_equals_the_plugins_run_one_by_one() {
     );
 }
 
-#[test]
 fn all_is_one_transaction_a_failure_in_the_last_plugin_writes_nothing() {
     let d = seed();
     // varnish runs last; make its VCL unparseable.
@@ -118,7 +114,6 @@ fn all_is_one_transaction_a_failure_in_the_last_plugin_writes_nothing() {
     assert_eq!(read_tree(d.path()), before, "a failed all wrote something");
 }
 
-#[test]
 fn all_twice_changes_nothing_the_second_time() {
     let d = seed();
     let first = run_ok(d.path(), &all_args());
@@ -129,7 +124,6 @@ fn all_twice_changes_nothing_the_second_time() {
     assert_eq!(read_tree(d.path()), after);
 }
 
-#[test]
 fn all_skips_what_is_absent_and_says_so() {
     let d = seed();
     let mut args = vec!["--check", "all"];
@@ -154,7 +148,6 @@ fn all_skips_what_is_absent_and_says_so() {
     assert!(restarts[0].contains("networking"), "{restarts:?}");
 }
 
-#[test]
 fn all_rejects_bad_plans_with_exit_2() {
     let d = seed();
     let before = read_tree(d.path());
@@ -201,7 +194,6 @@ fn all_rejects_bad_plans_with_exit_2() {
     assert_eq!(read_tree(d.path()), before);
 }
 
-#[test]
 fn audit_finds_every_seeded_problem_then_nothing_after_all() {
     let d = seed();
     let o = v6fix(d.path(), &["audit", "/var/www/shop"]);
@@ -250,9 +242,21 @@ fn audit_finds_every_seeded_problem_then_nothing_after_all() {
     assert_eq!(findings[0]["severity"], "warning");
 }
 
-#[test]
 fn audit_errors_exit_2() {
     let d = seed();
     let o = v6fix(d.path(), &["audit", "/no/such/dir"]);
     assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+}
+
+/// This module's tests, for the harness in `main.rs`.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    crate::trials![
+        all_equals_the_plugins_run_one_by_one,
+        all_is_one_transaction_a_failure_in_the_last_plugin_writes_nothing,
+        all_twice_changes_nothing_the_second_time,
+        all_skips_what_is_absent_and_says_so,
+        all_rejects_bad_plans_with_exit_2,
+        audit_finds_every_seeded_problem_then_nothing_after_all,
+        audit_errors_exit_2,
+    ]
 }

@@ -8,8 +8,7 @@
 //!   sample host on a high port, greets over 127.0.0.1 and ::1 (and before the conversion
 //!   only over 127.0.0.1).
 
-mod support;
-
+use crate::support;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -48,11 +47,8 @@ fn first_value(path: &Path) -> Option<String> {
         .map(str::to_string)
 }
 
-#[test]
-fn the_wrapper_accepts_every_golden_output_and_rejects_the_bad_inputs() {
-    let Some(wrapper) = support::daemon("pure-ftpd-wrapper") else {
-        return;
-    };
+fn the_wrapper_accepts_every_golden_output_and_rejects_the_bad_inputs() -> support::Skippable {
+    let wrapper = support::daemon("pure-ftpd-wrapper")?;
     let mut checked = 0;
     for case in support::cases("pure-ftpd") {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
@@ -110,6 +106,7 @@ fn the_wrapper_accepts_every_golden_output_and_rejects_the_bad_inputs() {
         f.contains(&"-4".to_string()) && !f.contains(&"-H".to_string()),
         "{f:?}"
     );
+    Ok(())
 }
 
 const PORT: u16 = 2121;
@@ -179,14 +176,10 @@ fn test_flags(wrapper: &Path, root: &Path) -> Vec<String> {
     out
 }
 
-#[test]
-fn converted_pure_ftpd_greets_over_ipv4_and_ipv6() {
-    let Some(wrapper) = support::daemon("pure-ftpd-wrapper") else {
-        return;
-    };
-    if support::daemon("pure-ftpd").is_none() || !support::can_unshare() {
-        return;
-    }
+fn converted_pure_ftpd_greets_over_ipv4_and_ipv6() -> support::Skippable {
+    let wrapper = support::daemon("pure-ftpd-wrapper")?;
+    support::daemon("pure-ftpd")?;
+    support::can_unshare()?;
     let case = support::testdata().join("cases/pure-ftpd/seed");
     let before = tempfile::tempdir().unwrap();
     support::copy_tree(&case.join("in"), before.path());
@@ -208,14 +201,13 @@ fn converted_pure_ftpd_greets_over_ipv4_and_ipv6() {
         "converted over 127.0.0.1: {v4:?}\n{log}"
     );
     assert!(v6.starts_with("220"), "converted over ::1: {v6:?}\n{log}");
+    Ok(())
 }
 
 /// Bind values v6fix rewrites or rejects behave as it says when pure-ftpd runs them.
-#[test]
-fn bind_values_behave_as_v6fix_says() {
-    if support::daemon("pure-ftpd").is_none() || !support::can_unshare() {
-        return;
-    }
+fn bind_values_behave_as_v6fix_says() -> support::Skippable {
+    support::daemon("pure-ftpd")?;
+    support::can_unshare()?;
     let run = |bind: &str| greetings(&["-H".into(), "-S".into(), bind.into()]);
     // The bracketed form v6fix rewrites never starts; what it writes serves both.
     let (v4, v6, _) = run(&format!("[::],{PORT}"));
@@ -230,4 +222,14 @@ fn bind_values_behave_as_v6fix_says() {
     assert!(v4.starts_with("220") && v6.is_empty(), "{v4:?} {v6:?}");
     let (v4, v6, _) = run(&format!("::1:{PORT}"));
     assert_eq!((v4.as_str(), v6.as_str()), ("", ""));
+    Ok(())
+}
+
+/// This module's tests, for the harness in `main.rs`.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    crate::trials![
+        the_wrapper_accepts_every_golden_output_and_rejects_the_bad_inputs,
+        converted_pure_ftpd_greets_over_ipv4_and_ipv6,
+        bind_values_behave_as_v6fix_says,
+    ]
 }

@@ -1,7 +1,9 @@
-//! Every dialect against every fixture in `testdata/<dialect>/`: the items of a parsed file
-//! tile it and printing them gives back its bytes, and mangled variants (truncated, with bytes inserted or lines
-//! dropped) never panic and, whenever they parse, print back exactly too. The mutations
-//! come from a fixed-seed generator, so a failure reproduces.
+//! Every dialect against every fixture under `testdata/<dialect>/`, subdirectories included:
+//! the items of a parsed file tile it (inside nested blocks too, where the dialect has them)
+//! and printing them gives back its bytes, and mangled variants (truncated, with bytes
+//! inserted or lines dropped) never panic and, whenever they parse, print back exactly too.
+//! The mutations come from a fixed-seed generator, so a failure reproduces. This is the one
+//! place the round-trip property is tested; the dialects' own unit tests check the rest.
 
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
@@ -18,7 +20,9 @@ fn parser_for(dir: &str, name: &str) -> Option<Printer> {
         "apache" => |t| apache::parse(t).map(|d| (d.to_string(), d.tiles())),
         "dovecot" => |t| dovecot::parse(t).map(|d| (d.to_string(), d.tiles())),
         "interfaces" => |t| interfaces::parse(t).map(|d| (d.to_string(), d.tiles())),
-        "nginx" => |t| nginx::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "nginx" => {
+            |t| nginx::parse(t).map(|d| (d.to_string(), d.tiles() && nginx_blocks_tile(&d.items)))
+        }
         "pureftpd" => |t| {
             let d = pureftpd::parse(t);
             Ok((d.to_string(), d.tiles()))
@@ -41,7 +45,68 @@ fn parser_for(dir: &str, name: &str) -> Option<Printer> {
     })
 }
 
-fn fixtures() -> Vec<(String, PathBuf, Printer)> {
+/// nginx blocks hold items of their own: inside every block they tile the bytes between
+/// the braces, at every depth.
+fn nginx_blocks_tile(items: &[nginx::Item]) -> bool {
+    items.iter().all(|it| match &it.kind {
+        nginx::ItemKind::Directive(nginx::Directive { block: Some(b), .. }) => {
+            let mut pos = b.open + 1;
+            for inner in &b.items {
+                if inner.span.start != pos {
+                    return false;
+                }
+                pos = inner.span.end;
+            }
+            pos == b.close && nginx_blocks_tile(&b.items)
+        }
+        _ => true,
+    })
+}
+
+/// What a dialect promises about a whole fixture beyond printing back: checked on the
+/// fixtures, not on mangled input, which may legitimately fail it.
+fn fixture_promise(dir: &str, text: &str) -> Result<(), String> {
+    match dir {
+        // Every ACL in a fixture reads.
+        "varnish" => varnish::parse(text)
+            .map_err(|e| format!("{e:?}"))?
+            .acls()
+            .map(|_| ())
+            .map_err(|e| format!("acls: {e:?}")),
+        _ => Ok(()),
+    }
+}
+
+/// The fewest fixtures each dialect directory must hold, subdirectories included, so a
+/// moved or emptied directory cannot pass by testing nothing.
+const MIN_FIXTURES: &[(&str, usize)] = &[
+    ("apache", 5),
+    ("dovecot", 25),
+    ("interfaces", 5),
+    ("nginx", 4),
+    ("postfix", 8),
+    ("pureftpd", 5),
+    ("resolv", 4),
+    ("sshd", 3),
+    ("systemd", 3),
+    ("varnish", 3),
+];
+
+/// Every file below `dir`, at any depth.
+fn files_below(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let e = e.unwrap();
+        let ft = e.file_type().unwrap();
+        if ft.is_dir() {
+            files_below(&e.path(), out);
+        } else if ft.is_file() {
+            out.push(e.path());
+        }
+    }
+}
+
+/// Every fixture as (`<dialect>/<path below it>`, dialect, path, parser), sorted by name.
+fn fixtures() -> Vec<(String, String, PathBuf, Printer)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata");
     let mut out = Vec::new();
     for dir in std::fs::read_dir(&root).unwrap() {
@@ -50,15 +115,18 @@ fn fixtures() -> Vec<(String, PathBuf, Printer)> {
         if d == "cases" || d == "hosts" {
             continue;
         }
-        for f in std::fs::read_dir(dir.path()).unwrap() {
-            let f = f.unwrap();
-            if !f.file_type().unwrap().is_file() {
-                continue;
-            }
-            let name = f.file_name().into_string().unwrap();
+        let mut files = Vec::new();
+        files_below(&dir.path(), &mut files);
+        for f in files {
+            let rel = f
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let name = f.file_name().unwrap().to_string_lossy().into_owned();
             let p = parser_for(&d, &name)
-                .unwrap_or_else(|| panic!("testdata/{d}: no dialect parses it"));
-            out.push((format!("{d}/{name}"), f.path(), p));
+                .unwrap_or_else(|| panic!("testdata/{rel}: no dialect parses it"));
+            out.push((rel, d.clone(), f, p));
         }
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -66,10 +134,28 @@ fn fixtures() -> Vec<(String, PathBuf, Printer)> {
 }
 
 #[test]
+fn every_dialect_directory_holds_its_fixtures_subdirectories_included() {
+    let all = fixtures();
+    assert!(all.len() >= 40, "only {} fixtures found", all.len());
+    for (dialect, min) in MIN_FIXTURES {
+        let n = all.iter().filter(|f| f.1 == *dialect).count();
+        assert!(
+            n >= *min,
+            "testdata/{dialect}: {n} fixtures, want at least {min}"
+        );
+    }
+    assert!(
+        all.iter()
+            .any(|f| f.0.starts_with("dovecot/debian/conf.d/")),
+        "the fixtures in subdirectories (testdata/dovecot/debian/conf.d) are not collected"
+    );
+}
+
+#[test]
 fn every_fixture_prints_back_byte_for_byte() {
     let all = fixtures();
     assert!(all.len() >= 40, "only {} fixtures found", all.len());
-    for (name, path, print) in &all {
+    for (name, dialect, path, print) in &all {
         let text = std::fs::read_to_string(path).unwrap();
         match print(&text) {
             Ok((out, tiles)) => {
@@ -77,6 +163,9 @@ fn every_fixture_prints_back_byte_for_byte() {
                 assert!(tiles, "{name}: the items do not tile the file");
             }
             Err(e) => panic!("{name}: a fixture must parse: {e:?}"),
+        }
+        if let Err(e) = fixture_promise(dialect, &text) {
+            panic!("{name}: {e}");
         }
     }
 }
@@ -169,7 +258,7 @@ fn mutate(text: &str, rng: &mut Rng) -> String {
 #[test]
 fn mangled_input_never_panics_and_round_trips_when_it_parses() {
     let mut rng = Rng(0x5eed_0006_f1c5);
-    for (name, path, print) in fixtures() {
+    for (name, _, path, print) in fixtures() {
         let text = std::fs::read_to_string(&path).unwrap();
         for round in 0..300 {
             let input = mutate(&text, &mut rng);

@@ -10,8 +10,7 @@
 //!   `v6fix postfix --network` has run on its config, and relays after; an IPv4 client
 //!   in mynetworks is accepted throughout.
 
-mod support;
-
+use crate::support;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -113,11 +112,10 @@ fn file_items(text: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn every_golden_output_is_read_by_postconf_and_its_mynetworks_matches_the_network() {
-    if support::daemon("postconf").is_none() || support::daemon("postmap").is_none() {
-        return;
-    }
+fn every_golden_output_is_read_by_postconf_and_its_mynetworks_matches_the_network(
+) -> support::Skippable {
+    support::daemon("postconf")?;
+    support::daemon("postmap")?;
     let mut checked = 0;
     for case in support::cases("postfix") {
         let args = std::fs::read_to_string(case.join("args")).unwrap();
@@ -224,9 +222,9 @@ fn every_golden_output_is_read_by_postconf_and_its_mynetworks_matches_the_networ
         checked += 1;
     }
     assert!(checked >= 8, "only {checked} golden outputs checked");
+    Ok(())
 }
 
-#[test]
 fn every_converted_golden_output_audits_clean() {
     let mut checked = 0;
     for case in support::cases("postfix") {
@@ -424,34 +422,32 @@ fn line_after<'a>(out: &'a str, marker: &str) -> &'a str {
 
 /// swaks speaks IPv6 only with IO::Socket::INET6 (Debian: libio-socket-inet6-perl, a
 /// Recommends of swaks). On CI its absence is a failure, like a missing daemon.
-#[allow(clippy::print_stderr)]
-fn swaks_speaks_ipv6() -> bool {
+fn swaks_speaks_ipv6() -> support::Skippable {
     let ok = Command::new("perl")
         .args(["-MIO::Socket::INET6", "-e", "1"])
         .status()
         .is_ok_and(|s| s.success());
-    if !ok {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("swaks cannot use IPv6: install libio-socket-inet6-perl");
-        }
-        eprintln!("SKIPPED: swaks cannot use IPv6 (install libio-socket-inet6-perl)");
+    if ok {
+        return Ok(());
     }
-    ok
+    if support::on_ci() {
+        panic!("swaks cannot use IPv6: install libio-socket-inet6-perl");
+    }
+    Err(support::Skip(
+        "swaks cannot use IPv6; install libio-socket-inet6-perl".into(),
+    ))
 }
 
-fn ready() -> bool {
-    support::daemon("postfix").is_some()
-        && support::daemon("swaks").is_some()
-        && support::daemon("ss").is_some()
-        && swaks_speaks_ipv6()
-        && support::can_unshare()
+fn ready() -> support::Skippable {
+    support::daemon("postfix")?;
+    support::daemon("swaks")?;
+    support::daemon("ss")?;
+    swaks_speaks_ipv6()?;
+    support::can_unshare()
 }
 
-#[test]
-fn the_lost_email_is_relayed_from_the_ipv6_network_after_v6fix() {
-    if !ready() {
-        return;
-    }
+fn the_lost_email_is_relayed_from_the_ipv6_network_after_v6fix() -> support::Skippable {
+    ready()?;
     let inst = Instance::new(
         "inet_protocols = all\n",
         "# Networks allowed to relay through this host.\n127.0.0.0/8\n192.0.2.0/24\n",
@@ -485,13 +481,11 @@ stop
     assert!(line_after(&out, "V4 AFTER:").starts_with("250"), "{out}");
     let list = std::fs::read_to_string(inst.cfg().join("mynetworks.txt")).unwrap();
     assert!(list.ends_with("192.0.2.0/24\n[2001:db8::]/64\n"), "{list}");
+    Ok(())
 }
 
-#[test]
-fn after_an_appended_inet_protocols_ipv4_only_stop_and_start_opens_ipv6() {
-    if !ready() {
-        return;
-    }
+fn after_an_appended_inet_protocols_ipv4_only_stop_and_start_opens_ipv6() -> support::Skippable {
+    ready()?;
     // An upgraded host: `inet_protocols = ipv4` appended at the end of main.cf.
     let inst = Instance::new("inet_protocols = ipv4\n", "127.0.0.0/8\n192.0.2.0/24\n");
     let out = inst.run(
@@ -528,4 +522,15 @@ stop
     );
     assert!(line_after(&out, "V6 AFTER:").starts_with("250"), "{out}");
     assert!(line_after(&out, "V4 AFTER:").starts_with("250"), "{out}");
+    Ok(())
+}
+
+/// This module's tests, for the harness in `main.rs`.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    crate::trials![
+        every_golden_output_is_read_by_postconf_and_its_mynetworks_matches_the_network,
+        every_converted_golden_output_audits_clean,
+        the_lost_email_is_relayed_from_the_ipv6_network_after_v6fix,
+        after_an_appended_inet_protocols_ipv4_only_stop_and_start_opens_ipv6,
+    ]
 }
