@@ -17,6 +17,7 @@
 //!   to its new inode (owner, group and mode are).
 
 pub mod addr;
+pub mod analysis;
 pub mod apply;
 pub mod audit;
 pub mod change;
@@ -34,6 +35,7 @@ pub mod target;
 pub mod text;
 
 pub use addr::{Prefix, Style};
+pub use analysis::Analysis;
 pub use audit::{Finding, Severity};
 pub use change::{FileChange, Plan, Restart};
 pub use edit::Edits;

@@ -4,6 +4,7 @@
 //! turns them into subcommands), reads the host through [`Host`], and returns a [`Plan`].
 //! It never writes and never prints.
 
+use crate::analysis::Analysis;
 use crate::audit::Finding;
 use crate::change::Plan;
 use crate::error::{Error, Result};
@@ -134,12 +135,28 @@ pub trait Plugin: Sync {
     /// `list` shows and what tells `all` whether the service is there.
     fn files(&self, host: &Host) -> Result<Vec<PathBuf>>;
 
+    /// One reading of the service's config: the edits that make it dual-stack for `target`
+    /// and everything found on the way. An audit runs it with an empty target, so a plugin
+    /// must not require a fact to analyze (only to edit). A plugin in this shape implements
+    /// only `analyze`; `plan` and `audit` follow from it and cannot disagree.
+    fn analyze(&self, host: &Host, target: &Target, args: &Args) -> Result<Analysis> {
+        let _ = (host, target, args);
+        Err(Error::usage(format!(
+            "{}: this plugin plans and audits without a shared analysis",
+            self.name()
+        )))
+    }
+
     /// What keeps this service IPv4-only or breaks it under IPv6. Read-only.
-    fn audit(&self, host: &Host) -> Result<Vec<Finding>>;
+    fn audit(&self, host: &Host) -> Result<Vec<Finding>> {
+        Ok(self.analyze(host, &Target::default(), &Args::new())?.findings)
+    }
 
     /// The changes that make this service dual-stack for `target`; `args` holds the
     /// plugin's own options.
-    fn plan(&self, host: &Host, target: &Target, args: &Args) -> Result<Plan>;
+    fn plan(&self, host: &Host, target: &Target, args: &Args) -> Result<Plan> {
+        self.analyze(host, target, args)?.into_plan()
+    }
 }
 
 /// How a plugin joins the registry: `inventory::submit! { Registration(&MyPlugin) }`.

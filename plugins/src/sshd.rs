@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use v6fix_core::dialect::sshd::{self, Doc};
 use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
 use v6fix_core::target::{Fact, Need, Target};
-use v6fix_core::{Args, Edits, Error, File, Finding, Host, Plan, Plugin, Result, Severity};
+use v6fix_core::{Analysis, Args, Error, File, Host, Plugin, Result, Severity};
 
 pub(crate) struct Sshd;
 
@@ -54,48 +54,24 @@ impl Plugin for Sshd {
         })
     }
 
-    fn audit(&self, host: &Host) -> Result<Vec<Finding>> {
-        Ok(match Conf::load(host)? {
-            Some(c) => analyze(host, &c, None).findings,
-            None => Vec::new(),
-        })
-    }
-
-    fn plan(&self, host: &Host, target: &Target, _: &Args) -> Result<Plan> {
-        let address = target.address();
-        let mut plan = Plan::new();
+    fn analyze(&self, host: &Host, target: &Target, _: &Args) -> Result<Analysis> {
         let Some(conf) = Conf::load(host)? else {
-            plan.note(format!(
+            let mut a = Analysis::new();
+            a.notes.push(format!(
                 "{} does not exist: the OpenSSH server is not installed here",
                 host.display(Path::new(MAIN))
             ));
-            return Ok(plan);
+            return Ok(a);
         };
-        let a = analyze(host, &conf, address);
-        if let Some(e) = a.invalid {
-            return Err(e);
-        }
-        for w in &a.warnings {
-            plan.warn(w.clone());
-        }
-        for n in &a.notes {
-            plan.note(n.clone());
-        }
-        for ((file, _), edits) in conf.files.iter().zip(a.edits) {
-            if !edits.is_empty() {
-                plan.change(file, edits.apply(&file.text));
-            }
-        }
-        if plan.changed() {
-            plan.restart(
-                "ssh",
-                "restart",
-                "sshd -t && systemctl restart ssh",
-                "listen addresses are bound at start; logged-in SSH connections run in their own processes \
-                 and survive the restart; sshd -t first, because a bad config stops new logins",
-            );
-        }
-        Ok(plan)
+        let mut a = analyze(host, &conf, target.address());
+        a.restart(
+            "ssh",
+            "restart",
+            "sshd -t && systemctl restart ssh",
+            "listen addresses are bound at start; logged-in SSH connections run in their own processes \
+             and survive the restart; sshd -t first, because a bad config stops new logins",
+        );
+        Ok(a)
     }
 }
 
@@ -165,15 +141,6 @@ impl Conf {
     }
 }
 
-#[derive(Default)]
-struct Analysis {
-    edits: Vec<Edits>,
-    notes: Vec<String>,
-    warnings: Vec<String>,
-    findings: Vec<Finding>,
-    invalid: Option<Error>,
-}
-
 /// A ListenAddress value, read the way sshd reads it: `[a]:p`, `[a]`, `a:p` (IPv4 or
 /// name), or a bare address; an unbracketed IPv6 literal is an address without port. A
 /// word that is no address is a name to sshd.
@@ -197,19 +164,7 @@ const FIX_PLAIN: &str = "v6fix sshd";
 const FIX_ADDRESS: &str = "v6fix sshd --address ADDR";
 
 fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
-    let mut a = Analysis {
-        edits: conf.files.iter().map(|_| Edits::new()).collect(),
-        ..Analysis::default()
-    };
-    let find = |a: &mut Analysis, file: &File, off: usize, sev, msg: String, fix: &str| {
-        a.findings.push(Finding {
-            severity: sev,
-            path: host.display(&file.path),
-            line: Some(file.line_col(off).line),
-            message: msg,
-            fix: (!fix.is_empty()).then(|| fix.to_string()),
-        });
-    };
+    let mut a = Analysis::new();
     // AddressFamily: the first value sshd reads wins.
     let mut first = true;
     let mut family_inet = false;
@@ -223,7 +178,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
         let at = host.locate(file, it.span.start);
         let value = v.unquoted().to_ascii_lowercase();
         if value == "inet" {
-            a.edits[fi].replace(v.span.clone(), "any");
+            a.edits(file).replace(v.span.clone(), "any");
             let (sev, why) = if first {
                 family_inet = true;
                 (
@@ -245,9 +200,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
                     " (an earlier value wins now; changed so it cannot come back)"
                 }
             ));
-            find(
-                &mut a,
-                file,
+            a.find(host, file,
                 it.span.start,
                 sev,
                 format!("AddressFamily inet: {why}"),
@@ -271,9 +224,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
         let Some(w) = it.args.first() else { continue };
         if it.in_match.is_some() {
             let msg = "ListenAddress is not allowed inside a Match block (sshd -t refuses it)";
-            find(
-                &mut a,
-                file,
+            a.find(host, file,
                 it.span.start,
                 Severity::Error,
                 msg.to_string(),
@@ -294,9 +245,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
             a.warnings.push(format!(
                 "{at}: ListenAddress {t} is read by sshd as the address {t} on the Port; if :{p} is meant as the port, write [{h}]:{p}"
             ));
-            find(
-                &mut a,
-                file,
+            a.find(host, file,
                 it.span.start,
                 Severity::Info,
                 format!("ListenAddress {t}: an unbracketed IPv6 literal, read whole; a port needs [{h}]:{p}"),
@@ -354,7 +303,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
                     "ListenAddress {} with AddressFamily inet: sshd -t fails (bad addr or host)",
                     w.text
                 );
-                find(&mut a, file, it.span.start, Severity::Error, msg, FIX_PLAIN);
+                a.find(host, file, it.span.start, Severity::Error, msg, FIX_PLAIN);
             }
             continue;
         };
@@ -381,8 +330,8 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
                     continue;
                 }
                 let line = doc.line_with_arg(*i, 0, &spelled);
-                doc.insert_after(&mut a.edits[*fi], *i, &line);
-                find(&mut a, file, it.span.start, sev, msg, fix);
+                doc.insert_after(a.edits(file), *i, &line);
+                a.find(host, file, it.span.start, sev, msg, fix);
                 if v4.is_loopback() {
                     a.notes.push(format!(
                         "{at}: ListenAddress {} is loopback only: it gets {spelled}, still local only",
@@ -398,7 +347,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
                         "{at}: ListenAddress {} accepts IPv4 only: its IPv6 twin needs --address ADDR",
                         w.text
                     ));
-                    find(&mut a, file, it.span.start, sev, msg, fix);
+                    a.find(host, file, it.span.start, sev, msg, fix);
                 }
             }
         }
