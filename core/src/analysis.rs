@@ -180,6 +180,10 @@ mod tests {
         let mut a = Analysis::new();
         a.refuse(&host, &f, 0, "found `bad`".into());
         assert_eq!(a.findings.len(), 1);
-        assert!(a.into_plan().unwrap_err().to_string().contains("found `bad`"));
+        assert!(a
+            .into_plan()
+            .unwrap_err()
+            .to_string()
+            .contains("found `bad`"));
     }
 }

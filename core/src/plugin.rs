@@ -149,7 +149,9 @@ pub trait Plugin: Sync {
 
     /// What keeps this service IPv4-only or breaks it under IPv6. Read-only.
     fn audit(&self, host: &Host) -> Result<Vec<Finding>> {
-        Ok(self.analyze(host, &Target::default(), &Args::new())?.findings)
+        Ok(self
+            .analyze(host, &Target::default(), &Args::new())?
+            .findings)
     }
 
     /// The changes that make this service dual-stack for `target`; `args` holds the

@@ -200,7 +200,9 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
                     " (an earlier value wins now; changed so it cannot come back)"
                 }
             ));
-            a.find(host, file,
+            a.find(
+                host,
+                file,
                 it.span.start,
                 sev,
                 format!("AddressFamily inet: {why}"),
@@ -224,7 +226,9 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
         let Some(w) = it.args.first() else { continue };
         if it.in_match.is_some() {
             let msg = "ListenAddress is not allowed inside a Match block (sshd -t refuses it)";
-            a.find(host, file,
+            a.find(
+                host,
+                file,
                 it.span.start,
                 Severity::Error,
                 msg.to_string(),
