@@ -65,6 +65,11 @@ impl Analysis {
         self.edits(file).extend(edits);
     }
 
+    /// Replaces `file`'s whole text with `text` (for a file rebuilt rather than edited).
+    pub fn rewrite(&mut self, file: &File, text: String) {
+        self.edits(file).replace(0..file.text.len(), text);
+    }
+
     /// Explains a decision (shown as a note by a run).
     pub fn note(&mut self, message: impl Into<String>) {
         self.notes.push(message.into());
