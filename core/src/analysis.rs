@@ -92,6 +92,19 @@ impl Analysis {
             .is_some_and(|&i| !self.files[i].1.is_empty())
     }
 
+    /// The new text of every file the analysis changes or creates, by the file behind its
+    /// path: what a later reading of the host should see (see [`Host::with_overlay`]).
+    pub fn planned(&self) -> Vec<(PathBuf, String)> {
+        let mut out: Vec<(PathBuf, String)> = self
+            .files
+            .iter()
+            .filter(|(_, e)| !e.is_empty())
+            .map(|(f, e)| (f.target.clone(), e.clone().apply(&f.text)))
+            .collect();
+        out.extend(self.creates.iter().cloned());
+        out
+    }
+
     /// A file to create at machine path `path`.
     pub fn create(&mut self, path: &Path, text: String) {
         self.creates.push((path.to_path_buf(), text));
