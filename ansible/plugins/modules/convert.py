@@ -281,15 +281,12 @@ def main():
     try:
         report = json.loads(out)
     except ValueError:
-        module.fail_json(
-            msg="v6fix printed no JSON report (exit %d): %s" % (rc, err.strip() or out.strip()),
-            stderr=err,
-            **result
-        )
-    if not isinstance(report, dict):
-        module.fail_json(msg="v6fix printed JSON that is not an object", **result)
-    if rc == 2 or "error" in report:
-        module.fail_json(msg=report.get("error") or err.strip(), stderr=err, **result)
+        # v6fix reports argument errors on stderr only, before it knows about --json.
+        report = None
+    if not isinstance(report, dict) or rc == 2 or "error" in report:
+        error = report.get("error") if isinstance(report, dict) else None
+        msg = error or err.strip() or "v6fix exited %d without a report" % rc
+        module.fail_json(msg=msg, stderr=err, **result)
     if rc not in (0, 1):
         module.fail_json(msg="v6fix exited %d: %s" % (rc, err.strip()), stderr=err, **result)
 
