@@ -325,6 +325,17 @@ fn module_contract() {
         .unwrap();
     assert!(o.status.success(), "module.yml: {}", show(&o));
     assert_eq!(recap(&o, "localhost").1, 0, "{}", show(&o));
+    // v6fix's warning comes out as Ansible's.
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        all.contains("[WARNING]") && all.contains("listens on IPv4 address 192.0.2.10 only"),
+        "no warning: {}",
+        show(&o)
+    );
     assert!(
         read_tree(&seed) == before,
         "check mode or audit wrote files"
