@@ -79,10 +79,8 @@ notes:
   - v6fix's exit status is returned as RV(exit_code), never as C(rc). An error (exit 2,
     nothing written) fails the task with v6fix's message.
   - With O(root) other than C(/), the restart commands still name the real services.
-seealso:
-  - name: v6fix(1)
-    description: The manual page of the v6fix command line (C(man v6fix), C(man v6fix-all)).
-    link: https://manpages.debian.org/
+  - The options of each command are in its manual page on the managed host, e.g.
+    C(man v6fix-postfix), and in C(v6fix COMMAND --help).
 author:
   - v6fix developers (@v6fix)
 """
