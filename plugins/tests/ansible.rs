@@ -5,7 +5,7 @@
 //!   `testdata/hosts/seed`: check mode shows the diff and writes nothing; applying converts
 //!   the copy exactly as `v6fix all` does and runs v6fix's restart commands once, in its
 //!   order; a second run changes nothing; a bad network fails with v6fix's message;
-//! - the module's own contract (`testdata/ansible/module.yml`);
+//! - the module's own contract (`plugins/tests/playbooks/module.yml`);
 //! - the same playbook over SSH against a second host: an sshd on a throwaway key in a
 //!   network namespace, with v6fix installed there from the .deb (`V6FIX_DEB`);
 //! - `ansible-test sanity` on the collection.
@@ -314,7 +314,7 @@ fn module_contract() {
     let o = lab
         .ansible("ansible-playbook")
         .args(["-i", "localhost,", "-c", "local"])
-        .arg(testdata().join("ansible/module.yml"))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/playbooks/module.yml"))
         .arg("-e")
         .arg(format!("root={}", seed.display()))
         .arg("-e")
