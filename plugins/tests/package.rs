@@ -103,6 +103,32 @@ fn installs_the_binary_completions_and_documentation() {
         show(&o)
     );
 
+    // zsh parses its completion; fish loads its own and completes the commands.
+    if let Some(zsh) = support::daemon("zsh") {
+        let o = Command::new(zsh)
+            .arg("-n")
+            .arg(r.join("usr/share/zsh/vendor-completions/_v6fix"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "zsh -n _v6fix: {}", show(&o));
+    }
+    if let Some(fish) = support::daemon("fish") {
+        let o = Command::new(fish)
+            .arg("--no-config")
+            .arg("-c")
+            .arg(format!(
+                "source {}/usr/share/fish/vendor_completions.d/v6fix.fish; complete -C 'v6fix po'",
+                r.display()
+            ))
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success() && String::from_utf8_lossy(&o.stdout).starts_with("postfix\t"),
+            "fish completion: {}",
+            show(&o)
+        );
+    }
+
     // DEP-5 copyright with the license of Cargo.toml.
     let copyright = std::fs::read_to_string(r.join("usr/share/doc/v6fix/copyright")).unwrap();
     for want in [
