@@ -130,7 +130,9 @@ pub(crate) fn plugin_args(p: &dyn Plugin, m: &ArgMatches) -> Args {
     args
 }
 
-fn command() -> Command {
+/// The whole command-line definition: what `run` parses, and what the man pages and shell
+/// completions are generated from.
+pub fn command() -> Command {
     let mut c = Command::new("v6fix")
         .version(env!("CARGO_PKG_VERSION"))
         .about("Convert a Debian server's service configs to dual-stack IPv4/IPv6, in place")

@@ -30,4 +30,6 @@ mod resolv;
 mod sshd;
 mod varnish;
 
-pub use cli::run;
+pub mod manual;
+
+pub use cli::{command, run};

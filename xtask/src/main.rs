@@ -2,6 +2,8 @@
 //!
 //! Dependency-free on purpose: it must build in seconds on a cold CI machine.
 
+mod deb;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
@@ -9,7 +11,11 @@ use std::time::{Duration, Instant};
 const TASKS: &[(&str, &str)] = &[
     (
         "ci",
-        "format check, clippy with warnings denied, every test (what .ci/run runs)",
+        "format check, clippy with warnings denied, the .deb, every test (what .ci/run runs)",
+    ),
+    (
+        "deb",
+        "build target/debian/v6fix_<version>_<arch>.deb (release binary, man pages, completions)",
     ),
     (
         "validate",
@@ -29,6 +35,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
+        Some("deb") => deb::build().map(|_| ()),
         Some("validate") => validate(),
         Some("bless") => bless(args.get(1).map(String::as_str)),
         Some("bench") => bench(),
@@ -84,7 +91,11 @@ fn ci() -> Result {
         "-D",
         "warnings",
     ]))?;
-    run(cargo(&["test", "--workspace"]))
+    // The package tests (plugins/tests/package.rs, ansible.rs) install this .deb.
+    let deb = deb::build()?;
+    let mut test = cargo(&["test", "--workspace"]);
+    test.env("V6FIX_DEB", &deb);
+    run(test)
 }
 
 /// The one integration-test binary of the `v6fix` package, run by libtest-mimic; its tests

@@ -31,9 +31,12 @@ pub(crate) use trials;
 mod support;
 
 mod all;
+mod ansible;
 mod audits;
 mod cases;
 mod cli;
+mod manual;
+mod package;
 mod tidy;
 
 mod apache_daemon;
@@ -79,9 +82,12 @@ pub(crate) fn trial<O: Outcome + 'static>(path: &str, test: fn() -> O) -> Trial 
 fn all_trials() -> Vec<Trial> {
     let mut trials: Vec<Trial> = [
         all::trials(),
+        ansible::trials(),
         audits::trials(),
         cases::trials(),
         cli::trials(),
+        manual::trials(),
+        package::trials(),
         tidy::trials(),
         apache_daemon::trials(),
         dovecot_daemon::trials(),

@@ -1,0 +1,427 @@
+//! The parts of the manual that the command-line definition does not hold: exit status,
+//! files, examples and JSON output, written once here, next to it. The man pages
+//! (`v6fix(1)` and one `v6fix-<command>(1)` per command) and the shell completions are
+//! generated from [`crate::command`] and this text, so they cannot drift from the options.
+//!
+//! Text is plain: paragraphs are strings, lists are `(term, meaning)` pairs. A command
+//! without a page of its own here still gets a man page, with generic files and examples.
+
+/// The manual text of one command.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    /// The command's name; `"v6fix"` for the program itself.
+    pub command: &'static str,
+    /// Paragraphs that follow the one-line summary in DESCRIPTION.
+    pub description: &'static [&'static str],
+    /// Files the command reads or writes, below `--root`, with what each is.
+    pub files: &'static [(&'static str, &'static str)],
+    /// Example command lines, each with what it does.
+    pub examples: &'static [(&'static str, &'static str)],
+    /// What `--json` prints: `(member, meaning)`, or `("", paragraph)`.
+    pub json: &'static [(&'static str, &'static str)],
+}
+
+/// EXIT STATUS: the same three codes for every command.
+pub const EXIT_STATUS: &[(&str, &str)] = &[
+    (
+        "0",
+        "Success: the changes were applied, or there was nothing to change. With --check: \
+         nothing to change. For audit: nothing found.",
+    ),
+    (
+        "1",
+        "With --check: changes are pending (the diff shows them; nothing was written). \
+         For audit: something of severity warning or error was found.",
+    ),
+    (
+        "2",
+        "An error: a bad argument, a file that cannot be parsed (named with path:line:col), \
+         an I/O error, a path outside --root, or a failed check. Nothing was written.",
+    ),
+];
+
+/// FILES entries every command that writes shares.
+pub const COMMON_FILES: &[(&str, &str)] = &[(
+    "/var/backups/v6fix/<UTC time>/",
+    "With --backup: the files a run replaced, one new directory per run, never overwritten.",
+)];
+
+/// JSON OUTPUT of every command that changes files (each service command and all).
+pub const CHANGE_JSON: &[(&str, &str)] = &[
+    (
+        "",
+        "With --json, v6fix prints exactly one JSON object on stdout and nothing else there, \
+         with these members:",
+    ),
+    (
+        "changed",
+        "true when files were changed, or with --check would be.",
+    ),
+    ("check", "true when --check was given."),
+    (
+        "files",
+        "One object per file: path (relative to --root), action (modify or create) and \
+         diff (a unified diff with a/ and b/ paths).",
+    ),
+    (
+        "warnings",
+        "What needs a human, as strings; also printed on stderr.",
+    ),
+    ("notes", "What v6fix decided, and why, as strings."),
+    (
+        "restart",
+        "The commands that make the services pick the change up, in the order to run \
+         them: objects with service, action, command (a shell command) and why.",
+    ),
+    (
+        "backup",
+        "With --backup: this run's backup directory, relative to --root.",
+    ),
+    (
+        "error",
+        "Only on an error: the message. Then changed is false, files is empty and the \
+         exit status is 2.",
+    ),
+];
+
+/// The pages, by command. The program's own page comes first.
+pub const PAGES: &[Page] = &[
+    Page {
+        command: "v6fix",
+        description: &[
+            "v6fix converts a Debian server to dual-stack IPv4/IPv6 by rewriting its service \
+             configs in place: /etc/network/interfaces, /etc/resolv.conf, Postfix, Dovecot, \
+             Pure-FTPd, Apache, nginx, Varnish and sshd. Each command knows how its daemon \
+             spells IPv6 and edits only the lines it must, in the file's own style.",
+            "All files of a run change or none do; owner, group and mode are kept; nothing \
+             outside --root is read or written; a second run changes nothing. By default a \
+             command applies its changes and prints a unified diff of them, notes on what it \
+             decided, and the commands that make the services pick the change up. Warnings \
+             go to stderr. Global options work before or after the command.",
+        ],
+        files: &[
+            (
+                "/etc/network/interfaces",
+                "The interfaces command (and its source includes).",
+            ),
+            ("/etc/resolv.conf", "The resolv command."),
+            (
+                "/etc/postfix/main.cf, /etc/postfix/master.cf",
+                "The postfix command.",
+            ),
+            (
+                "/etc/dovecot/dovecot.conf",
+                "The dovecot command (and its includes).",
+            ),
+            ("/etc/pure-ftpd/conf/", "The pure-ftpd command."),
+            ("/etc/apache2/", "The apache command."),
+            ("/etc/nginx/", "The nginx command."),
+            (
+                "/etc/systemd/system/varnish.service.d/, /etc/default/varnish, \
+                 /etc/varnish/*.vcl",
+                "The varnish command.",
+            ),
+            (
+                "/etc/ssh/sshd_config, /etc/ssh/sshd_config.d/",
+                "The sshd command.",
+            ),
+        ],
+        examples: &[
+            (
+                "v6fix --root /tmp/copy --check all --network 2001:db8::/64 \
+                 --role client --host 1",
+                "Show what converting a copy of a host would change; write nothing.",
+            ),
+            (
+                "v6fix all --network 2001:db8::/64 --role client --host 1",
+                "Convert every installed service of this host in one transaction.",
+            ),
+            ("v6fix audit", "Report what still assumes IPv4."),
+            (
+                "v6fix --check -q postfix --network 2001:db8::/64",
+                "Exit 1 if Postfix still needs converting, 0 if not: the test a \
+                 configuration-management tool runs before applying.",
+            ),
+        ],
+        json: CHANGE_JSON,
+    },
+    Page {
+        command: "all",
+        description: &[
+            "Derives the host's address and gateway from the address plan, then runs every \
+             command whose service is installed as one transaction: one diff, one report, \
+             all files or none. The network goes first (interfaces, resolv), then the \
+             services by name, each planned on top of the ones before; the restart commands \
+             come out in that order. Services that are not installed are skipped and named; \
+             resolv is skipped without --nameserver.",
+        ],
+        files: &[(
+            "/etc/",
+            "The files of every service command; v6fix list shows them for this host.",
+        )],
+        examples: &[
+            (
+                "v6fix --check all --network 2001:db8::/64 --role client --host 1",
+                "Show the whole conversion of this host as a diff; exit 1 if anything is \
+                 pending.",
+            ),
+            (
+                "v6fix --backup all --network 2001:db8::/64 --role client --host 1 \
+                 --nameserver 2001:db8::53 --skip varnish",
+                "Convert everything but Varnish, add an IPv6 nameserver, keep a backup.",
+            ),
+        ],
+        json: CHANGE_JSON,
+    },
+    Page {
+        command: "audit",
+        description: &[
+            "Read-only. Reports, with file:line, a severity, what breaks and the v6fix \
+             command that fixes it, what keeps the host IPv4-only: IPv4-only protocol \
+             settings and listeners, network lists Postfix misreads, resolv.conf problems, \
+             interfaces without inet6. Under each PATH (application code and schemas) it \
+             reports IP columns too narrow for IPv6 text and IPv4-only integer storage.",
+        ],
+        files: &[(
+            "/etc/",
+            "The config files of every installed service (read only).",
+        )],
+        examples: &[
+            ("v6fix audit", "Audit every installed service."),
+            (
+                "v6fix audit --plugin postfix --plugin dovecot /srv/app",
+                "Audit two services and the code under /srv/app.",
+            ),
+        ],
+        json: &[(
+            "",
+            "With --json: {\"clean\": bool, \"findings\": [...]}, each finding an object with \
+             severity (info, warning or error), path, line, message and fix (the command \
+             that fixes it, or null).",
+        )],
+    },
+    Page {
+        command: "list",
+        description: &[
+            "Shows the registered service commands, the files each would touch under \
+             --root, and whether each service is absent, already dual-stack, or needs \
+             conversion.",
+        ],
+        files: &[("/etc/", "The config files of every service (read only).")],
+        examples: &[
+            ("v6fix list", "What v6fix would touch on this host."),
+            (
+                "v6fix --root /tmp/copy --json list",
+                "The same for a copy, as JSON.",
+            ),
+        ],
+        json: &[(
+            "",
+            "With --json: {\"plugins\": [...]}, each an object with name, about, files \
+             (relative to --root) and status.",
+        )],
+    },
+    Page {
+        command: "plan",
+        description: &[
+            "Prints the address plan of one host: the site /64, the gateway (::1 in it \
+             unless --gateway), and the host's address, with the role tag in the \
+             second-to-last group and the host id in the last (--role client --host 1 is \
+             2001:db8::c:1). With --client-pool it adds the machine's routed client /64; \
+             with --name, the AAAA and PTR records to publish. Reads and writes no file.",
+        ],
+        files: &[],
+        examples: &[
+            (
+                "v6fix plan --network 2001:db8::/64 --role client --host 1",
+                "The address and gateway of client host 1.",
+            ),
+            (
+                "v6fix plan --network 2001:db8::/64 --role admin --host bac1 \
+                 --name web1.example.com",
+                "An admin host's address and its DNS records.",
+            ),
+        ],
+        json: &[(
+            "",
+            "With --json: one object with network, gateway, role, address and, when asked \
+             for, the client network and dns records.",
+        )],
+    },
+    Page {
+        command: "interfaces",
+        description: &[
+            "Adds an inet6 static stanza right after the interface's inet stanza, in the \
+             file of the include set that holds it and in that file's style; an existing \
+             one is updated in place. It never restarts networking: the restart hint gives \
+             the ip commands that bring the address up without touching IPv4.",
+        ],
+        files: &[(
+            "/etc/network/interfaces",
+            "Read with its source and source-directory includes, as ifupdown reads them.",
+        )],
+        examples: &[(
+            "v6fix interfaces --iface eth0 --network 2001:db8::/64 --role client --host 1",
+            "Give eth0 its planned IPv6 address and gateway.",
+        )],
+        json: CHANGE_JSON,
+    },
+    Page {
+        command: "resolv",
+        description: &[
+            "Adds IPv6 nameservers right after the current primary (or first). glibc uses \
+             only the first three nameserver lines; a server pushed past the third is named \
+             in a warning, or removed with --drop-extra. A generated resolv.conf \
+             (resolvconf, systemd-resolved, NetworkManager) is refused.",
+        ],
+        files: &[("/etc/resolv.conf", "The resolver configuration.")],
+        examples: &[(
+            "v6fix resolv --nameserver 2001:db8::53",
+            "Add an IPv6 nameserver after the primary.",
+        )],
+        json: CHANGE_JSON,
+    },
+    Page {
+        command: "postfix",
+        description: &[
+            "Turns inet_protocols on for IPv6 and adds each network to mynetworks in a form \
+             Postfix matches ([2001:db8::]/64 in main.cf, in a /file/name list, or in a \
+             cidr: table). Bare IPv6 tokens and host bits, which break Postfix silently, \
+             are fixed and reported. Run postfix stop && postfix start when told: a reload \
+             ignores inet_protocols.",
+        ],
+        files: &[
+            (
+                "/etc/postfix/main.cf",
+                "inet_protocols, mynetworks, inet_interfaces.",
+            ),
+            (
+                "/etc/postfix/master.cf",
+                "Services bound to an IPv4 address.",
+            ),
+        ],
+        examples: &[
+            (
+                "v6fix postfix --network 2001:db8::/64",
+                "Trust the site network and listen on IPv6.",
+            ),
+            (
+                "v6fix --check -q postfix --network 2001:db8::/64",
+                "Exit 1 while the conversion is pending.",
+            ),
+        ],
+        json: CHANGE_JSON,
+    },
+    Page {
+        command: "dovecot",
+        description: &[
+            "Fixes the effective listen setting and every inet_listener address: * becomes \
+             *, :: and 127.0.0.1 gets ::1. IPv4-specific addresses get the --listen \
+             addresses beside them. Apply with doveadm reload.",
+        ],
+        files: &[(
+            "/etc/dovecot/dovecot.conf",
+            "Read with its !include and !include_try files.",
+        )],
+        examples: &[("v6fix dovecot", "Make Dovecot listen on both families.")],
+        json: CHANGE_JSON,
+    },
+    Page {
+        command: "pure-ftpd",
+        description: &[
+            "Edits Debian's one-option-per-file configuration: DontResolve on, IPV4Only \
+             off, a wildcard Bind serving both families. Apply with service pure-ftpd \
+             restart.",
+        ],
+        files: &[(
+            "/etc/pure-ftpd/conf/",
+            "One option per file; pure-ftpd.conf is never read.",
+        )],
+        examples: &[("v6fix pure-ftpd", "Make Pure-FTPd serve both families.")],
+        json: CHANGE_JSON,
+    },
+    Page {
+        command: "apache",
+        description: &[
+            "Adds IPv6 twins to IPv4-specific Listen lines and virtual hosts, and the \
+             --network prefixes to IPv4 access rules, never a Listen that collides with \
+             one Apache already has. Restart Apache after Listen changes.",
+        ],
+        files: &[("/etc/apache2/", "apache2.conf and everything it includes.")],
+        examples: &[(
+            "v6fix apache --address 2001:db8::10 --network 2001:db8::/64",
+            "Give IPv4-bound listeners and access rules their IPv6 twins.",
+        )],
+        json: CHANGE_JSON,
+    },
+    Page {
+        command: "nginx",
+        description: &[
+            "Gives each IPv4-only listen an IPv6 twin right after it, keeping its \
+             parameters, and adds the --network prefix and ::1 to allow lists. Then run \
+             nginx -t && systemctl reload nginx.",
+        ],
+        files: &[("/etc/nginx/", "nginx.conf and everything it includes.")],
+        examples: &[(
+            "v6fix nginx --network 2001:db8::/64",
+            "Listen on IPv6 wherever nginx listens on IPv4.",
+        )],
+        json: CHANGE_JSON,
+    },
+    Page {
+        command: "varnish",
+        description: &[
+            "Edits varnishd's -a listeners in the systemd drop-in (created from the \
+             packaged unit, which is never written) or in /etc/default/varnish, and adds \
+             ::1 and the --network prefix to VCL acls. Then run systemctl daemon-reload \
+             && systemctl restart varnish.",
+        ],
+        files: &[
+            (
+                "/etc/systemd/system/varnish.service.d/",
+                "The drop-in holding ExecStart.",
+            ),
+            ("/etc/default/varnish", "varnishd's options on SysV."),
+            ("/etc/varnish/*.vcl", "VCL acls."),
+        ],
+        examples: &[(
+            "v6fix varnish --network 2001:db8::/64",
+            "Listen on IPv6 and trust the site network in acls.",
+        )],
+        json: CHANGE_JSON,
+    },
+    Page {
+        command: "sshd",
+        description: &[
+            "Sets AddressFamily any in every file of the include set and gives each IPv4 \
+             ListenAddress its IPv6 twin. Then run sshd -t && systemctl restart ssh.",
+        ],
+        files: &[(
+            "/etc/ssh/sshd_config, /etc/ssh/sshd_config.d/",
+            "The server configuration and its drop-ins.",
+        )],
+        examples: &[(
+            "v6fix sshd --address 2001:db8::10",
+            "Listen on IPv6 beside the IPv4 ListenAddress.",
+        )],
+        json: CHANGE_JSON,
+    },
+];
+
+/// The manual text of `command`; a command without its own page gets generic text.
+pub fn page(command: &str) -> Page {
+    PAGES
+        .iter()
+        .find(|p| p.command == command)
+        .copied()
+        .unwrap_or(Page {
+            command: "",
+            description: &[],
+            files: &[(
+                "/etc/",
+                "The service's config files; v6fix list shows them for this host.",
+            )],
+            examples: &[],
+            json: CHANGE_JSON,
+        })
+}
