@@ -13,12 +13,11 @@
 //! Without python3-venv, sshd, namespaces or the .deb these tests say `SKIPPED` locally;
 //! on CI (`CI=true`) they fail.
 
-
+use crate::support::{self, copy_tree, read_tree, show, testdata, Entry, Skip, Skippable};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
-use crate::support::{self, copy_tree, read_tree, show, testdata, Entry, Skip, Skippable};
 
 /// The ansible-core series the collection is tested with.
 const ANSIBLE_CORE: &str = "ansible-core>=2.19,<2.20";

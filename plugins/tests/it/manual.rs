@@ -35,8 +35,5 @@ fn every_example_parses() {
 }
 
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
-    crate::trials![
-        every_page_names_a_command,
-        every_example_parses,
-    ]
+    crate::trials![every_page_names_a_command, every_example_parses,]
 }

@@ -6,10 +6,9 @@
 //! `cargo xtask ci` builds the package and sets `V6FIX_DEB`. Without it these tests say
 //! `SKIPPED` locally and fail on CI.
 
-
+use crate::support::{self, show, Skip, Skippable};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use crate::support::{self, show, Skip, Skippable};
 
 /// The package under test, or a [`Skip`] when none was built (on CI: a failure).
 fn deb() -> Result<PathBuf, Skip> {
