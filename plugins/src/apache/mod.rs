@@ -122,7 +122,7 @@ impl Plugin for Apache {
         for w in conf.warnings.iter().chain(&a.warnings) {
             plan.warn(w.clone());
         }
-        for n in &a.notes {
+        for n in conf.notes.iter().chain(&a.notes) {
             plan.note(n.clone());
         }
         for ((file, _), edits) in conf.files.iter().zip(a.edits) {

@@ -85,6 +85,9 @@ impl Plugin for Nginx {
 impl Conf {
     fn plan(&self, host: &Host, address: Option<IpAddr>, networks: &[Prefix]) -> Result<Plan> {
         let mut plan = Plan::new();
+        for n in &self.notes {
+            plan.note(n.clone());
+        }
         let (placed, servers) = self.placed(host)?;
         let mut edits: Vec<Edits> = self.files.iter().map(|_| Edits::new()).collect();
 
