@@ -53,7 +53,8 @@ pub enum Dirs {
 #[derive(Debug, Clone)]
 pub struct Include {
     /// The plugin's handle for the directive (an item index, say), given back by
-    /// [`ConfigSet::included`].
+    /// [`ConfigSet::included`]. Tags must not decrease from one include of a document
+    /// to the next (several includes may share one: a directive with several patterns).
     pub tag: usize,
     /// Byte offset of the directive in its file, for messages.
     pub offset: usize,
@@ -168,17 +169,22 @@ impl<D> ConfigSet<D> {
 
     /// The files include `tag` of file `file` read, in order.
     pub fn included(&self, file: usize, tag: usize) -> impl Iterator<Item = usize> + '_ {
-        self.files[file]
-            .includes
-            .iter()
-            .filter(move |(t, _)| *t == tag)
-            .flat_map(|(_, v)| v.iter().copied())
+        included(&self.files[file].includes, tag)
     }
 
     /// The index of the file whose target is `target`.
     pub fn index_of(&self, target: &Path) -> Option<usize> {
         self.by_target.get(target).copied()
     }
+}
+
+/// The files `tag` read, from a file's `(tag, files)` list (tags in increasing order).
+pub fn included(includes: &[(usize, Vec<usize>)], tag: usize) -> impl Iterator<Item = usize> + '_ {
+    let from = includes.partition_point(|(t, _)| *t < tag);
+    includes[from..]
+        .iter()
+        .take_while(move |(t, _)| *t == tag)
+        .flat_map(|(_, v)| v.iter().copied())
 }
 
 struct Walker<'h, D, P, I> {
@@ -201,6 +207,10 @@ where
         let host = self.host;
         let doc = (self.parse)(&file.text).map_err(|e| host.parse_error(&file, e))?;
         let refs = (self.includes)(&file, &doc);
+        debug_assert!(
+            refs.windows(2).all(|w| w[0].tag <= w[1].tag),
+            "include tags must not decrease"
+        );
         let fi = self.set.files.len();
         if fi >= MAX_FILES {
             return Err(Error::invalid(

@@ -477,6 +477,44 @@ mod tests {
     }
 
     #[test]
+    fn directories_and_globs_see_planned_files() {
+        let (_d, h) = tree();
+        let new = PathBuf::from("/etc/nginx/conf.d/new.conf");
+        assert!(!h.is_dir(Path::new("/etc/nginx/conf.d")));
+        let h2 = h.with_overlay([(new.as_path(), "server {}\n")]);
+        assert!(h2.is_dir(Path::new("/etc/nginx/conf.d")));
+        assert!(h2.exists(Path::new("/etc/nginx/conf.d")));
+        assert!(h2.is_file(&new) && !h2.is_dir(&new));
+        assert_eq!(
+            h2.list_dir(Path::new("/etc/nginx/conf.d")).unwrap(),
+            ["new.conf"]
+        );
+        assert_eq!(
+            h2.list_dir(Path::new("/etc/nginx")).unwrap(),
+            ["conf.d", "sites-available", "sites-enabled"]
+        );
+        assert_eq!(h2.glob("/etc/nginx/*/*.conf").unwrap(), vec![new.clone()]);
+        assert!(h.glob("/etc/nginx/*/*.conf").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_parent_directory_in_a_glob_resolves_like_the_kernel() {
+        let (d, h) = tree();
+        symlink("/etc/nginx/sites-available", d.path().join("etc/avail")).unwrap();
+        // `avail` is /etc/nginx/sites-available, so `avail/..` is /etc/nginx.
+        assert_eq!(
+            h.glob("/etc/avail/../sites-enabled/r*").unwrap(),
+            vec![PathBuf::from("/etc/nginx/sites-enabled/rel")]
+        );
+        assert_eq!(
+            h.glob("/etc/nginx/sites-enabled/../sites-available/*")
+                .unwrap(),
+            vec![PathBuf::from("/etc/nginx/sites-available/default")]
+        );
+        assert!(h.glob("/etc/../../*").is_err());
+    }
+
+    #[test]
     fn the_overlay_is_seen_before_the_disk() {
         let (_d, h) = tree();
         let t = PathBuf::from("/etc/nginx/sites-available/default");

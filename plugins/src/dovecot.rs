@@ -13,10 +13,10 @@
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use v6fix_core::config_set::{Include, Missing};
+use v6fix_core::config_set::{ConfigSet, Include, Missing};
 use v6fix_core::dialect::dovecot::{self, split_list, Doc, Kind};
 use v6fix_core::{
-    ArgSpec, Args, ConfigSet, Edits, Error, File, Finding, Host, Plan, Plugin, Result, Severity,
+    ArgSpec, Args, Edits, Error, File, Finding, Host, Plan, Plugin, Result, Severity,
 };
 
 const CONF: &str = "/etc/dovecot/dovecot.conf";

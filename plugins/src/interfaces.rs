@@ -20,12 +20,11 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use v6fix_core::config_set::{Dirs, Include};
+use v6fix_core::config_set::{ConfigSet, Dirs, Include};
 use v6fix_core::dialect::interfaces::{self as dialect, Doc, Stanza, IGNORED_IN_INET6_STATIC};
 use v6fix_core::site::HostPlan;
 use v6fix_core::{
-    ArgSpec, Args, ConfigSet, Edits, Error, File, Finding, Host, Plan, Plugin, Prefix, Result,
-    Severity,
+    ArgSpec, Args, Edits, Error, File, Finding, Host, Plan, Plugin, Prefix, Result, Severity,
 };
 
 pub(crate) struct Interfaces;

@@ -15,10 +15,10 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
-use v6fix_core::config_set::{Include, Missing};
+use v6fix_core::config_set::{ConfigSet, Include, Missing};
 use v6fix_core::dialect::sshd::{self, Doc};
 use v6fix_core::{
-    ArgSpec, Args, ConfigSet, Edits, Error, File, Finding, Host, Plan, Plugin, Result, Severity,
+    ArgSpec, Args, Edits, Error, File, Finding, Host, Plan, Plugin, Result, Severity,
 };
 
 pub(crate) struct Sshd;

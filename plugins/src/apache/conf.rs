@@ -1,9 +1,9 @@
 //! Loading the configuration: the main file and everything it includes, in Apache's order.
 
 use std::path::{Path, PathBuf};
-use v6fix_core::config_set::{Dirs, Include, Missing};
+use v6fix_core::config_set::{ConfigSet, Dirs, Include, Missing};
 use v6fix_core::dialect::apache::{self, Doc, Kind};
-use v6fix_core::{ConfigSet, File, Host, Result};
+use v6fix_core::{File, Host, Result};
 
 const SERVER_ROOT: &str = "/etc/apache2";
 pub(super) const MAIN: &str = "/etc/apache2/apache2.conf";

@@ -1,9 +1,9 @@
 //! Loading nginx.conf and its includes, and walking every directive where nginx sees it.
 
 use std::path::Path;
-use v6fix_core::config_set::{Include, Missing};
+use v6fix_core::config_set::{self, ConfigSet, Include, Missing};
 use v6fix_core::dialect::nginx::{self, Directive, Doc};
-use v6fix_core::{ConfigSet, File, Host, Result};
+use v6fix_core::{File, Host, Result};
 
 pub(super) const MAIN: &str = "/etc/nginx/nginx.conf";
 const PREFIX_DIR: &str = "/etc/nginx";
@@ -93,10 +93,7 @@ impl Conf {
 
     /// The files the `include` directive at `offset` of file `file` reads, in order.
     fn included(&self, file: usize, offset: usize) -> impl Iterator<Item = usize> + '_ {
-        self.includes[file]
-            .iter()
-            .filter(move |(t, _)| *t == offset)
-            .flat_map(|(_, v)| v.iter().copied())
+        config_set::included(&self.includes[file], offset)
     }
 
     /// Every directive where nginx sees it, includes expanded in place.

@@ -3,10 +3,10 @@
 
 use super::cmdline::{options, sysv_words, Word};
 use std::path::{Path, PathBuf};
-use v6fix_core::config_set::{Include, Missing};
+use v6fix_core::config_set::{ConfigSet, Include, Missing};
 use v6fix_core::dialect::systemd::{self, exec_words};
 use v6fix_core::dialect::varnish as vcl;
-use v6fix_core::{ConfigSet, File, Host, Result};
+use v6fix_core::{File, Host, Result};
 
 const ETC_UNIT: &str = "/etc/systemd/system/varnish.service";
 const LIB_UNITS: &[&str] = &[
