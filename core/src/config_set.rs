@@ -31,6 +31,9 @@ pub enum Missing {
     /// It goes on without it, and so does the set, silently (the common case for the
     /// daemon's own layout).
     Quiet,
+    /// It refuses to start if it reads the directive, which it may not (a section v6fix
+    /// does not evaluate holds it): a warning.
+    Warn,
     /// It refuses to start: loading fails with an error naming the directive.
     Error,
 }
@@ -130,6 +133,8 @@ pub struct ConfigSet<D> {
     pub files: Vec<Member<D>>,
     /// Includes that named nothing where the daemon does not mind, one line each.
     pub notes: Vec<String>,
+    /// Includes that named nothing where the daemon may refuse to start, one line each.
+    pub warnings: Vec<String>,
     by_target: HashMap<PathBuf, usize>,
 }
 
@@ -159,6 +164,7 @@ impl<D> ConfigSet<D> {
             set: ConfigSet {
                 files: Vec::new(),
                 notes: Vec::new(),
+                warnings: Vec::new(),
                 by_target: HashMap::new(),
             },
             chain: Vec::new(),
@@ -381,6 +387,14 @@ where
                 ));
                 Ok(())
             }
+            Missing::Warn => {
+                self.set.warnings.push(format!(
+                    "{}: `{}` {what}: {daemon} refuses to start if it reads this line",
+                    host.locate(file, inc.offset),
+                    inc.directive
+                ));
+                Ok(())
+            }
             Missing::Error => Err(Error::Parse {
                 path: host.display(&file.path),
                 at: file.line_col(inc.offset),
@@ -423,6 +437,7 @@ mod tests {
                 let missing = match kw {
                     "inc" => Missing::Error,
                     "opt" => Missing::Note,
+                    "warn" => Missing::Warn,
                     _ => return None,
                 };
                 Some(Include::new(i, *off, l.clone(), pat, dir.clone()).missing(missing))
@@ -531,6 +546,18 @@ mod tests {
             ),
             "{:?}",
             set.notes
+        );
+        let (_d, h) = tree(&[("etc/a.conf", "warn gone.conf\n")]);
+        let set = load(&h).unwrap().unwrap();
+        assert!(set.notes.is_empty());
+        assert_eq!(set.warnings.len(), 1);
+        assert!(
+            set.warnings[0].ends_with(
+                "etc/a.conf:1: `warn gone.conf` names no file: toyd refuses to start if it \
+                 reads this line"
+            ),
+            "{:?}",
+            set.warnings
         );
         let (_d, h) = tree(&[("etc/a.conf", "x\ninc gone.conf\n")]);
         let e = load(&h).unwrap_err().to_string();

@@ -45,15 +45,20 @@ impl Conf {
                         ));
                         continue;
                     }
-                    // Include refuses a pattern that matches nothing; IncludeOptional
-                    // goes on. A directory is read whole, recursively.
+                    // Include refuses a pattern that matches nothing, IncludeOptional
+                    // goes on; inside <IfModule>, <IfDefine>… Apache may skip the line,
+                    // and v6fix does not evaluate those. A directory is read whole,
+                    // recursively.
+                    let missing = if optional {
+                        Missing::Note
+                    } else if in_condition(doc, i) {
+                        Missing::Warn
+                    } else {
+                        Missing::Error
+                    };
                     out.push(
                         Include::new(i, it.span.start, format!("{} {pat}", it.name), pat, &root)
-                            .missing(if optional {
-                                Missing::Note
-                            } else {
-                                Missing::Error
-                            })
+                            .missing(missing)
                             .dirs(Dirs::Recurse),
                     );
                 }
@@ -64,10 +69,28 @@ impl Conf {
         else {
             return Ok(None);
         };
+        warnings.extend(set.warnings);
         Ok(Some(Conf {
             notes: set.notes,
             files: set.files.into_iter().map(|m| (m.file, m.doc)).collect(),
             warnings,
         }))
     }
+}
+
+/// True when item `i` sits inside an `<If…>` section (`<IfModule>`, `<IfDefine>`, …).
+fn in_condition(doc: &Doc, i: usize) -> bool {
+    let items = doc.items();
+    let mut p = items[i].parent;
+    while let Some(j) = p {
+        if items[j]
+            .name
+            .get(..2)
+            .is_some_and(|n| n.eq_ignore_ascii_case("if"))
+        {
+            return true;
+        }
+        p = items[j].parent;
+    }
+    false
 }
