@@ -10,8 +10,9 @@
 //!   still records it, so a plugin can expand it twice where its daemon does.
 //! - An include cycle, a chain deeper than [`MAX_DEPTH`] or more than [`MAX_FILES`] files
 //!   is an error naming the chain (`a.conf:3 → b.conf:7 → a.conf`), never a silent stop.
-//! - An include that names nothing is a note when the daemon goes on without it, and an
-//!   error naming the directive when the daemon refuses to start.
+//! - An include that names nothing is a note when the daemon goes on without it, an
+//!   error naming the directive when the daemon refuses to start, and a warning when it
+//!   refuses only if it reads the line (inside a section v6fix does not evaluate).
 
 use crate::error::{Error, ParseError, Result};
 use crate::host::{File, Host};
@@ -28,8 +29,7 @@ pub const MAX_FILES: usize = 100_000;
 pub enum Missing {
     /// It goes on without it, and the set says so in a note.
     Note,
-    /// It goes on without it, and so does the set, silently (the common case for the
-    /// daemon's own layout).
+    /// It goes on without it, and the set says nothing (ifupdown's `source`).
     Quiet,
     /// It refuses to start if it reads the directive, which it may not (a section v6fix
     /// does not evaluate holds it): a warning.
@@ -367,7 +367,8 @@ where
         }
     }
 
-    /// An include that read nothing: a note, nothing, or an error, as the daemon does.
+    /// An include that read nothing: nothing, a note, a warning or an error, as the
+    /// daemon does.
     fn nothing(&mut self, fi: usize, inc: &Include) -> Result<()> {
         let host = self.host;
         let file = &self.set.files[fi].file;
