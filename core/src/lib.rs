@@ -18,6 +18,7 @@
 //!   to its new inode (owner, group and mode are).
 
 pub mod addr;
+pub mod analysis;
 pub mod apply;
 pub mod audit;
 pub mod change;
@@ -26,21 +27,26 @@ pub mod dialect;
 pub mod diff;
 pub mod doc;
 pub mod edit;
+pub mod endpoint;
 pub mod error;
 pub mod host;
 pub mod lex;
 pub mod plugin;
 pub mod site;
+pub mod target;
 pub mod text;
 
 pub use addr::{Prefix, Style};
+pub use analysis::Analysis;
 pub use audit::{Finding, Severity};
 pub use change::{FileChange, Plan, Restart};
 pub use config_set::ConfigSet;
 pub use edit::Edits;
+pub use endpoint::{Bind, Endpoint, Spelling, Twin};
 pub use error::{Error, ParseError, Result};
 pub use host::{File, Host};
 pub use plugin::{registry, ArgSpec, Args, Plugin, Registration};
+pub use target::{Fact, HostAddr, Need, Target};
 
 // Plugins register with `inventory::submit!`; re-exported so they use the same version.
 pub use inventory;

@@ -4,13 +4,13 @@
 //! turns them into subcommands), reads the host through [`Host`], and returns a [`Plan`].
 //! It never writes and never prints.
 
-use crate::addr::{parse_ip, AddrError, Prefix};
+use crate::analysis::Analysis;
 use crate::audit::Finding;
 use crate::change::Plan;
 use crate::error::{Error, Result};
 use crate::host::Host;
+use crate::target::{Need, Target};
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 use std::path::PathBuf;
 
 /// One command-line option of a plugin: `--name VALUE` (or a flag without a value).
@@ -24,6 +24,8 @@ pub struct ArgSpec {
     pub multiple: bool,
     /// Must be given when the plugin runs on its own (`all` skips a plugin lacking it).
     pub required: bool,
+    /// An older spelling still accepted, not shown in help.
+    pub alias: Option<&'static str>,
 }
 
 impl ArgSpec {
@@ -35,6 +37,7 @@ impl ArgSpec {
             help,
             multiple: false,
             required: false,
+            alias: None,
         }
     }
 
@@ -46,6 +49,7 @@ impl ArgSpec {
             help,
             multiple: false,
             required: false,
+            alias: None,
         }
     }
 
@@ -56,6 +60,12 @@ impl ArgSpec {
 
     pub const fn required(mut self) -> Self {
         self.required = true;
+        self
+    }
+
+    /// Also accepts `--alias`, without showing it in help.
+    pub const fn alias(mut self, alias: &'static str) -> Self {
+        self.alias = Some(alias);
         self
     }
 }
@@ -96,41 +106,11 @@ impl Args {
         self.has(name)
     }
 
-    /// Every value of `--name` as a network (no host bits), in any spelling.
-    pub fn networks(&self, name: &str) -> Result<Vec<Prefix>> {
-        self.all(name)
-            .iter()
-            .map(|v| Prefix::parse_network(v).map_err(|e| bad(name, e)))
-            .collect()
-    }
-
-    /// `--name` as one bare IP address (brackets tolerated), if given.
-    pub fn ip(&self, name: &str) -> Result<Option<IpAddr>> {
-        self.one(name)
-            .map(|v| {
-                let t = v.trim_start_matches('[').trim_end_matches(']');
-                parse_ip(t).ok_or_else(|| bad(name, AddrError::NotAnAddress(v.to_string())))
-            })
-            .transpose()
-    }
-
-    /// `--name` as one IPv6 address, if given.
-    pub fn ipv6(&self, name: &str) -> Result<Option<IpAddr>> {
-        match self.ip(name)? {
-            Some(ip) if ip.is_ipv4() => Err(bad(name, AddrError::NotIpv6(ip.to_string()))),
-            other => Ok(other),
-        }
-    }
-
     /// `--name` as a value that must be given.
     pub fn require(&self, name: &str) -> Result<&str> {
         self.one(name)
             .ok_or_else(|| Error::usage(format!("--{name} is required")))
     }
-}
-
-fn bad(name: &str, e: AddrError) -> Error {
-    Error::usage(format!("--{name}: {e}"))
 }
 
 /// A service plugin: one subcommand of `v6fix`.
@@ -141,7 +121,12 @@ pub trait Plugin: Sync {
     /// One line for `--help` and `list`.
     fn about(&self) -> &'static str;
 
-    /// The plugin's own options.
+    /// The facts of the [`Target`] it uses, with what each means for this service.
+    fn needs(&self) -> &'static [Need] {
+        &[]
+    }
+
+    /// The plugin's own options, beyond the target's facts.
     fn args(&self) -> &'static [ArgSpec] {
         &[]
     }
@@ -150,11 +135,30 @@ pub trait Plugin: Sync {
     /// `list` shows and what tells `all` whether the service is there.
     fn files(&self, host: &Host) -> Result<Vec<PathBuf>>;
 
-    /// What keeps this service IPv4-only or breaks it under IPv6. Read-only.
-    fn audit(&self, host: &Host) -> Result<Vec<Finding>>;
+    /// One reading of the service's config: the edits that make it dual-stack for `target`
+    /// and everything found on the way. An audit runs it with an empty target, so a plugin
+    /// must not require a fact to analyze (only to edit). A plugin in this shape implements
+    /// only `analyze`; `plan` and `audit` follow from it and cannot disagree.
+    fn analyze(&self, host: &Host, target: &Target, args: &Args) -> Result<Analysis> {
+        let _ = (host, target, args);
+        Err(Error::usage(format!(
+            "{}: this plugin plans and audits without a shared analysis",
+            self.name()
+        )))
+    }
 
-    /// The changes that make this service dual-stack.
-    fn plan(&self, host: &Host, args: &Args) -> Result<Plan>;
+    /// What keeps this service IPv4-only or breaks it under IPv6. Read-only.
+    fn audit(&self, host: &Host) -> Result<Vec<Finding>> {
+        Ok(self
+            .analyze(host, &Target::default(), &Args::new())?
+            .findings)
+    }
+
+    /// The changes that make this service dual-stack for `target`; `args` holds the
+    /// plugin's own options.
+    fn plan(&self, host: &Host, target: &Target, args: &Args) -> Result<Plan> {
+        self.analyze(host, target, args)?.into_plan()
+    }
 }
 
 /// How a plugin joins the registry: `inventory::submit! { Registration(&MyPlugin) }`.
@@ -192,30 +196,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn args_parse_networks_and_addresses_with_clear_errors() {
+    fn args_hold_repeated_values_and_flags() {
         let mut a = Args::new();
-        a.push("network", "2001:DB8::/64")
-            .push("address", "[2001:db8::c:1]");
-        assert_eq!(
-            a.networks("network").unwrap()[0].to_string(),
-            "2001:db8::/64"
-        );
-        assert_eq!(
-            a.ipv6("address").unwrap().unwrap().to_string(),
-            "2001:db8::c:1"
-        );
-        a.push("bad", "2001:db8::1/64");
-        assert_eq!(
-            a.networks("bad").unwrap_err().to_string(),
-            "--bad: `2001:db8::1/64` has host bits set after the prefix length; the network is `2001:db8::/64`"
-        );
-        let mut b = Args::new();
-        b.push("address", "192.0.2.1");
-        assert!(b
-            .ipv6("address")
-            .unwrap_err()
-            .to_string()
-            .contains("not an IPv6"));
-        assert!(b.require("iface").is_err());
+        a.push("nameserver", "2001:db8::53")
+            .push("nameserver", "2001:db8::35");
+        a.push("first", "true");
+        assert_eq!(a.all("nameserver").len(), 2);
+        assert_eq!(a.one("nameserver"), Some("2001:db8::35"));
+        assert!(a.flag("first"));
+        assert!(!a.flag("drop-extra"));
+        assert!(a.require("iface").is_err());
     }
 }

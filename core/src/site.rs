@@ -18,7 +18,6 @@
 
 use crate::addr::Prefix;
 use crate::error::{Error, Result};
-use crate::plugin::Args;
 use std::fmt;
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -185,22 +184,6 @@ impl HostPlan {
         })
     }
 
-    /// The plan from `--network` (one /64), `--role`, `--host` and optional `--gateway`.
-    /// `None` when neither `--role` nor `--host` was given; an error when only one was.
-    pub fn from_args(args: &Args) -> Result<Option<HostPlan>> {
-        match (args.one("role"), args.one("host")) {
-            (None, None) => Ok(None),
-            (Some(_), None) => Err(Error::usage("--role needs --host (the machine's id)")),
-            (None, Some(_)) => Err(Error::usage("--host needs --role (admin, client or a tag)")),
-            (Some(role), Some(host)) => {
-                let role = Role::parse(role)?;
-                let host = parse_host_id(host)?;
-                let site = site_from_args(args)?;
-                HostPlan::new(site, role, host).map(Some)
-            }
-        }
-    }
-
     /// The address with the site's prefix length: `2001:db8::c:1/64`.
     pub fn address_prefix(&self) -> Prefix {
         Prefix::new(IpAddr::V6(self.address), 64).unwrap_or(self.site.network)
@@ -210,21 +193,6 @@ impl HostPlan {
     pub fn dns(&self, name: &str) -> Result<Dns> {
         Dns::new(name, self.address)
     }
-}
-
-/// The site from `--network` (exactly one) and `--gateway`.
-pub fn site_from_args(args: &Args) -> Result<Site> {
-    let nets = args.networks("network")?;
-    let network = match nets.as_slice() {
-        [n] => *n,
-        [] => return Err(Error::usage("--network (the site /64) is required")),
-        _ => {
-            return Err(Error::usage(
-                "give one --network (the site /64) for the address plan",
-            ))
-        }
-    };
-    Site::new(network, args.ip("gateway")?)
 }
 
 /// A machine's routed client network: a /64 from the pool, /80s per virtual client.
@@ -277,25 +245,6 @@ impl ClientNet {
             index,
             network,
         })
-    }
-
-    /// The plan's client network from `--client-pool` and `--index`; `None` without a pool.
-    pub fn from_args(args: &Args, site: &Site) -> Result<Option<ClientNet>> {
-        let Some(pool) = args.one("client-pool") else {
-            if args.has("index") {
-                return Err(Error::usage("--index needs --client-pool"));
-            }
-            return Ok(None);
-        };
-        let pool =
-            Prefix::parse_any(pool).map_err(|e| Error::usage(format!("--client-pool: {e}")))?;
-        let index = args.require("index").map_err(|_| {
-            Error::usage("--client-pool needs --index (the machine's number in the pool)")
-        })?;
-        let index: u64 = index
-            .parse()
-            .map_err(|_| Error::usage(format!("--index `{index}`: not a decimal number from 0")))?;
-        ClientNet::new(pool, index, site).map(Some)
     }
 
     /// The /80 of virtual client `k` (1..=ffff; /80 number 0 stays with the machine).
@@ -498,21 +447,5 @@ mod tests {
         assert_eq!(d.reverse_zone, "0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.");
         assert!(h.dns("bad_name").is_err());
         assert!(h.dns("-x.example").is_err());
-    }
-
-    #[test]
-    fn from_args_needs_both_role_and_host_and_one_network() {
-        let mut a = Args::new();
-        a.push("network", "2001:db8::/64").push("role", "client");
-        assert!(HostPlan::from_args(&a).is_err());
-        a.push("host", "1");
-        let h = HostPlan::from_args(&a).unwrap().unwrap();
-        assert_eq!(h.address.to_string(), "2001:db8::c:1");
-        a.push("network", "2001:db8:1::/64");
-        assert!(HostPlan::from_args(&a)
-            .unwrap_err()
-            .to_string()
-            .contains("one --network"));
-        assert_eq!(HostPlan::from_args(&Args::new()).unwrap(), None);
     }
 }

@@ -23,6 +23,8 @@ pub(crate) struct Global {
     pub(crate) json: bool,
     pub(crate) backup: bool,
     pub(crate) quiet: bool,
+    /// The diff, warnings and restart hints, without the notes.
+    pub(crate) brief: bool,
 }
 
 impl Global {
@@ -35,6 +37,7 @@ impl Global {
             json: m.get_flag("json"),
             backup: m.get_flag("backup"),
             quiet: m.get_flag("quiet"),
+            brief: m.get_flag("brief"),
         }
     }
 
@@ -43,7 +46,10 @@ impl Global {
     }
 }
 
-fn global_args() -> [Arg; 5] {
+/// Where the options every command shares appear in `--help`: after the command's own.
+const GLOBAL_HEADING: &str = "Global options";
+
+fn global_args() -> [Arg; 6] {
     [
         Arg::new("root")
             .long("root")
@@ -71,14 +77,26 @@ fn global_args() -> [Arg; 5] {
             .action(ArgAction::SetTrue)
             .global(true)
             .help("Print only warnings and errors"),
+        Arg::new("brief")
+            .long("brief")
+            .action(ArgAction::SetTrue)
+            .global(true)
+            .conflicts_with("quiet")
+            .help("Print the diff, warnings and restart commands, without the notes"),
     ]
+    .map(|a| a.help_heading(GLOBAL_HEADING))
 }
 
 /// The subcommand for one plugin, built from its argument specs.
 pub(crate) fn plugin_command(p: &dyn Plugin) -> Command {
-    let mut c = Command::new(p.name()).about(p.about());
+    let mut c = Command::new(p.name())
+        .about(p.about())
+        .args(crate::options::fact_args(p.needs()));
     for spec in p.args() {
         let mut a = Arg::new(spec.name).long(spec.name).help(spec.help);
+        if let Some(alias) = spec.alias {
+            a = a.alias(alias);
+        }
         a = match spec.value {
             Some(v) => a
                 .value_name(v)
@@ -162,7 +180,8 @@ where
         _ => match v6fix_core::plugin::find(name) {
             Some(p) => {
                 let args = plugin_args(p, sub);
-                run_plan(&global, |host| p.plan(host, &args))
+                crate::options::target(p.needs(), sub)
+                    .and_then(|target| run_plan(&global, |host| p.plan(host, &target, &args)))
             }
             None => Err(Error::usage(format!("unknown command `{name}`"))),
         },

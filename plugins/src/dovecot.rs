@@ -1,4 +1,4 @@
-//! `v6fix dovecot [--listen ADDR…]`: makes Dovecot listen on IPv4 and IPv6.
+//! `v6fix dovecot [--address ADDR…]`: makes Dovecot listen on IPv4 and IPv6.
 //!
 //! Reads `/etc/dovecot/dovecot.conf` and everything it includes, in Dovecot's order, finds
 //! the effective `listen` (the last one read wins) and every `inet_listener`'s `address`,
@@ -6,18 +6,18 @@
 //! - `*` gets `::` beside it (2.x; `[::]` in 1.x); `::` alone is IPv6-only (Dovecot sets
 //!   IPV6_V6ONLY on it), so it gets `*` before it;
 //! - `127.0.0.1` gets `::1`;
-//! - any other IPv4 address gets the IPv6 address(es) given with `--listen`. Without
-//!   `--listen` it is left alone with a warning: an address the host lacks stops Dovecot.
+//! - any other IPv4 address gets the IPv6 address(es) given with `--address`. Without
+//!   `--address` it is left alone with a warning: an address the host lacks stops Dovecot.
 //!
 //! Dovecot 1.x is told from the config's own syntax, and the note says which was assumed.
 
-use std::net::IpAddr;
+use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 use v6fix_core::config_set::{ConfigSet, Include, Missing};
 use v6fix_core::dialect::dovecot::{self, split_list, Doc, Kind};
-use v6fix_core::{
-    ArgSpec, Args, Edits, Error, File, Finding, Host, Plan, Plugin, Result, Severity,
-};
+use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
+use v6fix_core::target::{Fact, Need, Target};
+use v6fix_core::{Args, Edits, File, Finding, Host, Plan, Plugin, Result, Severity};
 
 const CONF: &str = "/etc/dovecot/dovecot.conf";
 
@@ -28,12 +28,12 @@ pub(crate) struct Dovecot;
 
 v6fix_core::inventory::submit! { v6fix_core::Registration(&Dovecot) }
 
-static ARGS: [ArgSpec; 1] = [ArgSpec::value(
-    "listen",
-    "ADDR",
+static NEEDS: [Need; 1] = [Need::new(
+    Fact::Address,
     "This host's IPv6 address, added beside IPv4-specific listen addresses",
 )
-.multiple()];
+.multiple()
+.alias("listen")];
 
 /// One item of the configuration, in the order Dovecot reads it.
 struct Entry {
@@ -188,37 +188,13 @@ fn has_port(t: &str) -> bool {
     t.matches(':').count() == 1
 }
 
-/// One address of a listen list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Addr {
-    Any4,
-    Any6,
-    Ip(IpAddr),
-    Name,
-}
-
-/// Splits a token into its address part and a `:port` suffix (1.x).
-fn token(t: &str) -> (Addr, &str) {
-    let (host, port) = if let Some(r) = t.strip_prefix('[') {
-        match r.split_once(']') {
-            Some((h, p)) => (h, p),
-            None => (t, ""),
-        }
-    } else if t.matches(':').count() == 1 {
-        let i = t.find(':').unwrap_or(t.len());
-        (&t[..i], &t[i..])
-    } else {
-        (t, "")
-    };
-    let a = match host {
-        "*" | "0.0.0.0" => Addr::Any4,
-        "::" => Addr::Any6,
-        h => match v6fix_core::addr::parse_ip(h) {
-            Some(ip) => Addr::Ip(ip),
-            None => Addr::Name,
-        },
-    };
-    (a, port)
+/// One address of a listen list, as Dovecot reads it (1.x may add `:port`).
+fn token(t: &str) -> Endpoint {
+    Endpoint::parse(t, &Spelling::PLAIN).unwrap_or(Endpoint {
+        bind: Bind::Name(t.to_string()),
+        port: None,
+        bracketed: None,
+    })
 }
 
 /// What to do with one listen list.
@@ -226,7 +202,7 @@ fn token(t: &str) -> (Addr, &str) {
 struct Fix {
     /// The new list, when it changes.
     new: Option<String>,
-    /// IPv4-specific addresses that need an IPv6 twin which `--listen` did not give.
+    /// IPv4-specific addresses that need an IPv6 twin which `--address` did not give.
     need_address: Vec<String>,
     /// Only specific IPv6 addresses: IPv4 stays off (v6fix does not invent an address).
     v6_only: bool,
@@ -234,82 +210,62 @@ struct Fix {
     names: bool,
     /// Already has both families.
     dual: bool,
-    /// `--listen` addresses were added.
+    /// `--address` addresses were added.
     used_listen: bool,
 }
 
-fn plan_list(raw: &str, value: &str, v: Version, extra: &[IpAddr]) -> Fix {
+fn plan_list(raw: &str, value: &str, v: Version, extra: &[Ipv6Addr]) -> Fix {
     let toks = split_list(value);
-    let parsed: Vec<(Addr, &str)> = toks.iter().map(|t| token(t)).collect();
-    let has4 = parsed
-        .iter()
-        .any(|(a, _)| *a == Addr::Any4 || matches!(a, Addr::Ip(ip) if ip.is_ipv4()));
-    let has6 = parsed
-        .iter()
-        .any(|(a, _)| *a == Addr::Any6 || matches!(a, Addr::Ip(ip) if ip.is_ipv6()));
+    let parsed: Vec<Endpoint> = toks.iter().map(|t| token(t)).collect();
+    let has4 = parsed.iter().any(Endpoint::is_ipv4_only);
+    let has6 = parsed.iter().any(Endpoint::serves_ipv6);
     let mut fix = Fix {
-        names: parsed.iter().any(|(a, _)| *a == Addr::Name),
+        names: parsed.iter().any(|e| matches!(e.bind, Bind::Name(_))),
         ..Fix::default()
     };
     if has4 && has6 {
         fix.dual = true;
         return fix;
     }
-    let v6 = |ip: IpAddr| match v {
-        Version::V1 => format!("[{ip}]"),
-        Version::V2 => ip.to_string(),
-    };
+    // 1.x brackets IPv6 addresses in listen; 2.x writes them bare.
+    let spell = |e: &Endpoint| e.render(v == Version::V1);
     let mut front: Vec<String> = Vec::new();
     let mut back: Vec<String> = Vec::new();
+    let push = |list: &mut Vec<String>, t: String| {
+        if !list.contains(&t) {
+            list.push(t);
+        }
+    };
     if has4 {
-        for (a, port) in &parsed {
-            match a {
-                Addr::Any4 => {
-                    let any6 = match v {
-                        Version::V1 => format!("[::]{port}"),
-                        Version::V2 => format!("::{port}"),
-                    };
-                    if !back.contains(&any6) {
-                        back.push(any6);
-                    }
+        for e in &parsed {
+            match endpoint::twin(e, None, &Bind::AnyV6) {
+                Twin::Have(t) => push(&mut back, spell(&t)),
+                Twin::NeedAddress if extra.is_empty() => {
+                    fix.need_address.push(e.render(false));
                 }
-                Addr::Ip(IpAddr::V4(ip)) if ip.is_loopback() => {
-                    let t = format!("{}{port}", v6(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)));
-                    if !back.contains(&t) {
-                        back.push(t);
-                    }
-                }
-                Addr::Ip(ip @ IpAddr::V4(_)) => {
-                    if extra.is_empty() {
-                        fix.need_address.push(ip.to_string());
-                    }
+                Twin::NeedAddress => {
                     for x in extra {
-                        let t = format!("{}{port}", v6(*x));
-                        if !back.contains(&t) {
-                            back.push(t);
-                            fix.used_listen = true;
+                        if let Twin::Have(t) = endpoint::twin(e, Some(*x), &Bind::AnyV6) {
+                            let before = back.len();
+                            push(&mut back, spell(&t));
+                            fix.used_listen |= back.len() > before;
                         }
                     }
                 }
-                _ => {}
+                Twin::None => {}
             }
         }
     } else if has6 {
-        for (a, port) in &parsed {
-            match a {
-                Addr::Any6 => {
-                    let t = format!("*{port}");
-                    if !front.contains(&t) {
-                        front.push(t);
-                    }
-                }
-                Addr::Ip(IpAddr::V6(ip)) if ip.is_loopback() => {
-                    let t = format!("127.0.0.1{port}");
-                    if !front.contains(&t) {
-                        front.push(t);
-                    }
-                }
-                Addr::Ip(_) => fix.v6_only = true,
+        for e in &parsed {
+            let port = e
+                .port
+                .as_deref()
+                .map(|p| format!(":{p}"))
+                .unwrap_or_default();
+            match &e.bind {
+                Bind::AnyV6 => push(&mut front, format!("*{port}")),
+                Bind::V6(ip) if ip.is_loopback() => push(&mut front, format!("127.0.0.1{port}")),
+                Bind::V6(_) => fix.v6_only = true,
                 _ => {}
             }
         }
@@ -328,7 +284,7 @@ fn plan_list(raw: &str, value: &str, v: Version, extra: &[IpAddr]) -> Fix {
 
 /// A setting whose value is a listen list: the effective `listen`/`ssl_listen` of each
 /// section path, and each `inet_listener`'s effective `address`.
-struct Target {
+struct ListenSetting {
     file: usize,
     item: usize,
     key: String,
@@ -338,8 +294,8 @@ struct Target {
     overridden: Vec<(usize, usize)>,
 }
 
-fn targets(conf: &Conf, v: Version) -> Vec<Target> {
-    let mut out: Vec<Target> = Vec::new();
+fn targets(conf: &Conf, v: Version) -> Vec<ListenSetting> {
+    let mut out: Vec<ListenSetting> = Vec::new();
     let mut keys: Vec<(String, SectionPath)> = Vec::new();
     for e in &conf.seq {
         let doc = &conf.files[e.file].1;
@@ -375,7 +331,7 @@ fn targets(conf: &Conf, v: Version) -> Vec<Target> {
             }
             None => {
                 keys.push(k);
-                out.push(Target {
+                out.push(ListenSetting {
                     file: e.file,
                     item: e.item,
                     key: s.key.clone(),
@@ -390,7 +346,7 @@ fn targets(conf: &Conf, v: Version) -> Vec<Target> {
 
 /// Debian's commented `#listen = VALUE` right above target `t` (a top-level `listen` in
 /// dovecot.conf without a trailing comment), when VALUE is the fixed value.
-fn debian_comment(conf: &Conf, t: &Target, new: &str) -> Option<dovecot::Commented> {
+fn debian_comment(conf: &Conf, t: &ListenSetting, new: &str) -> Option<dovecot::Commented> {
     let (file, doc) = &conf.files[t.file];
     if t.key != "listen" || !t.place.is_empty() || file.path != Path::new(CONF) || t.item == 0 {
         return None;
@@ -403,34 +359,6 @@ fn debian_comment(conf: &Conf, t: &Target, new: &str) -> Option<dovecot::Comment
     doc.commented("listen")
         .into_iter()
         .find(|c| c.item + 1 == t.item && split_list(&c.value) == split_list(new))
-}
-
-fn parse_listen_args(args: &Args) -> Result<Vec<IpAddr>> {
-    let mut out = Vec::new();
-    for v in args.all("listen") {
-        let t = v.trim_start_matches('[').trim_end_matches(']');
-        let ip = v6fix_core::addr::parse_ip(t)
-            .ok_or_else(|| Error::usage(format!("--listen: `{v}` is not an IPv6 address")))?;
-        if ip.is_ipv4() {
-            return Err(Error::usage(format!(
-                "--listen: `{v}` is IPv4; give this host's IPv6 address (the IPv4 ones stay as configured)"
-            )));
-        }
-        if ip.is_unspecified() {
-            return Err(Error::usage(
-                "--listen: `::` is not an address of this host; without --listen, v6fix adds `::` where Dovecot listens on `*`",
-            ));
-        }
-        if v6fix_core::addr::is_link_local(ip) {
-            return Err(Error::usage(format!(
-                "--listen: `{v}` is link-local; give this host's global (or unique local) IPv6 address"
-            )));
-        }
-        if !out.contains(&ip) {
-            out.push(ip);
-        }
-    }
-    Ok(out)
 }
 
 /// `` `listen = *` `` or `` `address = 192.0.2.10` (in service imap-login / inet_listener imap) ``.
@@ -451,8 +379,8 @@ impl Plugin for Dovecot {
         "Dovecot: listen on IPv4 and IPv6 (listen, inet_listener address)"
     }
 
-    fn args(&self) -> &'static [ArgSpec] {
-        &ARGS
+    fn needs(&self) -> &'static [Need] {
+        &NEEDS
     }
 
     fn files(&self, host: &Host) -> Result<Vec<PathBuf>> {
@@ -481,9 +409,7 @@ impl Plugin for Dovecot {
                 continue;
             }
             let what = describe(&t.key, &s.value, &t.place);
-            let v6_only = split_list(&s.value)
-                .iter()
-                .all(|x| matches!(token(x).0, Addr::Any6 | Addr::Ip(IpAddr::V6(_))));
+            let v6_only = split_list(&s.value).iter().all(|x| token(x).serves_ipv6());
             let message = if v6_only {
                 format!("{what} listens on IPv6 only (Dovecot sets IPV6_V6ONLY on IPv6 sockets)")
             } else {
@@ -492,7 +418,7 @@ impl Plugin for Dovecot {
             let fix_cmd = if fix.need_address.is_empty() {
                 "v6fix dovecot".to_string()
             } else {
-                "v6fix dovecot --listen <this host's IPv6 address>".to_string()
+                "v6fix dovecot --address <this host's IPv6 address>".to_string()
             };
             out.push(Finding {
                 severity: Severity::Warning,
@@ -514,8 +440,8 @@ impl Plugin for Dovecot {
         Ok(out)
     }
 
-    fn plan(&self, host: &Host, args: &Args) -> Result<Plan> {
-        let extra = parse_listen_args(args)?;
+    fn plan(&self, host: &Host, target: &Target, _: &Args) -> Result<Plan> {
+        let extra = target.address_ips();
         let mut plan = Plan::new();
         let Some(conf) = load(host)? else {
             plan.warn(format!(
@@ -592,7 +518,7 @@ impl Plugin for Dovecot {
             if !fix.need_address.is_empty() {
                 let ips = fix.need_address.join(", ");
                 plan.warn(format!(
-                    "{at}: {what} listens on IPv4 address {ips} only: pass this host's IPv6 address with --listen (for example `v6fix dovecot --listen 2001:db8::10`) to add it beside; v6fix does not guess one, because an address the host lacks stops Dovecot"
+                    "{at}: {what} listens on IPv4 address {ips} only: pass this host's IPv6 address with --address (for example `v6fix dovecot --address 2001:db8::10`) to add it beside; v6fix does not guess one, because an address the host lacks stops Dovecot"
                 ));
             }
             if let Some(new) = fix.new {
@@ -659,8 +585,8 @@ impl Plugin for Dovecot {
         if !extra.is_empty() && !used_listen {
             let list: Vec<String> = extra.iter().map(ToString::to_string).collect();
             plan.note(format!(
-                "--listen {} was not needed: no listener is bound to a specific IPv4 address without an IPv6 one",
-                list.join(" --listen ")
+                "the host address {} was not needed: no listener is bound to a specific IPv4 address without an IPv6 one",
+                list.join(", ")
             ));
         }
         for (i, e) in edits.into_iter().enumerate() {
@@ -687,21 +613,8 @@ mod tests {
     use super::*;
 
     fn fix(value: &str, v: Version, extra: &[&str]) -> Fix {
-        let extra: Vec<IpAddr> = extra.iter().map(|x| x.parse().unwrap()).collect();
+        let extra: Vec<Ipv6Addr> = extra.iter().map(|x| x.parse().unwrap()).collect();
         plan_list(value, value, v, &extra)
-    }
-
-    #[test]
-    fn listen_arguments_are_global_ipv6_addresses() {
-        let mut a = Args::new();
-        a.push("listen", "[2001:db8::10]")
-            .push("listen", "2001:DB8::10");
-        assert_eq!(parse_listen_args(&a).unwrap().len(), 1);
-        for bad in ["192.0.2.10", "::", "fe80::1", "mail.example.org"] {
-            let mut a = Args::new();
-            a.push("listen", bad);
-            assert!(parse_listen_args(&a).is_err(), "{bad}");
-        }
     }
 
     #[test]

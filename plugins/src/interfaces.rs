@@ -22,7 +22,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use v6fix_core::config_set::{ConfigSet, Dirs, Include};
 use v6fix_core::dialect::interfaces::{self as dialect, Doc, Stanza, IGNORED_IN_INET6_STATIC};
-use v6fix_core::site::HostPlan;
+use v6fix_core::target::{Fact, Need, Target};
 use v6fix_core::{
     ArgSpec, Args, Edits, Error, File, Finding, Host, Plan, Plugin, Prefix, Result, Severity,
 };
@@ -33,37 +33,33 @@ v6fix_core::inventory::submit! { v6fix_core::Registration(&Interfaces) }
 
 const MAIN: &str = "/etc/network/interfaces";
 
-const ARGS: &[ArgSpec] = &[
-    ArgSpec::value(
-        "iface",
-        "IF",
+const NEEDS: &[Need] = &[
+    Need::new(
+        Fact::Iface,
         "Interface to configure (default: the only non-loopback one with an inet static stanza)",
     ),
-    ArgSpec::value(
-        "address",
-        "ADDR[/LEN]",
-        "IPv6 address; the length comes from --network when absent. Repeat for extra \
+    Need::new(
+        Fact::Address,
+        "IPv6 address, ADDR[/LEN]; the length comes from --network when absent. Repeat for extra \
          addresses (each gets its own stanza; the first gets the gateway)",
     )
-    .multiple(),
-    ArgSpec::value(
-        "gateway",
-        "ADDR",
+    .multiple()
+    .from_plan()
+    .required(),
+    Need::new(
+        Fact::Gateway,
         "IPv6 default gateway (default with --role/--host: the plan's, ::1 in the network)",
     ),
-    ArgSpec::value(
-        "network",
-        "PREFIX",
+    Need::new(
+        Fact::Networks,
         "Site network (a /64): gives --address its length, or the address plan with --role/--host",
-    )
-    .multiple(),
-    ArgSpec::value("role", "ROLE", "Address plan: admin, client or a hex tag"),
-    ArgSpec::value("host", "ID", "Address plan: the host id (1-4 hex digits)"),
-    ArgSpec::flag(
-        "live",
-        "Also print the `ip` commands that bring the address up now, as `live:` notes",
     ),
 ];
+
+const ARGS: &[ArgSpec] = &[ArgSpec::flag(
+    "live",
+    "Also print the `ip` commands that bring the address up now, as `live:` notes",
+)];
 
 /// One file of the include set, parsed.
 struct Loaded {
@@ -131,9 +127,9 @@ fn all_stanzas(files: &[Loaded]) -> Vec<At> {
 }
 
 /// The interface to work on: `--iface`, or the only non-loopback `inet static` one.
-fn pick_iface(args: &Args, stanzas: &[At]) -> Result<String> {
-    if let Some(i) = args.one("iface") {
-        return Ok(i.to_string());
+fn pick_iface(target: &Target, stanzas: &[At]) -> Result<String> {
+    if let Some(i) = &target.iface {
+        return Ok(i.clone());
     }
     let mut names: Vec<&str> = Vec::new();
     for a in stanzas {
@@ -146,11 +142,23 @@ fn pick_iface(args: &Args, stanzas: &[At]) -> Result<String> {
             names.push(&s.name);
         }
     }
+    let dynamic: Vec<String> = stanzas
+        .iter()
+        .map(|a| &a.stanza)
+        .filter(|s| s.family == "inet" && s.method != "static" && s.method != "loopback")
+        .map(|s| format!("{} inet {}", s.name, s.method))
+        .collect();
     match names.as_slice() {
         [one] => Ok(one.to_string()),
-        [] => Err(Error::usage(
-            "no interface has an `inet static` stanza; name the one to configure with --iface",
-        )),
+        [] => Err(Error::usage(format!(
+            "no interface has an `inet static` stanza{}; name the one to configure with --iface, \
+             or leave /etc/network/interfaces alone (with `all`: --skip interfaces)",
+            if dynamic.is_empty() {
+                String::new()
+            } else {
+                format!(" (found {})", dynamic.join(", "))
+            }
+        ))),
         many => Err(Error::usage(format!(
             "several interfaces have an `inet static` stanza ({}); choose one with --iface",
             many.join(", ")
@@ -158,56 +166,42 @@ fn pick_iface(args: &Args, stanzas: &[At]) -> Result<String> {
     }
 }
 
-/// The addresses (first = primary) and gateway asked for.
-fn wanted(args: &Args) -> Result<(Vec<Prefix>, Option<IpAddr>)> {
-    let plan_args = args.has("role") || args.has("host");
-    if plan_args && args.has("address") {
-        return Err(Error::usage(
-            "give either --address or the address plan (--network with --role and --host), not both",
-        ));
-    }
-    if plan_args {
-        let Some(h) = HostPlan::from_args(args)? else {
-            return Err(Error::usage("--role and --host go together"));
-        };
-        return Ok((vec![h.address_prefix()], Some(IpAddr::V6(h.site.gateway))));
-    }
-    if !args.has("address") {
-        return Err(Error::usage(
-            "give the address: --address ADDR/LEN, or --network with --role and --host",
-        ));
-    }
-    let networks = args.networks("network")?;
+/// The addresses (first = primary, each with its length) and the gateway asked for.
+fn wanted(target: &Target) -> Result<(Vec<Prefix>, Option<IpAddr>)> {
     let mut addrs = Vec::new();
-    for text in args.all("address") {
+    for a in &target.addresses {
+        let text = match a.len {
+            Some(l) => format!("{}/{l}", a.ip),
+            None => a.ip.to_string(),
+        };
         let bad = |why: String| Error::usage(format!("--address `{text}`: {why}"));
-        let p = Prefix::parse_any(text).map_err(|e| bad(e.to_string()))?;
-        if !p.is_ipv6() {
-            return Err(bad("not an IPv6 address".into()));
-        }
-        let p = if text.contains('/') {
-            p
-        } else {
-            let Some(n) = networks.iter().find(|n| n.contains(p.addr())) else {
-                return Err(bad(if networks.is_empty() {
-                    "give its length (ADDR/LEN) or the --network it belongs to".into()
-                } else {
-                    "lies in no --network given; give its length (ADDR/LEN)".into()
-                }));
-            };
-            Prefix::new(p.addr(), n.len()).unwrap_or(p)
+        let ip = IpAddr::V6(a.ip);
+        let p = match a.len {
+            Some(l) => Prefix::new(ip, l).ok_or_else(|| bad("no such prefix length".into()))?,
+            None => {
+                let Some(n) = target.networks.iter().find(|n| n.contains(ip)) else {
+                    return Err(bad(if target.networks.is_empty() {
+                        "give its length (ADDR/LEN) or the --network it belongs to".into()
+                    } else {
+                        "lies in no --network given; give its length (ADDR/LEN)".into()
+                    }));
+                };
+                Prefix::new(ip, n.len()).unwrap_or(*n)
+            }
         };
         if !p.is_host() && !p.has_host_bits() {
             return Err(bad(format!(
                 "is the network's own address (subnet-router anycast); a host needs an address inside {p}"
             )));
         }
-        if addrs.iter().any(|a: &Prefix| a.addr() == p.addr()) {
-            return Err(bad("given twice".into()));
-        }
         addrs.push(p);
     }
-    let gateway = args.ipv6("gateway")?;
+    if addrs.is_empty() {
+        return Err(Error::usage(
+            "give the address: --address ADDR/LEN, or --network with --role and --host",
+        ));
+    }
+    let gateway = target.gateway.map(IpAddr::V6);
     if let Some(g) = gateway {
         if addrs.iter().any(|a| a.addr() == g) {
             return Err(Error::usage(format!(
@@ -310,6 +304,10 @@ impl Plugin for Interfaces {
 
     fn about(&self) -> &'static str {
         "ifupdown: add the interface's static IPv6 address and default route"
+    }
+
+    fn needs(&self) -> &'static [Need] {
+        NEEDS
     }
 
     fn args(&self) -> &'static [ArgSpec] {
@@ -415,8 +413,8 @@ impl Plugin for Interfaces {
         Ok(out)
     }
 
-    fn plan(&self, host: &Host, args: &Args) -> Result<Plan> {
-        let (addrs, gateway) = wanted(args)?;
+    fn plan(&self, host: &Host, target: &Target, args: &Args) -> Result<Plan> {
+        let (addrs, gateway) = wanted(target)?;
         let files = load(host)?;
         if files.is_empty() {
             return Err(Error::Io {
@@ -425,7 +423,7 @@ impl Plugin for Interfaces {
             });
         }
         let stanzas = all_stanzas(&files);
-        let iface = pick_iface(args, &stanzas)?;
+        let iface = pick_iface(target, &stanzas)?;
         let mut plan = Plan::new();
         let mut edits: Vec<Edits> = files.iter().map(|_| Edits::new()).collect();
 
@@ -597,47 +595,33 @@ impl Plugin for Interfaces {
 mod tests {
     use super::*;
 
-    fn args(pairs: &[(&str, &str)]) -> Args {
-        let mut a = Args::new();
-        for (k, v) in pairs {
-            a.push(k, *v);
+    fn target(addr: &str, len: Option<u8>, network: Option<&str>) -> Target {
+        Target {
+            addresses: vec![v6fix_core::HostAddr {
+                ip: addr.parse().unwrap(),
+                len,
+            }],
+            networks: network
+                .map(|n| Prefix::parse_network(n).unwrap())
+                .into_iter()
+                .collect(),
+            gateway: Some("2001:db8::1".parse().unwrap()),
+            ..Target::default()
         }
-        a
     }
 
     #[test]
     fn bare_addresses_take_their_length_from_the_network() {
-        let (a, g) = wanted(&args(&[
-            ("address", "2001:db8::c:1"),
-            ("network", "2001:db8::/64"),
-            ("gateway", "2001:db8::1"),
-        ]))
-        .unwrap();
+        let (a, g) = wanted(&target("2001:db8::c:1", None, Some("2001:db8::/64"))).unwrap();
         assert_eq!(a[0].to_string(), "2001:db8::c:1/64");
         assert_eq!(g.unwrap().to_string(), "2001:db8::1");
-        assert!(wanted(&args(&[("address", "2001:db8::c:1")])).is_err());
-        assert!(wanted(&args(&[("address", "192.0.2.1/24")])).is_err());
-        assert!(wanted(&args(&[("address", "2001:db8::/64")])).is_err());
-    }
-
-    #[test]
-    fn the_plan_gives_address_and_gateway_and_excludes_address() {
-        let (a, g) = wanted(&args(&[
-            ("network", "2001:db8::/64"),
-            ("role", "client"),
-            ("host", "1"),
-        ]))
-        .unwrap();
-        assert_eq!(a[0].to_string(), "2001:db8::c:1/64");
-        assert_eq!(g.unwrap().to_string(), "2001:db8::1");
-        let e = wanted(&args(&[
-            ("network", "2001:db8::/64"),
-            ("role", "client"),
-            ("host", "1"),
-            ("address", "2001:db8::5/64"),
-        ]))
-        .unwrap_err();
-        assert!(e.to_string().contains("not both"));
+        assert!(wanted(&target("2001:db8::c:1", None, None)).is_err());
+        assert!(wanted(&target("2001:db8::", Some(64), None)).is_err());
+        assert!(wanted(&target("2001:db8::1", Some(64), None))
+            .unwrap_err()
+            .to_string()
+            .contains("gateway"));
+        assert!(wanted(&Target::default()).is_err());
     }
 
     fn host_with(text: &str) -> (tempfile::TempDir, Host) {
@@ -683,14 +667,18 @@ mod tests {
             host_with("iface lo inet loopback\niface eth0 inet static\n address 192.0.2.1/24\n");
         let files = load(&h).unwrap();
         assert_eq!(
-            pick_iface(&Args::new(), &all_stanzas(&files)).unwrap(),
+            pick_iface(&Target::default(), &all_stanzas(&files)).unwrap(),
             "eth0"
         );
         let (_d, h) = host_with("iface eth0 inet dhcp\n");
         let files = load(&h).unwrap();
-        assert!(pick_iface(&Args::new(), &all_stanzas(&files))
+        let e = pick_iface(&Target::default(), &all_stanzas(&files))
             .unwrap_err()
-            .to_string()
-            .contains("--iface"));
+            .to_string();
+        assert!(e.contains("(found eth0 inet dhcp)"), "{e}");
+        assert!(
+            e.contains("--iface") && e.contains("--skip interfaces"),
+            "{e}"
+        );
     }
 }

@@ -10,6 +10,7 @@
 
 mod cli;
 mod codescan;
+mod options;
 mod report;
 
 // Commands that span plugins.

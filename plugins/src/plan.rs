@@ -4,11 +4,12 @@
 //! publish. Reads and writes nothing.
 
 use crate::cli::{Global, OK};
+use crate::options;
 use crate::report::{out, print_json};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use serde_json::{json, Value};
 use v6fix_core::site::{ClientNet, HostPlan};
-use v6fix_core::{Args, Error, Result};
+use v6fix_core::{Error, Result};
 
 const OPTIONS: &[(&str, &str, &str)] = &[
     (
@@ -62,15 +63,8 @@ pub(crate) fn command() -> Command {
 }
 
 pub(crate) fn run(global: &Global, m: &ArgMatches) -> Result<u8> {
-    let mut args = Args::new();
-    for (name, _, _) in OPTIONS {
-        if let Some(v) = m.get_one::<String>(name) {
-            args.push(name, v.clone());
-        }
-    }
-    let h = HostPlan::from_args(&args)?
-        .ok_or_else(|| Error::usage("--role and --host are required"))?;
-    let client = ClientNet::from_args(&args, &h.site)?;
+    let h = options::host_plan(m)?.ok_or_else(|| Error::usage("--role and --host are required"))?;
+    let client = options::client_net(m, &h.site)?;
     if let Some(c) = &client {
         if c.network.contains(std::net::IpAddr::V6(h.address)) {
             return Err(Error::usage(
@@ -78,7 +72,7 @@ pub(crate) fn run(global: &Global, m: &ArgMatches) -> Result<u8> {
             ));
         }
     }
-    let dns = args.one("name").map(|n| h.dns(n)).transpose()?;
+    let dns = options::one(m, "name").map(|n| h.dns(n)).transpose()?;
 
     if global.json {
         let mut v = json!({

@@ -15,9 +15,8 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use v6fix_core::addr::parse_ip;
 use v6fix_core::dialect::pureftpd::{self, directive, is_read, split_bind, Doc, ValueKind};
-use v6fix_core::{
-    ArgSpec, Args, Edits, Error, File, Finding, Host, Plan, Plugin, Result, Severity,
-};
+use v6fix_core::target::{Fact, Need, Target};
+use v6fix_core::{Args, Edits, Error, File, Finding, Host, Plan, Plugin, Result, Severity};
 
 const CONF_DIR: &str = "/etc/pure-ftpd/conf";
 const DEFAULTS: &str = "/etc/default/pure-ftpd-common";
@@ -26,9 +25,8 @@ pub(crate) struct PureFtpd;
 
 v6fix_core::inventory::submit! { v6fix_core::Registration(&PureFtpd) }
 
-static ARGS: [ArgSpec; 1] = [ArgSpec::value(
-    "address",
-    "ADDR",
+static NEEDS: [Need; 1] = [Need::new(
+    Fact::Address,
     "This host's IPv6 address, named in the advice for an IPv4-only Bind",
 )];
 
@@ -224,8 +222,8 @@ impl Plugin for PureFtpd {
         "Pure-FTPd (Debian conf/ files): both families, no reverse-lookup stalls"
     }
 
-    fn args(&self) -> &'static [ArgSpec] {
-        &ARGS
+    fn needs(&self) -> &'static [Need] {
+        &NEEDS
     }
 
     fn files(&self, host: &Host) -> Result<Vec<PathBuf>> {
@@ -324,8 +322,8 @@ impl Plugin for PureFtpd {
         Ok(out)
     }
 
-    fn plan(&self, host: &Host, args: &Args) -> Result<Plan> {
-        let address = args.ipv6("address")?;
+    fn plan(&self, host: &Host, target: &Target, _: &Args) -> Result<Plan> {
+        let address = target.address().map(IpAddr::V6);
         let mut plan = Plan::new();
         let Some(opts) = load(host)? else {
             plan.warn(format!(

@@ -129,8 +129,10 @@ pub(crate) fn plan(global: &Global, host: &Host, plan: &Plan, applied: Option<&A
     if color() {
         s = paint(&s);
     }
-    for n in &plan.notes {
-        s.push_str(&format!("note: {n}\n"));
+    if !global.brief {
+        for n in &plan.notes {
+            s.push_str(&format!("note: {n}\n"));
+        }
     }
     let n = plan.files.len();
     let files = if n == 1 { "file" } else { "files" };

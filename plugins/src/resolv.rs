@@ -22,6 +22,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use v6fix_core::addr::is_link_local;
 use v6fix_core::dialect::resolv::{self as dialect, Doc, Kind, Server, MAXNS};
+use v6fix_core::target::{Fact, Need, Target};
 use v6fix_core::{ArgSpec, Args, Edits, Error, Finding, Host, Plan, Plugin, Result, Severity};
 
 pub(crate) struct Resolv;
@@ -31,14 +32,13 @@ v6fix_core::inventory::submit! { v6fix_core::Registration(&Resolv) }
 const PATH: &str = "/etc/resolv.conf";
 const POSTFIX_COPY: &str = "/var/spool/postfix/etc/resolv.conf";
 
+const NEEDS: &[Need] = &[Need::new(
+    Fact::Nameservers,
+    "IPv6 nameserver to add (repeat for up to three; fe80:: needs %IFACE)",
+)
+.required()];
+
 const ARGS: &[ArgSpec] = &[
-    ArgSpec::value(
-        "nameserver",
-        "ADDR",
-        "IPv6 nameserver to add (repeat for up to three; fe80:: needs %IFACE)",
-    )
-    .multiple()
-    .required(),
     ArgSpec::flag(
         "first",
         "Put the given servers before the existing ones (default: after the first existing one)",
@@ -65,9 +65,9 @@ impl Want {
     }
 }
 
-fn wanted(args: &Args) -> Result<Vec<Want>> {
+fn wanted(given: &[String]) -> Result<Vec<Want>> {
     let mut out: Vec<Want> = Vec::new();
-    for text in args.all("nameserver") {
+    for text in given {
         let bad = |why: &str| Error::usage(format!("--nameserver `{text}`: {why}"));
         let t = text
             .strip_prefix('[')
@@ -169,6 +169,10 @@ impl Plugin for Resolv {
         "glibc resolv.conf: add IPv6 nameservers among the three glibc uses"
     }
 
+    fn needs(&self) -> &'static [Need] {
+        NEEDS
+    }
+
     fn args(&self) -> &'static [ArgSpec] {
         ARGS
     }
@@ -260,8 +264,8 @@ impl Plugin for Resolv {
         Ok(out)
     }
 
-    fn plan(&self, host: &Host, args: &Args) -> Result<Plan> {
-        let want = wanted(args)?;
+    fn plan(&self, host: &Host, target: &Target, args: &Args) -> Result<Plan> {
+        let want = wanted(&target.nameservers)?;
         let p = Path::new(PATH);
         let file = host.read(p)?;
         let doc = match &file {
@@ -455,23 +459,14 @@ mod tests {
 
     #[test]
     fn requested_servers_are_checked() {
-        let mut a = Args::new();
-        a.push("nameserver", "fe80::1");
-        assert!(wanted(&a).unwrap_err().to_string().contains("%eth0"));
-        let mut a = Args::new();
-        a.push("nameserver", "[2001:db8::53]")
-            .push("nameserver", "fe80::1%eth0");
-        let w = wanted(&a).unwrap();
-        assert_eq!(w[0].text(), "2001:db8::53");
-        assert_eq!(w[1].text(), "fe80::1%eth0");
-        let mut a = Args::new();
-        a.push("nameserver", "192.0.2.53");
-        assert!(wanted(&a).is_err());
-        let mut a = Args::new();
-        for s in ["2001:db8::1", "2001:db8::2", "2001:db8::3", "2001:db8::4"] {
-            a.push("nameserver", s);
-        }
-        assert!(wanted(&a).unwrap_err().to_string().contains("at most 3"));
+        let w = |given: &[&str]| wanted(&given.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert!(w(&["fe80::1"]).unwrap_err().to_string().contains("%eth0"));
+        let ok = w(&["[2001:db8::53]", "fe80::1%eth0"]).unwrap();
+        assert_eq!(ok[0].text(), "2001:db8::53");
+        assert_eq!(ok[1].text(), "fe80::1%eth0");
+        assert!(w(&["192.0.2.53"]).is_err());
+        let four = ["2001:db8::1", "2001:db8::2", "2001:db8::3", "2001:db8::4"];
+        assert!(w(&four).unwrap_err().to_string().contains("at most 3"));
     }
 
     fn audit_of(text: &str) -> Vec<String> {

@@ -17,9 +17,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use v6fix_core::config_set::{ConfigSet, Include, Missing};
 use v6fix_core::dialect::sshd::{self, Doc};
-use v6fix_core::{
-    ArgSpec, Args, Edits, Error, File, Finding, Host, Plan, Plugin, Result, Severity,
-};
+use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
+use v6fix_core::target::{Fact, Need, Target};
+use v6fix_core::{Analysis, Args, Error, File, Host, Plugin, Result, Severity};
 
 pub(crate) struct Sshd;
 
@@ -28,9 +28,8 @@ v6fix_core::inventory::submit! { v6fix_core::Registration(&Sshd) }
 const DIR: &str = "/etc/ssh";
 const MAIN: &str = "/etc/ssh/sshd_config";
 
-static ARGS: &[ArgSpec] = &[ArgSpec::value(
-    "address",
-    "ADDR",
+static NEEDS: &[Need] = &[Need::new(
+    Fact::Address,
     "This host's IPv6 address: the twin of a ListenAddress on a specific IPv4 address",
 )];
 
@@ -43,8 +42,8 @@ impl Plugin for Sshd {
         "OpenSSH server: AddressFamily any, IPv6 twins for IPv4 ListenAddress lines"
     }
 
-    fn args(&self) -> &'static [ArgSpec] {
-        ARGS
+    fn needs(&self) -> &'static [Need] {
+        NEEDS
     }
 
     fn files(&self, host: &Host) -> Result<Vec<PathBuf>> {
@@ -54,53 +53,25 @@ impl Plugin for Sshd {
         })
     }
 
-    fn audit(&self, host: &Host) -> Result<Vec<Finding>> {
-        Ok(match Conf::load(host)? {
-            Some(c) => analyze(host, &c, None).findings,
-            None => Vec::new(),
-        })
-    }
-
-    fn plan(&self, host: &Host, args: &Args) -> Result<Plan> {
-        let address = args.ipv6("address")?;
-        if address.is_some_and(|a| a.is_unspecified() || a.is_loopback()) {
-            return Err(Error::usage(
-                "--address: give this host's own IPv6 address, not :: or ::1",
-            ));
-        }
-        let mut plan = Plan::new();
+    fn analyze(&self, host: &Host, target: &Target, _: &Args) -> Result<Analysis> {
         let Some(conf) = Conf::load(host)? else {
-            plan.note(format!(
+            let mut a = Analysis::new();
+            a.notes.push(format!(
                 "{} does not exist: the OpenSSH server is not installed here",
                 host.display(Path::new(MAIN))
             ));
-            return Ok(plan);
+            return Ok(a);
         };
-        let a = analyze(host, &conf, address);
-        if let Some(e) = a.invalid {
-            return Err(e);
-        }
-        for w in &a.warnings {
-            plan.warn(w.clone());
-        }
-        for n in conf.notes.iter().chain(&a.notes) {
-            plan.note(n.clone());
-        }
-        for ((file, _), edits) in conf.files.iter().zip(a.edits) {
-            if !edits.is_empty() {
-                plan.change(file, edits.apply(&file.text));
-            }
-        }
-        if plan.changed() {
-            plan.restart(
-                "ssh",
-                "restart",
-                "sshd -t && systemctl restart ssh",
-                "listen addresses are bound at start; logged-in SSH connections run in their own processes \
-                 and survive the restart; sshd -t first, because a bad config stops new logins",
-            );
-        }
-        Ok(plan)
+        let mut a = analyze(host, &conf, target.address());
+        a.notes.splice(0..0, conf.notes);
+        a.restart(
+            "ssh",
+            "restart",
+            "sshd -t && systemctl restart ssh",
+            "listen addresses are bound at start; logged-in SSH connections run in their own processes \
+             and survive the restart; sshd -t first, because a bad config stops new logins",
+        );
+        Ok(a)
     }
 }
 
@@ -180,40 +151,15 @@ impl Conf {
     }
 }
 
-#[derive(Default)]
-struct Analysis {
-    edits: Vec<Edits>,
-    notes: Vec<String>,
-    warnings: Vec<String>,
-    findings: Vec<Finding>,
-    invalid: Option<Error>,
-}
-
-/// A ListenAddress value, read the way sshd reads it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Listen {
-    ip: Option<IpAddr>,
-    port: Option<String>,
-}
-
-/// `[a]:p`, `[a]`, `a:p` (IPv4 or name), or a bare address; an unbracketed IPv6 literal
-/// is an address without port, as sshd reads it.
-fn read_listen(text: &str) -> Listen {
-    let (h, p) = if let Some(rest) = text.strip_prefix('[') {
-        match rest.split_once(']') {
-            Some((h, after)) => (h, after.strip_prefix(':')),
-            None => (text, None),
-        }
-    } else if text.matches(':').count() == 1 {
-        let (h, p) = text.split_once(':').unwrap_or((text, ""));
-        (h, Some(p))
-    } else {
-        (text, None)
-    };
-    Listen {
-        ip: h.parse().ok(),
-        port: p.map(str::to_string),
-    }
+/// A ListenAddress value, read the way sshd reads it: `[a]:p`, `[a]`, `a:p` (IPv4 or
+/// name), or a bare address; an unbracketed IPv6 literal is an address without port. A
+/// word that is no address is a name to sshd.
+fn read_listen(text: &str) -> Endpoint {
+    Endpoint::parse(text, &Spelling::PLAIN).unwrap_or_else(|_| Endpoint {
+        bind: Bind::Name(text.to_string()),
+        port: None,
+        bracketed: None,
+    })
 }
 
 /// An unbracketed IPv6 literal whose last group could be meant as a port: sshd reads
@@ -224,30 +170,11 @@ fn ambiguous_port(text: &str) -> Option<(&str, &str)> {
     (digits && text.parse::<Ipv6Addr>().is_ok() && h.parse::<Ipv6Addr>().is_ok()).then_some((h, p))
 }
 
-fn spell(ip: IpAddr, port: Option<&str>) -> String {
-    match port {
-        Some(p) => v6fix_core::addr::host_port(ip, p),
-        None => ip.to_string(),
-    }
-}
-
 const FIX_PLAIN: &str = "v6fix sshd";
 const FIX_ADDRESS: &str = "v6fix sshd --address ADDR";
 
-fn analyze(host: &Host, conf: &Conf, address: Option<IpAddr>) -> Analysis {
-    let mut a = Analysis {
-        edits: conf.files.iter().map(|_| Edits::new()).collect(),
-        ..Analysis::default()
-    };
-    let find = |a: &mut Analysis, file: &File, off: usize, sev, msg: String, fix: &str| {
-        a.findings.push(Finding {
-            severity: sev,
-            path: host.display(&file.path),
-            line: Some(file.line_col(off).line),
-            message: msg,
-            fix: (!fix.is_empty()).then(|| fix.to_string()),
-        });
-    };
+fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
+    let mut a = Analysis::new();
     // AddressFamily: the first value sshd reads wins.
     let mut first = true;
     let mut family_inet = false;
@@ -261,7 +188,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<IpAddr>) -> Analysis {
         let at = host.locate(file, it.span.start);
         let value = v.unquoted().to_ascii_lowercase();
         if value == "inet" {
-            a.edits[fi].replace(v.span.clone(), "any");
+            a.edits(file).replace(v.span.clone(), "any");
             let (sev, why) = if first {
                 family_inet = true;
                 (
@@ -283,8 +210,8 @@ fn analyze(host: &Host, conf: &Conf, address: Option<IpAddr>) -> Analysis {
                     " (an earlier value wins now; changed so it cannot come back)"
                 }
             ));
-            find(
-                &mut a,
+            a.find(
+                host,
                 file,
                 it.span.start,
                 sev,
@@ -309,8 +236,8 @@ fn analyze(host: &Host, conf: &Conf, address: Option<IpAddr>) -> Analysis {
         let Some(w) = it.args.first() else { continue };
         if it.in_match.is_some() {
             let msg = "ListenAddress is not allowed inside a Match block (sshd -t refuses it)";
-            find(
-                &mut a,
+            a.find(
+                host,
                 file,
                 it.span.start,
                 Severity::Error,
@@ -332,9 +259,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<IpAddr>) -> Analysis {
             a.warnings.push(format!(
                 "{at}: ListenAddress {t} is read by sshd as the address {t} on the Port; if :{p} is meant as the port, write [{h}]:{p}"
             ));
-            find(
-                &mut a,
-                file,
+            a.find(host, file,
                 it.span.start,
                 Severity::Info,
                 format!("ListenAddress {t}: an unbracketed IPv6 literal, read whole; a port needs [{h}]:{p}"),
@@ -360,16 +285,15 @@ fn analyze(host: &Host, conf: &Conf, address: Option<IpAddr>) -> Analysis {
             None => ports.clone(),
         }
     };
-    let has = |ls: &[(usize, usize, Listen)], ip: IpAddr, port: &Option<String>| {
+    let has = |ls: &[(usize, usize, Endpoint)], ip: Option<IpAddr>, port: &Option<String>| {
         expand(port).iter().all(|p| {
             ls.iter()
-                .any(|(_, _, l)| l.ip == Some(ip) && expand(&l.port).contains(p))
+                .any(|(_, _, l)| l.ip() == ip && expand(&l.port).contains(p))
         })
     };
-    let any_v6 = |ls: &[(usize, usize, Listen)], port: &Option<String>| {
-        ls.iter().any(|(_, _, l)| {
-            matches!(l.ip, Some(IpAddr::V6(v)) if !v.is_loopback()) && &l.port == port
-        })
+    let any_v6 = |ls: &[(usize, usize, Endpoint)], port: &Option<String>| {
+        ls.iter()
+            .any(|(_, _, l)| matches!(l.bind, Bind::V6(v) if !v.is_loopback()) && &l.port == port)
     };
     if listens.is_empty() {
         a.notes.push(format!(
@@ -381,78 +305,63 @@ fn analyze(host: &Host, conf: &Conf, address: Option<IpAddr>) -> Analysis {
             }
         ));
     }
-    let mut added: Vec<(usize, usize, Listen)> = Vec::new();
+    let mut added: Vec<(usize, usize, Endpoint)> = Vec::new();
     for (fi, i, l) in &listens {
         let (file, doc) = &conf.files[*fi];
         let it = &doc.items()[*i];
         let w = &it.args[0];
         let at = host.locate(file, it.span.start);
-        let Some(IpAddr::V4(v4)) = l.ip else {
-            if family_inet && matches!(l.ip, Some(IpAddr::V6(_))) {
+        let Some(IpAddr::V4(v4)) = l.ip() else {
+            if family_inet && matches!(l.ip(), Some(IpAddr::V6(_))) {
                 let msg = format!(
                     "ListenAddress {} with AddressFamily inet: sshd -t fails (bad addr or host)",
                     w.text
                 );
-                find(&mut a, file, it.span.start, Severity::Error, msg, FIX_PLAIN);
+                a.find(host, file, it.span.start, Severity::Error, msg, FIX_PLAIN);
             }
             continue;
         };
-        let (want, fix, sev) = if v4 == Ipv4Addr::UNSPECIFIED {
-            (
-                Some(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
-                FIX_PLAIN,
-                Severity::Warning,
-            )
+        let (fix, sev) = if v4 == Ipv4Addr::UNSPECIFIED {
+            (FIX_PLAIN, Severity::Warning)
         } else if v4.is_loopback() {
-            (
-                Some(IpAddr::V6(Ipv6Addr::LOCALHOST)),
-                FIX_PLAIN,
-                Severity::Info,
-            )
+            (FIX_PLAIN, Severity::Info)
         } else {
-            (address, FIX_ADDRESS, Severity::Warning)
+            (FIX_ADDRESS, Severity::Warning)
         };
         let msg = format!(
             "ListenAddress {}: sshd accepts IPv4 connections only here",
             w.text
         );
-        match want {
-            Some(ip) => {
+        match endpoint::twin(l, address, &Bind::AnyV6) {
+            Twin::Have(t) => {
                 let all: Vec<_> = listens.iter().chain(&added).cloned().collect();
-                if has(&all, ip, &l.port) {
+                let spelled = t.render(false);
+                if has(&all, t.ip(), &l.port) {
                     a.notes.push(format!(
-                        "{at}: ListenAddress {} has its IPv6 counterpart ({}) already: left alone",
+                        "{at}: ListenAddress {} has its IPv6 counterpart ({spelled}) already: left alone",
                         w.text,
-                        spell(ip, l.port.as_deref())
                     ));
                     continue;
                 }
-                let spelled = spell(ip, l.port.as_deref());
                 let line = doc.line_with_arg(*i, 0, &spelled);
-                doc.insert_after(&mut a.edits[*fi], *i, &line);
-                find(&mut a, file, it.span.start, sev, msg, fix);
+                doc.insert_after(a.edits(file), *i, &line);
+                a.find(host, file, it.span.start, sev, msg, fix);
                 if v4.is_loopback() {
                     a.notes.push(format!(
                         "{at}: ListenAddress {} is loopback only: it gets {spelled}, still local only",
                         w.text
                     ));
                 }
-                added.push((
-                    *fi,
-                    *i,
-                    Listen {
-                        ip: Some(ip),
-                        port: l.port.clone(),
-                    },
-                ));
+                added.push((*fi, *i, t));
             }
-            None => {
+            Twin::None => {}
+            Twin::NeedAddress => {
                 if !any_v6(&listens, &l.port) {
                     a.warnings.push(format!(
                         "{at}: ListenAddress {} accepts IPv4 only: its IPv6 twin needs --address ADDR",
                         w.text
                     ));
-                    find(&mut a, file, it.span.start, sev, msg, fix);
+                    a.find(host, file, it.span.start, sev, msg, fix);
                 }
             }
         }
@@ -466,22 +375,19 @@ mod tests {
 
     #[test]
     fn listen_addresses_are_read_the_way_sshd_reads_them() {
-        let l = read_listen("0.0.0.0");
-        assert_eq!(l.ip, Some("0.0.0.0".parse().unwrap()));
-        assert_eq!(l.port, None);
-        let l = read_listen("192.0.2.10:2222");
-        assert_eq!(l.port.as_deref(), Some("2222"));
-        let l = read_listen("[::]:22");
-        assert_eq!(l.ip, Some("::".parse().unwrap()));
-        assert_eq!(l.port.as_deref(), Some("22"));
-        let l = read_listen("2001:db8::1:2222");
+        let ip = |t: &str| read_listen(t).ip().map(|i| i.to_string());
+        assert_eq!(ip("0.0.0.0").as_deref(), Some("0.0.0.0"));
+        assert_eq!(read_listen("0.0.0.0").port, None);
+        assert_eq!(read_listen("192.0.2.10:2222").port.as_deref(), Some("2222"));
+        assert_eq!(ip("[::]:22").as_deref(), Some("::"));
+        assert_eq!(read_listen("[::]:22").port.as_deref(), Some("22"));
         assert_eq!(
-            l.ip,
-            Some("2001:db8::1:2222".parse().unwrap()),
+            ip("2001:db8::1:2222").as_deref(),
+            Some("2001:db8::1:2222"),
             "sshd reads it whole"
         );
-        assert_eq!(l.port, None);
-        assert_eq!(read_listen("host.example.net").ip, None);
+        assert_eq!(read_listen("2001:db8::1:2222").port, None);
+        assert_eq!(ip("host.example.net"), None);
         assert_eq!(
             ambiguous_port("2001:db8::1:2222"),
             Some(("2001:db8::1", "2222"))
@@ -491,9 +397,9 @@ mod tests {
         assert_eq!(ambiguous_port("192.0.2.10:22"), None);
         assert_eq!(ambiguous_port("[2001:db8::1]:2222"), None);
         assert_eq!(
-            spell("2001:db8::10".parse().unwrap(), Some("2222")),
+            read_listen("[2001:db8::10]:2222").render(false),
             "[2001:db8::10]:2222"
         );
-        assert_eq!(spell("::".parse().unwrap(), None), "::");
+        assert_eq!(read_listen("::").render(false), "::");
     }
 }

@@ -17,7 +17,7 @@ const TASKS: &[(&str, &str)] = &[
     ),
     (
         "bless",
-        "regenerate the golden case outputs from the current binary (review the diff!)",
+        "[GROUP::CASE] regenerate the golden case outputs from the current binary (review the diff!)",
     ),
     (
         "bench",
@@ -30,7 +30,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("validate") => validate(),
-        Some("bless") => bless(),
+        Some("bless") => bless(args.get(1).map(String::as_str)),
         Some("bench") => bench(),
         _ => {
             eprintln!("usage: cargo xtask <task>\n");
@@ -87,32 +87,30 @@ fn ci() -> Result {
     run(cargo(&["test", "--workspace"]))
 }
 
-/// The integration tests that run real daemons: `plugins/tests/*_daemon.rs`.
-fn daemon_tests() -> Result<Vec<String>> {
-    let dir = root().join("plugins/tests");
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter_map(|n| n.strip_suffix(".rs").map(str::to_string))
-        .filter(|n| n.ends_with("_daemon"))
-        .collect();
-    names.sort();
-    Ok(names)
-}
+/// The one integration-test binary of the `v6fix` package, run by libtest-mimic; its tests
+/// are named `<module>::<test>`, and the golden cases `cases::<group>::<case>`.
+const TEST_BINARY: &str = "it";
+
+/// The filter that selects the tests running real daemons: the modules
+/// `plugins/tests/it/*_daemon.rs`.
+const DAEMON_TESTS: &str = "_daemon::";
 
 fn validate() -> Result {
-    let names = daemon_tests()?;
-    let mut args = vec!["test", "-p", "v6fix"];
-    for n in &names {
-        args.push("--test");
-        args.push(n);
-    }
-    run(cargo(&args))
+    run(cargo(&[
+        "test",
+        "-p",
+        "v6fix",
+        "--test",
+        TEST_BINARY,
+        "--",
+        DAEMON_TESTS,
+    ]))
 }
 
-fn bless() -> Result {
-    let mut c = cargo(&["test", "-p", "v6fix", "--test", "cases"]);
+/// Rewrites the golden cases matching `cases::<filter>` (all of them without a filter).
+fn bless(filter: Option<&str>) -> Result {
+    let select = format!("cases::{}", filter.unwrap_or(""));
+    let mut c = cargo(&["test", "-p", "v6fix", "--test", TEST_BINARY, "--", &select]);
     c.env("V6FIX_BLESS", "1");
     run(c)?;
     eprintln!("xtask: outputs rewritten; review them with `git diff testdata/cases`");

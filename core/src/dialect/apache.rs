@@ -368,20 +368,6 @@ mod tests {
     }
 
     #[test]
-    fn every_fixture_prints_back_byte_for_byte_and_items_tile_it() {
-        for (name, text) in fixtures() {
-            let doc = parse(&text).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-            assert_eq!(doc.to_string(), text, "{name}");
-            let mut pos = 0;
-            for it in doc.items() {
-                assert_eq!(it.span.start, pos, "{name}: gap before {it:?}");
-                pos = it.span.end;
-            }
-            assert_eq!(pos, text.len(), "{name}");
-        }
-    }
-
-    #[test]
     fn every_prefix_of_every_fixture_parses_or_fails_cleanly() {
         // Cut files anywhere (mid-line, mid-section, after a backslash): parse must never
         // panic, and what parses must print back.

@@ -548,24 +548,6 @@ pub fn source_directory_name_ok(name: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn fixtures() -> Vec<(String, String)> {
-        crate::doc::fixtures("interfaces", 5)
-    }
-
-    #[test]
-    fn every_fixture_round_trips_and_items_tile_it() {
-        for (name, text) in fixtures() {
-            let doc = parse(&text).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-            assert_eq!(doc.to_string(), text, "{name}");
-            let mut pos = 0;
-            for it in &doc.items {
-                assert_eq!(it.span.start, pos, "{name}: gap or overlap at {pos}");
-                pos = it.span.end;
-            }
-            assert_eq!(pos, text.len(), "{name}");
-        }
-    }
-
     #[test]
     fn options_belong_to_the_last_iface_whatever_the_indentation() {
         let t = "auto eth0\niface eth0 inet static\naddress 192.0.2.10/24\n\n# note\n\tgateway 192.0.2.1\niface eth1 inet dhcp\n";

@@ -376,32 +376,6 @@ impl<'a> Parser<'a> {
 mod tests {
     use super::*;
 
-    fn fixtures() -> Vec<(String, String)> {
-        crate::doc::fixtures("nginx", 4)
-    }
-
-    fn check_tiling(items: &[Item], mut pos: usize, end: usize) {
-        for it in items {
-            assert_eq!(it.span.start, pos, "items must tile");
-            if let ItemKind::Directive(d) = &it.kind {
-                if let Some(b) = &d.block {
-                    check_tiling(&b.items, b.open + 1, b.close);
-                }
-            }
-            pos = it.span.end;
-        }
-        assert_eq!(pos, end);
-    }
-
-    #[test]
-    fn every_fixture_round_trips_byte_for_byte_and_items_tile_it() {
-        for (name, text) in fixtures() {
-            let doc = parse(&text).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-            assert_eq!(doc.to_string(), text, "{name}");
-            check_tiling(&doc.items, 0, text.len());
-        }
-    }
-
     #[test]
     fn directives_span_lines_and_comments_sit_anywhere() {
         let t = "http {\n  server { listen\n    [::]:80 # v6\n    default_server; }\n}\n";

@@ -251,26 +251,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_fixture_round_trips_and_items_tile_it() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/resolv");
-        let mut n = 0;
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            let text = std::fs::read_to_string(&p).unwrap();
-            let doc = parse(&text).unwrap();
-            assert_eq!(doc.to_string(), text, "{}", p.display());
-            let mut pos = 0;
-            for it in &doc.items {
-                assert_eq!(it.span.start, pos, "{}", p.display());
-                pos = it.span.end;
-            }
-            assert_eq!(pos, text.len());
-            n += 1;
-        }
-        assert!(n >= 4, "fixtures missing");
-    }
-
-    #[test]
     fn nameservers_as_glibc_takes_them() {
         let t = "# c\n; c\nnameserver 192.0.2.53 # trailing is ignored\n nameserver 192.0.2.99\nnameserver [2001:db8::53]\nnameserver 2001:db8::54\r\nnameserver fe80::1%eth0\nnameserver fe80::2\nnameserver\t2001:db8::55\n";
         let d = parse(t).unwrap();

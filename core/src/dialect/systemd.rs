@@ -300,19 +300,6 @@ pub fn escape_word(value: &str) -> String {
 mod tests {
     use super::*;
 
-    fn fixtures() -> Vec<(String, String)> {
-        crate::doc::fixtures("systemd", 3)
-    }
-
-    #[test]
-    fn every_fixture_round_trips_byte_for_byte_and_items_tile_it() {
-        for (name, text) in fixtures() {
-            let doc = parse(&text).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-            assert_eq!(doc.to_string(), text, "{name}");
-            assert!(doc.tiles(), "{name}: items must tile the input");
-        }
-    }
-
     #[test]
     fn continued_exec_start_splits_into_words_with_spans() {
         let t = "[Service]\nExecStart=\nExecStart=/usr/sbin/varnishd \\\n  -a :6081 \\\n# skipped\n  -p \"cli_banner=a b\" -x 100%% \\\n  -F\nType=simple\n";

@@ -1,10 +1,11 @@
 //! `Listen` lines: the resulting listener set, collisions in it, IPv6 twins and bracket fixes.
 
-use super::addr::{read_spot, render, Addr};
+use super::addr::read_spot;
 use super::analysis::{has_hash, hash_at, hash_message, Analysis, FIX_ADDRESS, FIX_PLAIN};
 use super::conf::Conf;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::Ipv6Addr;
 use v6fix_core::dialect::apache::Doc;
+use v6fix_core::endpoint::{self, Bind, Endpoint, Twin};
 use v6fix_core::{Host, Severity};
 
 /// The `<IfModule>`/`<IfDefine>`/… conditions around an item.
@@ -30,7 +31,7 @@ fn together(a: &[String], b: &[String]) -> bool {
 
 /// One listener in the resulting set.
 struct Sock {
-    addr: Addr,
+    addr: Bind,
     port: String,
     cond: Vec<String>,
     text: String,
@@ -38,17 +39,17 @@ struct Sock {
 }
 
 /// True when binding `new` next to `old` fails (or repeats it).
-fn clashes(new: Addr, old: Addr) -> bool {
+fn clashes(new: &Bind, old: &Bind) -> bool {
     match (new, old) {
-        (Addr::Any, Addr::Any | Addr::V6(_)) => true,
-        (Addr::V6(_), Addr::Any) => true,
-        (Addr::V6(a), Addr::V6(b)) => a == b,
+        (Bind::AnyDual, Bind::AnyDual | Bind::V6(_)) => true,
+        (Bind::V6(_), Bind::AnyDual) => true,
+        (Bind::V6(a), Bind::V6(b)) => a == b,
         _ => false,
     }
 }
 
 /// Checks every listener against the others and adds the IPv6 twins that are missing.
-pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<IpAddr>, a: &mut Analysis) {
+pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: &mut Analysis) {
     // Pass 1: the listeners as they are.
     let mut socks: Vec<Sock> = Vec::new();
     let mut listens = Vec::new();
@@ -77,7 +78,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<IpAddr>, a: &m
                 }
             };
             let Some(port) = spot.port.clone().filter(|p| p != "*") else {
-                if spot.fixed.is_some() {
+                if spot.bracketed.is_some() {
                     let t = &word.text;
                     let (h, p) = t.rsplit_once(':').unwrap_or((t, ""));
                     a.refuse(
@@ -88,7 +89,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<IpAddr>, a: &m
                             "Apache reads Listen {t} as host `{h}` and port {p}, and fails (AH00077); write [ADDRESS]:PORT"
                         ),
                     );
-                } else if spot.addr != Addr::Other {
+                } else if !matches!(spot.bind, Bind::Name(_)) {
                     a.refuse(
                         host,
                         file,
@@ -103,7 +104,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<IpAddr>, a: &m
                 .iter()
                 .filter(|s| s.port == port && together(&s.cond, &cond))
             {
-                if clashes(spot.addr, old.addr) {
+                if clashes(&spot.bind, &old.addr) {
                     let msg = format!(
                         "Listen {} and Listen {} ({}) cannot both bind port {port}: Apache passes -t and then fails to start with \"Address already in use\"; remove one",
                         word.text, old.text, old.at
@@ -113,7 +114,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<IpAddr>, a: &m
                 }
             }
             socks.push(Sock {
-                addr: spot.addr,
+                addr: spot.bind.clone(),
                 port: port.clone(),
                 cond: cond.clone(),
                 text: word.text.clone(),
@@ -128,7 +129,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<IpAddr>, a: &m
         let it = &doc.items()[i];
         let word = &it.args[0];
         let at = host.locate(file, it.span.start);
-        if let Some(fixed) = &spot.fixed {
+        if let Some(fixed) = &spot.bracketed {
             a.edits[fi].replace(word.span.clone(), fixed.clone());
             a.notes.push(format!(
                 "{at}: Listen {} is an unbracketed IPv6 literal; Apache reads the last `:` as the port, so it is written {fixed}",
@@ -147,77 +148,69 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<IpAddr>, a: &m
             );
             a.listen_changed = true;
         }
-        let (twin, fix, sev) = match spot.addr {
-            Addr::Any => {
+        let (fix, sev) = match &spot.bind {
+            Bind::AnyDual => {
                 a.notes.push(format!(
                     "{at}: Listen {} is already dual-stack (Apache binds one socket for IPv4 and IPv6): left alone",
                     word.text
                 ));
                 continue;
             }
-            Addr::V6(_) | Addr::Other => continue,
-            Addr::V4Any => (
-                Some(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
-                FIX_PLAIN,
-                Severity::Warning,
-            ),
-            Addr::V4(ip) if ip.is_loopback() => (
-                Some(IpAddr::V6(Ipv6Addr::LOCALHOST)),
-                FIX_PLAIN,
-                Severity::Info,
-            ),
-            Addr::V4(_) => (address, FIX_ADDRESS, Severity::Warning),
+            Bind::V4(ip) if ip.is_loopback() => (FIX_PLAIN, Severity::Info),
+            Bind::V4(_) => (FIX_ADDRESS, Severity::Warning),
+            _ => (FIX_PLAIN, Severity::Warning),
         };
         let live: Vec<&Sock> = socks
             .iter()
             .filter(|s| s.port == port && together(&s.cond, &cond))
             .collect();
-        let Some(ip) = twin else {
-            // A specific IPv4 address and no --address given.
-            if !live
-                .iter()
-                .any(|s| matches!(s.addr, Addr::V6(_) | Addr::Any))
-            {
-                a.warnings.push(format!(
-                    "{at}: Listen {} accepts IPv4 only: its IPv6 twin needs --address ADDR",
-                    word.text
-                ));
-                a.find(
-                    host,
-                    file,
-                    it.span.start,
-                    sev,
-                    format!("Listen {} accepts IPv4 clients only", word.text),
-                    fix,
-                );
+        let twin = match endpoint::twin(&spot, address, &Bind::AnyDual) {
+            Twin::Have(t) => t,
+            Twin::None => continue,
+            Twin::NeedAddress => {
+                // A specific IPv4 address and no --address given.
+                if !live
+                    .iter()
+                    .any(|s| matches!(s.addr, Bind::V6(_) | Bind::AnyDual))
+                {
+                    a.warnings.push(format!(
+                        "{at}: Listen {} accepts IPv4 only: its IPv6 twin needs --address ADDR",
+                        word.text
+                    ));
+                    a.find(
+                        host,
+                        file,
+                        it.span.start,
+                        sev,
+                        format!("Listen {} accepts IPv4 clients only", word.text),
+                        fix,
+                    );
+                }
+                continue;
             }
-            continue;
         };
-        let new = if ip.is_unspecified() {
-            Addr::Any
-        } else if let IpAddr::V6(v6) = ip {
-            Addr::V6(v6)
-        } else {
-            continue;
-        };
-        if let Some(old) = live.iter().find(|s| clashes(new, s.addr)) {
-            if old.text == render(ip, Some(&port)) {
+        let new = twin.bind.clone();
+        let spelled = Endpoint {
+            port: Some(port.clone()),
+            ..twin
+        }
+        .render(true);
+        if let Some(old) = live.iter().find(|s| clashes(&new, &s.addr)) {
+            if old.text == spelled {
                 a.notes.push(format!(
                     "{at}: Listen {} has its IPv6 twin Listen {} ({}) already: left alone",
                     word.text, old.text, old.at
                 ));
-            } else if old.addr == Addr::Any {
+            } else if old.addr == Bind::AnyDual {
                 a.notes.push(format!(
-                    "{at}: Listen {}: port {port} already has the dual-stack Listen {} ({}); a Listen {} beside it would fail to bind, so none is added",
+                    "{at}: Listen {}: port {port} already has the dual-stack Listen {} ({}); a Listen {spelled} beside it would fail to bind, so none is added",
                     word.text,
                     old.text,
                     old.at,
-                    render(ip, Some(&port))
                 ));
             }
             continue;
         }
-        let spelled = render(ip, Some(&port));
         let line = doc.line_with_arg(i, 0, &spelled);
         doc.insert_after(&mut a.edits[fi], i, &line);
         a.listen_changed = true;
@@ -229,7 +222,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<IpAddr>, a: &m
             format!("Listen {} accepts IPv4 clients only", word.text),
             fix,
         );
-        if matches!(spot.addr, Addr::V4(ip4) if ip4.is_loopback()) {
+        if matches!(spot.bind, Bind::V4(ip4) if ip4.is_loopback()) {
             a.notes.push(format!(
                 "{at}: Listen {} is loopback only (a backend behind a local proxy): it gets {spelled} so local clients that resolve localhost to ::1 reach it too; the proxy keeps using {}",
                 word.text, word.text
@@ -251,17 +244,17 @@ mod tests {
 
     #[test]
     fn collisions_follow_apaches_socket_rules() {
-        let any = Addr::Any;
-        let v6 = Addr::V6("2001:db8::10".parse().unwrap());
+        let any = &Bind::AnyDual;
+        let v6 = &Bind::V6("2001:db8::10".parse().unwrap());
         assert!(clashes(any, any), "80 + [::]:80 fails to start");
         assert!(clashes(v6, any));
         assert!(clashes(any, v6));
         assert!(clashes(v6, v6));
         assert!(
-            !clashes(any, Addr::V4Any),
+            !clashes(any, &Bind::AnyV4),
             "80 + 0.0.0.0:80 is deduplicated"
         );
-        assert!(!clashes(v6, Addr::V4("192.0.2.10".parse().unwrap())));
+        assert!(!clashes(v6, &Bind::V4("192.0.2.10".parse().unwrap())));
     }
 
     #[test]

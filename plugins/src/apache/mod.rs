@@ -43,27 +43,25 @@ mod vhost;
 
 use analysis::Analysis;
 use conf::{Conf, MAIN};
-use std::net::IpAddr;
+use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::apache::Kind;
-use v6fix_core::{ArgSpec, Args, Edits, Error, Finding, Host, Plan, Plugin, Prefix, Result};
+use v6fix_core::target::{Fact, Need, Target};
+use v6fix_core::{Args, Edits, Error, Finding, Host, Plan, Plugin, Prefix, Result};
 
 pub(crate) struct Apache;
 
 v6fix_core::inventory::submit! { v6fix_core::Registration(&Apache) }
 
-static ARGS: &[ArgSpec] = &[
-    ArgSpec::value(
-        "address",
-        "ADDR",
+static NEEDS: &[Need] = &[
+    Need::new(
+        Fact::Address,
         "This host's IPv6 address: the twin of listeners and virtual hosts on a specific IPv4 address",
     ),
-    ArgSpec::value(
-        "network",
-        "PREFIX",
+    Need::new(
+        Fact::Networks,
         "The site's IPv6 network, added to `Require ip` and `Allow from` lines that admit IPv4 networks",
-    )
-    .multiple(),
+    ),
 ];
 
 impl Plugin for Apache {
@@ -75,8 +73,8 @@ impl Plugin for Apache {
         "Apache 2.4: IPv6 twins for IPv4-only Listen and VirtualHost addresses, IPv6 networks in Require ip/Allow from"
     }
 
-    fn args(&self) -> &'static [ArgSpec] {
-        ARGS
+    fn needs(&self) -> &'static [Need] {
+        NEEDS
     }
 
     fn files(&self, host: &Host) -> Result<Vec<PathBuf>> {
@@ -94,18 +92,13 @@ impl Plugin for Apache {
         Ok(a.findings)
     }
 
-    fn plan(&self, host: &Host, args: &Args) -> Result<Plan> {
-        let address = args.ipv6("address")?;
-        let networks = args.networks("network")?;
+    fn plan(&self, host: &Host, target: &Target, _: &Args) -> Result<Plan> {
+        let address = target.address();
+        let networks = target.networks.clone();
         if let Some(n) = networks.iter().find(|n| !n.is_ipv6()) {
             return Err(Error::usage(format!(
                 "--network {n}: an IPv6 prefix is needed (the IPv4 networks are there already)"
             )));
-        }
-        if address.is_some_and(|a| a.is_unspecified() || a.is_loopback()) {
-            return Err(Error::usage(
-                "--address: give this host's own IPv6 address, not :: or ::1",
-            ));
         }
         let mut plan = Plan::new();
         let Some(conf) = Conf::load(host)? else {
@@ -155,7 +148,7 @@ impl Plugin for Apache {
 
 /// Works out every change (with `address`/`networks` as given; `None`/empty for an audit)
 /// and every finding.
-fn analyze(host: &Host, conf: &Conf, address: Option<IpAddr>, networks: &[Prefix]) -> Analysis {
+fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, networks: &[Prefix]) -> Analysis {
     let mut a = Analysis {
         edits: conf.files.iter().map(|_| Edits::new()).collect(),
         ..Analysis::default()

@@ -1,9 +1,10 @@
 //! `<VirtualHost>` addresses: IPv6 twins for IPv4 ones, brackets for unbracketed IPv6 literals.
 
-use super::addr::{read_spot, render, Addr};
+use super::addr::read_spot;
 use super::analysis::{has_hash, hash_at, hash_message, Analysis, FIX_ADDRESS, FIX_PLAIN};
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::Ipv6Addr;
 use v6fix_core::dialect::apache::{Doc, Item};
+use v6fix_core::endpoint::{self, Bind, Twin};
 use v6fix_core::{File, Host, Severity};
 
 #[allow(clippy::too_many_arguments)]
@@ -13,7 +14,7 @@ pub(super) fn vhost(
     doc: &Doc,
     i: usize,
     it: &Item,
-    address: Option<IpAddr>,
+    address: Option<Ipv6Addr>,
     a: &mut Analysis,
     fi: usize,
 ) {
@@ -38,20 +39,20 @@ pub(super) fn vhost(
             }
         }
     }
-    let have = |ip: Ipv6Addr, port: &Option<String>| {
+    let have = |bind: &Bind, port: &Option<String>| {
         spots
             .iter()
-            .any(|(_, s)| s.addr == Addr::V6(ip) && &s.port == port)
+            .any(|(_, s)| &s.bind == bind && &s.port == port)
     };
     let any_v6 = |port: &Option<String>| {
         spots
             .iter()
-            .any(|(_, s)| matches!(s.addr, Addr::V6(_)) && &s.port == port)
+            .any(|(_, s)| matches!(s.bind, Bind::V6(_)) && &s.port == port)
     };
     let mut add: Vec<String> = Vec::new();
     let all_any = spots
         .iter()
-        .all(|(_, s)| s.addr == Addr::Any || s.addr == Addr::V4Any);
+        .all(|(_, s)| matches!(s.bind, Bind::AnyDual | Bind::AnyV4));
     if all_any && !spots.is_empty() {
         let list: Vec<_> = it.args.iter().map(|w| w.text.as_str()).collect();
         a.notes.push(format!(
@@ -60,7 +61,7 @@ pub(super) fn vhost(
         ));
     }
     for (w, s) in &spots {
-        if let Some(fixed) = &s.fixed {
+        if let Some(fixed) = &s.bracketed {
             a.edits[fi].replace(w.span.clone(), fixed.clone());
             a.notes.push(format!(
                 "{at}: <VirtualHost {}> holds an unbracketed IPv6 literal; written {fixed}, the way Apache reads it",
@@ -78,20 +79,13 @@ pub(super) fn vhost(
                 FIX_PLAIN,
             );
         }
-        let Addr::V4(ip4) = s.addr else {
+        let Bind::V4(ip4) = s.bind else {
             continue;
         };
-        let (want, fix, sev) = if ip4.is_loopback() {
-            (Some(Ipv6Addr::LOCALHOST), FIX_PLAIN, Severity::Info)
+        let (fix, sev) = if ip4.is_loopback() {
+            (FIX_PLAIN, Severity::Info)
         } else {
-            (
-                address.and_then(|x| match x {
-                    IpAddr::V6(v) => Some(v),
-                    IpAddr::V4(_) => None,
-                }),
-                FIX_ADDRESS,
-                Severity::Warning,
-            )
+            (FIX_ADDRESS, Severity::Warning)
         };
         let msg = if ip4.is_loopback() {
             format!(
@@ -104,23 +98,23 @@ pub(super) fn vhost(
                 w.text
             )
         };
-        match want {
-            Some(v6) if have(v6, &s.port) => {}
-            Some(v6) => {
-                let t = render(IpAddr::V6(v6), s.port.as_deref());
+        match endpoint::twin(s, address, &Bind::AnyDual) {
+            Twin::Have(t) if have(&t.bind, &s.port) => {}
+            Twin::Have(t) => {
+                let t = t.render(true);
                 if !add.contains(&t) {
                     add.push(t);
                 }
                 a.find(host, file, w.span.start, sev, msg, fix);
             }
-            None if !any_v6(&s.port) => {
+            Twin::NeedAddress if !any_v6(&s.port) => {
                 a.warnings.push(format!(
                     "{at}: <VirtualHost {}> matches IPv4 clients only: its IPv6 address needs --address ADDR",
                     w.text
                 ));
                 a.find(host, file, w.span.start, sev, msg, fix);
             }
-            None => {}
+            Twin::NeedAddress | Twin::None => {}
         }
     }
     if !add.is_empty() {

@@ -1,8 +1,9 @@
 //! Audit findings: IPv4-only listens, allow lists without IPv6, misspelt IPv6 literals.
 
 use super::conf::{Conf, Placed};
-use super::listen::{twin_addr, LHost};
+use super::listen::{twin_of, At};
 use std::collections::HashMap;
+use v6fix_core::{Bind, Endpoint, Twin};
 use v6fix_core::{Finding, Host, Prefix, Severity};
 
 impl Conf {
@@ -24,22 +25,22 @@ impl Conf {
         };
         let mut v4wild: HashMap<(String, String), bool> = HashMap::new();
         for (_, l, key) in &listens {
-            if let (Some(k), LHost::Wild4) = (key, &l.host) {
+            if let (Some(k), Some(Bind::AnyV4)) = (key, l.endpoint().map(|e| &e.bind)) {
                 v4wild.insert((k.0.clone(), k.2.clone()), true);
             }
         }
         for (p, l, key) in &listens {
             let text = self.text_of(p);
-            match &l.host {
-                LHost::Unbracketed(_) => out.push(finding(
+            match &l.at {
+                At::Refused(why) => out.push(finding(
                     p,
                     Severity::Error,
-                    format!("`{text}`: nginx rejects an IPv6 address without brackets"),
+                    format!("`{text}`: nginx refuses it: {why}"),
                     None,
                 )),
-                LHost::V6(a)
-                    if a.is_unspecified()
-                        && l.params.iter().any(|x| x == "ipv6only=off")
+                At::Ep(Endpoint {
+                    bind: Bind::AnyV6, ..
+                }) if l.params.iter().any(|x| x == "ipv6only=off")
                         && key.as_ref().is_some_and(|k| v4wild.contains_key(&(k.0.clone(), k.2.clone()))) =>
                 {
                     out.push(finding(
@@ -49,21 +50,21 @@ impl Conf {
                         None,
                     ))
                 }
-                LHost::Wild4 | LHost::V4(_) => {
+                At::Ep(ep) if ep.is_ipv4_only() => {
                     let Some(k) = key else { continue };
-                    let twin = twin_addr(l, None);
+                    let twin = twin_of(l, None);
                     let has_v6 = listens.iter().any(|(q, ql, qk)| {
                         q.server == p.server
-                            && matches!(ql.host, LHost::V6(_))
+                            && ql.endpoint().is_some_and(Endpoint::serves_ipv6)
                             && qk.as_ref().is_some_and(|qk| qk.2 == k.2)
-                            && match twin {
-                                Some(Some(t)) => qk.as_ref().is_some_and(|qk| qk.1 == t),
+                            && match &twin {
+                                Twin::Have(t) => qk.as_ref().is_some_and(|qk| Some(qk.1) == t.ip()),
                                 _ => true,
                             }
                     });
                     if !has_v6 {
                         let fix = match twin {
-                            Some(Some(_)) => "v6fix nginx",
+                            Twin::Have(_) => "v6fix nginx",
                             _ => "v6fix nginx --address ADDR",
                         };
                         out.push(finding(

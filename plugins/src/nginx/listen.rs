@@ -2,8 +2,8 @@
 
 use super::conf::{Conf, Placed, Server};
 use std::collections::HashSet;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use v6fix_core::addr::host_port;
+use std::net::{IpAddr, Ipv6Addr};
+use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
 use v6fix_core::{Edits, Host, Plan};
 
 /// Listen parameters that set socket options: one server per address may set them.
@@ -21,58 +21,35 @@ const SOCKET_OPTS: &[&str] = &[
     "so_keepalive",
 ];
 
+/// What a `listen` names: an endpoint, a Unix socket, or an IPv6 literal nginx refuses.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum LHost {
-    /// Port only, `*` or `0.0.0.0`: the IPv4 wildcard.
-    Wild4,
-    V4(Ipv4Addr),
-    V6(Ipv6Addr),
-    /// An IPv6 literal without brackets: nginx rejects it.
-    Unbracketed(String),
-    Name(String),
+pub(super) enum At {
+    Ep(Endpoint),
     Unix,
+    /// Why nginx rejects the address (an IPv6 literal without brackets, say).
+    Refused(String),
 }
 
 #[derive(Debug, Clone)]
 pub(super) struct Listen {
-    pub(super) host: LHost,
-    port: Option<String>,
+    pub(super) at: At,
     pub(super) params: Vec<String>,
 }
 
 fn parse_listen(args: &[String]) -> Option<Listen> {
     let a = args.first()?;
-    let params = args[1..].to_vec();
-    let (host, port) = if a.starts_with("unix:") {
-        (LHost::Unix, None)
-    } else if let Some(rest) = a.strip_prefix('[') {
-        let close = rest.find(']')?;
-        let ip: Ipv6Addr = rest[..close].parse().ok()?;
-        let port = rest[close + 1..].strip_prefix(':').map(str::to_string);
-        (LHost::V6(ip), port)
-    } else if a.bytes().all(|b| b.is_ascii_digit()) {
-        (LHost::Wild4, Some(a.clone()))
-    } else if a == "*" {
-        (LHost::Wild4, None)
-    } else if let Some((h, p)) = a.rsplit_once(':') {
-        let port = Some(p.to_string());
-        if h == "*" || h == "0.0.0.0" {
-            (LHost::Wild4, port)
-        } else if h.contains(':') {
-            (LHost::Unbracketed(a.clone()), None)
-        } else if let Ok(v4) = h.parse::<Ipv4Addr>() {
-            (LHost::V4(v4), port)
-        } else {
-            (LHost::Name(h.to_string()), port)
-        }
-    } else if a == "0.0.0.0" {
-        (LHost::Wild4, None)
-    } else if let Ok(v4) = a.parse::<Ipv4Addr>() {
-        (LHost::V4(v4), None)
+    let at = if a.starts_with("unix:") {
+        At::Unix
     } else {
-        (LHost::Name(a.clone()), None)
+        match Endpoint::parse(a, &Spelling::NGINX) {
+            Ok(ep) => At::Ep(ep),
+            Err(e) => At::Refused(e.to_string()),
+        }
     };
-    Some(Listen { host, port, params })
+    Some(Listen {
+        at,
+        params: args[1..].to_vec(),
+    })
 }
 
 fn param_name(p: &str) -> &str {
@@ -88,19 +65,22 @@ fn is_socket_opt(p: &str) -> bool {
 }
 
 impl Listen {
-    fn port(&self) -> &str {
-        self.port.as_deref().unwrap_or("80")
+    pub(super) fn endpoint(&self) -> Option<&Endpoint> {
+        match &self.at {
+            At::Ep(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The port nginx binds: 80 when the word has none.
+    pub(super) fn port(&self) -> &str {
+        self.endpoint().map_or("80", |e| e.port_or("80"))
     }
 
     /// The address as nginx compares them: `0.0.0.0`, `192.0.2.1`, `::`; `None` for names,
     /// sockets and broken literals.
     fn addr(&self) -> Option<IpAddr> {
-        match &self.host {
-            LHost::Wild4 => Some(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
-            LHost::V4(a) => Some(IpAddr::V4(*a)),
-            LHost::V6(a) => Some(IpAddr::V6(*a)),
-            _ => None,
-        }
+        self.endpoint().and_then(Endpoint::ip)
     }
 
     fn has_socket_opts(&self) -> bool {
@@ -115,21 +95,11 @@ impl Listen {
 /// The key of a listening socket: protocol block, address, port.
 type Key = (String, IpAddr, String);
 
-/// The IPv6 twin of an IPv4 listen address: `Ok(None)` when it needs `--address`.
-pub(super) fn twin_addr(l: &Listen, address: Option<IpAddr>) -> Option<Option<IpAddr>> {
-    match l.host {
-        LHost::Wild4 => Some(Some(IpAddr::V6(Ipv6Addr::UNSPECIFIED))),
-        LHost::V4(a) if a == Ipv4Addr::LOCALHOST => Some(Some(IpAddr::V6(Ipv6Addr::LOCALHOST))),
-        LHost::V4(a) if a.is_loopback() => None,
-        LHost::V4(_) => Some(address),
-        _ => None,
-    }
-}
-
-fn twin_text(ip: IpAddr, l: &Listen) -> String {
-    match &l.port {
-        Some(p) => host_port(ip, p),
-        None => format!("[{ip}]"),
+/// The IPv6 twin of an IPv4-only listen, by the one twin rule.
+pub(super) fn twin_of(l: &Listen, address: Option<Ipv6Addr>) -> Twin {
+    match l.endpoint() {
+        Some(ep) => endpoint::twin(ep, address, &Bind::AnyV6),
+        None => Twin::None,
     }
 }
 
@@ -157,7 +127,7 @@ impl Conf {
         host: &Host,
         placed: &[Placed<'_>],
         servers: &[Server<'_>],
-        address: Option<IpAddr>,
+        address: Option<Ipv6Addr>,
         edits: &mut [Edits],
         plan: &mut Plan,
     ) {
@@ -191,38 +161,38 @@ impl Conf {
         for (p, l, key) in &listens {
             let at = self.at(host, p);
             let text = self.text_of(p);
-            match &l.host {
-                LHost::Unbracketed(a) => {
+            match &l.at {
+                At::Refused(why) => {
                     plan.warn(format!(
-                        "{at}: `{text}`: nginx rejects an IPv6 address without brackets; write `[{a}]` with the port after it (`[2001:db8::1]:80`); left alone"
+                        "{at}: `{text}`: nginx refuses it: {why}; left alone"
                     ));
                     continue;
                 }
-                LHost::Name(n) => {
+                At::Ep(Endpoint {
+                    bind: Bind::Name(n),
+                    ..
+                }) => {
                     plan.note(format!("{at}: `{text}` names the host `{n}`: nginx binds what it resolves to; left alone"));
                     continue;
                 }
-                LHost::Unix | LHost::V6(_) => continue,
-                LHost::Wild4 | LHost::V4(_) => {}
+                _ => {}
             }
             let Some(key) = key else { continue };
             if !done.insert((p.file, p.d.span.start)) {
                 continue;
             }
-            let twin = match twin_addr(l, address) {
-                Some(Some(t)) => t,
-                Some(None) => {
+            let twin_ep = match twin_of(l, address) {
+                Twin::Have(t) => t,
+                Twin::NeedAddress => {
                     need_address.push(format!("{at}: `{text}`"));
                     continue;
                 }
-                None => {
-                    plan.warn(format!("{at}: `{text}`: no IPv6 counterpart of this loopback address is known; left alone"));
-                    continue;
-                }
+                Twin::None => continue,
             };
+            let twin = twin_ep.ip().expect("a twin is an address");
             let tkey: Key = (key.0.clone(), twin, key.2.clone());
             let has_twin = in_server.contains(&(p.server, &tkey));
-            let twin_str = twin_text(twin, l);
+            let twin_str = twin_ep.render(true);
             if twin.is_unspecified() && v6off.contains(&(key.0.clone(), key.2.clone())) {
                 plan.warn(format!(
                     "{at}: `{text}`: a server listens on [::]:{} with ipv6only=off, which takes IPv4 too; nginx cannot bind both and fails at start (`nginx -t` does not notice): left alone, remove one of them",
@@ -304,39 +274,36 @@ mod tests {
 
     #[test]
     fn listen_addresses_are_read_as_nginx_reads_them() {
-        assert_eq!(l("80").host, LHost::Wild4);
-        assert_eq!(l("*:8080").host, LHost::Wild4);
-        assert_eq!(l("0.0.0.0:80").host, LHost::Wild4);
+        let bind = |t: &str| l(t).endpoint().map(|e| e.bind.clone());
+        assert_eq!(bind("80"), Some(Bind::AnyV4));
+        assert_eq!(bind("*:8080"), Some(Bind::AnyV4));
+        assert_eq!(bind("0.0.0.0:80"), Some(Bind::AnyV4));
         assert_eq!(
-            l("192.0.2.10:80").host,
-            LHost::V4("192.0.2.10".parse().unwrap())
+            bind("192.0.2.10:80"),
+            Some(Bind::V4("192.0.2.10".parse().unwrap()))
         );
         assert_eq!(l("192.0.2.10").port(), "80");
-        assert_eq!(l("[::]:443 ssl").host, LHost::V6(Ipv6Addr::UNSPECIFIED));
-        assert!(matches!(l("2001:db8::1:80").host, LHost::Unbracketed(_)));
-        assert!(matches!(l("::1").host, LHost::Unbracketed(_)));
-        assert!(matches!(l("localhost:80").host, LHost::Name(_)));
-        assert!(matches!(l("unix:/run/x.sock").host, LHost::Unix));
+        assert_eq!(bind("[::]:443 ssl"), Some(Bind::AnyV6));
+        assert!(matches!(l("2001:db8::1:80").at, At::Refused(_)));
+        assert!(matches!(l("::1").at, At::Refused(_)));
+        assert_eq!(bind("localhost:80"), Some(Bind::Name("localhost".into())));
+        assert!(matches!(l("unix:/run/x.sock").at, At::Unix));
         assert!(l("80 backlog=10 default").has_socket_opts());
         assert!(l("80 backlog=10 default").is_default());
     }
 
     #[test]
     fn twins() {
-        let a: IpAddr = "2001:db8::10".parse().unwrap();
-        assert_eq!(
-            twin_text(twin_addr(&l("80"), None).unwrap().unwrap(), &l("80")),
-            "[::]:80"
-        );
-        assert_eq!(
-            twin_text(
-                twin_addr(&l("127.0.0.1:8080"), None).unwrap().unwrap(),
-                &l("127.0.0.1:8080")
-            ),
-            "[::1]:8080"
-        );
-        assert_eq!(twin_addr(&l("192.0.2.10:80"), None), Some(None));
-        assert_eq!(twin_text(a, &l("192.0.2.10")), "[2001:db8::10]");
-        assert_eq!(twin_text(a, &l("192.0.2.10:80")), "[2001:db8::10]:80");
+        let a: Ipv6Addr = "2001:db8::10".parse().unwrap();
+        let t = |w: &str, a| match twin_of(&l(w), a) {
+            Twin::Have(e) => e.render(true),
+            other => format!("{other:?}"),
+        };
+        assert_eq!(t("80", None), "[::]:80");
+        assert_eq!(t("127.0.0.1:8080", None), "[::1]:8080");
+        assert_eq!(t("127.0.0.2:8080", None), "[::1]:8080");
+        assert_eq!(t("192.0.2.10:80", None), "NeedAddress");
+        assert_eq!(t("192.0.2.10", Some(a)), "[2001:db8::10]");
+        assert_eq!(t("192.0.2.10:80", Some(a)), "[2001:db8::10]:80");
     }
 }

@@ -18,26 +18,24 @@ mod conf;
 mod listen;
 
 use conf::{Conf, MAIN};
-use std::net::IpAddr;
+use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
-use v6fix_core::{ArgSpec, Args, Edits, Error, Finding, Host, Plan, Plugin, Prefix, Result};
+use v6fix_core::target::{Fact, Need, Target};
+use v6fix_core::{Args, Edits, Error, Finding, Host, Plan, Plugin, Prefix, Result};
 
 pub(crate) struct Nginx;
 
 v6fix_core::inventory::submit! { v6fix_core::Registration(&Nginx) }
 
-static ARGS: &[ArgSpec] = &[
-    ArgSpec::value(
-        "address",
-        "ADDR",
+static NEEDS: &[Need] = &[
+    Need::new(
+        Fact::Address,
         "This host's IPv6 address: the twin of listens on a specific IPv4 address",
     ),
-    ArgSpec::value(
-        "network",
-        "PREFIX",
+    Need::new(
+        Fact::Networks,
         "The site's IPv6 network, added to allow lists that admit IPv4 networks",
-    )
-    .multiple(),
+    ),
 ];
 
 impl Plugin for Nginx {
@@ -49,8 +47,8 @@ impl Plugin for Nginx {
         "nginx: IPv6 twins for IPv4-only listen directives, site network in allow lists"
     }
 
-    fn args(&self) -> &'static [ArgSpec] {
-        ARGS
+    fn needs(&self) -> &'static [Need] {
+        NEEDS
     }
 
     fn files(&self, host: &Host) -> Result<Vec<PathBuf>> {
@@ -66,9 +64,9 @@ impl Plugin for Nginx {
         Ok(conf.audit(host))
     }
 
-    fn plan(&self, host: &Host, args: &Args) -> Result<Plan> {
-        let address = args.ipv6("address")?;
-        let networks = args.networks("network")?;
+    fn plan(&self, host: &Host, target: &Target, _: &Args) -> Result<Plan> {
+        let address = target.address();
+        let networks = target.networks.clone();
         if let Some(n) = networks.iter().find(|n| !n.is_ipv6()) {
             return Err(Error::usage(format!("--network {n}: not an IPv6 network")));
         }
@@ -83,7 +81,7 @@ impl Plugin for Nginx {
 }
 
 impl Conf {
-    fn plan(&self, host: &Host, address: Option<IpAddr>, networks: &[Prefix]) -> Result<Plan> {
+    fn plan(&self, host: &Host, address: Option<Ipv6Addr>, networks: &[Prefix]) -> Result<Plan> {
         let mut plan = Plan::new();
         for n in &self.notes {
             plan.note(n.clone());

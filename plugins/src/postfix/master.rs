@@ -3,33 +3,24 @@
 use super::conf::Conf;
 use super::state::State;
 use super::MASTER_CF;
-use std::net::IpAddr;
+use std::net::Ipv6Addr;
 use std::path::Path;
-use v6fix_core::addr::{parse_ip, split_host_port};
 use v6fix_core::dialect::postfix as pf;
+use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
 use v6fix_core::{Edits, File, Result};
 
-/// An `inet` service of master.cf bound to an address: its service, address and port.
+/// An `inet` service of master.cf bound to an address: its service and endpoint.
 pub(super) struct Bound<'a> {
     pub(super) service: &'a pf::Service,
-    ip: IpAddr,
-    port: String,
+    ep: Endpoint,
 }
 
 pub(super) fn bound_services(doc: &pf::MasterDoc) -> Vec<Bound<'_>> {
     doc.services()
         .filter(|s| doc.field(s, 1) == "inet")
         .filter_map(|s| {
-            let name = doc.field(s, 0);
-            let (Some(host), Some(port)) = split_host_port(name)? else {
-                return None;
-            };
-            let ip = parse_ip(host)?;
-            Some(Bound {
-                service: s,
-                ip,
-                port: port.to_string(),
-            })
+            let ep = Endpoint::parse(doc.field(s, 0), &Spelling::PLAIN).ok()?;
+            (ep.ip().is_some() && ep.port.is_some()).then_some(Bound { service: s, ep })
         })
         .collect()
 }
@@ -38,8 +29,12 @@ pub(super) fn bound_services(doc: &pf::MasterDoc) -> Vec<Bound<'_>> {
 pub(super) fn lonely_v4<'a>(bound: &'a [Bound<'a>]) -> Vec<&'a Bound<'a>> {
     bound
         .iter()
-        .filter(|b| b.ip.is_ipv4())
-        .filter(|b| !bound.iter().any(|o| o.ip.is_ipv6() && o.port == b.port))
+        .filter(|b| b.ep.is_ipv4_only())
+        .filter(|b| {
+            !bound
+                .iter()
+                .any(|o| o.ep.serves_ipv6() && o.ep.port == b.ep.port)
+        })
         .collect()
 }
 
@@ -54,30 +49,25 @@ impl Conf<'_> {
 
     /// master.cf services bound to an IPv4 address get an IPv6 sibling: `[::1]` next to
     /// a loopback one, `--address` next to any other.
-    pub(super) fn master(&self, st: &mut State, address: Option<IpAddr>) -> Result<()> {
+    pub(super) fn master(&self, st: &mut State, address: Option<Ipv6Addr>) -> Result<()> {
         let Some((file, doc)) = self.read_master()? else {
             return Ok(());
         };
         let bound = bound_services(&doc);
         let mut edits = Edits::new();
         for b in lonely_v4(&bound) {
-            let IpAddr::V4(v4) = b.ip else { continue };
             let place = self.locate(&file, b.service.fields[0].start);
-            let twin = if v4.is_loopback() {
-                Some("::1".parse().expect("literal"))
-            } else {
-                address
-            };
             let name = doc.field(b.service, 0);
-            match twin {
-                Some(t) => {
-                    let sibling = format!("[{t}]:{}", b.port);
+            match endpoint::twin(&b.ep, address, &Bind::AnyV6) {
+                Twin::Have(t) => {
+                    let sibling = t.render(true);
                     doc.insert_sibling(b.service, &sibling, &mut edits);
                     st.note(format!(
                         "{place}: service {name} listens on IPv4 only: added the sibling {sibling} with the same settings"
                     ));
                 }
-                None => st.plan.warn(format!(
+                Twin::None => {}
+                Twin::NeedAddress => st.plan.warn(format!(
                     "{place}: service {name} listens on IPv4 only: pass --address ADDR to add an IPv6 sibling"
                 )),
             }

@@ -33,7 +33,8 @@ use conf::{Conf, Tables};
 use elem::Elem;
 use state::State;
 use std::path::{Path, PathBuf};
-use v6fix_core::{ArgSpec, Args, Error, Finding, Host, Plan, Plugin, Result};
+use v6fix_core::target::{Fact, Need, Target};
+use v6fix_core::{Args, Error, Finding, Host, Plan, Plugin, Result};
 
 pub(crate) struct Postfix;
 
@@ -66,22 +67,19 @@ impl Plugin for Postfix {
         "Postfix: inet_protocols, mynetworks (inline, /file lists, cidr tables), inet_interfaces, master.cf"
     }
 
-    fn args(&self) -> &'static [ArgSpec] {
-        const ARGS: &[ArgSpec] = &[
-            ArgSpec::value(
-                "network",
-                "PREFIX",
+    fn needs(&self) -> &'static [Need] {
+        const NEEDS: &[Need] = &[
+            Need::new(
+                Fact::Networks,
                 "A site network to trust for relaying (mynetworks), e.g. 2001:db8::/64",
             )
-            .multiple()
             .required(),
-            ArgSpec::value(
-                "address",
-                "ADDR",
+            Need::new(
+                Fact::Address,
                 "This host's IPv6 address: added where inet_interfaces names IPv4 addresses, and as smtp_bind_address6",
             ),
         ];
-        ARGS
+        NEEDS
     }
 
     fn files(&self, host: &Host) -> Result<Vec<PathBuf>> {
@@ -112,12 +110,12 @@ impl Plugin for Postfix {
         conf.audit()
     }
 
-    fn plan(&self, host: &Host, args: &Args) -> Result<Plan> {
-        let networks = args.networks("network")?;
+    fn plan(&self, host: &Host, target: &Target, _: &Args) -> Result<Plan> {
+        let networks = &target.networks;
         if networks.is_empty() {
             return Err(Error::usage("--network is required"));
         }
-        let address = args.ipv6("address")?;
+        let address = target.address();
         let Some(conf) = Conf::load(host)? else {
             return Err(Error::invalid(
                 host.display(Path::new(MAIN_CF)),
@@ -128,8 +126,8 @@ impl Plugin for Postfix {
         let mut st = State::new(&conf);
         conf.inet_protocols(&mut st);
         conf.fix_lists(&mut st)?;
-        conf.mynetworks(&mut st, &networks)?;
-        conf.interfaces(&mut st, address);
+        conf.mynetworks(&mut st, networks)?;
+        conf.interfaces(&mut st, address.map(std::net::IpAddr::V6));
         conf.master(&mut st, address)?;
         Ok(st.finish())
     }

@@ -4,8 +4,9 @@
 use super::acl::entry_prefix;
 use super::cmdline::{options, Opt};
 use super::conf::Setup;
-use super::listen::{parse_a, twin_addr, AHost, Listen};
-use std::net::{IpAddr, Ipv6Addr};
+use super::listen::{parse_a, twin_of, Listen};
+use v6fix_core::{Bind, Twin};
+
 use v6fix_core::{File, Finding, Host, Severity};
 
 impl Setup {
@@ -39,35 +40,43 @@ impl Setup {
                 .collect();
             for (o, l) in &listens {
                 let shown = format!("-a {}", o.value);
-                let has = |h: AHost| {
+                let has = |h: &Bind| {
                     listens
                         .iter()
-                        .any(|(_, x)| x.host == h && x.port() == l.port())
+                        .any(|(_, x)| x.bind() == Some(h) && x.port() == l.port())
                 };
-                match &l.host {
-                    AHost::Dual if has(AHost::V6(Ipv6Addr::UNSPECIFIED)) => out.push(finding(
-                        file,
-                        o.flag.start,
-                        Severity::Error,
-                        format!("`{shown}` with -a [::]:{}: varnishd stops with \"have same address\"", l.port()),
-                        None,
-                    )),
-                    AHost::Unbracketed(_) => out.push(finding(
+                if l.unbracketed() {
+                    out.push(finding(
                         file,
                         o.flag.start,
                         Severity::Error,
                         format!("`{shown}`: varnishd reads an unbracketed IPv6 address as the whole host, on port 80"),
                         None,
+                    ));
+                    continue;
+                }
+                match l.bind() {
+                    Some(Bind::AnyDual) if has(&Bind::AnyV6) => out.push(finding(
+                        file,
+                        o.flag.start,
+                        Severity::Error,
+                        format!(
+                            "`{shown}` with -a [::]:{}: varnishd stops with \"have same address\"",
+                            l.port()
+                        ),
+                        None,
                     )),
-                    AHost::Wild4 | AHost::V4(_) => {
-                        let twin = twin_addr(l, None);
-                        let ok = match twin {
-                            Some(Some(IpAddr::V6(t))) => has(AHost::V6(t)),
-                            _ => listens.iter().any(|(_, x)| matches!(x.host, AHost::V6(_)) && x.port() == l.port()),
+                    Some(Bind::AnyV4 | Bind::V4(_)) => {
+                        let twin = twin_of(l, None);
+                        let ok = match &twin {
+                            Twin::Have(t) => has(&t.bind),
+                            _ => listens.iter().any(|(_, x)| {
+                                matches!(x.bind(), Some(Bind::V6(_))) && x.port() == l.port()
+                            }),
                         };
                         if !ok {
                             let fix = match twin {
-                                Some(Some(_)) => "v6fix varnish",
+                                Twin::Have(_) => "v6fix varnish",
                                 _ => "v6fix varnish --address ADDR",
                             };
                             out.push(finding(

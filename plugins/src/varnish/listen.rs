@@ -4,32 +4,27 @@
 use super::cmdline::{insert_option, options, Opt};
 use super::conf::{Cmd, Setup, Unit, SYSV};
 use std::collections::HashSet;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::Ipv6Addr;
 use std::path::Path;
-use v6fix_core::addr::host_port;
 use v6fix_core::dialect::systemd::{self, escape_word};
+use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
 use v6fix_core::{Edits, Host, Plan, Result};
 
 const DROPIN_NEW: &str = "/etc/systemd/system/varnish.service.d/override.conf";
 
+/// What an `-a` names: an endpoint, a Unix socket (or nothing v6fix touches), or a word
+/// varnishd cannot read as an address.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum AHost {
-    /// `:P`: both families.
-    Dual,
-    Wild4,
-    V4(Ipv4Addr),
-    V6(Ipv6Addr),
-    Unbracketed(String),
-    Name(String),
-    /// A Unix socket or something else v6fix does not touch.
+pub(super) enum At {
+    Ep(Endpoint),
     Other,
+    Refused(String),
 }
 
 #[derive(Debug, Clone)]
 pub(super) struct Listen {
     pub(super) name: Option<String>,
-    pub(super) host: AHost,
-    pub(super) port: Option<String>,
+    pub(super) at: At,
     /// `,PROTO,...` as written.
     pub(super) rest: String,
 }
@@ -43,53 +38,46 @@ pub(super) fn parse_a(v: &str) -> Listen {
         Some((n, e)) if !n.contains([':', '[', '/']) => (Some(n.to_string()), e),
         _ => (None, head),
     };
-    let (host, port) = if ep.starts_with('/') || ep.starts_with('@') || ep.is_empty() {
-        (AHost::Other, None)
-    } else if let Some(r) = ep.strip_prefix('[') {
-        match r.split_once(']') {
-            Some((a, p)) => match a.parse::<Ipv6Addr>() {
-                Ok(ip) => (AHost::V6(ip), p.strip_prefix(':').map(str::to_string)),
-                Err(_) => (AHost::Other, None),
-            },
-            None => (AHost::Other, None),
-        }
-    } else if ep.matches(':').count() >= 2 {
-        (AHost::Unbracketed(ep.to_string()), None)
-    } else if let Some(p) = ep.strip_prefix(':') {
-        (AHost::Dual, Some(p.to_string()))
+    let at = if ep.starts_with('/') || ep.starts_with('@') || ep.is_empty() {
+        At::Other
     } else {
-        let (h, p) = match ep.split_once(':') {
-            Some((h, p)) => (h, Some(p.to_string())),
-            None => (ep, None),
-        };
-        match h.parse::<Ipv4Addr>() {
-            Ok(a) if a.is_unspecified() => (AHost::Wild4, p),
-            Ok(a) => (AHost::V4(a), p),
-            Err(_) => (AHost::Name(h.to_string()), p),
+        match Endpoint::parse(ep, &Spelling::VARNISH) {
+            Ok(e) => At::Ep(e),
+            Err(e) => At::Refused(e.to_string()),
         }
     };
-    Listen {
-        name,
-        host,
-        port,
-        rest,
-    }
+    Listen { name, at, rest }
 }
 
 impl Listen {
+    pub(super) fn endpoint(&self) -> Option<&Endpoint> {
+        match &self.at {
+            At::Ep(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The bind, when the word is an endpoint.
+    pub(super) fn bind(&self) -> Option<&Bind> {
+        self.endpoint().map(|e| &e.bind)
+    }
+
+    /// The port varnishd binds: 80 when the word has none.
     pub(super) fn port(&self) -> &str {
-        self.port.as_deref().unwrap_or("80")
+        self.endpoint().map_or("80", |e| e.port_or("80"))
+    }
+
+    /// True for an unbracketed IPv6 literal, which varnishd reads whole, on port 80.
+    pub(super) fn unbracketed(&self) -> bool {
+        self.endpoint().is_some_and(|e| e.bracketed.is_some()) || matches!(self.at, At::Refused(_))
     }
 }
 
-/// Where the IPv6 twin of an IPv4 listener goes: `Some(None)` when it needs --address.
-pub(super) fn twin_addr(l: &Listen, address: Option<IpAddr>) -> Option<Option<IpAddr>> {
-    match l.host {
-        AHost::Wild4 => Some(Some(IpAddr::V6(Ipv6Addr::UNSPECIFIED))),
-        AHost::V4(a) if a == Ipv4Addr::LOCALHOST => Some(Some(IpAddr::V6(Ipv6Addr::LOCALHOST))),
-        AHost::V4(a) if a.is_loopback() => None,
-        AHost::V4(_) => Some(address),
-        _ => None,
+/// The IPv6 twin of an IPv4-only listener, by the one twin rule.
+pub(super) fn twin_of(l: &Listen, address: Option<Ipv6Addr>) -> Twin {
+    match l.endpoint() {
+        Some(ep) => endpoint::twin(ep, address, &Bind::AnyV6),
+        None => Twin::None,
     }
 }
 
@@ -98,7 +86,7 @@ impl Setup {
     pub(super) fn plan_listeners(
         &self,
         host: &Host,
-        address: Option<IpAddr>,
+        address: Option<Ipv6Addr>,
         plan: &mut Plan,
     ) -> Result<bool> {
         let Some(file) = self.cmd_file() else {
@@ -128,8 +116,15 @@ impl Setup {
         let at = |o: &Opt| host.locate(file, o.flag.start);
         for (o, l) in &listens {
             let shown = format!("-a {}", o.value);
-            match &l.host {
-                AHost::Dual => {
+            if l.unbracketed() {
+                plan.warn(format!(
+                    "{}: `{shown}`: varnishd reads an unbracketed IPv6 address as the whole host (port 80); write it in brackets with the port after it: left alone",
+                    at(o)
+                ));
+                continue;
+            }
+            match l.bind() {
+                Some(Bind::AnyDual) => {
                     plan.note(format!(
                         "{}: `{shown}` already listens on IPv4 and IPv6: left alone (adding -a [::]:{} would stop varnishd: \"have same address\")",
                         at(o),
@@ -137,43 +132,24 @@ impl Setup {
                     ));
                     continue;
                 }
-                AHost::Unbracketed(a) => {
-                    plan.warn(format!(
-                        "{}: `{shown}`: varnishd reads an unbracketed IPv6 address as the whole host (port 80); write `[{a}]` with the port after it: left alone",
-                        at(o)
-                    ));
-                    continue;
-                }
-                AHost::Name(n) => {
+                Some(Bind::Name(n)) => {
                     plan.note(format!("{}: `{shown}` names the host `{n}`: varnishd binds what it resolves to; left alone", at(o)));
                     continue;
                 }
-                AHost::V6(_) | AHost::Other => continue,
-                AHost::Wild4 | AHost::V4(_) => {}
+                _ => {}
             }
-            let twin = match twin_addr(l, address) {
-                Some(Some(t)) => t,
-                Some(None) => {
+            let twin = match twin_of(l, address) {
+                Twin::Have(t) => t,
+                Twin::NeedAddress => {
                     need_address.push(format!("{}: `{shown}`", at(o)));
                     continue;
                 }
-                None => {
-                    plan.warn(format!("{}: `{shown}`: no IPv6 counterpart of this loopback address is known; left alone", at(o)));
-                    continue;
-                }
+                Twin::None => continue,
             };
-            let exists = listens.iter().any(|(_, x)| {
-                x.host
-                    == AHost::V6(match twin {
-                        IpAddr::V6(a) => a,
-                        IpAddr::V4(_) => Ipv6Addr::UNSPECIFIED,
-                    })
-                    && x.port() == l.port()
-            });
-            let endpoint = match &l.port {
-                Some(p) => host_port(twin, p),
-                None => format!("[{twin}]"),
-            };
+            let exists = listens
+                .iter()
+                .any(|(_, x)| x.bind() == Some(&twin.bind) && x.port() == l.port());
+            let endpoint = twin.render(true);
             if exists {
                 plan.note(format!(
                     "{}: `{shown}` already has its twin {endpoint}: left alone",
@@ -195,7 +171,7 @@ impl Setup {
             insert_option(src, &mut edits, o, &format!("-a {word}"));
         }
         for o in opts.iter().filter(|o| o.letter == 'T') {
-            if let AHost::V4(a) = parse_a(&o.value).host {
+            if let Some(Bind::V4(a)) = parse_a(&o.value).bind() {
                 plan.note(format!(
                     "{}: `-T {}`: the management port stays on {a} (varnishd takes a single -T)",
                     at(o),
@@ -309,16 +285,22 @@ mod tests {
 
     #[test]
     fn listen_options_are_read_as_varnishd_reads_them() {
-        assert_eq!(parse_a(":6081").host, AHost::Dual);
-        assert_eq!(parse_a("0.0.0.0:80").host, AHost::Wild4);
+        assert_eq!(parse_a(":6081").bind(), Some(&Bind::AnyDual));
+        assert_eq!(parse_a("0.0.0.0:80").bind(), Some(&Bind::AnyV4));
         let l = parse_a("web=192.0.2.10:80,PROXY");
         assert_eq!(l.name.as_deref(), Some("web"));
-        assert_eq!(l.host, AHost::V4("192.0.2.10".parse().unwrap()));
+        assert_eq!(l.bind(), Some(&Bind::V4("192.0.2.10".parse().unwrap())));
         assert_eq!(l.rest, ",PROXY");
         assert_eq!(parse_a("192.0.2.10").port(), "80");
-        assert!(matches!(parse_a("::1:6081").host, AHost::Unbracketed(_)));
-        assert_eq!(parse_a("[::1]:6081").host, AHost::V6(Ipv6Addr::LOCALHOST));
-        assert!(matches!(parse_a("localhost:6082").host, AHost::Name(_)));
-        assert_eq!(parse_a("/run/varnish.sock,user=vcache").host, AHost::Other);
+        assert!(parse_a("::1:6081").unbracketed());
+        assert_eq!(
+            parse_a("[::1]:6081").bind(),
+            Some(&Bind::V6(Ipv6Addr::LOCALHOST))
+        );
+        assert!(matches!(
+            parse_a("localhost:6082").bind(),
+            Some(Bind::Name(_))
+        ));
+        assert_eq!(parse_a("/run/varnish.sock,user=vcache").at, At::Other);
     }
 }

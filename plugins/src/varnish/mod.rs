@@ -21,26 +21,24 @@ mod conf;
 mod listen;
 
 use conf::{Cmd, Setup, SYSV};
-use std::net::IpAddr;
+use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
-use v6fix_core::{ArgSpec, Args, Error, Finding, Host, Plan, Plugin, Prefix, Result};
+use v6fix_core::target::{Fact, Need, Target};
+use v6fix_core::{Args, Error, Finding, Host, Plan, Plugin, Prefix, Result};
 
 pub(crate) struct Varnish;
 
 v6fix_core::inventory::submit! { v6fix_core::Registration(&Varnish) }
 
-static ARGS: &[ArgSpec] = &[
-    ArgSpec::value(
-        "address",
-        "ADDR",
+static NEEDS: &[Need] = &[
+    Need::new(
+        Fact::Address,
         "This host's IPv6 address: the twin of -a on a specific IPv4 address",
     ),
-    ArgSpec::value(
-        "network",
-        "PREFIX",
+    Need::new(
+        Fact::Networks,
         "The site's IPv6 network, added to VCL acls that hold IPv4 networks",
-    )
-    .multiple(),
+    ),
 ];
 
 impl Plugin for Varnish {
@@ -52,8 +50,8 @@ impl Plugin for Varnish {
         "Varnish: IPv6 -a listeners in the systemd unit (a drop-in), site network in VCL acls"
     }
 
-    fn args(&self) -> &'static [ArgSpec] {
-        ARGS
+    fn needs(&self) -> &'static [Need] {
+        NEEDS
     }
 
     fn files(&self, host: &Host) -> Result<Vec<PathBuf>> {
@@ -75,9 +73,9 @@ impl Plugin for Varnish {
         Ok(setup.audit(host))
     }
 
-    fn plan(&self, host: &Host, args: &Args) -> Result<Plan> {
-        let address = args.ipv6("address")?;
-        let networks = args.networks("network")?;
+    fn plan(&self, host: &Host, target: &Target, _: &Args) -> Result<Plan> {
+        let address = target.address();
+        let networks = target.networks.clone();
         if let Some(n) = networks.iter().find(|n| !n.is_ipv6()) {
             return Err(Error::usage(format!("--network {n}: not an IPv6 network")));
         }
@@ -92,7 +90,7 @@ impl Plugin for Varnish {
 }
 
 impl Setup {
-    fn plan(&self, host: &Host, address: Option<IpAddr>, networks: &[Prefix]) -> Result<Plan> {
+    fn plan(&self, host: &Host, address: Option<Ipv6Addr>, networks: &[Prefix]) -> Result<Plan> {
         let mut plan = Plan::new();
         let unit_changed = self.plan_listeners(host, address, &mut plan)?;
         let vcl_changed = self.plan_vcl(host, networks, &mut plan);

@@ -1,0 +1,182 @@
+//! Helpers shared by the integration tests: running the binary, copying and comparing
+//! trees, finding the real daemons, and running them in private namespaces.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The v6fix binary under test.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_v6fix"))
+}
+
+/// The repository's testdata directory.
+pub fn testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata")
+}
+
+/// Runs `v6fix --root ROOT ARGS…`.
+pub fn v6fix(root: &Path, args: &[&str]) -> Output {
+    Command::new(bin())
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run v6fix")
+}
+
+/// Copies a tree, keeping symlinks as symlinks.
+pub fn copy_tree(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    let Ok(entries) = std::fs::read_dir(src) else {
+        return;
+    };
+    for e in entries {
+        let e = e.unwrap();
+        let to = dst.join(e.file_name());
+        let ft = e.file_type().unwrap();
+        if ft.is_symlink() {
+            let _ = std::fs::remove_file(&to);
+            std::os::unix::fs::symlink(std::fs::read_link(e.path()).unwrap(), &to).unwrap();
+        } else if ft.is_dir() {
+            copy_tree(&e.path(), &to);
+        } else {
+            std::fs::copy(e.path(), &to).unwrap();
+        }
+    }
+}
+
+/// A file's content or a symlink's target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    File(Vec<u8>),
+    Link(PathBuf),
+}
+
+/// Every file and symlink below `dir`, by relative path.
+pub fn read_tree(dir: &Path) -> BTreeMap<PathBuf, Entry> {
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Entry>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries {
+            let e = e.unwrap();
+            let p = e.path();
+            let rel = p.strip_prefix(base).unwrap().to_path_buf();
+            let ft = e.file_type().unwrap();
+            if ft.is_symlink() {
+                out.insert(rel, Entry::Link(std::fs::read_link(&p).unwrap()));
+            } else if ft.is_dir() {
+                walk(base, &p, out);
+            } else {
+                out.insert(rel, Entry::File(std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// The tree a case expects after its run: `in/` with `out/` laid over it.
+pub fn expected_tree(case: &Path) -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    copy_tree(&case.join("in"), t.path());
+    copy_tree(&case.join("out"), t.path());
+    t
+}
+
+/// The case directories of a group under testdata/cases, sorted.
+pub fn cases(group: &str) -> Vec<PathBuf> {
+    let dir = testdata().join("cases").join(group);
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("args").exists())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Why a test cannot run on this machine: a daemon or a capability it needs is missing.
+/// The harness reports the test as ignored with this reason, and on CI (`CI=true`) as
+/// failed: nothing is skipped there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip(pub String);
+
+/// What a test that needs a daemon returns; `?` on [`daemon`] and [`can_unshare`] ends it
+/// with a [`Skip`] when the machine lacks what it needs.
+pub type Skippable = Result<(), Skip>;
+
+/// True on CI, where a missing daemon or capability fails the test instead of skipping it.
+pub fn on_ci() -> bool {
+    std::env::var("CI").as_deref() == Ok("true")
+}
+
+/// The path of a daemon's binary, or a [`Skip`] when it is not installed. On CI
+/// (`CI=true`) a missing daemon fails the test instead: nothing is skipped there.
+pub fn daemon(name: &str) -> Result<PathBuf, Skip> {
+    for dir in [
+        "/usr/sbin",
+        "/usr/bin",
+        "/sbin",
+        "/bin",
+        "/usr/local/sbin",
+        "/usr/local/bin",
+    ] {
+        let p = Path::new(dir).join(name);
+        if p.exists() {
+            return Ok(p);
+        }
+    }
+    if on_ci() {
+        panic!("{name} is not installed; .ci/install-daemons installs it");
+    }
+    Err(Skip(format!(
+        "{name} not installed; .ci/install-daemons installs it"
+    )))
+}
+
+/// Ok when this process may create namespaces (root), else a [`Skip`]. On CI it must.
+pub fn can_unshare() -> Skippable {
+    let ok = Command::new("unshare")
+        .args(["--mount", "--net", "true"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        return Ok(());
+    }
+    if on_ci() {
+        panic!("cannot create namespaces: CI runs the tests as root");
+    }
+    Err(Skip("cannot create namespaces (not root)".into()))
+}
+
+/// Runs `script` with `sh -e` in new private mount and network namespaces, after
+/// bind-mounting each `(source, mountpoint)` pair and bringing up `lo`. Servers started
+/// there can bind only loopback, and die with the namespace's last process.
+pub fn in_namespace(binds: &[(&Path, &str)], script: &str) -> Output {
+    let mut pre = String::from("set -e\nip link set lo up\n");
+    for (src, dst) in binds {
+        pre.push_str(&format!("mount --bind '{}' '{}'\n", src.display(), dst));
+    }
+    Command::new("unshare")
+        .args(["--mount", "--net", "--propagation", "private", "sh", "-c"])
+        .arg(format!("{pre}{script}"))
+        .output()
+        .expect("run unshare")
+}
+
+/// Formats a process's output for an assertion message.
+pub fn show(o: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
