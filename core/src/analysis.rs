@@ -60,6 +60,21 @@ impl Analysis {
         &mut self.files[i].1
     }
 
+    /// Adds `edits` to `file`'s edit buffer.
+    pub fn change(&mut self, file: &File, edits: Edits) {
+        self.edits(file).extend(edits);
+    }
+
+    /// Explains a decision (shown as a note by a run).
+    pub fn note(&mut self, message: impl Into<String>) {
+        self.notes.push(message.into());
+    }
+
+    /// Something wrong or risky that stays so (shown as a warning by a run).
+    pub fn warn(&mut self, message: impl Into<String>) {
+        self.warnings.push(message.into());
+    }
+
     /// True when some file gets an edit or is created.
     pub fn changes(&self) -> bool {
         !self.creates.is_empty() || self.files.iter().any(|(_, e)| !e.is_empty())

@@ -22,6 +22,11 @@ impl Edits {
         self.edits.is_empty()
     }
 
+    /// Adds every edit of `other`, after this buffer's own at equal offsets.
+    pub fn extend(&mut self, other: Edits) {
+        self.edits.extend(other.edits);
+    }
+
     /// Replaces the bytes in `span` with `text`.
     pub fn replace(&mut self, span: Span, text: impl Into<String>) {
         self.edits.push((span, text.into()));

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use v6fix_core::addr::parse_ip;
 use v6fix_core::dialect::pureftpd::{self, directive, is_read, split_bind, Doc, ValueKind};
 use v6fix_core::target::{Fact, Need, Target};
-use v6fix_core::{Args, Edits, Error, File, Finding, Host, Plan, Plugin, Result, Severity};
+use v6fix_core::{Analysis, Args, Error, File, Finding, Host, Plugin, Result, Severity};
 
 const CONF_DIR: &str = "/etc/pure-ftpd/conf";
 const DEFAULTS: &str = "/etc/default/pure-ftpd-common";
@@ -100,10 +100,6 @@ fn problems(host: &Host, opts: &[Opt]) -> Vec<Error> {
 
 fn find<'a>(opts: &'a [Opt], name: &str) -> Option<&'a Opt> {
     opts.iter().find(|o| o.name == name)
-}
-
-fn on(opts: &[Opt], name: &str) -> bool {
-    find(opts, name).is_some_and(|o| o.doc.boolean().unwrap_or(false))
 }
 
 /// `inetd` when /etc/default/pure-ftpd-common says so: then inetd owns the socket.
@@ -236,11 +232,16 @@ impl Plugin for PureFtpd {
         Ok(opts.into_iter().map(|o| o.file.path).collect())
     }
 
-    fn audit(&self, host: &Host) -> Result<Vec<Finding>> {
+    fn analyze(&self, host: &Host, target: &Target, _: &Args) -> Result<Analysis> {
+        let address = target.address().map(IpAddr::V6);
+        let mut a = Analysis::new();
         let Some(opts) = load(host)? else {
-            return Ok(Vec::new());
+            a.warnings.push(format!(
+                "{}: not found: Pure-FTPd (Debian's wrapper) is not installed here; nothing to do",
+                host.display(Path::new(CONF_DIR))
+            ));
+            return Ok(a);
         };
-        let mut out = Vec::new();
         let finding = |sev, path: &Path, line, message: String, fix: Option<&str>| Finding {
             severity: sev,
             path: host.display(path),
@@ -248,8 +249,9 @@ impl Plugin for PureFtpd {
             message,
             fix: fix.map(str::to_string),
         };
-        for e in problems(host, &opts) {
-            out.push(finding(
+        let mut errors = problems(host, &opts);
+        for e in &errors {
+            a.findings.push(finding(
                 Severity::Error,
                 Path::new(CONF_DIR),
                 None,
@@ -257,88 +259,11 @@ impl Plugin for PureFtpd {
                 None,
             ));
         }
-        let standalone = !inetd(host)?;
-        if let Some(o) = find(&opts, "IPV4Only").filter(|_| standalone && on(&opts, "IPV4Only")) {
-            let both = on(&opts, "IPV6Only");
-            let line = o
-                .doc
-                .on_lines()
-                .first()
-                .map(|s| o.doc.src()[..s.start].matches('\n').count() + 1);
-            out.push(finding(
-                if both {
-                    Severity::Error
-                } else {
-                    Severity::Warning
-                },
-                &o.file.path,
-                line,
-                if both {
-                    "IPV4Only and IPV6Only are both on: pure-ftpd does not start (-4 -6)".into()
-                } else {
-                    "IPV4Only is on: pure-ftpd listens on IPv4 only (-4)".into()
-                },
-                Some("v6fix pure-ftpd"),
-            ));
-        }
-        if !on(&opts, "DontResolve") {
-            out.push(finding(
-                Severity::Warning,
-                &conf_path("DontResolve"),
-                None,
-                "DontResolve is off: every connection waits for a reverse lookup before the greeting, which stalls IPv6 clients without a PTR record".into(),
-                Some("v6fix pure-ftpd"),
-            ));
-        }
-        if let Some(o) = find(&opts, "Bind").filter(|_| standalone) {
-            if let Ok(Some((v, span))) = o.doc.string() {
-                let line = Some(o.doc.src()[..span.start].matches('\n').count() + 1);
-                match bind_fix(v) {
-                    Err(msg) => out.push(finding(
-                        Severity::Error,
-                        &o.file.path,
-                        line,
-                        format!("Bind {msg}"),
-                        None,
-                    )),
-                    Ok((BindFix::Rewrite { why, .. }, _)) => out.push(finding(
-                        Severity::Warning,
-                        &o.file.path,
-                        line,
-                        format!("Bind `{v}`: {why}"),
-                        Some("v6fix pure-ftpd"),
-                    )),
-                    Ok((BindFix::OneFamily { ip }, _)) if ip.is_ipv4() => out.push(finding(
-                        Severity::Warning,
-                        &o.file.path,
-                        line,
-                        format!("Bind `{v}` binds one IPv4 address: pure-ftpd is IPv4-only"),
-                        None,
-                    )),
-                    Ok(_) => {}
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    fn plan(&self, host: &Host, target: &Target, _: &Args) -> Result<Plan> {
-        let address = target.address().map(IpAddr::V6);
-        let mut plan = Plan::new();
-        let Some(opts) = load(host)? else {
-            plan.warn(format!(
-                "{}: not found: Pure-FTPd (Debian's wrapper) is not installed here; nothing to do",
-                host.display(Path::new(CONF_DIR))
-            ));
-            return Ok(plan);
-        };
-        let mut errors = problems(host, &opts);
         if errors.len() == 1 {
-            return Err(errors.remove(0));
-        }
-        if !errors.is_empty() {
+            a.invalid = Some(errors.remove(0));
+        } else if !errors.is_empty() {
             let list: Vec<String> = errors.iter().map(|e| format!("\n  {e}")).collect();
-            return Err(Error::invalid(
+            a.invalid = Some(Error::invalid(
                 host.display(Path::new(CONF_DIR)),
                 None,
                 format!(
@@ -350,120 +275,200 @@ impl Plugin for PureFtpd {
         }
         let standalone = !inetd(host)?;
         if !standalone {
-            plan.note(format!(
+            a.notes.push(format!(
                 "{}: STANDALONE_OR_INETD=inetd: inetd owns the listening socket, so Bind, IPV4Only and IPV6Only do nothing; make inetd listen on IPv6 too",
                 host.display(Path::new(DEFAULTS))
             ));
         }
         let show = |o: &Opt| host.display(&o.file.path);
+        let line_of = |o: &Opt, at: usize| Some(o.doc.src()[..at].matches('\n').count() + 1);
 
-        // IPV4Only (and IPV6Only together with it).
+        // IPV4Only (and IPV6Only together with it). Off either way; a finding only where
+        // pure-ftpd runs standalone, since under inetd the flag does nothing.
         let v4 = find(&opts, "IPV4Only").filter(|o| o.doc.boolean().unwrap_or(false));
         let v6 = find(&opts, "IPV6Only").filter(|o| o.doc.boolean().unwrap_or(false));
         if let Some(o) = v4 {
-            turn_off(&mut plan, o);
-            plan.note(format!(
+            if standalone {
+                let line = o.doc.on_lines().first().and_then(|s| line_of(o, s.start));
+                let (sev, msg) = if v6.is_some() {
+                    (
+                        Severity::Error,
+                        "IPV4Only and IPV6Only are both on: pure-ftpd does not start (-4 -6)",
+                    )
+                } else {
+                    (
+                        Severity::Warning,
+                        "IPV4Only is on: pure-ftpd listens on IPv4 only (-4)",
+                    )
+                };
+                a.findings
+                    .push(finding(sev, &o.file.path, line, msg.into(), Some(FIX)));
+            }
+            turn_off(&mut a, o);
+            a.notes.push(format!(
                 "{}: IPV4Only was on (-4: no IPv6 socket): now `no`, so pure-ftpd listens on IPv6 too",
                 show(o)
             ));
             if let Some(o6) = v6 {
-                turn_off(&mut plan, o6);
-                plan.warn(format!(
+                turn_off(&mut a, o6);
+                a.warnings.push(format!(
                     "{} and {}: IPV4Only and IPV6Only were both on, and with -4 -6 pure-ftpd does not start at all (`Cannot assign requested address`): both are now `no`, so it listens on IPv4 and IPv6",
                     show(o),
                     show(o6)
                 ));
             }
         } else if let Some(o6) = v6 {
-            plan.note(format!(
+            a.notes.push(format!(
                 "{}: IPV6Only is on: pure-ftpd listens on IPv6 only; left alone (write `no` there for IPv4 clients too)",
                 show(o6)
             ));
         }
 
         // DontResolve.
+        let resolve_finding = finding(
+            Severity::Warning,
+            &conf_path("DontResolve"),
+            None,
+            "DontResolve is off: every connection waits for a reverse lookup before the greeting, which stalls IPv6 clients without a PTR record".into(),
+            Some(FIX),
+        );
         match find(&opts, "DontResolve") {
             None => {
+                a.findings.push(resolve_finding);
                 let p = conf_path("DontResolve");
-                plan.create(&p, "yes\n".into());
-                plan.note(format!(
+                a.create(&p, "yes\n".into());
+                a.notes.push(format!(
                     "{}: created with `yes` (-H): without it every connection waits for a reverse lookup before the greeting, and IPv6 clients often have no PTR record; logs show addresses instead of names",
                     host.display(&p)
                 ));
             }
             Some(o) if !o.doc.boolean().unwrap_or(false) => {
-                let mut e = Edits::new();
+                a.findings.push(resolve_finding);
+                let e = a.edits(&o.file);
                 match o.doc.values().next() {
                     Some(span) => e.replace(span, "yes"),
                     None => e.append_line(o.doc.src(), "yes"),
                 }
-                plan.change(&o.file, e.apply(o.doc.src()));
-                plan.note(format!(
+                a.notes.push(format!(
                     "{}: DontResolve was off: now `yes` (-H), so no connection waits for a reverse lookup; logs show addresses instead of names",
                     show(o)
                 ));
             }
-            Some(o) => plan.note(format!("{}: DontResolve is already on", show(o))),
+            Some(o) => a
+                .notes
+                .push(format!("{}: DontResolve is already on", show(o))),
         }
 
         // Bind.
-        if let Some(o) = find(&opts, "Bind") {
-            if let Some((v, span)) = o.doc.string().map_err(|e| host.parse_error(&o.file, e))? {
-                let at = host.locate(&o.file, span.start);
-                let (fix, ip) = bind_fix(v).map_err(|m| {
-                    Error::invalid(
-                        show(o),
-                        Some(v6fix_core::text::line_col(o.doc.src(), span.start)),
-                        format!("Bind {m}"),
-                    )
-                })?;
-                let port = v.rsplit([',', ':']).next().unwrap_or("21");
-                match fix {
-                    BindFix::AllAddresses => plan.note(format!(
-                        "{at}: Bind `{v}` names no address, so pure-ftpd binds IPv4 and IPv6: left alone"
-                    )),
-                    BindFix::Rewrite { new, why } => {
-                        let mut e = Edits::new();
-                        e.replace(span, new.clone());
-                        plan.change(&o.file, e.apply(o.doc.src()));
-                        plan.note(format!("{at}: Bind `{v}` is now `{new}`: {why}"));
-                    }
-                    BindFix::OneFamily { .. } => {}
-                    BindFix::Name(h) => plan.note(format!(
-                        "{at}: Bind `{v}` names a host: pure-ftpd binds the first address of each family `{h}` resolves to at start; left alone"
-                    )),
-                }
-                if let Some(ip) = ip.filter(|ip| !ip.is_unspecified()) {
-                    let advice = bind_advice(ip, port, address);
-                    if ip.is_ipv4() {
-                        plan.warn(format!("{at}: {advice}"));
-                    } else {
-                        plan.note(format!("{at}: {advice}"));
-                    }
-                }
-            }
-        }
-        if plan.changed() {
-            plan.restart(
+        let Some(o) = find(&opts, "Bind") else {
+            a.restart(
                 "pure-ftpd",
                 "restart",
                 "service pure-ftpd restart",
                 "the wrapper turns conf/ into pure-ftpd's flags only when the service starts",
             );
+            return Ok(a);
+        };
+        match o.doc.string() {
+            Err(e) => {
+                let e = host.parse_error(&o.file, e);
+                a.findings.push(finding(
+                    Severity::Error,
+                    &o.file.path,
+                    None,
+                    e.to_string(),
+                    None,
+                ));
+                a.invalid.get_or_insert(e);
+            }
+            Ok(None) => {}
+            Ok(Some((v, span))) => {
+                let at = host.locate(&o.file, span.start);
+                let line = line_of(o, span.start);
+                match bind_fix(v) {
+                    Err(m) => {
+                        if standalone {
+                            a.findings.push(finding(
+                                Severity::Error,
+                                &o.file.path,
+                                line,
+                                format!("Bind {m}"),
+                                None,
+                            ));
+                        }
+                        a.invalid.get_or_insert(Error::invalid(
+                            show(o),
+                            Some(v6fix_core::text::line_col(o.doc.src(), span.start)),
+                            format!("Bind {m}"),
+                        ));
+                    }
+                    Ok((fix, ip)) => {
+                        let port = v.rsplit([',', ':']).next().unwrap_or("21");
+                        match fix {
+                            BindFix::AllAddresses => a.notes.push(format!(
+                                "{at}: Bind `{v}` names no address, so pure-ftpd binds IPv4 and IPv6: left alone"
+                            )),
+                            BindFix::Rewrite { new, why } => {
+                                if standalone {
+                                    a.findings.push(finding(
+                                        Severity::Warning,
+                                        &o.file.path,
+                                        line,
+                                        format!("Bind `{v}`: {why}"),
+                                        Some(FIX),
+                                    ));
+                                }
+                                a.edits(&o.file).replace(span, new.clone());
+                                a.notes.push(format!("{at}: Bind `{v}` is now `{new}`: {why}"));
+                            }
+                            BindFix::OneFamily { ip } => {
+                                if standalone && ip.is_ipv4() {
+                                    a.findings.push(finding(
+                                        Severity::Warning,
+                                        &o.file.path,
+                                        line,
+                                        format!("Bind `{v}` binds one IPv4 address: pure-ftpd is IPv4-only"),
+                                        None,
+                                    ));
+                                }
+                            }
+                            BindFix::Name(h) => a.notes.push(format!(
+                                "{at}: Bind `{v}` names a host: pure-ftpd binds the first address of each family `{h}` resolves to at start; left alone"
+                            )),
+                        }
+                        if let Some(ip) = ip.filter(|ip| !ip.is_unspecified()) {
+                            let advice = bind_advice(ip, port, address);
+                            if ip.is_ipv4() {
+                                a.warnings.push(format!("{at}: {advice}"));
+                            } else {
+                                a.notes.push(format!("{at}: {advice}"));
+                            }
+                        }
+                    }
+                }
+            }
         }
-        Ok(plan)
+        a.restart(
+            "pure-ftpd",
+            "restart",
+            "service pure-ftpd restart",
+            "the wrapper turns conf/ into pure-ftpd's flags only when the service starts",
+        );
+        Ok(a)
     }
 }
 
 /// Writes `no` over every line of `o` that turns the option on (the wrapper would read
 /// the next one once the first is off).
-fn turn_off(plan: &mut Plan, o: &Opt) {
-    let mut e = Edits::new();
+fn turn_off(a: &mut Analysis, o: &Opt) {
+    let e = a.edits(&o.file);
     for span in o.doc.on_lines() {
         e.replace(span, "no");
     }
-    plan.change(&o.file, e.apply(o.doc.src()));
 }
+
+/// The command that fixes what this plugin finds.
+const FIX: &str = "v6fix pure-ftpd";
 
 #[cfg(test)]
 mod tests {

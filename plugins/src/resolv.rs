@@ -23,7 +23,9 @@ use std::path::{Path, PathBuf};
 use v6fix_core::addr::is_link_local;
 use v6fix_core::dialect::resolv::{self as dialect, Doc, Kind, Server, MAXNS};
 use v6fix_core::target::{Fact, Need, Target};
-use v6fix_core::{ArgSpec, Args, Edits, Error, Finding, Host, Plan, Plugin, Result, Severity};
+use v6fix_core::{
+    Analysis, ArgSpec, Args, Edits, Error, File, Finding, Host, Plugin, Result, Severity,
+};
 
 pub(crate) struct Resolv;
 
@@ -186,99 +188,28 @@ impl Plugin for Resolv {
         })
     }
 
-    fn audit(&self, host: &Host) -> Result<Vec<Finding>> {
-        let p = Path::new(PATH);
-        let Some(file) = host.read(p)? else {
-            return Ok(Vec::new());
-        };
-        let doc = dialect::parse(&file.text).map_err(|e| host.parse_error(&file, e))?;
-        let path = host.display(p);
-        let line = |i: usize| Some(file.line_col(doc.items[i].span.start).line);
-        let fix = Some("v6fix resolv --nameserver ADDR".to_string());
-        if let Some(why) = generated(host, Some(&doc))? {
-            return Ok(vec![Finding {
-                severity: Severity::Info,
-                path,
-                line: None,
-                message: format!("not edited by v6fix: {why}"),
-                fix: None,
-            }]);
-        }
-        let mut out = Vec::new();
-        let ns = doc.nameservers();
-        for n in &ns {
-            match &n.server {
-                Server::Dead { reason } => out.push(Finding {
-                    severity: Severity::Warning,
-                    path: path.clone(),
-                    line: line(n.item),
-                    message: format!("glibc ignores `nameserver {}`: {reason}", n.token),
-                    fix: None,
-                }),
-                Server::NoScope { ip } => out.push(Finding {
-                    severity: Severity::Error,
-                    path: path.clone(),
-                    line: line(n.item),
-                    message: format!(
-                        "link-local nameserver {ip} has no %interface: no query can reach it, yet it takes one of the three places"
-                    ),
-                    fix: Some(format!("v6fix resolv --nameserver {ip}%IFACE")),
-                }),
-                Server::Valid { .. } if n.slot.is_some_and(|s| s >= MAXNS) => out.push(Finding {
-                    severity: Severity::Warning,
-                    path: path.clone(),
-                    line: line(n.item),
-                    message: format!(
-                        "nameserver {} comes after the third: glibc uses only the first three and ignores it",
-                        n.token
-                    ),
-                    fix: None,
-                }),
-                Server::Valid { .. } => {}
-            }
-        }
-        if !ns
-            .iter()
-            .any(|n| n.used() && n.addr().is_some_and(|(ip, _)| ip.is_ipv6()))
-        {
-            out.push(Finding {
-                severity: Severity::Warning,
-                path: path.clone(),
-                line: None,
-                message: "no nameserver reached over IPv6 among the ones glibc uses: name resolution fails without IPv4".into(),
-                fix,
-            });
-        }
-        for (i, o) in doc.options() {
-            if o == "inet6" {
-                out.push(Finding {
-                    severity: Severity::Info,
-                    path: path.clone(),
-                    line: line(i),
-                    message: "`options inet6` does nothing since glibc 2.26 (it was removed)"
-                        .into(),
-                    fix: None,
-                });
-            }
-        }
-        Ok(out)
-    }
-
-    fn plan(&self, host: &Host, target: &Target, args: &Args) -> Result<Plan> {
-        let want = wanted(&target.nameservers)?;
+    fn analyze(&self, host: &Host, target: &Target, args: &Args) -> Result<Analysis> {
         let p = Path::new(PATH);
         let file = host.read(p)?;
         let doc = match &file {
             Some(f) => Some(dialect::parse(&f.text).map_err(|e| host.parse_error(f, e))?),
             None => None,
         };
+        let mut plan = Analysis::new();
+        if let (Some(f), Some(d)) = (&file, &doc) {
+            plan.findings = findings(host, f, d)?;
+        }
         if let Some(why) = generated(host, doc.as_ref())? {
-            return Err(Error::Refused {
+            plan.invalid = Some(Error::Refused {
                 path: host.display(p),
                 reason: why,
             });
+            return Ok(plan);
         }
-        let mut plan = Plan::new();
+        if target.nameservers.is_empty() {
+            return Ok(plan);
+        }
+        let want = wanted(&target.nameservers)?;
         let (Some(file), Some(doc)) = (file, doc) else {
             let mut text = String::new();
             for w in &want {
@@ -436,10 +367,10 @@ impl Plugin for Resolv {
             );
         }
         if !edits.is_empty() {
-            plan.change(&file, edits.apply(src));
+            plan.change(&file, edits);
         }
         plan.note("glibc reads /etc/resolv.conf again when it changes: nothing to restart");
-        if plan.changed() && host.exists(Path::new(POSTFIX_COPY)) {
+        if plan.changes() && host.exists(Path::new(POSTFIX_COPY)) {
             // Its own service name, so a `reload postfix` from another plugin does not
             // absorb it (a reload does not refresh the copy).
             plan.restart(
@@ -451,6 +382,80 @@ impl Plugin for Resolv {
         }
         Ok(plan)
     }
+}
+
+/// What keeps name resolution IPv4-only or broken in the file as it is.
+fn findings(host: &Host, file: &File, doc: &dialect::Doc) -> Result<Vec<Finding>> {
+    let p = Path::new(PATH);
+    let path = host.display(p);
+    let line = |i: usize| Some(file.line_col(doc.items[i].span.start).line);
+    let fix = Some("v6fix resolv --nameserver ADDR".to_string());
+    if let Some(why) = generated(host, Some(doc))? {
+        return Ok(vec![Finding {
+            severity: Severity::Info,
+            path,
+            line: None,
+            message: format!("not edited by v6fix: {why}"),
+            fix: None,
+        }]);
+    }
+    let mut out = Vec::new();
+    let ns = doc.nameservers();
+    for n in &ns {
+        match &n.server {
+            Server::Dead { reason } => out.push(Finding {
+                severity: Severity::Warning,
+                path: path.clone(),
+                line: line(n.item),
+                message: format!("glibc ignores `nameserver {}`: {reason}", n.token),
+                fix: None,
+            }),
+            Server::NoScope { ip } => out.push(Finding {
+                severity: Severity::Error,
+                path: path.clone(),
+                line: line(n.item),
+                message: format!(
+                    "link-local nameserver {ip} has no %interface: no query can reach it, yet it takes one of the three places"
+                ),
+                fix: Some(format!("v6fix resolv --nameserver {ip}%IFACE")),
+            }),
+            Server::Valid { .. } if n.slot.is_some_and(|s| s >= MAXNS) => out.push(Finding {
+                severity: Severity::Warning,
+                path: path.clone(),
+                line: line(n.item),
+                message: format!(
+                    "nameserver {} comes after the third: glibc uses only the first three and ignores it",
+                    n.token
+                ),
+                fix: None,
+            }),
+            Server::Valid { .. } => {}
+        }
+    }
+    if !ns
+        .iter()
+        .any(|n| n.used() && n.addr().is_some_and(|(ip, _)| ip.is_ipv6()))
+    {
+        out.push(Finding {
+            severity: Severity::Warning,
+            path: path.clone(),
+            line: None,
+            message: "no nameserver reached over IPv6 among the ones glibc uses: name resolution fails without IPv4".into(),
+            fix,
+        });
+    }
+    for (i, o) in doc.options() {
+        if o == "inet6" {
+            out.push(Finding {
+                severity: Severity::Info,
+                path: path.clone(),
+                line: line(i),
+                message: "`options inet6` does nothing since glibc 2.26 (it was removed)".into(),
+                fix: None,
+            });
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
 //! `Require ip` and `Allow from`: the site's IPv6 networks and `::1` beside IPv4 ones, no brackets.
 
-use super::analysis::{has_hash, hash_at, hash_message, Analysis, FIX_NETWORK, FIX_PLAIN};
+use super::analysis::{has_hash, hash_at, hash_message, FIX_NETWORK, FIX_PLAIN};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use v6fix_core::dialect::apache::Doc;
+use v6fix_core::Analysis;
 use v6fix_core::{File, Host, Prefix, Severity};
 
-#[allow(clippy::too_many_arguments)]
 pub(super) fn acl(
     host: &Host,
     file: &File,
@@ -14,7 +14,6 @@ pub(super) fn acl(
     label: &str,
     networks: &[Prefix],
     a: &mut Analysis,
-    fi: usize,
 ) {
     let it = &doc.items()[i];
     let at = host.locate(file, it.span.start);
@@ -31,7 +30,7 @@ pub(super) fn acl(
         if t.starts_with('[') {
             let bare = t.replace(['[', ']'], "");
             if let Ok(p) = Prefix::parse(&bare) {
-                a.edits[fi].replace(w.span.clone(), bare.clone());
+                a.edits(file).replace(w.span.clone(), bare.clone());
                 a.notes.push(format!(
                     "{at}: {label} {t}: Apache rejects brackets here; written {bare}"
                 ));
@@ -139,6 +138,6 @@ pub(super) fn acl(
         );
     }
     if !add.is_empty() {
-        doc.append_args(&mut a.edits[fi], i, &add);
+        doc.append_args(a.edits(file), i, &add);
     }
 }

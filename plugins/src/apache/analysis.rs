@@ -1,47 +1,18 @@
-//! What a run gathers (edits per file, notes, warnings, findings) and the checks all passes share.
+//! The checks all passes share, and the restart a changed `Listen` needs.
 
 use v6fix_core::dialect::apache::Item;
-use v6fix_core::{Edits, Error, File, Finding, Host, Severity};
+use v6fix_core::Analysis;
 
-#[derive(Default)]
-pub(super) struct Analysis {
-    pub(super) edits: Vec<Edits>,
-    pub(super) notes: Vec<String>,
-    pub(super) warnings: Vec<String>,
-    pub(super) findings: Vec<Finding>,
-    pub(super) invalid: Option<Error>,
-    pub(super) listen_changed: bool,
-}
-
-impl Analysis {
-    pub(super) fn find(
-        &mut self,
-        host: &Host,
-        file: &File,
-        off: usize,
-        sev: Severity,
-        msg: String,
-        fix: &str,
-    ) {
-        self.findings.push(Finding {
-            severity: sev,
-            path: host.display(&file.path),
-            line: Some(file.line_col(off).line),
-            message: msg,
-            fix: (!fix.is_empty()).then(|| fix.to_string()),
-        });
-    }
-
-    pub(super) fn refuse(&mut self, host: &Host, file: &File, off: usize, msg: String) {
-        self.find(host, file, off, Severity::Error, msg.clone(), "");
-        if self.invalid.is_none() {
-            self.invalid = Some(Error::invalid(
-                host.display(&file.path),
-                Some(file.line_col(off)),
-                msg,
-            ));
-        }
-    }
+/// Records that a `Listen` changed: new sockets need a restart, not a graceful reload.
+pub(super) fn listen_changed(a: &mut Analysis) {
+    a.restart(
+        "apache2",
+        "restart",
+        "apache2ctl configtest && systemctl restart apache2",
+        "new Listen sockets (their addresses must be up first): a graceful reload binds them too, \
+         but one failed bind shuts the whole server down while `systemctl reload` reports success; \
+         a restart shows the failure at once",
+    );
 }
 
 pub(super) const FIX_PLAIN: &str = "v6fix apache";

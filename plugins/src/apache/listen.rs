@@ -1,11 +1,12 @@
 //! `Listen` lines: the resulting listener set, collisions in it, IPv6 twins and bracket fixes.
 
 use super::addr::read_spot;
-use super::analysis::{has_hash, hash_at, hash_message, Analysis, FIX_ADDRESS, FIX_PLAIN};
+use super::analysis::{has_hash, hash_at, hash_message, listen_changed, FIX_ADDRESS, FIX_PLAIN};
 use super::conf::Conf;
 use std::net::Ipv6Addr;
 use v6fix_core::dialect::apache::Doc;
 use v6fix_core::endpoint::{self, Bind, Endpoint, Twin};
+use v6fix_core::Analysis;
 use v6fix_core::{Host, Severity};
 
 /// The `<IfModule>`/`<IfDefine>`/… conditions around an item.
@@ -130,7 +131,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
         let word = &it.args[0];
         let at = host.locate(file, it.span.start);
         if let Some(fixed) = &spot.bracketed {
-            a.edits[fi].replace(word.span.clone(), fixed.clone());
+            a.edits(file).replace(word.span.clone(), fixed.clone());
             a.notes.push(format!(
                 "{at}: Listen {} is an unbracketed IPv6 literal; Apache reads the last `:` as the port, so it is written {fixed}",
                 word.text
@@ -146,7 +147,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
                 ),
                 FIX_PLAIN,
             );
-            a.listen_changed = true;
+            listen_changed(a);
         }
         let (fix, sev) = match &spot.bind {
             Bind::AnyDual => {
@@ -212,8 +213,8 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
             continue;
         }
         let line = doc.line_with_arg(i, 0, &spelled);
-        doc.insert_after(&mut a.edits[fi], i, &line);
-        a.listen_changed = true;
+        doc.insert_after(a.edits(file), i, &line);
+        listen_changed(a);
         a.find(
             host,
             file,

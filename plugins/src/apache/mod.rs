@@ -41,13 +41,12 @@ mod conf;
 mod listen;
 mod vhost;
 
-use analysis::Analysis;
 use conf::{Conf, MAIN};
 use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::apache::Kind;
 use v6fix_core::target::{Fact, Need, Target};
-use v6fix_core::{Args, Edits, Error, Finding, Host, Plan, Plugin, Prefix, Result};
+use v6fix_core::{Analysis, Args, Host, Plugin, Prefix, Result};
 
 pub(crate) struct Apache;
 
@@ -84,84 +83,41 @@ impl Plugin for Apache {
         })
     }
 
-    fn audit(&self, host: &Host) -> Result<Vec<Finding>> {
+    fn analyze(&self, host: &Host, target: &Target, _: &Args) -> Result<Analysis> {
         let Some(conf) = Conf::load(host)? else {
-            return Ok(Vec::new());
-        };
-        let a = analyze(host, &conf, None, &[]);
-        Ok(a.findings)
-    }
-
-    fn plan(&self, host: &Host, target: &Target, _: &Args) -> Result<Plan> {
-        let address = target.address();
-        let networks = target.networks.clone();
-        if let Some(n) = networks.iter().find(|n| !n.is_ipv6()) {
-            return Err(Error::usage(format!(
-                "--network {n}: an IPv6 prefix is needed (the IPv4 networks are there already)"
-            )));
-        }
-        let mut plan = Plan::new();
-        let Some(conf) = Conf::load(host)? else {
-            plan.note(format!(
+            let mut a = Analysis::new();
+            a.notes.push(format!(
                 "{} does not exist: Apache is not installed here",
                 host.display(Path::new(MAIN))
             ));
-            return Ok(plan);
+            return Ok(a);
         };
-        let a = analyze(host, &conf, address, &networks);
-        if let Some(e) = a.invalid {
-            return Err(e);
-        }
-        for w in conf.warnings.iter().chain(&a.warnings) {
-            plan.warn(w.clone());
-        }
-        for n in conf.notes.iter().chain(&a.notes) {
-            plan.note(n.clone());
-        }
-        for ((file, _), edits) in conf.files.iter().zip(a.edits) {
-            if !edits.is_empty() {
-                plan.change(file, edits.apply(&file.text));
-            }
-        }
-        if plan.changed() {
-            if a.listen_changed {
-                plan.restart(
-                    "apache2",
-                    "restart",
-                    "apache2ctl configtest && systemctl restart apache2",
-                    "new Listen sockets (their addresses must be up first): a graceful reload binds them too, \
-                     but one failed bind shuts the whole server down while `systemctl reload` reports success; \
-                     a restart shows the failure at once",
-                );
-            } else {
-                plan.restart(
-                    "apache2",
-                    "reload",
-                    "apache2ctl configtest && systemctl reload apache2",
-                    "only virtual host addresses and access rules changed: a graceful reload applies them",
-                );
-            }
-        }
-        Ok(plan)
+        let mut a = analyze(host, &conf, target.address(), &target.networks);
+        a.warnings.splice(0..0, conf.warnings.iter().cloned());
+        a.notes.splice(0..0, conf.notes.iter().cloned());
+        a.restart(
+            "apache2",
+            "reload",
+            "apache2ctl configtest && systemctl reload apache2",
+            "only virtual host addresses and access rules changed: a graceful reload applies them",
+        );
+        Ok(a)
     }
 }
 
 /// Works out every change (with `address`/`networks` as given; `None`/empty for an audit)
 /// and every finding.
 fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, networks: &[Prefix]) -> Analysis {
-    let mut a = Analysis {
-        edits: conf.files.iter().map(|_| Edits::new()).collect(),
-        ..Analysis::default()
-    };
+    let mut a = Analysis::new();
     listen::listeners(host, conf, address, &mut a);
     // Virtual hosts.
-    for (fi, (file, doc)) in conf.files.iter().enumerate() {
+    for (file, doc) in &conf.files {
         for (i, it) in doc.sections("VirtualHost") {
-            vhost::vhost(host, file, doc, i, it, address, &mut a, fi);
+            vhost::vhost(host, file, doc, i, it, address, &mut a);
         }
     }
     // Access rules.
-    for (fi, (file, doc)) in conf.files.iter().enumerate() {
+    for (file, doc) in &conf.files {
         for (i, it) in doc.items().iter().enumerate() {
             if it.kind != Kind::Directive {
                 continue;
@@ -174,7 +130,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, networks: &[Pref
             } else {
                 continue;
             };
-            acl::acl(host, file, doc, i, label, networks, &mut a, fi);
+            acl::acl(host, file, doc, i, label, networks, &mut a);
         }
     }
     a

@@ -1,13 +1,13 @@
 //! `<VirtualHost>` addresses: IPv6 twins for IPv4 ones, brackets for unbracketed IPv6 literals.
 
 use super::addr::read_spot;
-use super::analysis::{has_hash, hash_at, hash_message, Analysis, FIX_ADDRESS, FIX_PLAIN};
+use super::analysis::{has_hash, hash_at, hash_message, FIX_ADDRESS, FIX_PLAIN};
 use std::net::Ipv6Addr;
 use v6fix_core::dialect::apache::{Doc, Item};
 use v6fix_core::endpoint::{self, Bind, Twin};
+use v6fix_core::Analysis;
 use v6fix_core::{File, Host, Severity};
 
-#[allow(clippy::too_many_arguments)]
 pub(super) fn vhost(
     host: &Host,
     file: &File,
@@ -16,7 +16,6 @@ pub(super) fn vhost(
     it: &Item,
     address: Option<Ipv6Addr>,
     a: &mut Analysis,
-    fi: usize,
 ) {
     let at = host.locate(file, it.span.start);
     if has_hash(it) {
@@ -62,7 +61,7 @@ pub(super) fn vhost(
     }
     for (w, s) in &spots {
         if let Some(fixed) = &s.bracketed {
-            a.edits[fi].replace(w.span.clone(), fixed.clone());
+            a.edits(file).replace(w.span.clone(), fixed.clone());
             a.notes.push(format!(
                 "{at}: <VirtualHost {}> holds an unbracketed IPv6 literal; written {fixed}, the way Apache reads it",
                 w.text
@@ -118,6 +117,6 @@ pub(super) fn vhost(
         }
     }
     if !add.is_empty() {
-        doc.append_args(&mut a.edits[fi], i, &add);
+        doc.append_args(a.edits(file), i, &add);
     }
 }

@@ -3,7 +3,7 @@
 use super::conf::{Conf, Placed};
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use v6fix_core::{Edits, Host, Plan, Prefix};
+use v6fix_core::{Analysis, Host, Prefix};
 
 impl Conf {
     /// allow/deny lists, block by block.
@@ -12,8 +12,7 @@ impl Conf {
         host: &Host,
         placed: &[Placed<'_>],
         networks: &[Prefix],
-        edits: &mut [Edits],
-        plan: &mut Plan,
+        plan: &mut Analysis,
     ) {
         // allow/deny by block, blocks in the order first seen.
         let mut by_block: Vec<(usize, Vec<&Placed<'_>>)> = Vec::new();
@@ -46,7 +45,8 @@ impl Conf {
                 };
                 if a.contains('[') {
                     let w = &p.d.words[1];
-                    edits[p.file].replace(w.span.clone(), prefix_text(&prefix));
+                    plan.edits(&self.files[p.file].file)
+                        .replace(w.span.clone(), prefix_text(&prefix));
                     plan.note(format!(
                         "{}: `{}`: nginx rejects brackets here; written `{}`",
                         self.at(host, p),
@@ -77,9 +77,11 @@ impl Conf {
                 .find(|(_, a)| lo4.covers(a) && a.contains(IpAddr::V4(Ipv4Addr::LOCALHOST)))
             {
                 if !covered(&lo6) {
-                    self.files[lp.file]
-                        .doc
-                        .insert_after(&mut edits[lp.file], lp.d, "allow ::1;");
+                    self.files[lp.file].doc.insert_after(
+                        plan.edits(&self.files[lp.file].file),
+                        lp.d,
+                        "allow ::1;",
+                    );
                 }
             }
             let site = v4.iter().any(|(_, a)| !lo4.covers(a));
@@ -97,7 +99,7 @@ impl Conf {
                 if !covered(n) {
                     let lp = last.0;
                     self.files[lp.file].doc.insert_after(
-                        &mut edits[lp.file],
+                        plan.edits(&self.files[lp.file].file),
                         lp.d,
                         &format!("allow {};", prefix_text(n)),
                     );

@@ -4,7 +4,7 @@ use super::conf::{Conf, Placed, Server};
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv6Addr};
 use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
-use v6fix_core::{Edits, Host, Plan};
+use v6fix_core::{Analysis, Host};
 
 /// Listen parameters that set socket options: one server per address may set them.
 const SOCKET_OPTS: &[&str] = &[
@@ -128,8 +128,7 @@ impl Conf {
         placed: &[Placed<'_>],
         servers: &[Server<'_>],
         address: Option<Ipv6Addr>,
-        edits: &mut [Edits],
-        plan: &mut Plan,
+        plan: &mut Analysis,
     ) {
         let listens = self.listens(placed, servers);
         let mut done: HashSet<(usize, usize)> = HashSet::new();
@@ -241,7 +240,7 @@ impl Conf {
             line.push(';');
             self.files[p.file]
                 .doc
-                .insert_after(&mut edits[p.file], p.d, &line);
+                .insert_after(plan.edits(&self.files[p.file].file), p.d, &line);
             if !dropped_default.is_empty() {
                 plan.note(format!(
                     "{at}: the twin of `{text}` leaves out `{}`: another server is already the default for {twin_str}",

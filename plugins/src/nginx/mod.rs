@@ -21,7 +21,7 @@ use conf::{Conf, MAIN};
 use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 use v6fix_core::target::{Fact, Need, Target};
-use v6fix_core::{Args, Edits, Error, Finding, Host, Plan, Plugin, Prefix, Result};
+use v6fix_core::{Analysis, Args, Error, Host, Plugin, Prefix, Result};
 
 pub(crate) struct Nginx;
 
@@ -57,44 +57,37 @@ impl Plugin for Nginx {
         }))
     }
 
-    fn audit(&self, host: &Host) -> Result<Vec<Finding>> {
+    fn analyze(&self, host: &Host, target: &Target, _: &Args) -> Result<Analysis> {
         let Some(conf) = Conf::load(host)? else {
-            return Ok(Vec::new());
-        };
-        Ok(conf.audit(host))
-    }
-
-    fn plan(&self, host: &Host, target: &Target, _: &Args) -> Result<Plan> {
-        let address = target.address();
-        let networks = target.networks.clone();
-        if let Some(n) = networks.iter().find(|n| !n.is_ipv6()) {
-            return Err(Error::usage(format!("--network {n}: not an IPv6 network")));
-        }
-        let Some(conf) = Conf::load(host)? else {
-            return Err(Error::usage(format!(
+            let mut a = Analysis::new();
+            a.invalid = Some(Error::usage(format!(
                 "{}: not found; is nginx installed?",
                 host.display(Path::new(MAIN))
             )));
+            return Ok(a);
         };
-        conf.plan(host, address, &networks)
+        conf.analyze(host, target.address(), &target.networks)
     }
 }
 
 impl Conf {
-    fn plan(&self, host: &Host, address: Option<Ipv6Addr>, networks: &[Prefix]) -> Result<Plan> {
-        let mut plan = Plan::new();
-        for n in &self.notes {
-            plan.note(n.clone());
-        }
+    fn analyze(
+        &self,
+        host: &Host,
+        address: Option<Ipv6Addr>,
+        networks: &[Prefix],
+    ) -> Result<Analysis> {
+        let mut plan = Analysis::new();
+        plan.notes.extend(self.notes.iter().cloned());
+        plan.findings = self.audit(host);
         let (placed, servers) = self.placed(host)?;
-        let mut edits: Vec<Edits> = self.files.iter().map(|_| Edits::new()).collect();
 
-        self.plan_listens(host, &placed, &servers, address, &mut edits, &mut plan);
+        self.plan_listens(host, &placed, &servers, address, &mut plan);
 
-        self.plan_access(host, &placed, networks, &mut edits, &mut plan);
+        self.plan_access(host, &placed, networks, &mut plan);
 
-        for (i, e) in edits.iter().enumerate() {
-            let path = &self.files[i].file.path;
+        for f in &self.files {
+            let path = &f.file.path;
             let name = path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -108,28 +101,19 @@ impl Conf {
                 ".dpkg-dist",
                 "~",
             ];
-            if !e.is_empty() && backup.iter().any(|b| name.ends_with(b)) {
+            if plan.edited(&f.file) && backup.iter().any(|b| name.ends_with(b)) {
                 plan.note(format!(
                     "{}: changed because nginx includes it (its include pattern has no suffix filter), though its name looks like a backup copy",
                     host.display(path)
                 ));
             }
         }
-
-        for (i, e) in edits.into_iter().enumerate() {
-            if !e.is_empty() {
-                let f = &self.files[i];
-                plan.change(&f.file, e.apply(&f.doc.src));
-            }
-        }
-        if plan.changed() {
-            plan.restart(
-                "nginx",
-                "reload",
-                "nginx -t && systemctl reload nginx",
-                "a reload re-reads the config and opens the new listen sockets",
-            );
-        }
+        plan.restart(
+            "nginx",
+            "reload",
+            "nginx -t && systemctl reload nginx",
+            "a reload re-reads the config and opens the new listen sockets",
+        );
         Ok(plan)
     }
 }
