@@ -256,9 +256,7 @@ impl Host {
                 .filter_map(|e| e.ok())
                 .map(|e| e.file_name().to_string_lossy().into_owned())
                 .collect(),
-            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
-                Vec::new()
-            }
+            Err(e) if e.kind() == ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(Error::io(self.display(path), &e)),
         };
         for k in self.overlay.keys() {
@@ -325,6 +323,9 @@ impl Host {
                     message: format!("bad include pattern `{pattern}`: {e}"),
                 })?;
                 for d in &found {
+                    if i == 0 && !self.is_dir(d) {
+                        continue;
+                    }
                     for name in self.list_dir(d)? {
                         if m.matches_with(&name, opts) {
                             let p = d.join(&name);
