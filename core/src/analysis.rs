@@ -65,6 +65,11 @@ impl Analysis {
         self.edits(file).extend(edits);
     }
 
+    /// Replaces `file`'s whole text with `text` (for a file rebuilt rather than edited).
+    pub fn rewrite(&mut self, file: &File, text: String) {
+        self.edits(file).replace(0..file.text.len(), text);
+    }
+
     /// Explains a decision (shown as a note by a run).
     pub fn note(&mut self, message: impl Into<String>) {
         self.notes.push(message.into());
@@ -85,6 +90,19 @@ impl Analysis {
         self.by_target
             .get(&file.target)
             .is_some_and(|&i| !self.files[i].1.is_empty())
+    }
+
+    /// The new text of every file the analysis changes or creates, by the file behind its
+    /// path: what a later reading of the host should see (see [`Host::with_overlay`]).
+    pub fn planned(&self) -> Vec<(PathBuf, String)> {
+        let mut out: Vec<(PathBuf, String)> = self
+            .files
+            .iter()
+            .filter(|(_, e)| !e.is_empty())
+            .map(|(f, e)| (f.target.clone(), e.clone().apply(&f.text)))
+            .collect();
+        out.extend(self.creates.iter().cloned());
+        out
     }
 
     /// A file to create at machine path `path`.

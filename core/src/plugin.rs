@@ -139,13 +139,7 @@ pub trait Plugin: Sync {
     /// and everything found on the way. An audit runs it with an empty target, so a plugin
     /// must not require a fact to analyze (only to edit). A plugin in this shape implements
     /// only `analyze`; `plan` and `audit` follow from it and cannot disagree.
-    fn analyze(&self, host: &Host, target: &Target, args: &Args) -> Result<Analysis> {
-        let _ = (host, target, args);
-        Err(Error::usage(format!(
-            "{}: this plugin plans and audits without a shared analysis",
-            self.name()
-        )))
-    }
+    fn analyze(&self, host: &Host, target: &Target, args: &Args) -> Result<Analysis>;
 
     /// What keeps this service IPv4-only or breaks it under IPv6. Read-only.
     fn audit(&self, host: &Host) -> Result<Vec<Finding>> {

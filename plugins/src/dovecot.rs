@@ -17,7 +17,7 @@ use v6fix_core::config_set::{ConfigSet, Include, Missing};
 use v6fix_core::dialect::dovecot::{self, split_list, Doc, Kind};
 use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
 use v6fix_core::target::{Fact, Need, Target};
-use v6fix_core::{Args, Edits, File, Finding, Host, Plan, Plugin, Result, Severity};
+use v6fix_core::{Analysis, Args, File, Finding, Host, Plugin, Result, Severity};
 
 const CONF: &str = "/etc/dovecot/dovecot.conf";
 
@@ -390,59 +390,9 @@ impl Plugin for Dovecot {
         Ok(conf.files.iter().map(|(f, _)| f.path.clone()).collect())
     }
 
-    fn audit(&self, host: &Host) -> Result<Vec<Finding>> {
-        let Some(conf) = load(host)? else {
-            return Ok(Vec::new());
-        };
-        let (v, _) = version(host, &conf);
-        let mut out = Vec::new();
-        for t in targets(&conf, v) {
-            let (file, doc) = &conf.files[t.file];
-            let Some(s) = doc.setting(t.item) else {
-                continue;
-            };
-            if s.from_file || s.value.contains('$') || s.value.is_empty() {
-                continue;
-            }
-            let fix = plan_list(&doc.src()[s.value_span.clone()], &s.value, v, &[]);
-            if fix.dual || (fix.new.is_none() && fix.need_address.is_empty()) {
-                continue;
-            }
-            let what = describe(&t.key, &s.value, &t.place);
-            let v6_only = split_list(&s.value).iter().all(|x| token(x).serves_ipv6());
-            let message = if v6_only {
-                format!("{what} listens on IPv6 only (Dovecot sets IPV6_V6ONLY on IPv6 sockets)")
-            } else {
-                format!("{what} keeps Dovecot IPv4-only")
-            };
-            let fix_cmd = if fix.need_address.is_empty() {
-                "v6fix dovecot".to_string()
-            } else {
-                "v6fix dovecot --address <this host's IPv6 address>".to_string()
-            };
-            out.push(Finding {
-                severity: Severity::Warning,
-                path: host.display(&file.path),
-                line: Some(doc.line_of(s.key_span.start)),
-                message,
-                fix: Some(fix_cmd),
-            });
-        }
-        if v == Version::V1 && !targets(&conf, v).iter().any(|t| t.key == "listen") {
-            out.push(Finding {
-                severity: Severity::Warning,
-                path: host.display(Path::new(CONF)),
-                line: None,
-                message: "no `listen`: Dovecot 1.x then listens on IPv4 only (`*`)".into(),
-                fix: Some("v6fix dovecot".into()),
-            });
-        }
-        Ok(out)
-    }
-
-    fn plan(&self, host: &Host, target: &Target, _: &Args) -> Result<Plan> {
+    fn analyze(&self, host: &Host, target: &Target, _: &Args) -> Result<Analysis> {
         let extra = target.address_ips();
-        let mut plan = Plan::new();
+        let mut plan = Analysis::new();
         let Some(conf) = load(host)? else {
             plan.warn(format!(
                 "{}: not found: Dovecot is not installed here; nothing to do",
@@ -462,7 +412,6 @@ impl Plugin for Dovecot {
                 "assumed Dovecot 1.x syntax ({why}): both families are `*, [::]` (`[::]` alone is IPv6-only since 1.1)"
             ),
         });
-        let mut edits: Vec<Edits> = conf.files.iter().map(|_| Edits::new()).collect();
         let mut used_listen = false;
         let ts = targets(&conf, v);
         for t in &ts {
@@ -498,6 +447,30 @@ impl Plugin for Dovecot {
                 continue;
             }
             let raw = &doc.src()[s.value_span.clone()];
+            // The finding judges the list as it is, without this run's addresses.
+            let found = plan_list(raw, &s.value, v, &[]);
+            if !found.dual && (found.new.is_some() || !found.need_address.is_empty()) {
+                let v6_only = split_list(&s.value).iter().all(|x| token(x).serves_ipv6());
+                let message = if v6_only {
+                    format!(
+                        "{what} listens on IPv6 only (Dovecot sets IPV6_V6ONLY on IPv6 sockets)"
+                    )
+                } else {
+                    format!("{what} keeps Dovecot IPv4-only")
+                };
+                let fix_cmd = if found.need_address.is_empty() {
+                    "v6fix dovecot"
+                } else {
+                    "v6fix dovecot --address <this host's IPv6 address>"
+                };
+                plan.findings.push(Finding {
+                    severity: Severity::Warning,
+                    path: host.display(&file.path),
+                    line: Some(doc.line_of(s.key_span.start)),
+                    message,
+                    fix: Some(fix_cmd.to_string()),
+                });
+            }
             let fix = plan_list(raw, &s.value, v, &extra);
             used_listen |= fix.used_listen;
             if fix.names {
@@ -526,8 +499,8 @@ impl Plugin for Dovecot {
                     // Debian's `#listen = *, ::` sits right above: that is where the
                     // setting belongs, so uncomment it and drop the line that overrode it.
                     let item = &doc.items()[t.item];
-                    edits[t.file].replace(c.marker.clone(), "");
-                    edits[t.file].replace(item.span.clone(), "");
+                    plan.edits(file).replace(c.marker.clone(), "");
+                    plan.edits(file).replace(item.span.clone(), "");
                     plan.note(format!(
                         "{at}: {what} did not cover both families: uncommented Debian's `listen = {new}` above it instead"
                     ));
@@ -538,7 +511,7 @@ impl Plugin for Dovecot {
                 } else {
                     new.clone()
                 };
-                doc.set_value(t.item, &value, &mut edits[t.file]);
+                doc.set_value(t.item, &value, plan.edits(file));
                 plan.note(format!(
                     "{at}: {what} did not cover both families: now `{new}`"
                 ));
@@ -552,26 +525,35 @@ impl Plugin for Dovecot {
                 .position(|(f, _)| f.path == Path::new(CONF))
                 .unwrap_or(0);
             let (file, doc) = &conf.files[main];
+            plan.findings.push(Finding {
+                severity: Severity::Warning,
+                path: host.display(Path::new(CONF)),
+                line: None,
+                message: "no `listen`: Dovecot 1.x then listens on IPv4 only (`*`)".into(),
+                fix: Some("v6fix dovecot".into()),
+            });
             let want = "*, [::]";
             let commented = doc.commented("listen");
             if let Some(c) = commented
                 .iter()
                 .find(|c| split_list(&c.value) == split_list(want))
             {
-                edits[main].replace(c.marker.clone(), "");
+                plan.edits(file).replace(c.marker.clone(), "");
                 let at = host.locate(file, c.marker.start);
                 plan.note(format!(
                     "{at}: no `listen` was set, so Dovecot 1.x listened on IPv4 only: uncommented `listen = {want}`"
                 ));
             } else if let Some(c) = commented.last() {
                 let start = doc.items()[c.item].span.start;
-                edits[main].insert_line_after(doc.src(), start, &format!("listen = {want}"));
+                plan.edits(file)
+                    .insert_line_after(doc.src(), start, &format!("listen = {want}"));
                 let at = host.locate(file, start);
                 plan.note(format!(
                     "{at}: no `listen` was set, so Dovecot 1.x listened on IPv4 only: added `listen = {want}` below the commented one"
                 ));
             } else {
-                edits[main].append_line(doc.src(), &format!("listen = {want}"));
+                plan.edits(file)
+                    .append_line(doc.src(), &format!("listen = {want}"));
                 plan.note(format!(
                     "{}: no `listen` was set, so Dovecot 1.x listened on IPv4 only: added `listen = {want}`",
                     host.display(&file.path)
@@ -589,21 +571,12 @@ impl Plugin for Dovecot {
                 list.join(", ")
             ));
         }
-        for (i, e) in edits.into_iter().enumerate() {
-            if e.is_empty() {
-                continue;
-            }
-            let (file, doc) = &conf.files[i];
-            plan.change(file, e.apply(doc.src()));
-        }
-        if plan.changed() {
-            plan.restart(
-                "dovecot",
-                "reload",
-                "doveadm reload",
-                "a reload re-reads the config and re-binds the listeners, `listen` included",
-            );
-        }
+        plan.restart(
+            "dovecot",
+            "reload",
+            "doveadm reload",
+            "a reload re-reads the config and re-binds the listeners, `listen` included",
+        );
         Ok(plan)
     }
 }

@@ -24,7 +24,7 @@ use v6fix_core::config_set::{ConfigSet, Dirs, Include};
 use v6fix_core::dialect::interfaces::{self as dialect, Doc, Stanza, IGNORED_IN_INET6_STATIC};
 use v6fix_core::target::{Fact, Need, Target};
 use v6fix_core::{
-    ArgSpec, Args, Edits, Error, File, Finding, Host, Plan, Plugin, Prefix, Result, Severity,
+    Analysis, ArgSpec, Args, Error, File, Finding, Host, Plugin, Prefix, Result, Severity,
 };
 
 pub(crate) struct Interfaces;
@@ -240,21 +240,18 @@ fn address_lines(addr: &Prefix, netmask: bool) -> Vec<(&'static str, String)> {
 
 impl Interfaces {
     /// Brings stanza `at` to `addr` (and `gateway`, for the primary) with minimal edits.
-    #[allow(clippy::too_many_arguments)]
     fn update(
         &self,
         host: &Host,
         files: &[Loaded],
-        edits: &mut [Edits],
         at: &At,
         addr: &Prefix,
         gateway: Option<IpAddr>,
-        plan: &mut Plan,
+        plan: &mut Analysis,
     ) {
         let l = &files[at.file];
         let doc = &l.doc;
         let s = &at.stanza;
-        let e = &mut edits[at.file];
         let indent = doc.option_indent(Some(s));
         let has_netmask = doc.get(s, "netmask").is_some();
         let last = match doc.get(s, "address") {
@@ -272,10 +269,11 @@ impl Interfaces {
                     } else {
                         addr.to_string()
                     };
-                    doc.replace_option(e, i, "address", &text);
+                    doc.replace_option(plan.edits(&l.file), i, "address", &text);
                     if let Some((m, mv)) = doc.get(s, "netmask") {
                         if mv != addr.len().to_string() {
-                            doc.replace_option(e, m, "netmask", &addr.len().to_string());
+                            let len = addr.len().to_string();
+                            doc.replace_option(plan.edits(&l.file), m, "netmask", &len);
                         }
                     }
                 }
@@ -283,7 +281,7 @@ impl Interfaces {
             }
             None => {
                 for (n, v) in address_lines(addr, doc.uses_netmask(s)) {
-                    doc.insert_option_after(e, s.item, &indent, n, &v);
+                    doc.insert_option_after(plan.edits(&l.file), s.item, &indent, n, &v);
                 }
                 s.item
             }
@@ -291,8 +289,11 @@ impl Interfaces {
         let Some(g) = gateway else { return };
         match doc.get(s, "gateway") {
             Some((_, v)) if v.parse::<IpAddr>().ok() == Some(g) => {}
-            Some((i, _)) => doc.replace_option(e, i, "gateway", &g.to_string()),
-            None => doc.insert_option_after(e, last, &indent, "gateway", &g.to_string()),
+            Some((i, _)) => doc.replace_option(plan.edits(&l.file), i, "gateway", &g.to_string()),
+            None => {
+                let e = plan.edits(&l.file);
+                doc.insert_option_after(e, last, &indent, "gateway", &g.to_string())
+            }
         }
     }
 }
@@ -318,104 +319,122 @@ impl Plugin for Interfaces {
         Ok(load(host)?.into_iter().map(|l| l.file.path).collect())
     }
 
-    fn audit(&self, host: &Host) -> Result<Vec<Finding>> {
+    fn analyze(&self, host: &Host, target: &Target, args: &Args) -> Result<Analysis> {
         let files = load(host)?;
-        let stanzas = all_stanzas(&files);
-        let mut out = Vec::new();
-        let finding =
-            |l: &Loaded, item: usize, severity, message: String, fix: Option<String>| Finding {
-                severity,
-                path: host.display(&l.file.path),
-                line: Some(l.file.line_col(l.doc.items[item].span.start).line),
-                message,
-                fix,
-            };
-        let mut reported = HashSet::new();
-        let with_inet6: HashSet<&str> = stanzas
-            .iter()
-            .filter(|b| b.stanza.family == "inet6")
-            .map(|b| b.stanza.name.as_str())
-            .collect();
-        for a in &stanzas {
-            let l = &files[a.file];
-            let s = &a.stanza;
-            if s.family == "inet"
-                && s.method != "loopback"
-                && s.name != "lo"
-                && !with_inet6.contains(s.name.as_str())
-                && reported.insert(s.name.clone())
-            {
-                out.push(finding(
-                    l,
-                    s.item,
-                    Severity::Warning,
-                    format!(
-                        "{} has no inet6 stanza: ifupdown gives it no IPv6 address or default route",
-                        s.name
-                    ),
-                    Some(format!(
-                        "v6fix interfaces --iface {} --network PREFIX --role ROLE --host ID",
-                        s.name
-                    )),
-                ));
-            }
-            if s.family != "inet6" {
+        let mut a = Analysis::new();
+        a.findings = findings(host, &files);
+        if target.addresses.is_empty() {
+            return Ok(a);
+        }
+        self.convert(host, target, args, files, a)
+    }
+}
+
+/// What keeps the interfaces IPv6-less or makes ifupdown fail, in the files as they are.
+fn findings(host: &Host, files: &[Loaded]) -> Vec<Finding> {
+    let stanzas = all_stanzas(files);
+    let mut out = Vec::new();
+    let finding =
+        |l: &Loaded, item: usize, severity, message: String, fix: Option<String>| Finding {
+            severity,
+            path: host.display(&l.file.path),
+            line: Some(l.file.line_col(l.doc.items[item].span.start).line),
+            message,
+            fix,
+        };
+    let mut reported = HashSet::new();
+    let with_inet6: HashSet<&str> = stanzas
+        .iter()
+        .filter(|b| b.stanza.family == "inet6")
+        .map(|b| b.stanza.name.as_str())
+        .collect();
+    for a in &stanzas {
+        let l = &files[a.file];
+        let s = &a.stanza;
+        if s.family == "inet"
+            && s.method != "loopback"
+            && s.name != "lo"
+            && !with_inet6.contains(s.name.as_str())
+            && reported.insert(s.name.clone())
+        {
+            out.push(finding(
+                l,
+                s.item,
+                Severity::Warning,
+                format!(
+                    "{} has no inet6 stanza: ifupdown gives it no IPv6 address or default route",
+                    s.name
+                ),
+                Some(format!(
+                    "v6fix interfaces --iface {} --network PREFIX --role ROLE --host ID",
+                    s.name
+                )),
+            ));
+        }
+        if s.family != "inet6" {
+            continue;
+        }
+        let mut addresses = 0;
+        for &i in &s.options {
+            let Some((name, value)) = l.doc.option(i) else {
                 continue;
-            }
-            let mut addresses = 0;
-            for &i in &s.options {
-                let Some((name, value)) = l.doc.option(i) else {
-                    continue;
-                };
-                if name == "address" {
-                    addresses += 1;
-                    if addresses == 2 {
-                        out.push(finding(
+            };
+            if name == "address" {
+                addresses += 1;
+                if addresses == 2 {
+                    out.push(finding(
                             l,
                             i,
                             Severity::Error,
                             format!("a second `address` line in one stanza: ifupdown joins both into one broken `ip` command; give {} a stanza per address", s.name),
                             None,
                         ));
-                    }
                 }
-                if s.method == "static" {
-                    if let Some((_, methods)) =
-                        IGNORED_IN_INET6_STATIC.iter().find(|(n, _)| *n == name)
-                    {
-                        out.push(finding(
+            }
+            if s.method == "static" {
+                if let Some((_, methods)) = IGNORED_IN_INET6_STATIC.iter().find(|(n, _)| *n == name)
+                {
+                    out.push(finding(
                             l,
                             i,
                             Severity::Warning,
                             format!("`{name}` belongs to {methods}: ifupdown ignores it in an inet6 static stanza"),
                             None,
                         ));
-                    }
-                    if matches!(name, "address" | "gateway" | "netmask") {
-                        let ok = if name == "netmask" {
-                            value.parse::<u8>().is_ok_and(|n| n <= 128)
-                        } else {
-                            Prefix::parse(value).is_ok_and(|p| p.is_ipv6())
-                        };
-                        if !ok {
-                            out.push(finding(
+                }
+                if matches!(name, "address" | "gateway" | "netmask") {
+                    let ok = if name == "netmask" {
+                        value.parse::<u8>().is_ok_and(|n| n <= 128)
+                    } else {
+                        Prefix::parse(value).is_ok_and(|p| p.is_ipv6())
+                    };
+                    if !ok {
+                        out.push(finding(
                                 l,
                                 i,
                                 Severity::Error,
                                 format!("`{name} {value}` is not a valid IPv6 {name}: ifupdown passes it to `ip` as it is (a `#` on an option line is not a comment)"),
                                 None,
                             ));
-                        }
                     }
                 }
             }
         }
-        Ok(out)
     }
+    out
+}
 
-    fn plan(&self, host: &Host, target: &Target, args: &Args) -> Result<Plan> {
+impl Interfaces {
+    /// The edits that give the interface `target`'s addresses and gateway.
+    fn convert(
+        &self,
+        host: &Host,
+        target: &Target,
+        args: &Args,
+        files: Vec<Loaded>,
+        mut plan: Analysis,
+    ) -> Result<Analysis> {
         let (addrs, gateway) = wanted(target)?;
-        let files = load(host)?;
         if files.is_empty() {
             return Err(Error::Io {
                 path: host.display(Path::new(MAIN)),
@@ -424,8 +443,6 @@ impl Plugin for Interfaces {
         }
         let stanzas = all_stanzas(&files);
         let iface = pick_iface(target, &stanzas)?;
-        let mut plan = Plan::new();
-        let mut edits: Vec<Edits> = files.iter().map(|_| Edits::new()).collect();
 
         let of_iface = |family: &str, method: Option<&str>| -> Vec<At> {
             stanzas
@@ -506,7 +523,7 @@ impl Plugin for Interfaces {
                     } else if current != Some(*a) {
                         live.push(format!("ip -6 addr replace {a} dev {iface}"));
                     }
-                    self.update(host, &files, &mut edits, s, a, gw, &mut plan);
+                    self.update(host, &files, s, a, gw, &mut plan);
                 }
                 None => {
                     new_stanzas.push((k, *a));
@@ -540,20 +557,14 @@ impl Plugin for Interfaces {
                     }
                 }
                 l.doc
-                    .insert_stanza_after(&mut edits[anchor.file], &anchor.stanza, &lines);
-            }
-        }
-
-        for (i, l) in files.iter().enumerate() {
-            let e = std::mem::take(&mut edits[i]);
-            if !e.is_empty() {
-                plan.change(&l.file, e.apply(&l.file.text));
+                    .insert_stanza_after(plan.edits(&l.file), &anchor.stanza, &lines);
             }
         }
 
         // What ifupdown will make of the result, read back.
-        let after = host.with_overlay(plan.overlay());
-        for f in self.audit(&after)? {
+        let planned = plan.planned();
+        let after = host.with_overlay(planned.iter().map(|(p, t)| (p.as_path(), t.as_str())));
+        for f in findings(&after, &load(&after)?) {
             if f.severity >= Severity::Warning && !f.message.contains("has no inet6 stanza") {
                 plan.warn(format!("{}:{}: {}", f.path, f.line.unwrap_or(0), f.message));
             }
@@ -576,7 +587,7 @@ impl Plugin for Interfaces {
                 "no --gateway: {iface} gets no IPv6 default route from this stanza"
             )),
         }
-        if plan.changed() {
+        if plan.changes() {
             let why = format!(
                 "what ifup runs for the changed stanza, without ifdown: `ifup {iface}` skips an interface that is already up, and `ifdown {iface} && ifup {iface}` drops SSH connections; IPv4 is not touched"
             );

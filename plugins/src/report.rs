@@ -69,8 +69,10 @@ fn paint(diff: &str) -> String {
 }
 
 /// The diff of one planned file.
+/// The diff of one file, under the name of the file that is written: a config reached
+/// through a symlink (`sites-enabled/default`) is shown as its target.
 pub(crate) fn file_diff(host: &Host, f: &v6fix_core::FileChange) -> String {
-    diff::unified(&host.relative(&f.path), f.old.as_deref(), &f.new)
+    diff::unified(&host.relative(&f.target), f.old.as_deref(), &f.new)
 }
 
 /// The JSON report of a plan: `changed`, `files`, `warnings`, `notes`, `restart`.
@@ -84,11 +86,15 @@ pub(crate) fn plan_json(
         .files
         .iter()
         .map(|f| {
-            json!({
-                "path": host.relative(&f.path),
+            let mut v = json!({
+                "path": host.relative(&f.target),
                 "action": f.action(),
                 "diff": file_diff(host, f),
-            })
+            });
+            if f.path != f.target {
+                v["via"] = Value::from(host.relative(&f.path));
+            }
+            v
         })
         .collect();
     let restart: Vec<Value> = plan

@@ -34,7 +34,7 @@ use elem::Elem;
 use state::State;
 use std::path::{Path, PathBuf};
 use v6fix_core::target::{Fact, Need, Target};
-use v6fix_core::{Args, Error, Finding, Host, Plan, Plugin, Result};
+use v6fix_core::{Analysis, Args, Error, Host, Plugin, Result};
 
 pub(crate) struct Postfix;
 
@@ -103,32 +103,33 @@ impl Plugin for Postfix {
         Ok(out)
     }
 
-    fn audit(&self, host: &Host) -> Result<Vec<Finding>> {
+    fn analyze(&self, host: &Host, target: &Target, _: &Args) -> Result<Analysis> {
         let Some(conf) = Conf::load(host)? else {
-            return Ok(Vec::new());
-        };
-        conf.audit()
-    }
-
-    fn plan(&self, host: &Host, target: &Target, _: &Args) -> Result<Plan> {
-        let networks = &target.networks;
-        if networks.is_empty() {
-            return Err(Error::usage("--network is required"));
-        }
-        let address = target.address();
-        let Some(conf) = Conf::load(host)? else {
-            return Err(Error::invalid(
+            let mut a = Analysis::new();
+            a.invalid = Some(Error::invalid(
                 host.display(Path::new(MAIN_CF)),
                 None,
                 "not found: Postfix is not installed (or not configured) under this root",
             ));
+            return Ok(a);
         };
-        let mut st = State::new(&conf);
-        conf.inet_protocols(&mut st);
-        conf.fix_lists(&mut st)?;
-        conf.mynetworks(&mut st, networks)?;
-        conf.interfaces(&mut st, address.map(std::net::IpAddr::V6));
-        conf.master(&mut st, address)?;
-        Ok(st.finish())
+        let findings = conf.audit()?;
+        let networks = &target.networks;
+        let mut a = if networks.is_empty() {
+            let mut a = Analysis::new();
+            a.invalid = Some(Error::usage("--network is required"));
+            a
+        } else {
+            let address = target.address();
+            let mut st = State::new(&conf);
+            conf.inet_protocols(&mut st);
+            conf.fix_lists(&mut st)?;
+            conf.mynetworks(&mut st, networks)?;
+            conf.interfaces(&mut st, address.map(std::net::IpAddr::V6));
+            conf.master(&mut st, address)?;
+            st.finish()
+        };
+        a.findings = findings;
+        Ok(a)
     }
 }

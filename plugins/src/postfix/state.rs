@@ -3,7 +3,7 @@
 use super::conf::{Conf, Tables};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use v6fix_core::{Edits, File, Plan};
+use v6fix_core::{Analysis, Edits, File, Plan};
 
 const RESTART_WHY: &str = "a reload ignores inet_protocols and inet_interfaces";
 
@@ -43,7 +43,9 @@ impl<'c> State<'c> {
         self.plan.note(n);
     }
 
-    pub(super) fn finish(mut self) -> Plan {
+    /// The analysis: each file's edits, the notes and warnings, and the restart they need.
+    pub(super) fn finish(mut self) -> Analysis {
+        let mut a = Analysis::new();
         for (path, edits) in std::mem::take(&mut self.edits) {
             if edits.is_empty() {
                 continue;
@@ -51,31 +53,29 @@ impl<'c> State<'c> {
             let file = self
                 .conf
                 .file_of(&self.tables, &path)
-                .or_else(|| self.others.get(&path))
-                .cloned();
+                .or_else(|| self.others.get(&path));
             if let Some(file) = file {
-                let new = edits.apply(&file.text);
-                self.plan.change(&file, new);
+                a.change(file, edits);
             }
         }
-        if self.plan.changed() {
-            if self.listeners_changed {
-                self.plan.restart(
-                    "postfix",
-                    "restart",
-                    "postfix stop && postfix start",
-                    RESTART_WHY,
-                );
-            } else {
-                self.plan.restart(
-                    "postfix",
-                    "reload",
-                    "postfix reload",
-                    "Postfix rereads main.cf and its lists on reload",
-                );
-            }
+        a.warnings = std::mem::take(&mut self.plan.warnings);
+        a.notes = std::mem::take(&mut self.plan.notes);
+        if self.listeners_changed {
+            a.restart(
+                "postfix",
+                "restart",
+                "postfix stop && postfix start",
+                RESTART_WHY,
+            );
+        } else {
+            a.restart(
+                "postfix",
+                "reload",
+                "postfix reload",
+                "Postfix rereads main.cf and its lists on reload",
+            );
         }
-        self.plan
+        a
     }
 }
 

@@ -4,11 +4,11 @@
 use super::conf::Setup;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use v6fix_core::dialect::varnish as vcl;
-use v6fix_core::{Edits, Host, Plan, Prefix, Style};
+use v6fix_core::{Analysis, Edits, Host, Prefix, Style};
 
 impl Setup {
     /// acl entries. Returns whether a VCL file changes.
-    pub(super) fn plan_vcl(&self, host: &Host, networks: &[Prefix], plan: &mut Plan) -> bool {
+    pub(super) fn plan_vcl(&self, host: &Host, networks: &[Prefix], plan: &mut Analysis) -> bool {
         let mut changed = false;
         let mut need_network = Vec::new();
         let lo4 = Prefix::parse("127.0.0.0/8").expect("constant");
@@ -81,7 +81,7 @@ impl Setup {
                 }
             }
             if !edits.is_empty() {
-                plan.change(file, edits.apply(&doc.src));
+                plan.change(file, edits);
                 changed = true;
             }
         }

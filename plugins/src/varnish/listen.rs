@@ -8,7 +8,7 @@ use std::net::Ipv6Addr;
 use std::path::Path;
 use v6fix_core::dialect::systemd::{self, escape_word};
 use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
-use v6fix_core::{Edits, Host, Plan, Result};
+use v6fix_core::{Analysis, Edits, Host, Result};
 
 const DROPIN_NEW: &str = "/etc/systemd/system/varnish.service.d/override.conf";
 
@@ -87,7 +87,7 @@ impl Setup {
         &self,
         host: &Host,
         address: Option<Ipv6Addr>,
-        plan: &mut Plan,
+        plan: &mut Analysis,
     ) -> Result<bool> {
         let Some(file) = self.cmd_file() else {
             if !self.units.is_empty() {
@@ -194,7 +194,7 @@ impl Setup {
                     "{}: no systemd unit for varnish: the SysV init script reads DAEMON_OPTS here",
                     host.display(Path::new(SYSV))
                 ));
-                plan.change(file, edits.apply(src));
+                plan.change(file, edits);
             }
             Some(Cmd::Unit { unit, entry }) => {
                 let u = &self.units[unit];
@@ -212,7 +212,7 @@ impl Setup {
                             host.locate(&u.file, e.key_span.start)
                         ));
                     }
-                    plan.change(&u.file, text_edits.apply(src));
+                    plan.change(&u.file, text_edits);
                 }
             }
             None => {}
@@ -227,7 +227,7 @@ impl Setup {
         u: &Unit,
         e: &systemd::Entry,
         edits: Edits,
-        plan: &mut Plan,
+        plan: &mut Analysis,
     ) -> Result<()> {
         let item = u.doc.item_of(e).expect("entry item");
         let new_lib = {
@@ -257,7 +257,7 @@ impl Setup {
                     text.push('\n');
                 }
                 text.push_str(&block);
-                plan.change(&f, text);
+                plan.rewrite(&f, text);
             }
             None => plan.create(Path::new(DROPIN_NEW), block),
         }

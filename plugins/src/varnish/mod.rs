@@ -24,7 +24,7 @@ use conf::{Cmd, Setup, SYSV};
 use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 use v6fix_core::target::{Fact, Need, Target};
-use v6fix_core::{Args, Error, Finding, Host, Plan, Plugin, Prefix, Result};
+use v6fix_core::{Analysis, Args, Error, Host, Plugin, Prefix, Result};
 
 pub(crate) struct Varnish;
 
@@ -66,32 +66,28 @@ impl Plugin for Varnish {
         Ok(v)
     }
 
-    fn audit(&self, host: &Host) -> Result<Vec<Finding>> {
+    fn analyze(&self, host: &Host, target: &Target, _: &Args) -> Result<Analysis> {
         let Some(setup) = Setup::load(host)? else {
-            return Ok(Vec::new());
-        };
-        Ok(setup.audit(host))
-    }
-
-    fn plan(&self, host: &Host, target: &Target, _: &Args) -> Result<Plan> {
-        let address = target.address();
-        let networks = target.networks.clone();
-        if let Some(n) = networks.iter().find(|n| !n.is_ipv6()) {
-            return Err(Error::usage(format!("--network {n}: not an IPv6 network")));
-        }
-        let Some(setup) = Setup::load(host)? else {
-            return Err(Error::usage(format!(
+            let mut a = Analysis::new();
+            a.invalid = Some(Error::usage(format!(
                 "no varnish.service unit and no {} found; is varnish installed?",
                 host.display(Path::new(SYSV))
             )));
+            return Ok(a);
         };
-        setup.plan(host, address, &networks)
+        setup.analyze(host, target.address(), &target.networks)
     }
 }
 
 impl Setup {
-    fn plan(&self, host: &Host, address: Option<Ipv6Addr>, networks: &[Prefix]) -> Result<Plan> {
-        let mut plan = Plan::new();
+    fn analyze(
+        &self,
+        host: &Host,
+        address: Option<Ipv6Addr>,
+        networks: &[Prefix],
+    ) -> Result<Analysis> {
+        let mut plan = Analysis::new();
+        plan.findings = self.audit(host);
         let unit_changed = self.plan_listeners(host, address, &mut plan)?;
         let vcl_changed = self.plan_vcl(host, networks, &mut plan);
         if unit_changed {

@@ -32,6 +32,7 @@ pub(crate) use trials;
 mod support;
 
 mod all;
+mod audits;
 mod cases;
 mod cli;
 mod includes;
@@ -80,6 +81,7 @@ pub(crate) fn trial<O: Outcome + 'static>(path: &str, test: fn() -> O) -> Trial 
 fn all_trials() -> Vec<Trial> {
     let mut trials: Vec<Trial> = [
         all::trials(),
+        audits::trials(),
         cases::trials(),
         cli::trials(),
         includes::trials(),

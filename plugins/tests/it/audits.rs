@@ -1,0 +1,106 @@
+//! `audit` on the golden cases of each service: a converted tree audits clean, and an input
+//! reports the problems it was chosen for.
+
+use crate::support::{copy_tree, testdata, v6fix};
+
+/// Findings of warning level or worse, as `audit --plugin PLUGIN` prints them with the root
+/// left out, for a case's input (`converted` false) or its converted tree (`converted` true).
+fn serious(plugin: &str, case: &str, converted: bool) -> Vec<String> {
+    let dir = testdata().join("cases").join(plugin).join(case);
+    let t = tempfile::tempdir().unwrap();
+    copy_tree(&dir.join("in"), t.path());
+    if converted {
+        copy_tree(&dir.join("out"), t.path());
+    }
+    let o = v6fix(t.path(), &["audit", "--plugin", plugin]);
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{plugin}/{case}: {}",
+        crate::support::show(&o)
+    );
+    let root = t.path().display().to_string();
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter(|l| l.contains(": warning: ") || l.contains(": error: "))
+        .map(|l| l.replace(&root, ""))
+        .collect()
+}
+
+fn nginx_inputs_report_and_converted_trees_are_clean() {
+    for case in [
+        "shop",
+        "multiline-crlf",
+        "runtime-high-ports",
+        "debian-default",
+    ] {
+        assert_eq!(serious("nginx", case, true), Vec::<String>::new(), "{case}");
+    }
+    let shop = serious("nginx", "shop", false);
+    let has = |want: &[&str]| shop.iter().any(|f| want.iter().all(|w| f.contains(w)));
+    assert!(
+        has(&["/etc/nginx/sites-enabled/shop:3: warning: `listen 80 default_server` accepts IPv4 only"]),
+        "{shop:#?}"
+    );
+    assert!(
+        has(&["intranet:5: error: `allow [2001:db8:ffff::]/48`"]),
+        "{shop:#?}"
+    );
+    assert!(
+        has(&["office.conf:1: warning: this allow list admits no IPv6 client"]),
+        "{shop:#?}"
+    );
+    assert!(
+        has(&[
+            "`listen 192.0.2.10:8080` accepts IPv4 only",
+            "--address ADDR"
+        ]),
+        "{shop:#?}"
+    );
+    let trap = serious("nginx", "ipv6only-off", true);
+    assert!(
+        trap.iter()
+            .any(|f| f.contains("error: `listen [::]:80 ipv6only=off` takes IPv4 too")),
+        "{trap:#?}"
+    );
+    assert!(serious("nginx", "debian-default", false).is_empty());
+}
+
+fn varnish_inputs_report_and_converted_trees_are_clean() {
+    for case in [
+        "seed",
+        "named-proxy",
+        "lib-only-wildcard",
+        "dropin-no-reset",
+        "sysv",
+        "runtime-high-ports",
+        "debian-default",
+    ] {
+        assert_eq!(
+            serious("varnish", case, true),
+            Vec::<String>::new(),
+            "{case}"
+        );
+    }
+    assert_eq!(
+        serious("varnish", "seed", false),
+        [
+            "/etc/systemd/system/varnish.service.d/override.conf:7: warning: `-a 192.0.2.10:80` accepts IPv4 only and no IPv6 listener shares its port (fix: v6fix varnish --address ADDR)",
+            "/etc/varnish/default.vcl:13: warning: acl purgers matches no IPv6 client (fix: v6fix varnish --network PREFIX)"
+        ]
+    );
+    let broken = serious("varnish", "dropin-no-reset", false);
+    assert!(
+        broken
+            .iter()
+            .any(|f| f.contains("error: varnish.service gets more than one ExecStart=")),
+        "{broken:#?}"
+    );
+    assert!(serious("varnish", "debian-default", false).is_empty());
+}
+
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    crate::trials![
+        nginx_inputs_report_and_converted_trees_are_clean,
+        varnish_inputs_report_and_converted_trees_are_clean,
+    ]
+}
