@@ -478,6 +478,14 @@ mod tests {
     }
 
     #[test]
+    fn a_relative_root_is_made_absolute_but_shown_as_given() {
+        let h = Host::new("./src").unwrap();
+        assert_eq!(h.root(), std::env::current_dir().unwrap().join("src"));
+        assert_eq!(h.display(Path::new("/host.rs")), "./src/host.rs");
+        assert_eq!(h.glob("/host.r*").unwrap(), vec![PathBuf::from("/host.rs")]);
+    }
+
+    #[test]
     fn directories_and_globs_see_planned_files() {
         let (_d, h) = tree();
         let new = PathBuf::from("/etc/nginx/conf.d/new.conf");
