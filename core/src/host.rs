@@ -58,7 +58,10 @@ impl Eq for File {}
 /// The filesystem of the machine being converted, seen from `--root`.
 #[derive(Debug, Clone)]
 pub struct Host {
+    /// The root made absolute once, so every path built from it has one form.
     root: PathBuf,
+    /// The root as given on the command line, for messages.
+    shown: PathBuf,
     /// Files planned but not written yet, by target: later plugins of one run see them.
     overlay: HashMap<PathBuf, String>,
 }
@@ -66,21 +69,23 @@ pub struct Host {
 impl Host {
     /// A view of the tree at `root`, which must be an existing directory.
     pub fn new(root: impl Into<PathBuf>) -> Result<Host> {
-        let root = root.into();
-        match std::fs::metadata(&root) {
+        let shown = root.into();
+        match std::fs::metadata(&shown) {
             Ok(m) if m.is_dir() => Ok(Host {
-                root,
+                root: std::path::absolute(&shown)
+                    .map_err(|e| Error::usage(format!("--root {}: {e}", shown.display())))?,
+                shown,
                 overlay: HashMap::new(),
             }),
             Ok(_) => Err(Error::usage(format!(
                 "--root {}: not a directory",
-                root.display()
+                shown.display()
             ))),
-            Err(e) => Err(Error::usage(format!("--root {}: {e}", root.display()))),
+            Err(e) => Err(Error::usage(format!("--root {}: {e}", shown.display()))),
         }
     }
 
-    /// The root as given on the command line.
+    /// The root, made absolute.
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -96,18 +101,13 @@ impl Host {
 
     /// Where a machine path lies on this computer's filesystem, without following links.
     pub fn on_disk(&self, path: &Path) -> PathBuf {
-        let mut p = self.root.clone();
-        for c in path.components() {
-            if let Component::Normal(n) = c {
-                p.push(n);
-            }
-        }
-        p
+        under(&self.root, path)
     }
 
-    /// A machine path as shown in messages: the file's path on this computer.
+    /// A machine path as shown in messages: the file's path on this computer, below the
+    /// root as it was given.
     pub fn display(&self, path: &Path) -> String {
-        self.on_disk(path).display().to_string()
+        under(&self.shown, path).display().to_string()
     }
 
     /// A machine path relative to the root, as diffs show it (`etc/postfix/main.cf`).
@@ -180,12 +180,60 @@ impl Host {
         Ok(Some(File::new(path.to_path_buf(), target, text)))
     }
 
-    /// True when `path` names an existing file or directory (after following links).
+    /// True when `path` names an existing file or directory (after following links), or
+    /// a file planned in this run.
     pub fn exists(&self, path: &Path) -> bool {
         match self.resolve(path) {
-            Ok(t) => self.overlay.contains_key(&t) || self.on_disk(&t).exists(),
+            Ok(t) => {
+                self.overlay.contains_key(&t)
+                    || self.on_disk(&t).exists()
+                    || self.overlay_has_below(&t)
+            }
             Err(_) => false,
         }
+    }
+
+    /// True when `path` names a directory (after following links), counting the
+    /// directories that files planned in this run will create.
+    pub fn is_dir(&self, path: &Path) -> bool {
+        match self.resolve(path) {
+            Ok(t) if self.overlay.contains_key(&t) => false,
+            Ok(t) => self.on_disk(&t).is_dir() || self.overlay_has_below(&t),
+            Err(_) => false,
+        }
+    }
+
+    /// True when `path` names a file that is not a directory (after following links), or
+    /// a file planned in this run.
+    pub fn is_file(&self, path: &Path) -> bool {
+        match self.resolve(path) {
+            Ok(t) => self.overlay.contains_key(&t) || self.on_disk(&t).is_file(),
+            Err(_) => false,
+        }
+    }
+
+    fn overlay_has_below(&self, dir: &Path) -> bool {
+        self.overlay.keys().any(|k| k != dir && k.starts_with(dir))
+    }
+
+    /// Collapses each `..` of `path` the way the kernel does: after following the
+    /// symlinks before it (`/etc/apache2/../x` names `/etc/x`, wherever apache2 points).
+    pub fn normalize(&self, path: &Path) -> Result<PathBuf> {
+        if !path.components().any(|c| c == Component::ParentDir) {
+            return Ok(path.to_path_buf());
+        }
+        let mut cur = PathBuf::from("/");
+        for c in path.components() {
+            match c {
+                Component::Normal(n) => cur.push(n),
+                Component::ParentDir => {
+                    cur.push("..");
+                    cur = self.resolve(&cur)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(cur)
     }
 
     /// True when `path` itself is a symlink (not followed).
@@ -198,39 +246,52 @@ impl Host {
         std::fs::read_link(self.on_disk(path)).ok()
     }
 
-    /// The names in directory `path`, sorted bytewise; empty when it does not exist.
+    /// The names in directory `path`, sorted bytewise, files planned in this run
+    /// included; empty when it does not exist.
     pub fn list_dir(&self, path: &Path) -> Result<Vec<String>> {
-        let dir = self.on_disk(&self.resolve(path)?);
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+        let target = self.resolve(path)?;
+        let dir = self.on_disk(&target);
+        let mut names: Vec<String> = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect(),
+            Err(e) if e.kind() == ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(Error::io(self.display(path), &e)),
         };
-        let mut names: Vec<String> = entries
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
+        for k in self.overlay.keys() {
+            if let Ok(rest) = k.strip_prefix(&target) {
+                if let Some(Component::Normal(n)) = rest.components().next() {
+                    names.push(n.to_string_lossy().into_owned());
+                }
+            }
+        }
         names.sort();
+        names.dedup();
         Ok(names)
     }
 
     /// Expands a glob pattern given as a machine path (`/etc/nginx/sites-enabled/*`) the way
-    /// glob(3) does: sorted, and `*` does not match a leading dot. The fixed directory part
-    /// is resolved inside the root first. Returns machine paths.
+    /// glob(3) does: each directory level sorted, and `*` does not match a leading dot. The
+    /// fixed directory part is resolved inside the root first, a `..` in it as the kernel
+    /// resolves it. Files planned in this run are matched too. Returns machine paths.
     pub fn glob(&self, pattern: &str) -> Result<Vec<PathBuf>> {
         let pat = Path::new(pattern);
         let mut dir = PathBuf::from("/");
         let mut rest: Vec<String> = Vec::new();
         for c in pat.components() {
-            if let Component::Normal(n) = c {
-                let n = n.to_string_lossy();
-                if rest.is_empty() && !n.contains(['*', '?', '[']) {
-                    dir.push(n.as_ref());
-                } else {
-                    rest.push(n.into_owned());
-                }
+            let n = match c {
+                Component::Normal(n) => n.to_string_lossy(),
+                Component::ParentDir => "..".into(),
+                _ => continue,
+            };
+            if rest.is_empty() && !is_wild(&n) {
+                dir.push(n.as_ref());
+            } else {
+                rest.push(n.into_owned());
             }
         }
+        let dir = self.normalize(&dir)?;
         if rest.is_empty() {
             return Ok(if self.exists(&dir) {
                 vec![dir]
@@ -238,30 +299,46 @@ impl Host {
                 Vec::new()
             });
         }
-        let real_dir_host = self.resolve(&dir)?;
-        let real_dir = self.on_disk(&real_dir_host);
-        let full = format!(
-            "{}/{}",
-            glob::Pattern::escape(&real_dir.to_string_lossy()),
-            rest.join("/")
-        );
         let opts = glob::MatchOptions {
             case_sensitive: true,
             require_literal_separator: true,
             require_literal_leading_dot: true,
         };
-        let paths = glob::glob_with(&full, opts).map_err(|e| Error::Invalid {
-            path: self.display(&dir),
-            at: None,
-            message: format!("bad include pattern `{pattern}`: {e}"),
-        })?;
-        let mut out = Vec::new();
-        for p in paths.filter_map(|p| p.ok()) {
-            if let Ok(rel) = p.strip_prefix(&real_dir) {
-                out.push(dir.join(rel));
+        let mut found = vec![dir.clone()];
+        let last = rest.len() - 1;
+        for (i, part) in rest.iter().enumerate() {
+            let keep = |h: &Host, p: &Path| if i == last { h.exists(p) } else { h.is_dir(p) };
+            let mut next = Vec::new();
+            if !is_wild(part) {
+                for d in &found {
+                    let p = self.normalize(&d.join(part))?;
+                    if keep(self, &p) {
+                        next.push(p);
+                    }
+                }
+            } else {
+                let m = glob::Pattern::new(part).map_err(|e| Error::Invalid {
+                    path: self.display(&dir),
+                    at: None,
+                    message: format!("bad include pattern `{pattern}`: {e}"),
+                })?;
+                for d in &found {
+                    if i == 0 && !self.is_dir(d) {
+                        continue;
+                    }
+                    for name in self.list_dir(d)? {
+                        if m.matches_with(&name, opts) {
+                            let p = d.join(&name);
+                            if i == last || self.is_dir(&p) {
+                                next.push(p);
+                            }
+                        }
+                    }
+                }
             }
+            found = next;
         }
-        Ok(out)
+        Ok(found)
     }
 
     /// Turns a dialect's parse error in `file` into an error naming its path, line, column.
@@ -279,6 +356,21 @@ impl Host {
         let at = file.line_col(offset);
         format!("{}:{}", self.display(&file.path), at.line)
     }
+}
+
+fn is_wild(s: &str) -> bool {
+    s.contains(['*', '?', '['])
+}
+
+/// `path`'s normal components below `base`.
+fn under(base: &Path, path: &Path) -> PathBuf {
+    let mut p = base.to_path_buf();
+    for c in path.components() {
+        if let Component::Normal(n) = c {
+            p.push(n);
+        }
+    }
+    p
 }
 
 fn push_components(todo: &mut VecDeque<OsString>, path: &Path, front: bool) -> Result<(), String> {
@@ -383,6 +475,52 @@ mod tests {
             ),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_relative_root_is_made_absolute_but_shown_as_given() {
+        let h = Host::new("./src").unwrap();
+        assert_eq!(h.root(), std::env::current_dir().unwrap().join("src"));
+        assert_eq!(h.display(Path::new("/host.rs")), "./src/host.rs");
+        assert_eq!(h.glob("/host.r*").unwrap(), vec![PathBuf::from("/host.rs")]);
+    }
+
+    #[test]
+    fn directories_and_globs_see_planned_files() {
+        let (_d, h) = tree();
+        let new = PathBuf::from("/etc/nginx/conf.d/new.conf");
+        assert!(!h.is_dir(Path::new("/etc/nginx/conf.d")));
+        let h2 = h.with_overlay([(new.as_path(), "server {}\n")]);
+        assert!(h2.is_dir(Path::new("/etc/nginx/conf.d")));
+        assert!(h2.exists(Path::new("/etc/nginx/conf.d")));
+        assert!(h2.is_file(&new) && !h2.is_dir(&new));
+        assert_eq!(
+            h2.list_dir(Path::new("/etc/nginx/conf.d")).unwrap(),
+            ["new.conf"]
+        );
+        assert_eq!(
+            h2.list_dir(Path::new("/etc/nginx")).unwrap(),
+            ["conf.d", "sites-available", "sites-enabled"]
+        );
+        assert_eq!(h2.glob("/etc/nginx/*/*.conf").unwrap(), vec![new.clone()]);
+        assert!(h.glob("/etc/nginx/*/*.conf").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_parent_directory_in_a_glob_resolves_like_the_kernel() {
+        let (d, h) = tree();
+        symlink("/etc/nginx/sites-available", d.path().join("etc/avail")).unwrap();
+        // `avail` is /etc/nginx/sites-available, so `avail/..` is /etc/nginx.
+        assert_eq!(
+            h.glob("/etc/avail/../sites-enabled/r*").unwrap(),
+            vec![PathBuf::from("/etc/nginx/sites-enabled/rel")]
+        );
+        assert_eq!(
+            h.glob("/etc/nginx/sites-enabled/../sites-available/*")
+                .unwrap(),
+            vec![PathBuf::from("/etc/nginx/sites-available/default")]
+        );
+        assert!(h.glob("/etc/../../*").is_err());
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! transactional apply engine. No command-line parsing and no printing happen here.
 //!
 //! The flow is one-way: a plugin reads files through a [`Host`], parses them with a
-//! dialect from [`dialect`], edits the text with minimal [`Edits`], and returns a [`Plan`];
-//! the CLI shows the plan as a diff and [`apply`] writes it, all files or none.
+//! dialect from [`dialect`] (a service's main file and its includes as one [`ConfigSet`]),
+//! edits the text with minimal [`Edits`], and returns a [`Plan`]; the CLI shows the plan as
+//! a diff and [`apply`] writes it, all files or none.
 //!
 //! # Guarantees
 //! - Printing a parsed document gives back its input byte for byte (LF or CRLF, tabs,
@@ -21,6 +22,7 @@ pub mod analysis;
 pub mod apply;
 pub mod audit;
 pub mod change;
+pub mod config_set;
 pub mod dialect;
 pub mod diff;
 pub mod doc;
@@ -38,6 +40,7 @@ pub use addr::{Prefix, Style};
 pub use analysis::Analysis;
 pub use audit::{Finding, Severity};
 pub use change::{FileChange, Plan, Restart};
+pub use config_set::ConfigSet;
 pub use edit::Edits;
 pub use endpoint::{Bind, Endpoint, Spelling, Twin};
 pub use error::{Error, ParseError, Result};

@@ -24,9 +24,8 @@ const SKIP_DIRS: &[&str] = &[".git", "node_modules", "vendor", "target", "__pyca
 pub(crate) fn scan(host: &Host, paths: &[PathBuf]) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
     for p in paths {
-        let target = host.resolve(p)?;
-        let real = host.on_disk(&target);
-        if !real.exists() {
+        host.resolve(p)?;
+        if !host.exists(p) {
             return Err(Error::Io {
                 path: host.display(p),
                 message: "no such file or directory".into(),
@@ -38,8 +37,8 @@ pub(crate) fn scan(host: &Host, paths: &[PathBuf]) -> Result<Vec<Finding>> {
 }
 
 fn walk(host: &Host, path: &Path, out: &mut Vec<Finding>) -> Result<()> {
-    let real = host.on_disk(&host.resolve(path)?);
-    if real.is_dir() {
+    host.resolve(path)?;
+    if host.is_dir(path) {
         for name in host.list_dir(path)? {
             if SKIP_DIRS.contains(&name.as_str()) {
                 continue;

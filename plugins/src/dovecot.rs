@@ -13,13 +13,13 @@
 
 use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
+use v6fix_core::config_set::{ConfigSet, Include, Missing};
 use v6fix_core::dialect::dovecot::{self, split_list, Doc, Kind};
 use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
 use v6fix_core::target::{Fact, Need, Target};
-use v6fix_core::{Analysis, Args, Error, File, Finding, Host, Plugin, Result, Severity};
+use v6fix_core::{Analysis, Args, File, Finding, Host, Plugin, Result, Severity};
 
 const CONF: &str = "/etc/dovecot/dovecot.conf";
-const MAX_DEPTH: usize = 16;
 
 /// Enclosing sections, outermost first: `(name, arg)`.
 type SectionPath = Vec<(String, Option<String>)>;
@@ -47,8 +47,8 @@ struct Entry {
 struct Conf {
     files: Vec<(File, Doc)>,
     seq: Vec<Entry>,
-    /// `!include` (not `_try`) patterns that named a missing file.
-    missing: Vec<String>,
+    /// `!include_try` patterns that named no file.
+    notes: Vec<String>,
 }
 
 impl Conf {
@@ -69,91 +69,68 @@ impl Conf {
 }
 
 fn load(host: &Host) -> Result<Option<Conf>> {
-    let mut conf = Conf {
-        files: Vec::new(),
-        seq: Vec::new(),
-        missing: Vec::new(),
+    let includes = |file: &File, doc: &Doc| {
+        let dir = file.path.parent().unwrap_or(Path::new("/")).to_path_buf();
+        let mut out = Vec::new();
+        for (i, it) in doc.items().iter().enumerate() {
+            if let Kind::Include { path, optional } = &it.kind {
+                // Relative to the including file; `!include` refuses a pattern that
+                // matches nothing (`No matches`), `!include_try` goes on.
+                let text = doc.src()[it.span.clone()].trim();
+                out.push(
+                    Include::new(i, it.span.start, text, path.as_str(), &dir).missing(
+                        if *optional {
+                            Missing::Note
+                        } else {
+                            Missing::Error
+                        },
+                    ),
+                );
+            }
+        }
+        out
     };
-    if !visit(host, Path::new(CONF), &[], 0, &mut conf)? {
+    let Some(set) = ConfigSet::load(host, "Dovecot", Path::new(CONF), dovecot::parse, includes)?
+    else {
         return Ok(None);
-    }
-    Ok(Some(conf))
+    };
+    let mut seq = Vec::new();
+    expand(&set, 0, &[], &mut seq);
+    Ok(Some(Conf {
+        notes: set.notes,
+        files: set.files.into_iter().map(|m| (m.file, m.doc)).collect(),
+        seq,
+    }))
 }
 
-/// Reads `path` and, recursively, what it includes. False when `path` does not exist.
-fn visit(
-    host: &Host,
-    path: &Path,
+/// The items of file `fi` in the order Dovecot reads them, each include expanded where it
+/// stands (a file included twice is read twice), inside the sections it sits in.
+fn expand(
+    set: &ConfigSet<Doc>,
+    fi: usize,
     outer: &[(String, Option<String>)],
-    depth: usize,
-    conf: &mut Conf,
-) -> Result<bool> {
-    let Some(file) = host.read(path)? else {
-        return Ok(false);
-    };
-    if depth > MAX_DEPTH {
-        return Err(Error::invalid(
-            host.display(path),
-            None,
-            format!("includes nested deeper than {MAX_DEPTH} levels (an include loop?)"),
-        ));
-    }
-    let idx = match conf.files.iter().position(|(f, _)| f.target == file.target) {
-        Some(i) => i,
-        None => {
-            let doc = dovecot::parse(&file.text).map_err(|e| host.parse_error(&file, e))?;
-            conf.files.push((file, doc));
-            conf.files.len() - 1
-        }
-    };
-    let n = conf.files[idx].1.items().len();
-    for item in 0..n {
-        conf.seq.push(Entry {
-            file: idx,
+    seq: &mut Vec<Entry>,
+) {
+    let doc = &set.files[fi].doc;
+    for (item, it) in doc.items().iter().enumerate() {
+        seq.push(Entry {
+            file: fi,
             item,
             outer: outer.to_vec(),
         });
-        let (path, optional) = match &conf.files[idx].1.items()[item].kind {
-            Kind::Include { path, optional } => (path.clone(), *optional),
-            _ => continue,
-        };
-        let here = conf.files[idx].0.path.clone();
-        let full = if path.starts_with('/') {
-            PathBuf::from(&path)
-        } else {
-            here.parent().unwrap_or(Path::new("/")).join(&path)
-        };
-        let full_s = full.to_string_lossy().into_owned();
-        let matches = if full_s.contains(['*', '?', '[']) {
-            host.glob(&full_s)?
-        } else {
-            vec![full.clone()]
-        };
+        if !matches!(it.kind, Kind::Include { .. }) {
+            continue;
+        }
         let mut ctx = outer.to_vec();
         ctx.extend(
-            conf.files[idx]
-                .1
-                .path(item)
+            doc.path(item)
                 .into_iter()
                 .map(|(n, a)| (n.to_string(), a.map(str::to_string))),
         );
-        if matches.is_empty() && !optional {
-            let at = conf.at(host, idx, conf.files[idx].1.items()[item].span.start);
-            conf.missing.push(format!(
-                "{at}: `!include {path}` matches no file: Dovecot will not start (`No matches`)"
-            ));
-        }
-        for m in matches {
-            let found = visit(host, &m, &ctx, depth + 1, conf)?;
-            if !found && !optional {
-                let at = conf.at(host, idx, conf.files[idx].1.items()[item].span.start);
-                conf.missing.push(format!(
-                    "{at}: `!include {path}` names a file that does not exist: Dovecot will not start; its settings were not checked"
-                ));
-            }
+        for j in set.included(fi, item) {
+            expand(set, j, &ctx, seq);
         }
     }
-    Ok(true)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -423,8 +400,8 @@ impl Plugin for Dovecot {
             ));
             return Ok(plan);
         };
-        for m in &conf.missing {
-            plan.warn(m.clone());
+        for n in &conf.notes {
+            plan.note(n.clone());
         }
         let (v, why) = version(host, &conf);
         plan.note(match v {

@@ -20,6 +20,7 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use v6fix_core::config_set::{ConfigSet, Dirs, Include};
 use v6fix_core::dialect::interfaces::{self as dialect, Doc, Stanza, IGNORED_IN_INET6_STATIC};
 use v6fix_core::target::{Fact, Need, Target};
 use v6fix_core::{
@@ -68,54 +69,41 @@ struct Loaded {
 
 /// The include set of /etc/network/interfaces in the order ifupdown reads it.
 fn load(host: &Host) -> Result<Vec<Loaded>> {
-    let mut out = Vec::new();
-    let mut seen = HashSet::new();
-    read_into(host, Path::new(MAIN), &mut seen, &mut out)?;
-    Ok(out)
-}
-
-fn read_into(
-    host: &Host,
-    path: &Path,
-    seen: &mut HashSet<PathBuf>,
-    out: &mut Vec<Loaded>,
-) -> Result<()> {
-    if host.on_disk(&host.resolve(path)?).is_dir() {
-        return Ok(());
+    if host.is_dir(Path::new(MAIN)) {
+        return Ok(Vec::new());
     }
-    let Some(file) = host.read(path)? else {
-        return Ok(());
-    };
-    if !seen.insert(file.target.clone()) {
-        return Ok(());
-    }
-    let doc = dialect::parse(&file.text).map_err(|e| host.parse_error(&file, e))?;
-    let base = path.parent().unwrap_or(Path::new("/")).to_path_buf();
-    let includes: Vec<(bool, String)> = doc
-        .includes()
-        .into_iter()
-        .map(|(d, t, _)| (d, t.to_string()))
-        .collect();
-    out.push(Loaded { file, doc });
-    for (is_dir, text) in includes {
-        if is_dir {
-            let dir = base.join(&text);
-            for name in host.list_dir(&dir)? {
-                if dialect::source_directory_name_ok(&name) {
-                    read_into(host, &dir.join(name), seen, out)?;
-                }
-            }
-        } else {
-            // wordexp: several blank-separated patterns, each relative to the file's dir.
-            for pat in text.split_ascii_whitespace() {
-                let full = base.join(pat);
-                for p in host.glob(&full.to_string_lossy())? {
-                    read_into(host, &p, seen, out)?;
+    let includes = |file: &File, doc: &Doc| {
+        let base = file.path.parent().unwrap_or(Path::new("/")).to_path_buf();
+        let mut out = Vec::new();
+        for (i, (is_dir, text, offset)) in doc.includes().into_iter().enumerate() {
+            if is_dir {
+                out.push(
+                    Include::new(i, offset, format!("source-directory {text}"), text, &base)
+                        .glob(false)
+                        .dirs(Dirs::Entries(dialect::source_directory_name_ok)),
+                );
+            } else {
+                // wordexp: several blank-separated patterns, each relative to the file's dir.
+                for pat in text.split_ascii_whitespace() {
+                    out.push(
+                        Include::new(i, offset, format!("source {text}"), pat, &base)
+                            .dirs(Dirs::Skip),
+                    );
                 }
             }
         }
-    }
-    Ok(())
+        out
+    };
+    let set = ConfigSet::load(host, "ifupdown", Path::new(MAIN), dialect::parse, includes)?;
+    Ok(set.map_or_else(Vec::new, |set| {
+        set.files
+            .into_iter()
+            .map(|m| Loaded {
+                file: m.file,
+                doc: m.doc,
+            })
+            .collect()
+    }))
 }
 
 /// A stanza and the file it sits in.

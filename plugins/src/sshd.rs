@@ -13,9 +13,9 @@
 //!   address with a port is written `[ADDR]:PORT`: unbracketed, sshd would read the port
 //!   as part of the address.
 
-use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
+use v6fix_core::config_set::{ConfigSet, Include, Missing};
 use v6fix_core::dialect::sshd::{self, Doc};
 use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
 use v6fix_core::target::{Fact, Need, Target};
@@ -27,7 +27,6 @@ v6fix_core::inventory::submit! { v6fix_core::Registration(&Sshd) }
 
 const DIR: &str = "/etc/ssh";
 const MAIN: &str = "/etc/ssh/sshd_config";
-const MAX_DEPTH: usize = 16;
 
 static NEEDS: &[Need] = &[Need::new(
     Fact::Address,
@@ -64,6 +63,7 @@ impl Plugin for Sshd {
             return Ok(a);
         };
         let mut a = analyze(host, &conf, target.address());
+        a.notes.splice(0..0, conf.notes);
         a.restart(
             "ssh",
             "restart",
@@ -80,64 +80,74 @@ struct Conf {
     files: Vec<(File, Doc)>,
     /// (file, item) of every directive, includes expanded where they stand.
     order: Vec<(usize, usize)>,
+    /// Includes that matched nothing.
+    notes: Vec<String>,
 }
 
 impl Conf {
     fn load(host: &Host) -> Result<Option<Conf>> {
-        let Some(main) = host.read(Path::new(MAIN))? else {
+        let Some(set) = ConfigSet::load(
+            host,
+            "sshd",
+            Path::new(MAIN),
+            sshd::parse,
+            |_, doc: &Doc| {
+                let mut out = Vec::new();
+                for (i, it) in doc.items().iter().enumerate() {
+                    if it.kind != sshd::Kind::Directive || !it.is("Include") {
+                        continue;
+                    }
+                    // sshd expands each argument with glob(3), relative to /etc/ssh, and goes
+                    // on when one matches nothing.
+                    for a in &it.args {
+                        let pat = a.unquoted();
+                        out.push(
+                            Include::new(
+                                i,
+                                it.span.start,
+                                format!("{} {pat}", it.keyword),
+                                pat,
+                                DIR,
+                            )
+                            .missing(Missing::Note),
+                        );
+                    }
+                }
+                out
+            },
+        )?
+        else {
             return Ok(None);
         };
-        let mut c = Conf {
-            files: Vec::new(),
-            order: Vec::new(),
-        };
-        let mut seen = HashSet::new();
-        c.add(host, main, 0, &mut seen)?;
-        Ok(Some(c))
-    }
-
-    fn add(
-        &mut self,
-        host: &Host,
-        file: File,
-        depth: usize,
-        seen: &mut HashSet<PathBuf>,
-    ) -> Result<()> {
-        if depth > MAX_DEPTH || !seen.insert(file.target.clone()) {
-            return Ok(());
-        }
-        let doc = sshd::parse(&file.text).map_err(|e| host.parse_error(&file, e))?;
-        let fi = self.files.len();
-        let items: Vec<_> = doc.items().to_vec();
-        self.files.push((file, doc));
-        for (i, it) in items.iter().enumerate() {
-            if it.kind != sshd::Kind::Directive {
-                continue;
-            }
-            self.order.push((fi, i));
-            if !it.is("Include") {
-                continue;
-            }
-            for a in &it.args {
-                let pat = a.unquoted();
-                let full = if pat.starts_with('/') {
-                    pat.to_string()
-                } else {
-                    format!("{DIR}/{pat}")
-                };
-                let paths = if pat.contains(['*', '?', '[']) {
-                    host.glob(&full)?
-                } else {
-                    vec![PathBuf::from(&full)]
-                };
-                for p in paths {
-                    if let Some(f) = host.read(&p)? {
-                        self.add(host, f, depth + 1, seen)?;
+        // Directives in the order sshd reads them, each file where it is first included.
+        fn expand(
+            set: &ConfigSet<Doc>,
+            fi: usize,
+            done: &mut [bool],
+            order: &mut Vec<(usize, usize)>,
+        ) {
+            done[fi] = true;
+            for (i, it) in set.files[fi].doc.items().iter().enumerate() {
+                if it.kind != sshd::Kind::Directive {
+                    continue;
+                }
+                order.push((fi, i));
+                for j in set.included(fi, i) {
+                    if !done[j] {
+                        expand(set, j, done, order);
                     }
                 }
             }
         }
-        Ok(())
+        let mut order = Vec::new();
+        expand(&set, 0, &mut vec![false; set.files.len()], &mut order);
+        let notes = set.notes;
+        let files = set.files.into_iter().map(|m| (m.file, m.doc)).collect();
+        Ok(Some(Conf {
+            files,
+            order,
+            notes,
+        }))
     }
 }
 

@@ -94,6 +94,7 @@ impl Plugin for Apache {
         };
         let mut a = analyze(host, &conf, target.address(), &target.networks);
         a.warnings.splice(0..0, conf.warnings.iter().cloned());
+        a.notes.splice(0..0, conf.notes.iter().cloned());
         a.restart(
             "apache2",
             "reload",

@@ -1,7 +1,7 @@
 //! Loading nginx.conf and its includes, and walking every directive where nginx sees it.
 
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use v6fix_core::config_set::{self, ConfigSet, Include, Missing};
 use v6fix_core::dialect::nginx::{self, Directive, Doc};
 use v6fix_core::{File, Host, Result};
 
@@ -31,86 +31,96 @@ pub(super) struct Server<'a> {
 
 pub(super) struct Conf {
     pub(super) files: Vec<Loaded>,
+    /// Per file: (offset of an `include`, the files it reads).
+    includes: Vec<Vec<(usize, Vec<usize>)>>,
+    /// Include globs that matched nothing.
+    pub(super) notes: Vec<String>,
 }
 
 impl Conf {
     pub(super) fn load(host: &Host) -> Result<Option<Conf>> {
-        let mut conf = Conf { files: Vec::new() };
-        if host.read(Path::new(MAIN))?.is_none() {
-            return Ok(None);
-        }
-        let mut todo = vec![PathBuf::from(MAIN)];
-        let mut seen = HashSet::new();
-        while let Some(path) = todo.pop() {
-            let Some(file) = host.read(&path)? else {
-                continue;
-            };
-            if !seen.insert(file.target.clone()) {
-                continue;
-            }
-            let doc = nginx::parse(&file.text).map_err(|e| host.parse_error(&file, e))?;
-            let mut found = Vec::new();
-            for (_, d) in doc.directives() {
-                if d.name() == "include" {
-                    if let Some(p) = d.args().first() {
-                        found.extend(host.glob(&include_pattern(p))?);
+        let Some(set) = ConfigSet::load(
+            host,
+            "nginx",
+            Path::new(MAIN),
+            nginx::parse,
+            |_, doc: &Doc| {
+                let mut out = Vec::new();
+                for (_, d) in doc.directives() {
+                    if d.name() == "include" {
+                        if let Some(p) = d.args().first() {
+                            // nginx goes on when a glob matches nothing, not when a plain path
+                            // names no file.
+                            let glob = p.contains(['*', '?', '[']);
+                            out.push(
+                                Include::new(
+                                    d.span.start,
+                                    d.span.start,
+                                    format!("include {p}"),
+                                    p.as_str(),
+                                    PREFIX_DIR,
+                                )
+                                .missing(if glob {
+                                    Missing::Note
+                                } else {
+                                    Missing::Error
+                                }),
+                            );
+                        }
                     }
                 }
-            }
-            conf.files.push(Loaded { file, doc });
-            // Depth first, in include order.
-            for f in found.into_iter().rev() {
-                todo.push(f);
-            }
+                out
+            },
+        )?
+        else {
+            return Ok(None);
+        };
+        let notes = set.notes;
+        let mut conf = Conf {
+            files: Vec::new(),
+            includes: Vec::new(),
+            notes,
+        };
+        for m in set.files {
+            conf.files.push(Loaded {
+                file: m.file,
+                doc: m.doc,
+            });
+            conf.includes.push(m.includes);
         }
         Ok(Some(conf))
     }
 
-    fn index_of(&self, host: &Host, path: &Path) -> Option<usize> {
-        let target = host.resolve(path).ok()?;
-        self.files.iter().position(|f| f.file.target == target)
+    /// The files the `include` directive at `offset` of file `file` reads, in order.
+    fn included(&self, file: usize, offset: usize) -> impl Iterator<Item = usize> + '_ {
+        config_set::included(&self.includes[file], offset)
     }
 
     /// Every directive where nginx sees it, includes expanded in place.
-    pub(super) fn placed<'a>(&'a self, host: &Host) -> Result<(Vec<Placed<'a>>, Vec<Server<'a>>)> {
+    pub(super) fn placed<'a>(&'a self, _host: &Host) -> Result<(Vec<Placed<'a>>, Vec<Server<'a>>)> {
         struct St<'a> {
             out: Vec<Placed<'a>>,
             servers: Vec<Server<'a>>,
             blocks: usize,
         }
-        #[allow(clippy::too_many_arguments)]
         fn go<'a>(
             conf: &'a Conf,
-            host: &Host,
             file: usize,
             items: &'a [nginx::Item],
             ctx: &mut Vec<String>,
             server: Option<usize>,
             block: usize,
-            depth: usize,
             st: &mut St<'a>,
         ) -> Result<()> {
             for it in items {
                 let nginx::ItemKind::Directive(d) = &it.kind else {
                     continue;
                 };
-                if d.name() == "include" && depth < 16 {
-                    if let Some(p) = d.args().first() {
-                        for m in host.glob(&include_pattern(p))? {
-                            if let Some(i) = conf.index_of(host, &m) {
-                                go(
-                                    conf,
-                                    host,
-                                    i,
-                                    &conf.files[i].doc.items,
-                                    ctx,
-                                    server,
-                                    block,
-                                    depth + 1,
-                                    st,
-                                )?;
-                            }
-                        }
+                if d.name() == "include" {
+                    // Each time, as nginx reads a file included twice twice; the loader
+                    // has refused include loops.
+                    for i in conf.included(file, d.span.start) {
+                        go(conf, i, &conf.files[i].doc.items, ctx, server, block, st)?;
                     }
                     continue;
                 }
@@ -137,7 +147,7 @@ impl Conf {
                     st.blocks += 1;
                     let id = st.blocks;
                     ctx.push(d.name().to_string());
-                    go(conf, host, file, &b.items, ctx, inner_server, id, depth, st)?;
+                    go(conf, file, &b.items, ctx, inner_server, id, st)?;
                     ctx.pop();
                 }
             }
@@ -150,12 +160,10 @@ impl Conf {
         };
         go(
             self,
-            host,
             0,
             &self.files[0].doc.items,
             &mut Vec::new(),
             None,
-            0,
             0,
             &mut st,
         )?;
@@ -170,14 +178,5 @@ impl Conf {
         let src = &self.files[p.file].doc.src;
         let words: Vec<&str> = p.d.words.iter().map(|w| &src[w.span.clone()]).collect();
         words.join(" ")
-    }
-}
-
-/// An include pattern as a machine path: relative ones are relative to /etc/nginx.
-fn include_pattern(p: &str) -> String {
-    if p.starts_with('/') {
-        p.to_string()
-    } else {
-        format!("{PREFIX_DIR}/{p}")
     }
 }

@@ -78,6 +78,7 @@ impl Conf {
         networks: &[Prefix],
     ) -> Result<Analysis> {
         let mut plan = Analysis::new();
+        plan.notes.extend(self.notes.iter().cloned());
         plan.findings = self.audit(host);
         let (placed, servers) = self.placed(host)?;
 

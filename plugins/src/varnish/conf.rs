@@ -2,8 +2,8 @@
 //! varnishd command line in effect, and the VCL files it loads with their includes.
 
 use super::cmdline::{options, sysv_words, Word};
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use v6fix_core::config_set::{ConfigSet, Include, Missing};
 use v6fix_core::dialect::systemd::{self, exec_words};
 use v6fix_core::dialect::varnish as vcl;
 use v6fix_core::{File, Host, Result};
@@ -153,35 +153,42 @@ impl Setup {
             .map(|o| o.value.clone())
             .next_back()
             .unwrap_or_else(|| DEFAULT_VCL.to_string());
-        let find = |name: &str, from: Option<&Path>| -> Option<PathBuf> {
-            if name.starts_with('/') {
-                return Some(PathBuf::from(name));
-            }
-            if let (Some(rel), Some(dir)) = (name.strip_prefix("./"), from.and_then(Path::parent)) {
-                return Some(dir.join(rel));
-            }
+        let main = if main.starts_with('/') {
+            Some(PathBuf::from(&main))
+        } else {
             vcl_path
                 .iter()
-                .map(|d| Path::new(d).join(name))
+                .map(|d| Path::new(d).join(&main))
                 .find(|p| host.exists(p))
         };
-        let mut todo: Vec<PathBuf> = find(&main, None).into_iter().collect();
-        let mut seen = HashSet::new();
-        while let Some(p) = todo.pop() {
-            let Some(file) = host.read(&p)? else { continue };
-            if !seen.insert(file.target.clone()) {
-                continue;
-            }
-            let doc = vcl::parse(&file.text).map_err(|e| host.parse_error(&file, e))?;
-            doc.acls().map_err(|e| host.parse_error(&file, e))?;
-            let mut inc: Vec<PathBuf> = doc
-                .includes()
-                .iter()
-                .filter_map(|(n, _)| find(n, Some(&file.path)))
-                .collect();
-            inc.reverse();
-            todo.extend(inc);
-            self.vcls.push((file, doc));
+        let Some(main) = main else {
+            return Ok(());
+        };
+        let parse = |text: &str| {
+            let doc = vcl::parse(text)?;
+            doc.acls()?;
+            Ok(doc)
+        };
+        // `include "./x.vcl"` is relative to the including file, any other relative name
+        // is looked up along vcl_path; varnishd refuses to compile without the file.
+        let includes = |file: &File, doc: &vcl::Doc| {
+            let dir = file.path.parent().unwrap_or(Path::new("/")).to_path_buf();
+            doc.includes()
+                .into_iter()
+                .enumerate()
+                .map(|(i, (name, span))| {
+                    let text = format!("include \"{name}\"");
+                    let inc = match name.strip_prefix("./") {
+                        Some(rel) => Include::new(i, span.start, text, rel, &dir),
+                        None => Include::new(i, span.start, text, name.as_str(), &dir)
+                            .search(vcl_path.iter().map(PathBuf::from).collect()),
+                    };
+                    inc.glob(false).missing(Missing::Error)
+                })
+                .collect()
+        };
+        if let Some(set) = ConfigSet::load(host, "varnishd", &main, parse, includes)? {
+            self.vcls = set.files.into_iter().map(|m| (m.file, m.doc)).collect();
         }
         Ok(())
     }

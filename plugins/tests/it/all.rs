@@ -114,6 +114,36 @@ fn all_is_one_transaction_a_failure_in_the_last_plugin_writes_nothing() {
     assert_eq!(read_tree(d.path()), before, "a failed all wrote something");
 }
 
+fn a_relative_root_works_exactly_like_an_absolute_one() {
+    let absolute = seed();
+    let abs_out = run_ok(absolute.path(), &all_args());
+
+    let parent = tempfile::tempdir().unwrap();
+    copy_tree(
+        &support::testdata().join("hosts/seed"),
+        &parent.path().join("w"),
+    );
+    let o = std::process::Command::new(support::bin())
+        .current_dir(parent.path())
+        .args(["--root", "./w"])
+        .args(all_args())
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let rel_out = String::from_utf8_lossy(&o.stdout).replace("./w/", "[ROOT]/");
+    let abs_out = abs_out.replace(&format!("{}/", absolute.path().display()), "[ROOT]/");
+    assert_eq!(rel_out, abs_out);
+    assert!(
+        rel_out.contains("--- a/etc/ssh/sshd_config.d/"),
+        "the include globs matched nothing:\n{rel_out}"
+    );
+    assert_eq!(
+        read_tree(&parent.path().join("w")),
+        read_tree(absolute.path())
+    );
+}
+
 fn all_twice_changes_nothing_the_second_time() {
     let d = seed();
     let first = run_ok(d.path(), &all_args());
@@ -253,6 +283,7 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
     crate::trials![
         all_equals_the_plugins_run_one_by_one,
         all_is_one_transaction_a_failure_in_the_last_plugin_writes_nothing,
+        a_relative_root_works_exactly_like_an_absolute_one,
         all_twice_changes_nothing_the_second_time,
         all_skips_what_is_absent_and_says_so,
         all_rejects_bad_plans_with_exit_2,

@@ -2,6 +2,7 @@
 //! `cargo test -p v6fix --test it [-- FILTER]`.
 //!
 //! - [`cli`], [`all`]: the command line and `all`/`audit` end to end through the binary;
+//! - [`includes`]: include sets end to end (no cap on files, loops refused);
 //! - [`cases`]: one test per golden case, `cases::<group>::<case>`;
 //! - `*_daemon`: the real daemons check what v6fix writes (`cargo xtask validate` runs these:
 //!   `-- _daemon::`);
@@ -35,6 +36,7 @@ mod ansible;
 mod audits;
 mod cases;
 mod cli;
+mod includes;
 mod manual;
 mod package;
 mod tidy;
@@ -86,6 +88,7 @@ fn all_trials() -> Vec<Trial> {
         audits::trials(),
         cases::trials(),
         cli::trials(),
+        includes::trials(),
         manual::trials(),
         package::trials(),
         tidy::trials(),
