@@ -11,43 +11,37 @@ use crate::edit::Edits;
 use crate::error::ParseError;
 use crate::text::{indent_of, line_end_full, line_start, newline_of, Span};
 
-/// One word of a directive: its raw text (quotes included) and its span.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Word {
-    pub raw: String,
-    pub span: Span,
-}
+/// One word of a directive: the shared token, its text as written (quotes included) and
+/// its span.
+pub use crate::lex::Token as Word;
 
-impl Word {
-    /// The word's value: quotes removed, `\"`-style escapes resolved.
-    pub fn value(&self) -> String {
-        let r = self.raw.as_str();
-        let inner = if r.len() >= 2
-            && ((r.starts_with('"') && r.ends_with('"'))
-                || (r.starts_with('\'') && r.ends_with('\'')))
-        {
-            &r[1..r.len() - 1]
-        } else {
-            return r.to_string();
-        };
-        let mut out = String::new();
-        let mut chars = inner.chars();
-        while let Some(c) = chars.next() {
-            if c == '\\' {
-                match chars.next() {
-                    Some(n @ ('"' | '\'' | '\\')) => out.push(n),
-                    Some(n) => {
-                        out.push('\\');
-                        out.push(n);
-                    }
-                    None => out.push('\\'),
+/// A word's value as nginx reads it: quotes removed, `\"`-style escapes resolved.
+pub fn value(word: &Word) -> String {
+    let r = word.text.as_str();
+    let inner = if r.len() >= 2
+        && ((r.starts_with('"') && r.ends_with('"')) || (r.starts_with('\'') && r.ends_with('\'')))
+    {
+        &r[1..r.len() - 1]
+    } else {
+        return r.to_string();
+    };
+    let mut out = String::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some(n @ ('"' | '\'' | '\\')) => out.push(n),
+                Some(n) => {
+                    out.push('\\');
+                    out.push(n);
                 }
-            } else {
-                out.push(c);
+                None => out.push('\\'),
             }
+        } else {
+            out.push(c);
         }
-        out
     }
+    out
 }
 
 /// A directive: `name args… ;` or `name args… { items }`.
@@ -63,12 +57,12 @@ pub struct Directive {
 
 impl Directive {
     pub fn name(&self) -> &str {
-        &self.words[0].raw
+        &self.words[0].text
     }
 
     /// The arguments' values.
     pub fn args(&self) -> Vec<String> {
-        self.words[1..].iter().map(Word::value).collect()
+        self.words[1..].iter().map(value).collect()
     }
 }
 
@@ -240,7 +234,7 @@ impl<'a> Parser<'a> {
                 }
                 self.pos = i + 1;
                 Ok(Tok::Word(Word {
-                    raw: self.src[start..self.pos].to_string(),
+                    text: self.src[start..self.pos].to_string(),
                     span: start..self.pos,
                 }))
             }
@@ -270,7 +264,7 @@ impl<'a> Parser<'a> {
                 let i = i.min(self.src.len());
                 self.pos = i;
                 Ok(Tok::Word(Word {
-                    raw: self.src[start..i].to_string(),
+                    text: self.src[start..i].to_string(),
                     span: start..i,
                 }))
             }
@@ -357,13 +351,13 @@ impl<'a> Parser<'a> {
                 }
                 Tok::Close => {
                     return Err(
-                        self.err(at, &format!("`;` ending the `{}` directive", words[0].raw))
+                        self.err(at, &format!("`;` ending the `{}` directive", words[0].text))
                     )
                 }
                 Tok::Eof => {
                     return Err(self.err(
                         at,
-                        &format!("`;` or `{{` after the `{}` directive", words[0].raw),
+                        &format!("`;` or `{{` after the `{}` directive", words[0].text),
                     ))
                 }
             }
