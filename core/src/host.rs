@@ -8,12 +8,14 @@
 //! nothing they do can reach outside the tree they were pointed at.
 
 use crate::error::{Error, ParseError, Result};
+use crate::fsroot::Root;
 use crate::text::{decode, LineCol, LineIndex};
 use std::cell::OnceCell;
 use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;
 use std::io::ErrorKind;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 const MAX_LINKS: usize = 40;
 
@@ -59,6 +61,9 @@ impl Eq for File {}
 #[derive(Debug, Clone)]
 pub struct Host {
     root: PathBuf,
+    /// The handle every file is read through, so no symlink swapped in during a run is
+    /// followed out of the root.
+    fs: Arc<Root>,
     /// Files planned but not written yet, by target: later plugins of one run see them.
     overlay: HashMap<PathBuf, String>,
 }
@@ -68,10 +73,15 @@ impl Host {
     pub fn new(root: impl Into<PathBuf>) -> Result<Host> {
         let root = root.into();
         match std::fs::metadata(&root) {
-            Ok(m) if m.is_dir() => Ok(Host {
-                root,
-                overlay: HashMap::new(),
-            }),
+            Ok(m) if m.is_dir() => {
+                let fs = Root::open(&root)
+                    .map_err(|e| Error::usage(format!("--root {}: {e}", root.display())))?;
+                Ok(Host {
+                    root,
+                    fs: Arc::new(fs),
+                    overlay: HashMap::new(),
+                })
+            }
             Ok(_) => Err(Error::usage(format!(
                 "--root {}: not a directory",
                 root.display()
@@ -83,6 +93,11 @@ impl Host {
     /// The root as given on the command line.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The handle on the root that every read and write goes through.
+    pub fn fs(&self) -> &Root {
+        &self.fs
     }
 
     /// The same view, with planned file contents laid over the disk.
@@ -165,11 +180,13 @@ impl Host {
         if let Some(text) = self.overlay.get(&target) {
             return Ok(Some(File::new(path.to_path_buf(), target, text.clone())));
         }
-        let real = self.on_disk(&target);
-        let bytes = match std::fs::read(&real) {
-            Ok(b) => b,
+        // Read once, through the root handle, without following a symlink: a directory
+        // swapped for a link since `resolve` makes this an error, never a read outside.
+        let bytes = match self.fs.read(&target) {
+            Ok(Some(r)) => r.bytes,
+            Ok(None) => return Ok(None),
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io(self.display(path), &e)),
+            Err(e) => return Err(Error::io(self.display(&target), &e)),
         };
         let text = decode(bytes).map_err(|(at, byte)| Error::Parse {
             path: self.display(path),

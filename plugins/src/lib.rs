@@ -11,6 +11,8 @@
 mod cli;
 mod codescan;
 mod report;
+mod undo;
+mod validate;
 
 // Commands that span plugins.
 mod all;

@@ -1,0 +1,296 @@
+//! Before anything is written, each changed service's own checker reads the changed
+//! configuration the way the daemon would.
+//!
+//! For every service whose config directory a plan touches, the directory is copied from
+//! the root into a private stage, the planned files are laid over the copy, and the checker
+//! runs in a private mount namespace (`unshare --mount`) where the stage is bind-mounted
+//! over the real directory (`/etc/nginx`, …) and `/run` is a private tmpfs. Debian's
+//! absolute include paths therefore read the new files, and nothing live changes: not the
+//! configs, not `/run`, not the daemons' logs. Under `--root R` the copy comes from
+//! `R/etc/…`, so the checker reads the root's configuration, not this machine's.
+//!
+//! When the changed configuration fails, the checker runs again on the unchanged copy, so
+//! the error can say whether the configuration already failed before the change. A service
+//! whose checker is not installed is skipped with a note; services without a checker
+//! (resolv.conf, Pure-FTPd's option files) are not validated.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use v6fix_core::{Error, Host, Plan, Result};
+
+/// A service's checker: the program that must be installed, the config directories it
+/// reads, the command shown, and the script run inside the namespace (`$W` is a private
+/// scratch directory).
+struct Checker {
+    service: &'static str,
+    program: &'static str,
+    dirs: &'static [&'static str],
+    command: &'static str,
+    script: &'static str,
+}
+
+/// The checker of each plugin, by plugin name.
+const CHECKERS: &[Checker] = &[
+    Checker {
+        service: "postfix",
+        program: "postconf",
+        dirs: &["/etc/postfix"],
+        command: "postconf -c /etc/postfix -n",
+        script: "postconf -c /etc/postfix -n >/dev/null",
+    },
+    Checker {
+        service: "dovecot",
+        program: "doveconf",
+        dirs: &["/etc/dovecot"],
+        command: "doveconf -n -c /etc/dovecot/dovecot.conf",
+        script: "doveconf -n -c /etc/dovecot/dovecot.conf >/dev/null",
+    },
+    Checker {
+        service: "apache",
+        program: "apache2",
+        dirs: &["/etc/apache2"],
+        command: "apache2 -t (with /etc/apache2/envvars)",
+        script: "export APACHE_RUN_USER=www-data APACHE_RUN_GROUP=www-data \
+                 APACHE_PID_FILE=/run/apache2/apache2.pid APACHE_RUN_DIR=/run/apache2 \
+                 APACHE_LOCK_DIR=/run/lock/apache2 APACHE_LOG_DIR=$W/log\n\
+                 if [ -f /etc/apache2/envvars ]; then . /etc/apache2/envvars; fi\n\
+                 mkdir -p \"$APACHE_RUN_DIR\" \"$APACHE_LOCK_DIR\" \"$W/log\"\n\
+                 apache2 -d /etc/apache2 -f apache2.conf -t",
+    },
+    Checker {
+        service: "nginx",
+        program: "nginx",
+        dirs: &["/etc/nginx"],
+        command: "nginx -t -q -c /etc/nginx/nginx.conf",
+        script: "for d in /var/log/nginx /var/lib/nginx; do \
+                 if [ -d $d ]; then mount -t tmpfs none $d; fi; done\n\
+                 nginx -t -q -c /etc/nginx/nginx.conf",
+    },
+    Checker {
+        service: "varnish",
+        program: "varnishd",
+        dirs: &["/etc/varnish"],
+        command: "varnishd -C -f /etc/varnish/default.vcl",
+        script: "mkdir -p $W/varnish && chmod 755 $W $W/varnish\n\
+                 varnishd -C -n $W/varnish -f /etc/varnish/default.vcl 2>&1 >/dev/null",
+    },
+    Checker {
+        service: "sshd",
+        program: "sshd",
+        dirs: &["/etc/ssh"],
+        command: "sshd -t -f /etc/ssh/sshd_config",
+        script: "mkdir -p /run/sshd\n\
+                 ssh-keygen -q -t ed25519 -N '' -f $W/hostkey >/dev/null\n\
+                 sshd -t -f /etc/ssh/sshd_config -h $W/hostkey",
+    },
+    Checker {
+        service: "interfaces",
+        program: "ifup",
+        dirs: &["/etc/network"],
+        command: "ifup --no-act -a -i /etc/network/interfaces",
+        script: "ifup --no-act --no-mappings --no-scripts -a -i /etc/network/interfaces \
+                 --state-dir=$W/ifstate >/dev/null",
+    },
+];
+
+/// One checker's verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Validated {
+    pub(crate) service: &'static str,
+    pub(crate) command: &'static str,
+    pub(crate) ok: bool,
+}
+
+/// What validation did: the checkers that ran, and notes on those skipped.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Validation {
+    pub(crate) ran: Vec<Validated>,
+    pub(crate) notes: Vec<String>,
+}
+
+fn installed(program: &str) -> bool {
+    [
+        "/usr/sbin",
+        "/usr/bin",
+        "/sbin",
+        "/bin",
+        "/usr/local/sbin",
+        "/usr/local/bin",
+    ]
+    .iter()
+    .any(|d| Path::new(d).join(program).exists())
+}
+
+/// Copies a tree, keeping symlinks as symlinks and modes as they are.
+fn copy_tree(src: &Path, dst: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dst)?;
+    for e in std::fs::read_dir(src)? {
+        let e = e?;
+        let to = dst.join(e.file_name());
+        let ft = e.file_type()?;
+        if ft.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(e.path())?, &to)?;
+        } else if ft.is_dir() {
+            copy_tree(&e.path(), &to)?;
+        } else if ft.is_file() {
+            std::fs::copy(e.path(), &to)?;
+        }
+    }
+    Ok(())
+}
+
+/// Stages `c`'s directories from the root into `stage`, with `plan`'s files laid over
+/// them when `changed`.
+fn stage(host: &Host, c: &Checker, plan: &Plan, stage: &Path, changed: bool) -> Result<()> {
+    for dir in c.dirs {
+        let src = host.on_disk(Path::new(dir));
+        let dst = stage.join(dir.trim_start_matches('/'));
+        let _ = std::fs::remove_dir_all(&dst);
+        if src.is_dir() {
+            copy_tree(&src, &dst).map_err(|e| Error::io(src.display().to_string(), &e))?;
+        } else {
+            std::fs::create_dir_all(&dst).map_err(|e| Error::io(dst.display().to_string(), &e))?;
+        }
+    }
+    if changed {
+        for f in &plan.files {
+            if !c.dirs.iter().any(|d| f.target.starts_with(d)) {
+                continue;
+            }
+            let dst = stage.join(f.target.strip_prefix("/").unwrap_or(&f.target));
+            if let Some(p) = dst.parent() {
+                std::fs::create_dir_all(p).map_err(|e| Error::io(p.display().to_string(), &e))?;
+            }
+            // A symlink in the copy would write through to its target: replace it.
+            let _ = std::fs::remove_file(&dst);
+            std::fs::write(&dst, &f.new).map_err(|e| Error::io(dst.display().to_string(), &e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `c` over the stage in a private mount namespace; `(ok, output)`.
+fn check(c: &Checker, stage: &Path, work: &Path) -> Result<(bool, String)> {
+    let mut script = String::from("set -e\nmount -t tmpfs none /run\nmkdir -p /run/lock\n");
+    for dir in c.dirs {
+        let staged = stage.join(dir.trim_start_matches('/'));
+        script.push_str(&format!("mount --bind '{}' '{dir}'\n", staged.display()));
+    }
+    script.push_str("set +e\n");
+    script.push_str(c.script);
+    script.push('\n');
+    let o = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c"])
+        .arg(&script)
+        .env("W", work)
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .output()
+        .map_err(|e| Error::io("unshare", &e))?;
+    let mut out = String::from_utf8_lossy(&o.stdout).into_owned();
+    out.push_str(&String::from_utf8_lossy(&o.stderr));
+    Ok((o.status.success(), out.trim_end().to_string()))
+}
+
+/// True when this process can make a private mount namespace (it must be root).
+fn can_unshare() -> bool {
+    Command::new("unshare")
+        .args(["--mount", "true"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Runs the checker of every service whose configuration `plan` changes. An error when
+/// one rejects it: nothing may be written then.
+pub(crate) fn validate(host: &Host, plan: &Plan) -> Result<Validation> {
+    let mut v = Validation::default();
+    let mut namespaces = None;
+    for c in CHECKERS {
+        let touched = plan
+            .files
+            .iter()
+            .any(|f| c.dirs.iter().any(|d| f.target.starts_with(d)));
+        if !touched {
+            continue;
+        }
+        if !installed(c.program) {
+            v.notes.push(format!(
+                "{}: not validated, {} is not installed",
+                c.service, c.program
+            ));
+            continue;
+        }
+        if c.dirs.iter().any(|d| !Path::new(d).is_dir()) {
+            v.notes.push(format!(
+                "{}: not validated, {} does not exist on this machine to stage over",
+                c.service,
+                c.dirs.join(" ")
+            ));
+            continue;
+        }
+        if !*namespaces.get_or_insert_with(can_unshare) {
+            v.notes.push(format!(
+                "{}: not validated, a private mount namespace cannot be made (run as root)",
+                c.service
+            ));
+            continue;
+        }
+        let tmp = tempfile::Builder::new()
+            .prefix("v6fix-validate-")
+            .tempdir()
+            .map_err(|e| Error::io(std::env::temp_dir().display().to_string(), &e))?;
+        let staged: PathBuf = tmp.path().join("stage");
+        let work = tmp.path().join("work");
+        std::fs::create_dir_all(&work).map_err(|e| Error::io(work.display().to_string(), &e))?;
+        stage(host, c, plan, &staged, true)?;
+        let (ok, output) = check(c, &staged, &work)?;
+        v.ran.push(Validated {
+            service: c.service,
+            command: c.command,
+            ok,
+        });
+        if ok {
+            continue;
+        }
+        stage(host, c, plan, &staged, false)?;
+        let (before_ok, _) = check(c, &staged, &work)?;
+        let before = if before_ok {
+            "it passed before the change, so the change broke it"
+        } else {
+            "it already failed before the change: fix that first, or pass --no-validate"
+        };
+        return Err(Error::Rejected {
+            message: format!(
+                "{}: `{}` rejects the changed configuration; nothing was written ({before}):\n{}",
+                c.service,
+                c.command,
+                indent(&output)
+            ),
+        });
+    }
+    Ok(v)
+}
+
+fn indent(s: &str) -> String {
+    s.lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_checker_belongs_to_a_registered_plugin_and_dirs_do_not_overlap() {
+        let names: Vec<&str> = v6fix_core::registry().iter().map(|p| p.name()).collect();
+        for c in CHECKERS {
+            assert!(names.contains(&c.service), "{}", c.service);
+            for other in CHECKERS.iter().filter(|o| o.service != c.service) {
+                for d in c.dirs {
+                    assert!(!other.dirs.iter().any(|o| Path::new(o).starts_with(d)));
+                }
+            }
+        }
+    }
+}
