@@ -3,8 +3,9 @@
 //!
 //! For every service whose config directory a plan touches, the directory is copied from
 //! the root into a private stage, the planned files are laid over the copy, and the checker
-//! runs in a private mount namespace (`unshare --mount`) where the stage is bind-mounted
-//! over the real directory (`/etc/nginx`, …) and `/run` is a private tmpfs. Debian's
+//! runs in private mount and network namespaces (`unshare --mount --net`) where the stage
+//! is bind-mounted over the real directory (`/etc/nginx`, …), `/run` is a private tmpfs
+//! and any address can be bound (`nginx -t` binds its listeners). Debian's
 //! absolute include paths therefore read the new files, and nothing live changes: not the
 //! configs, not `/run`, not the daemons' logs. Under `--root R` the copy comes from
 //! `R/etc/…`, so the checker reads the root's configuration, not this machine's.
@@ -171,7 +172,15 @@ fn stage(host: &Host, c: &Checker, plan: &Plan, stage: &Path, changed: bool) -> 
 
 /// Runs `c` over the stage in a private mount namespace; `(ok, output)`.
 fn check(c: &Checker, stage: &Path, work: &Path) -> Result<(bool, String)> {
-    let mut script = String::from("set -e\nmount -t tmpfs none /run\nmkdir -p /run/lock\n");
+    // A private network namespace too, where binding any address works: a checker that
+    // test-binds its listeners (`nginx -t`) checks the config, not whether an address
+    // planned in the same run is up yet.
+    let mut script = String::from(
+        "set -e\nmount -t tmpfs none /run\nmkdir -p /run/lock\n\
+         ip link set lo up 2>/dev/null || true\n\
+         echo 1 > /proc/sys/net/ipv4/ip_nonlocal_bind 2>/dev/null || true\n\
+         echo 1 > /proc/sys/net/ipv6/ip_nonlocal_bind 2>/dev/null || true\n",
+    );
     for dir in c.dirs {
         let staged = stage.join(dir.trim_start_matches('/'));
         script.push_str(&format!("mount --bind '{}' '{dir}'\n", staged.display()));
@@ -180,7 +189,7 @@ fn check(c: &Checker, stage: &Path, work: &Path) -> Result<(bool, String)> {
     script.push_str(c.script);
     script.push('\n');
     let o = Command::new("unshare")
-        .args(["--mount", "--propagation", "private", "sh", "-c"])
+        .args(["--mount", "--net", "--propagation", "private", "sh", "-c"])
         .arg(&script)
         .env("W", work)
         .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
@@ -194,7 +203,7 @@ fn check(c: &Checker, stage: &Path, work: &Path) -> Result<(bool, String)> {
 /// True when this process can make a private mount namespace (it must be root).
 fn can_unshare() -> bool {
     Command::new("unshare")
-        .args(["--mount", "true"])
+        .args(["--mount", "--net", "true"])
         .output()
         .is_ok_and(|o| o.status.success())
 }
