@@ -945,6 +945,13 @@ fn load_run(host: &Host, id: &str) -> Result<(Record, Vec<Work>)> {
     Ok((rec, works))
 }
 
+/// The id of an interrupted run whose journal waits for [`recover`], if any.
+pub fn pending(host: &Host) -> Option<String> {
+    let state = host.fs().open_dir_if_exists(Path::new(STATE_DIR)).ok()??;
+    let bytes = fsroot::read_at(&state, OsStr::new("journal")).ok()??.bytes;
+    Journal::parse(&bytes).ok().map(|j| j.id)
+}
+
 /// Finishes a run that was interrupted (see the module docs for which way); `None` when
 /// there was none. Call it with the lock held, before planning.
 pub fn recover(host: &Host, opts: &Options) -> Result<Option<Recovered>> {

@@ -318,7 +318,15 @@ pub(crate) fn run_plan(global: &Global, planner: impl FnOnce(&Host) -> Result<Pl
         }
         Some(lock)
     };
-    let plan = planner(&host)?;
+    let mut plan = planner(&host)?;
+    if global.check {
+        if let Some(id) = apply::pending(&host) {
+            plan.warn(format!(
+                "run {id} was interrupted and is not finished: the next run that writes (or `v6fix --root {} recover`) finishes it first, so this check may not show what that run will do",
+                host.root().display()
+            ));
+        }
+    }
     let mut applied = None;
     if !global.check && plan.changed() {
         if global.validate {
