@@ -419,14 +419,21 @@ impl Txn<'_> {
         }
         let old_dir = self.root().open_dir(&self.rec.dir().join("old"), None)?;
         let new_dir = self.root().open_dir(&self.rec.dir().join("new"), None)?;
+        // The copies get the files' owner, group and mode; their xattrs are in the record
+        // (a label or an ACL means nothing on a copy in a root-only directory, and
+        // /var/lib may be a filesystem that does not take them).
+        let bare = |a: &Attrs| Attrs {
+            xattrs: Vec::new(),
+            ..a.clone()
+        };
         for (i, w) in self.works.iter().enumerate() {
             let name = OsString::from(i.to_string());
             let mut hook = |_: &OwnedFd| faults.hit("record");
             if let (Some(old), Some(a)) = (&w.old, &w.old_attrs) {
-                fsroot::create_at(&old_dir, &name, old, a, &mut hook)?;
+                fsroot::create_at(&old_dir, &name, old, &bare(a), &mut hook)?;
             }
             if let (Some(new), Some(a)) = (&w.new, &w.new_attrs) {
-                fsroot::create_at(&new_dir, &name, new, a, &mut hook)?;
+                fsroot::create_at(&new_dir, &name, new, &bare(a), &mut hook)?;
             }
         }
         fsroot::sync_dir(&old_dir)?;

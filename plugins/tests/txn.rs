@@ -192,7 +192,9 @@ fn killed_at_any_point_a_run_is_all_old_or_all_new_after_the_next_run() {
     let mut rng = Rng::new();
     let (mut reported, mut hits) = (0, BTreeMap::new());
     for trial in (w..200).step_by(4) {
+        // Every other trial SIGKILL; the rest SIGTERM, and every fourth SIGINT.
         let term = (trial / 4) % 2 == 1;
+        let sig = if (trial / 4) % 4 == 3 { "INT" } else { "TERM" };
         let root = tempfile::tempdir().unwrap();
         copy_tree(seed.path(), root.path());
         let delay = Duration::from_micros(lo + rng.below(hi - lo));
@@ -200,7 +202,7 @@ fn killed_at_any_point_a_run_is_all_old_or_all_new_after_the_next_run() {
         std::thread::sleep(delay);
         if term {
             let _ = Command::new("kill")
-                .args(["-TERM", &child.id().to_string()])
+                .args([&format!("-{sig}"), &child.id().to_string()])
                 .status();
         } else {
             let mut c = child;
@@ -249,7 +251,7 @@ fn killed_at_any_point_a_run_is_all_old_or_all_new_after_the_next_run() {
             continue;
         }
         let o = child.wait_with_output().unwrap();
-        // SIGTERM: the run itself finished or undid its commit before it ended.
+        // SIGTERM or SIGINT: the run itself finished or undid its commit before it ended.
         let state = whole(&read_tree(root.path()), old, new).unwrap_or_else(|m| {
             panic!(
                 "trial {trial} (SIGTERM after {delay:?}): mixed\n{m}\n{}",
@@ -272,7 +274,7 @@ fn killed_at_any_point_a_run_is_all_old_or_all_new_after_the_next_run() {
             Some(2) => {
                 assert_eq!(state, "old", "trial {trial}: {}", show(&o));
                 assert!(
-                    err.contains("interrupted by SIGTERM before the commit began"),
+                    err.contains(&format!("interrupted by SIG{sig} before the commit began")),
                     "{}",
                     show(&o)
                 );
@@ -284,7 +286,7 @@ fn killed_at_any_point_a_run_is_all_old_or_all_new_after_the_next_run() {
             assert_eq!(state, "new");
         }
         *hits
-            .entry(format!("SIGTERM {state} exit={:?}", o.status.code()))
+            .entry(format!("SIG{sig} {state} exit={:?}", o.status.code()))
             .or_insert(0) += 1;
     }
     (reported, hits)
