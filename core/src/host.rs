@@ -217,15 +217,16 @@ impl Host {
 
     /// The names in directory `path`, sorted bytewise; empty when it does not exist.
     pub fn list_dir(&self, path: &Path) -> Result<Vec<String>> {
-        let dir = self.on_disk(&self.resolve(path)?);
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(e) => e,
+        // Through the root handle, like reads: never a listing outside the root.
+        let dir = match self.fs.open_dir(&self.resolve(path)?, None) {
+            Ok(d) => d,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(Error::io(self.display(path), &e)),
         };
-        let mut names: Vec<String> = entries
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
+        let names = crate::fsroot::list_at(&dir).map_err(|e| Error::io(self.display(path), &e))?;
+        let mut names: Vec<String> = names
+            .into_iter()
+            .map(|n| n.to_string_lossy().into_owned())
             .collect();
         names.sort();
         Ok(names)

@@ -21,8 +21,8 @@
 //!   record was removed by hand can only be undone if it was still preparing.
 //! - Reads during planning resolve symlinks by path (the way the daemons do) and then open
 //!   the result without following any link; a directory swapped for a link mid-run makes
-//!   the run fail, never read or write outside the root. Directory listings and include
-//!   globs are taken by path.
+//!   the run fail, never read or write outside the root. Include globs are expanded by
+//!   path (a swapped link can at most make them list names outside; nothing is read there).
 //! - Only the last [`apply::RETENTION`] runs (and those made with `--backup`) can be
 //!   restored.
 
