@@ -412,13 +412,27 @@ impl Txn<'_> {
     /// Writes the record, the copies, the backup, the directories and the temp files.
     fn prepare(&mut self) -> io::Result<()> {
         let faults = self.faults;
-        let run = self.run_dir()?;
+        let host = self.host;
+        // Names the file an error happened on.
+        let at = |p: &Path| {
+            let shown = host.display(p);
+            move |e: io::Error| io::Error::new(e.kind(), format!("{shown}: {e}"))
+        };
+        let rundir = self.rec.dir();
+        let run = self.run_dir().map_err(at(&rundir))?;
         for sub in ["old", "new"] {
             rustix::fs::mkdirat(&run, sub, rustix::fs::Mode::from_raw_mode(0o700))
-                .map_err(|e| io::Error::from_raw_os_error(e.raw_os_error()))?;
+                .map_err(|e| io::Error::from_raw_os_error(e.raw_os_error()))
+                .map_err(at(&rundir.join(sub)))?;
         }
-        let old_dir = self.root().open_dir(&self.rec.dir().join("old"), None)?;
-        let new_dir = self.root().open_dir(&self.rec.dir().join("new"), None)?;
+        let old_dir = self
+            .root()
+            .open_dir(&rundir.join("old"), None)
+            .map_err(at(&rundir.join("old")))?;
+        let new_dir = self
+            .root()
+            .open_dir(&rundir.join("new"), None)
+            .map_err(at(&rundir.join("new")))?;
         // The copies get the files' owner, group and mode; their xattrs are in the record
         // (a label or an ACL means nothing on a copy in a root-only directory, and
         // /var/lib may be a filesystem that does not take them).
@@ -430,14 +444,16 @@ impl Txn<'_> {
             let name = OsString::from(i.to_string());
             let mut hook = |_: &OwnedFd| faults.hit("record");
             if let (Some(old), Some(a)) = (&w.old, &w.old_attrs) {
-                fsroot::create_at(&old_dir, &name, old, &bare(a), &mut hook)?;
+                fsroot::create_at(&old_dir, &name, old, &bare(a), &mut hook)
+                    .map_err(at(&rundir.join("old").join(&name)))?;
             }
             if let (Some(new), Some(a)) = (&w.new, &w.new_attrs) {
-                fsroot::create_at(&new_dir, &name, new, &bare(a), &mut hook)?;
+                fsroot::create_at(&new_dir, &name, new, &bare(a), &mut hook)
+                    .map_err(at(&rundir.join("new").join(&name)))?;
             }
         }
-        fsroot::sync_dir(&old_dir)?;
-        fsroot::sync_dir(&new_dir)?;
+        fsroot::sync_dir(&old_dir).map_err(at(&rundir.join("old")))?;
+        fsroot::sync_dir(&new_dir).map_err(at(&rundir.join("new")))?;
         let mut hook = |_: &OwnedFd| faults.hit("record");
         fsroot::create_at(
             &run,
@@ -445,8 +461,9 @@ impl Txn<'_> {
             &self.rec.to_bytes(),
             &own_attrs(0o600),
             &mut hook,
-        )?;
-        fsroot::sync_dir(&run)?;
+        )
+        .map_err(at(&rundir.join("record.json")))?;
+        fsroot::sync_dir(&run).map_err(at(&rundir))?;
 
         if let Some(partial) = &self.rec.backup_partial {
             for w in &self.works {
@@ -456,16 +473,19 @@ impl Txn<'_> {
                 let rel = w.path.strip_prefix("/").unwrap_or(&w.path);
                 let dest = partial.join(rel);
                 let (d, name) = fsroot::split(&dest)?;
-                let dir = self.root().open_dir(&d, Some(&mut Vec::new()))?;
+                let dir = self
+                    .root()
+                    .open_dir(&d, Some(&mut Vec::new()))
+                    .map_err(at(&d))?;
                 let mut hook = |_: &OwnedFd| faults.hit("backup");
-                fsroot::create_at(&dir, &name, old, a, &mut hook)?;
+                fsroot::create_at(&dir, &name, old, a, &mut hook).map_err(at(&dest))?;
             }
         }
 
         let mut made = Vec::new();
         for i in 0..self.works.len() {
             let (d, _) = fsroot::split(&self.works[i].path)?;
-            self.dirs[i] = Some(self.root().open_dir(&d, Some(&mut made))?);
+            self.dirs[i] = Some(self.root().open_dir(&d, Some(&mut made)).map_err(at(&d))?);
         }
         for (i, w) in self.works.iter().enumerate() {
             let (Some(new), Some(a), Some(dir)) = (&w.new, &w.new_attrs, &self.dirs[i]) else {
@@ -473,8 +493,9 @@ impl Txn<'_> {
             };
             let temp = OsStr::new(&self.rec.files[i].temp);
             let mut hook = |_: &OwnedFd| faults.hit("temp-write");
-            fsroot::create_at(dir, temp, new, a, &mut hook)?;
-            faults.hit("temp-fsync")?;
+            let shown = w.path.with_file_name(temp);
+            fsroot::create_at(dir, temp, new, a, &mut hook).map_err(at(&shown))?;
+            faults.hit("temp-fsync").map_err(at(&shown))?;
         }
         for dir in self.dirs.iter().flatten() {
             fsroot::sync_dir(dir)?;

@@ -26,6 +26,8 @@ struct Checker {
     service: &'static str,
     program: &'static str,
     dirs: &'static [&'static str],
+    /// The file the checker starts from: without it in the root, nothing is checked.
+    main: &'static str,
     command: &'static str,
     script: &'static str,
 }
@@ -36,6 +38,7 @@ const CHECKERS: &[Checker] = &[
         service: "postfix",
         program: "postconf",
         dirs: &["/etc/postfix"],
+        main: "/etc/postfix/main.cf",
         command: "postconf -c /etc/postfix -n",
         script: "postconf -c /etc/postfix -n >/dev/null",
     },
@@ -43,6 +46,7 @@ const CHECKERS: &[Checker] = &[
         service: "dovecot",
         program: "doveconf",
         dirs: &["/etc/dovecot"],
+        main: "/etc/dovecot/dovecot.conf",
         command: "doveconf -n -c /etc/dovecot/dovecot.conf",
         script: "doveconf -n -c /etc/dovecot/dovecot.conf >/dev/null",
     },
@@ -50,6 +54,7 @@ const CHECKERS: &[Checker] = &[
         service: "apache",
         program: "apache2",
         dirs: &["/etc/apache2"],
+        main: "/etc/apache2/apache2.conf",
         command: "apache2 -t (with /etc/apache2/envvars)",
         script: "export APACHE_RUN_USER=www-data APACHE_RUN_GROUP=www-data \
                  APACHE_PID_FILE=/run/apache2/apache2.pid APACHE_RUN_DIR=/run/apache2 \
@@ -62,6 +67,7 @@ const CHECKERS: &[Checker] = &[
         service: "nginx",
         program: "nginx",
         dirs: &["/etc/nginx"],
+        main: "/etc/nginx/nginx.conf",
         command: "nginx -t -q -c /etc/nginx/nginx.conf",
         script: "for d in /var/log/nginx /var/lib/nginx; do \
                  if [ -d $d ]; then mount -t tmpfs none $d; fi; done\n\
@@ -71,6 +77,7 @@ const CHECKERS: &[Checker] = &[
         service: "varnish",
         program: "varnishd",
         dirs: &["/etc/varnish"],
+        main: "/etc/varnish/default.vcl",
         command: "varnishd -C -f /etc/varnish/default.vcl",
         script: "mkdir -p $W/varnish && chmod 755 $W $W/varnish\n\
                  varnishd -C -n $W/varnish -f /etc/varnish/default.vcl 2>&1 >/dev/null",
@@ -79,6 +86,7 @@ const CHECKERS: &[Checker] = &[
         service: "sshd",
         program: "sshd",
         dirs: &["/etc/ssh"],
+        main: "/etc/ssh/sshd_config",
         command: "sshd -t -f /etc/ssh/sshd_config",
         script: "mkdir -p /run/sshd\n\
                  ssh-keygen -q -t ed25519 -N '' -f $W/hostkey >/dev/null\n\
@@ -88,6 +96,7 @@ const CHECKERS: &[Checker] = &[
         service: "interfaces",
         program: "ifup",
         dirs: &["/etc/network"],
+        main: "/etc/network/interfaces",
         command: "ifup --no-act -a -i /etc/network/interfaces",
         script: "ifup --no-act --no-mappings --no-scripts -a -i /etc/network/interfaces \
                  --state-dir=$W/ifstate >/dev/null",
@@ -219,6 +228,14 @@ pub(crate) fn validate(host: &Host, plan: &Plan) -> Result<Validation> {
             .iter()
             .any(|f| c.dirs.iter().any(|d| f.target.starts_with(d)));
         if !touched {
+            continue;
+        }
+        if !host.exists(Path::new(c.main)) {
+            v.notes.push(format!(
+                "{}: not validated, {} does not exist",
+                c.service,
+                host.display(Path::new(c.main))
+            ));
             continue;
         }
         if !installed(c.program) {

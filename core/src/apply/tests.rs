@@ -193,6 +193,11 @@ fn a_failure_at_any_commit_step_is_undone() {
             msg.contains(want) && msg.contains(&format!("injected at {step}")),
             "{step}: {msg}"
         );
+        // Every message names the file it failed on.
+        assert!(
+            msg.contains(&format!("{}/", d.path().display())),
+            "{step}: {msg}"
+        );
         if step != "journal" || nth != Some(0) {
             assert!(msg.contains("nothing was written"), "{step}: {msg}");
         }
@@ -317,6 +322,47 @@ fn backups_keep_owner_mode_and_every_generation_and_a_failed_run_leaves_none() {
         2,
         "a failed run leaves no partial backup"
     );
+    // The backup itself failing (a full disk): undone, named, nothing left.
+    let o = Options {
+        backup: true,
+        ..opts(Faults::none().inject("backup", None, FaultAction::Errno(28)))
+    };
+    let e = apply(&h, &plan, &o).unwrap_err().to_string();
+    assert!(
+        e.contains("var/backups/v6fix/.v6fix-")
+            && e.contains("etc/a/one.conf: No space left on device")
+            && e.contains("(injected at backup)")
+            && e.contains("nothing was written"),
+        "{e}"
+    );
+    assert_eq!(
+        fs::read_dir(d.path().join("var/backups/v6fix"))
+            .unwrap()
+            .count(),
+        2
+    );
+    assert_eq!(text(d.path(), "etc/a/one.conf").as_deref(), Some("v2\n"));
+}
+
+/// Closing the journal failing: the files are all new, the error says so, and recovery
+/// closes it.
+#[test]
+fn a_journal_that_cannot_be_closed_is_reported_and_recovered() {
+    let (d, h) = setup();
+    let f = Faults::none().inject("finish", Some(0), FaultAction::Errno(5));
+    let e = apply(&h, &plan3(&h), &opts(f)).unwrap_err();
+    let msg = e.to_string();
+    let root = d.path().display().to_string();
+    assert!(
+        msg.contains("the commit is complete but its journal could not be closed")
+            && msg.contains(&format!("new: {root}/etc/a/one.conf"))
+            && msg.contains(&format!("new: {root}/etc/new.d/x.conf"))
+            && msg.contains("recover"),
+        "{msg}"
+    );
+    let r = recover(&h, &opts(Faults::none())).unwrap().unwrap();
+    assert!(r.completed);
+    assert_new(d.path());
 }
 
 #[test]
