@@ -18,7 +18,7 @@ pub fn testdata() -> PathBuf {
 }
 
 /// Runs `v6fix --root ROOT --no-validate ARGS…`: what these tests check must not depend on
-/// which daemons are installed here. Validation has its own tests (`validate.rs`), which
+/// which daemons are installed here. Validation has its own tests (`validation_daemon.rs`), which
 /// use [`v6fix_validating`].
 pub fn v6fix(root: &Path, args: &[&str]) -> Output {
     Command::new(bin())
