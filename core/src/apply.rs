@@ -513,8 +513,9 @@ impl Txn<'_> {
         }
     }
 
-    /// Replaces file `i`, after checking it still holds what was read.
-    fn commit_one(&self, i: usize) -> Result<()> {
+    /// Checks that file `i` still holds what was read, through its directory handle;
+    /// returns the handle and the file's name.
+    fn check_unchanged(&self, i: usize) -> Result<(OwnedFd, OsString)> {
         let w = &self.works[i];
         let shown = self.host.display(&w.path);
         let (_, name) = fsroot::split(&w.path).map_err(io_err(shown.clone()))?;
@@ -525,6 +526,14 @@ impl Txn<'_> {
         if cur != w.old {
             return Err(Error::Changed { path: shown });
         }
+        Ok((dir, name))
+    }
+
+    /// Replaces file `i`, after checking it still holds what was read.
+    fn commit_one(&self, i: usize) -> Result<()> {
+        let w = &self.works[i];
+        let shown = self.host.display(&w.path);
+        let (dir, name) = self.check_unchanged(i)?;
         let step = || -> io::Result<()> {
             match &w.new {
                 Some(_) => {
@@ -778,7 +787,7 @@ fn new_run_dir(host: &Host) -> Result<(String, String)> {
         })
         .max()
         .unwrap_or(0);
-    for n in last + 1.. {
+    for n in last + 1..last + 1000 {
         let id = format!("{stamp}-{n:03}");
         match rustix::fs::mkdirat(&runs, id.as_str(), rustix::fs::Mode::from_raw_mode(0o700)) {
             Ok(()) => return Ok((id, time)),
@@ -791,7 +800,10 @@ fn new_run_dir(host: &Host) -> Result<(String, String)> {
             }
         }
     }
-    unreachable!("an unbounded range ends only by returning")
+    Err(Error::Refused {
+        path: runs_shown,
+        reason: format!("a thousand runs were started within {stamp}; try again"),
+    })
 }
 
 /// The directories above `works`' files that do not exist yet, outermost first.
@@ -886,7 +898,7 @@ fn transact(
         )));
     }
     for i in 0..n {
-        if let Err(e) = txn.commit_one_check(i) {
+        if let Err(e) = txn.check_unchanged(i) {
             return Err(txn.undo(e.to_string()));
         }
     }
@@ -905,23 +917,6 @@ fn transact(
         run_id: Some(id),
         deferred_signal: deferral.pending(),
     })
-}
-
-impl Txn<'_> {
-    /// Checks, before the commit, that file `i` still holds what was read.
-    fn commit_one_check(&self, i: usize) -> Result<()> {
-        let w = &self.works[i];
-        let shown = self.host.display(&w.path);
-        let (_, name) = fsroot::split(&w.path).map_err(io_err(shown.clone()))?;
-        let dir = self.dir(i).map_err(io_err(shown.clone()))?;
-        let cur = fsroot::read_at(&dir, &name)
-            .map_err(io_err(shown.clone()))?
-            .map(|r| r.bytes);
-        if cur != w.old {
-            return Err(Error::Changed { path: shown });
-        }
-        Ok(())
-    }
 }
 
 /// `SIGTERM` for 15.

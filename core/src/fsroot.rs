@@ -38,7 +38,7 @@ pub struct Attrs {
 
 /// A regular file as read through a directory handle: its bytes, attributes, link count.
 #[derive(Debug)]
-pub struct Read1 {
+pub struct Contents {
     pub bytes: Vec<u8>,
     pub attrs: Attrs,
     pub nlink: u64,
@@ -151,7 +151,7 @@ impl Root {
     }
 
     /// Reads the regular file at machine path `path` once; `None` when it does not exist.
-    pub fn read(&self, path: &Path) -> io::Result<Option<Read1>> {
+    pub fn read(&self, path: &Path) -> io::Result<Option<Contents>> {
         let (dir, name) = split(path)?;
         let Some(d) = self.open_dir_if_exists(&dir)? else {
             return Ok(None);
@@ -172,7 +172,7 @@ pub fn split(path: &Path) -> io::Result<(PathBuf, std::ffi::OsString)> {
 }
 
 /// Reads regular file `name` in `dir` without following a symlink; `None` when absent.
-pub fn read_at(dir: &impl AsFd, name: &std::ffi::OsStr) -> io::Result<Option<Read1>> {
+pub fn read_at(dir: &impl AsFd, name: &std::ffi::OsStr) -> io::Result<Option<Contents>> {
     let fd = match openat(
         dir,
         name,
@@ -195,7 +195,7 @@ pub fn read_at(dir: &impl AsFd, name: &std::ffi::OsStr) -> io::Result<Option<Rea
     let attrs = attrs_of(&fd)?;
     let mut bytes = Vec::with_capacity(st.st_size as usize);
     std::fs::File::from(fd).read_to_end(&mut bytes)?;
-    Ok(Some(Read1 {
+    Ok(Some(Contents {
         bytes,
         attrs,
         nlink: st.st_nlink,
