@@ -148,7 +148,10 @@ fn global_args() -> [Arg; 8] {
             .long("backup")
             .action(ArgAction::SetTrue)
             .global(true)
-            .help("Keep replaced files under /var/backups/v6fix/<time>/"),
+            .help(
+                "Keep this run restorable beyond the last 10, and copies of the replaced files \
+                 under /var/backups/v6fix/<time>/",
+            ),
         Arg::new("quiet")
             .short('q')
             .long("quiet")
@@ -217,7 +220,8 @@ fn command() -> Command {
         .about("Convert a Debian server's service configs to dual-stack IPv4/IPv6, in place")
         .after_help(
             "Exit codes: 0 ok (with --check: nothing to change), 1 --check: changes pending \
-             (audit: findings), 2 error (nothing written).",
+             (audit: findings), 2 error (nothing written, unless the message lists files as new/old and \
+             ends with `v6fix recover`).",
         )
         .subcommand_required(true)
         .args(global_args());
