@@ -180,6 +180,9 @@ pub struct Applied {
     pub run_id: Option<String>,
     /// A signal that arrived while the commit was written, which waited for it to finish.
     pub deferred_signal: Option<i32>,
+    /// Stale temp files (`.v6fix-*.tmp`, from a run no journal knows of, such as one of an
+    /// older v6fix killed mid-write) removed from the directories this run wrote in.
+    pub swept: Vec<String>,
 }
 
 /// What [`recover`] found and did.
@@ -527,6 +530,33 @@ impl Txn<'_> {
             return Err(Error::Changed { path: shown });
         }
         Ok((dir, name))
+    }
+
+    /// Removes `.v6fix-*.tmp` files left in this run's directories. The lock is held and
+    /// any journal was finished first, so none of them belongs to a live run.
+    fn sweep(&self) -> Vec<String> {
+        let mut swept = Vec::new();
+        let mut seen: Vec<&Path> = Vec::new();
+        for (i, w) in self.works.iter().enumerate() {
+            let Some(parent) = w.path.parent() else {
+                continue;
+            };
+            if seen.contains(&parent) {
+                continue;
+            }
+            seen.push(parent);
+            let Ok(dir) = self.dir(i) else { continue };
+            for name in fsroot::list_at(&dir).unwrap_or_default() {
+                let n = name.to_string_lossy();
+                if n.starts_with(".v6fix-")
+                    && n.ends_with(".tmp")
+                    && fsroot::remove_at(&dir, &name).is_ok()
+                {
+                    swept.push(self.host.display(&parent.join(&name)));
+                }
+            }
+        }
+        swept
     }
 
     /// Replaces file `i`, after checking it still holds what was read.
@@ -912,10 +942,12 @@ fn transact(
         }
     }
     let backup_dir = txn.finish()?;
+    let swept = txn.sweep();
     Ok(Applied {
         backup_dir,
         run_id: Some(id),
         deferred_signal: deferral.pending(),
+        swept,
     })
 }
 

@@ -339,6 +339,12 @@ pub(crate) fn run_plan(global: &Global, planner: impl FnOnce(&Host) -> Result<Pl
             extra.validated = Some(v.ran);
         }
         let a = apply::apply(&host, &plan, &global.apply_options())?;
+        if !a.swept.is_empty() {
+            extra.notes.push(format!(
+                "removed stale temp files of an earlier interrupted write: {}",
+                a.swept.join(", ")
+            ));
+        }
         if let Some(sig) = a.deferred_signal {
             let m = format!(
                 "{} arrived while the commit was written; the commit was finished first",

@@ -412,3 +412,18 @@ fn retention_keeps_the_last_runs_and_those_kept_with_backup() {
         RETENTION + 1
     );
 }
+
+#[test]
+fn stale_temp_files_in_the_directories_written_are_removed() {
+    let (d, h) = setup();
+    fs::write(d.path().join("etc/a/.v6fix-Ab12Cd.tmp"), "half a file").unwrap();
+    let mut plan = Plan::new();
+    plan.change(&read(&h, "/etc/a/one.conf"), "ONE\n".into());
+    let a = apply(&h, &plan, &opts(Faults::none())).unwrap();
+    assert_eq!(
+        a.swept,
+        [format!("{}/etc/a/.v6fix-Ab12Cd.tmp", d.path().display())]
+    );
+    let names: Vec<String> = tree(d.path()).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(names, ["etc/a/one.conf", "etc/a/two.conf"]);
+}
