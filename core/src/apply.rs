@@ -53,6 +53,8 @@ pub enum FaultAction {
     Errno(i32),
     /// The process aborts on the spot (no cleanup, no unwinding), like a `SIGKILL`.
     Abort,
+    /// The process is sent this signal (by `kill(1)`), then the step goes on.
+    Signal(i32),
 }
 
 /// Failures to inject at named steps of a transaction, for tests. Steps: `journal` (each
@@ -73,7 +75,7 @@ impl Faults {
         Faults::default()
     }
 
-    /// Parses `step[:n]=ERRNO|abort,…` (`rename:1=EBUSY,undo-write=ENOSPC`).
+    /// Parses `step[:n]=ERRNO|abort|SIGTERM|SIGINT,…` (`rename:1=EBUSY,undo-write=ENOSPC`).
     pub fn parse(spec: &str) -> std::result::Result<Faults, String> {
         let mut f = Faults::default();
         for rule in spec.split(',').map(str::trim).filter(|r| !r.is_empty()) {
@@ -92,6 +94,8 @@ impl Faults {
             };
             let action = match what {
                 "abort" => FaultAction::Abort,
+                "SIGTERM" => FaultAction::Signal(15),
+                "SIGINT" => FaultAction::Signal(2),
                 "EBUSY" => FaultAction::Errno(16),
                 "ENOSPC" => FaultAction::Errno(28),
                 "EIO" => FaultAction::Errno(5),
@@ -134,6 +138,12 @@ impl Faults {
             if s == step && nth.is_none_or(|k| k == n) {
                 match action {
                     FaultAction::Abort => std::process::abort(),
+                    FaultAction::Signal(sig) => {
+                        let _ = std::process::Command::new("kill")
+                            .arg(format!("-{sig}"))
+                            .arg(std::process::id().to_string())
+                            .status();
+                    }
                     FaultAction::Errno(e) => {
                         let err = io::Error::from_raw_os_error(*e);
                         return Err(io::Error::new(

@@ -683,3 +683,52 @@ fn a_run_waiting_for_the_lock_says_so_and_gives_up_after_the_timeout() {
         MAIN_CF
     );
 }
+
+#[test]
+fn a_signal_during_the_commit_waits_for_it_and_one_before_it_undoes_the_run() {
+    let d = tempfile::tempdir().unwrap();
+    copy_tree(&support::testdata().join("hosts/seed"), d.path());
+    let before = read_tree(d.path());
+    // Before the commit began: the run is undone and says why.
+    let o = with_faults(d.path(), "temp-write:3=SIGTERM", ALL);
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("interrupted by SIGTERM before the commit began; the run was undone, nothing was written"),
+        "{}",
+        show(&o)
+    );
+    assert_eq!(read_tree(d.path()), before);
+    assert!(temp_files(d.path()).is_empty() && !journal(d.path()).exists());
+    // During the commit: it is finished first, then said.
+    let o = with_faults(d.path(), "rename:4=SIGINT", ALL);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("SIGINT arrived while the commit was written; the commit was finished first"),
+        "{}",
+        show(&o)
+    );
+    let o = v6fix(
+        d.path(),
+        &[
+            "--check",
+            "all",
+            "--network",
+            "2001:db8::/64",
+            "--role",
+            "client",
+            "--host",
+            "1",
+            "--nameserver",
+            "2001:db8::53",
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "all of it was written\n{}",
+        show(&o)
+    );
+    assert!(temp_files(d.path()).is_empty() && !journal(d.path()).exists());
+}
