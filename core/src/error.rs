@@ -1,4 +1,5 @@
-//! The errors v6fix reports. Every one of them means "nothing was written" (exit code 2).
+//! The errors v6fix reports (exit code 2). Every one of them means "nothing was written",
+//! except [`Error::Unfinished`], which lists what was.
 //!
 //! Dialects report [`ParseError`]s (a byte offset, what was found, what was expected);
 //! [`crate::Host`] turns them into [`Error::Parse`] with the file's path, line and column.
@@ -66,6 +67,24 @@ pub enum Error {
     Refused { path: String, reason: String },
     /// A file that changed between planning and writing.
     Changed { path: String },
+    /// Another v6fix run held the lock for longer than the caller would wait.
+    Locked {
+        path: String,
+        pid: Option<u32>,
+        secs: u64,
+    },
+    /// A transaction failed and was undone: nothing was written.
+    Aborted { cause: String },
+    /// A transaction failed and could not be undone: `files` holds each file's state
+    /// (`new`, `old` or `unknown`); the journal stays for `v6fix recover`.
+    Unfinished {
+        cause: String,
+        failures: Vec<String>,
+        files: Vec<(String, &'static str)>,
+        root: String,
+    },
+    /// A service's own checker rejected the changed configuration.
+    Rejected { message: String },
 }
 
 impl Error {
@@ -119,6 +138,37 @@ impl fmt::Display for Error {
                 f,
                 "{path}: changed by someone else since v6fix read it; nothing was written, run again"
             ),
+            Error::Locked { path, pid, secs } => {
+                let who = pid.map_or("another v6fix run".to_string(), |p| {
+                    format!("another v6fix run (pid {p})")
+                });
+                write!(
+                    f,
+                    "{path}: {who} still holds the lock after {secs} s; nothing was written. Try again once it is done, or wait longer with --lock-timeout SECONDS"
+                )
+            }
+            Error::Aborted { cause } => write!(f, "{cause}; the run was undone, nothing was written"),
+            Error::Unfinished {
+                cause,
+                failures,
+                files,
+                root,
+            } => {
+                write!(f, "{cause}, and undoing it failed")?;
+                for x in failures {
+                    write!(f, "\n  failed: {x}")?;
+                }
+                for state in ["new", "old", "unknown"] {
+                    for (p, s) in files.iter().filter(|(_, s)| *s == state) {
+                        write!(f, "\n  {s}: {p}")?;
+                    }
+                }
+                write!(
+                    f,
+                    "\nthe journal is kept; fix the cause, then finish with: v6fix --root {root} recover"
+                )
+            }
+            Error::Rejected { message } => write!(f, "{message}"),
         }
     }
 }

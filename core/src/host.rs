@@ -8,12 +8,14 @@
 //! nothing they do can reach outside the tree they were pointed at.
 
 use crate::error::{Error, ParseError, Result};
+use crate::fsroot::Root;
 use crate::text::{decode, LineCol, LineIndex};
 use std::cell::OnceCell;
 use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;
 use std::io::ErrorKind;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 const MAX_LINKS: usize = 40;
 
@@ -62,6 +64,9 @@ pub struct Host {
     root: PathBuf,
     /// The root as given on the command line, for messages.
     shown: PathBuf,
+    /// The handle every file is read through, so no symlink swapped in during a run is
+    /// followed out of the root.
+    fs: Arc<Root>,
     /// Files planned but not written yet, by target: later plugins of one run see them.
     overlay: HashMap<PathBuf, String>,
 }
@@ -71,12 +76,18 @@ impl Host {
     pub fn new(root: impl Into<PathBuf>) -> Result<Host> {
         let shown = root.into();
         match std::fs::metadata(&shown) {
-            Ok(m) if m.is_dir() => Ok(Host {
-                root: std::path::absolute(&shown)
-                    .map_err(|e| Error::usage(format!("--root {}: {e}", shown.display())))?,
-                shown,
-                overlay: HashMap::new(),
-            }),
+            Ok(m) if m.is_dir() => {
+                let usage =
+                    |e: std::io::Error| Error::usage(format!("--root {}: {e}", shown.display()));
+                let root = std::path::absolute(&shown).map_err(usage)?;
+                let fs = Root::open(&root).map_err(usage)?;
+                Ok(Host {
+                    root,
+                    shown,
+                    fs: Arc::new(fs),
+                    overlay: HashMap::new(),
+                })
+            }
             Ok(_) => Err(Error::usage(format!(
                 "--root {}: not a directory",
                 shown.display()
@@ -88,6 +99,11 @@ impl Host {
     /// The root, made absolute.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The handle on the root that every read and write goes through.
+    pub fn fs(&self) -> &Root {
+        &self.fs
     }
 
     /// The same view, with planned file contents laid over the disk.
@@ -165,11 +181,13 @@ impl Host {
         if let Some(text) = self.overlay.get(&target) {
             return Ok(Some(File::new(path.to_path_buf(), target, text.clone())));
         }
-        let real = self.on_disk(&target);
-        let bytes = match std::fs::read(&real) {
-            Ok(b) => b,
+        // Read once, through the root handle, without following a symlink: a directory
+        // swapped for a link since `resolve` makes this an error, never a read outside.
+        let bytes = match self.fs.read(&target) {
+            Ok(Some(r)) => r.bytes,
+            Ok(None) => return Ok(None),
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io(self.display(path), &e)),
+            Err(e) => return Err(Error::io(self.display(&target), &e)),
         };
         let text = decode(bytes).map_err(|(at, byte)| Error::Parse {
             path: self.display(path),
@@ -249,12 +267,13 @@ impl Host {
     /// The names in directory `path`, sorted bytewise, files planned in this run
     /// included; empty when it does not exist.
     pub fn list_dir(&self, path: &Path) -> Result<Vec<String>> {
+        // Through the root handle, like reads: never a listing outside the root.
         let target = self.resolve(path)?;
-        let dir = self.on_disk(&target);
-        let mut names: Vec<String> = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries
-                .filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
+        let mut names: Vec<String> = match self.fs.open_dir(&target, None) {
+            Ok(d) => crate::fsroot::list_at(&d)
+                .map_err(|e| Error::io(self.display(path), &e))?
+                .into_iter()
+                .map(|n| n.to_string_lossy().into_owned())
                 .collect(),
             Err(e) if e.kind() == ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(Error::io(self.display(path), &e)),

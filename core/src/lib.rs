@@ -14,8 +14,18 @@
 //!
 //! # Limitations
 //! - Files must be UTF-8; anything else is an error, never a guess.
-//! - ACLs, extended attributes and SELinux labels of a replaced file are not carried over
-//!   to its new inode (owner, group and mode are).
+//! - A replaced file is a new inode: owner, group, mode and extended attributes (ACLs,
+//!   SELinux labels, capabilities) are carried over, timestamps and inode flags
+//!   (immutable, append-only) are not, and other hard links of it (refused unless allowed)
+//!   keep the old text.
+//! - Recovery needs the run's record under `<root>/var/lib/v6fix/runs/`; a journal whose
+//!   record was removed by hand can only be undone if it was still preparing.
+//! - Reads during planning resolve symlinks by path (the way the daemons do) and then open
+//!   the result without following any link; a directory swapped for a link mid-run makes
+//!   the run fail, never read or write outside the root. Include globs are expanded by
+//!   path (a swapped link can at most make them list names outside; nothing is read there).
+//! - Only the last [`apply::RETENTION`] runs (and those made with `--backup`) can be
+//!   restored.
 
 pub mod addr;
 pub mod analysis;
@@ -29,7 +39,9 @@ pub mod doc;
 pub mod edit;
 pub mod endpoint;
 pub mod error;
+pub mod fsroot;
 pub mod host;
+pub mod journal;
 pub mod lex;
 pub mod plugin;
 pub mod site;

@@ -12,6 +12,8 @@ mod cli;
 mod codescan;
 mod options;
 mod report;
+mod undo;
+mod validate;
 
 // Commands that span plugins.
 mod all;

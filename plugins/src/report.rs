@@ -7,6 +7,14 @@ use std::io::{IsTerminal, Write};
 use v6fix_core::apply::Applied;
 use v6fix_core::{diff, Error, Host, Plan};
 
+/// What a run says besides its plan: notes on recovery, validation and signals, and the
+/// checkers that ran (`None` when validation was not asked for or nothing changed).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Extra {
+    pub(crate) notes: Vec<String>,
+    pub(crate) validated: Option<Vec<crate::validate::Validated>>,
+}
+
 /// Writes `s` to stdout; a closed pipe is not an error worth reporting.
 pub(crate) fn out(s: &str) {
     let mut o = std::io::stdout().lock();
@@ -81,6 +89,7 @@ pub(crate) fn plan_json(
     host: &Host,
     plan: &Plan,
     applied: Option<&Applied>,
+    extra: &Extra,
 ) -> Value {
     let files: Vec<Value> = plan
         .files
@@ -107,22 +116,37 @@ pub(crate) fn plan_json(
         "check": global.check,
         "files": files,
         "warnings": plan.warnings,
-        "notes": plan.notes,
+        "notes": plan.notes.iter().chain(&extra.notes).collect::<Vec<_>>(),
         "restart": restart,
     });
     if let Some(dir) = applied.and_then(|a| a.backup_dir.as_ref()) {
         v["backup"] = json!(host.relative(dir));
     }
+    if let Some(id) = applied.and_then(|a| a.run_id.as_ref()) {
+        v["run"] = json!(id);
+    }
+    if let Some(ran) = &extra.validated {
+        v["validated"] = ran
+            .iter()
+            .map(|c| json!({"service": c.service, "command": c.command, "ok": c.ok}))
+            .collect();
+    }
     v
 }
 
 /// Prints a plan's report in the requested form.
-pub(crate) fn plan(global: &Global, host: &Host, plan: &Plan, applied: Option<&Applied>) {
+pub(crate) fn plan(
+    global: &Global,
+    host: &Host,
+    plan: &Plan,
+    applied: Option<&Applied>,
+    extra: &Extra,
+) {
     for w in &plan.warnings {
         err_line(&format!("warning: {w}"));
     }
     if global.json {
-        print_json(&plan_json(global, host, plan, applied));
+        print_json(&plan_json(global, host, plan, applied, extra));
         return;
     }
     if global.quiet {
@@ -136,9 +160,12 @@ pub(crate) fn plan(global: &Global, host: &Host, plan: &Plan, applied: Option<&A
         s = paint(&s);
     }
     if !global.brief {
-        for n in &plan.notes {
+        for n in plan.notes.iter().chain(&extra.notes) {
             s.push_str(&format!("note: {n}\n"));
         }
+    }
+    for c in extra.validated.iter().flatten() {
+        s.push_str(&format!("validated {}: {}\n", c.service, c.command));
     }
     let n = plan.files.len();
     let files = if n == 1 { "file" } else { "files" };

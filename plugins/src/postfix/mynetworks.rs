@@ -101,7 +101,10 @@ impl Conf<'_> {
         let added = added.join(", ");
         if let Some(path) = file {
             let Some(Some((_, doc))) = st.tables.lists.get(&path) else {
-                unreachable!("walked and checked above");
+                // Checked to exist above, gone or unreadable when read: changed under us.
+                return Err(Error::Changed {
+                    path: self.host.display(&path),
+                });
             };
             let doc = doc.clone();
             let lines: Vec<String> = missing
@@ -116,7 +119,10 @@ impl Conf<'_> {
             ));
         } else if let Some(path) = cidr {
             let Some(Some((_, doc))) = st.tables.cidrs.get(&path) else {
-                unreachable!("walked and checked above");
+                // Checked to exist above, gone or unreadable when read: changed under us.
+                return Err(Error::Changed {
+                    path: self.host.display(&path),
+                });
             };
             let doc = doc.clone();
             let result = doc

@@ -4,7 +4,8 @@
 //! - `in/`: the machine's tree before the run;
 //! - `out/`: the files the run must change or create, as they must end up (every other
 //!   file must stay byte-identical);
-//! - `stdout`: the expected standard output, with the root shown as `[ROOT]`;
+//! - `stdout`: the expected standard output, with the root shown as `[ROOT]` and the id of
+//!   the run (a time) as `[RUN]`;
 //! - `stderr` (optional): the expected standard error, likewise;
 //! - `code` (optional): the expected exit code, 0 when absent;
 //! - `audit-after` (optional): what `v6fix audit --plugin <it>` still reports after the run,
@@ -14,6 +15,9 @@
 //! 1 exactly when the run changes something; a second run after one that changed files
 //! changes nothing and says so; one that changed files without a warning leaves a tree that
 //! `v6fix audit` finds clean; a failing run (exit 2) leaves the tree as it was.
+//!
+//! Cases run with `--no-validate` (validation has its own tests), and tree comparisons leave
+//! out v6fix's own state (`var/lib/v6fix`).
 //!
 //! Each case is one test, `cases::<group>::<case>`, so the usual filter selects cases
 //! (`cargo test -p v6fix --test it -- cases::postfix::`); a failure shows each difference as
@@ -27,8 +31,20 @@ use crate::support::{self, copy_tree, read_tree, v6fix, Entry};
 use libtest_mimic::{Failed, Trial};
 use std::path::{Path, PathBuf};
 
+/// The output with the root shown as `[ROOT]` and the run's id (a time) as `[RUN]`.
 fn normalise(bytes: &[u8], root: &Path) -> String {
-    String::from_utf8_lossy(bytes).replace(&root.display().to_string(), "[ROOT]")
+    let text = String::from_utf8_lossy(bytes).replace(&root.display().to_string(), "[ROOT]");
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        match line.split_once("\"run\": \"") {
+            Some((head, rest)) => {
+                let tail = rest.split_once('"').map_or("", |(_, t)| t);
+                out.push_str(&format!("{head}\"run\": \"[RUN]\"{tail}"));
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
 }
 
 /// `want` against `got` as a unified diff of lines.

@@ -61,6 +61,9 @@ fn the_registry_holds_exactly_these_plugins() {
             "audit",
             "list",
             "plan",
+            "history",
+            "restore",
+            "recover",
             "help"
         ],
         "{help}"
@@ -318,6 +321,7 @@ fn concurrent_runs_end_like_one_run() {
             std::process::Command::new(support::bin())
                 .arg("--root")
                 .arg(d.path())
+                .arg("--no-validate")
                 .args(["postfix", "--network", "2001:db8::/64"])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())

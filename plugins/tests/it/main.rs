@@ -40,6 +40,7 @@ mod includes;
 mod manual;
 mod package;
 mod tidy;
+mod txn;
 
 mod apache_daemon;
 mod dovecot_daemon;
@@ -48,6 +49,7 @@ mod nginx_daemon;
 mod postfix_daemon;
 mod pureftpd_daemon;
 mod sshd_daemon;
+mod validation_daemon;
 mod varnish_daemon;
 
 /// What a test function returns: nothing, or whether it could run here.
@@ -92,6 +94,7 @@ fn all_trials() -> Vec<Trial> {
         manual::trials(),
         package::trials(),
         tidy::trials(),
+        txn::trials(),
         apache_daemon::trials(),
         dovecot_daemon::trials(),
         interfaces_daemon::trials(),
@@ -99,6 +102,7 @@ fn all_trials() -> Vec<Trial> {
         postfix_daemon::trials(),
         pureftpd_daemon::trials(),
         sshd_daemon::trials(),
+        validation_daemon::trials(),
         varnish_daemon::trials(),
     ]
     .into_iter()

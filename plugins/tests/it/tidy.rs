@@ -15,8 +15,14 @@ use crate::support;
 use std::path::{Path, PathBuf};
 
 /// The apply engine: the only code that may write to disk. A file path, or a directory
-/// when it ends in `/`. Add the engine's own new modules (a journal, say) here.
-const APPLY_ENGINE: &[&str] = &["core/src/apply.rs", "core/src/apply/"];
+/// when it ends in `/`: the commit (with its staging copies for the checkers), its journal and
+/// the root-handle file access it writes through.
+const APPLY_ENGINE: &[&str] = &[
+    "core/src/apply.rs",
+    "core/src/apply/",
+    "core/src/journal.rs",
+    "core/src/fsroot.rs",
+];
 
 /// Calls that change what is on disk: creating, writing, truncating, renaming, linking,
 /// removing or re-permissioning files and directories. Matched as whole words of code.
@@ -60,7 +66,9 @@ const NO_WRITES_IN: &[&str] = &["core/src", "plugins/src"];
 const ATTRIBUTE_EXCEPTIONS: &[(&str, &str)] = &[("core/src/edit.rs", "should_panic")];
 
 /// The commands that span the plugins; every other command is a plugin.
-const SPANNING_COMMANDS: &[&str] = &["all", "audit", "list", "plan"];
+const SPANNING_COMMANDS: &[&str] = &[
+    "all", "audit", "history", "list", "plan", "recover", "restore",
+];
 
 /// The workspace root.
 fn root() -> PathBuf {

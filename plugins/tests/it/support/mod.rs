@@ -17,8 +17,22 @@ pub fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata")
 }
 
-/// Runs `v6fix --root ROOT ARGS…`.
+/// Runs `v6fix --root ROOT --no-validate ARGS…`: what these tests check must not depend on
+/// which daemons are installed here. Validation has its own tests (`validation_daemon.rs`), which
+/// use [`v6fix_validating`].
 pub fn v6fix(root: &Path, args: &[&str]) -> Output {
+    Command::new(bin())
+        .arg("--root")
+        .arg(root)
+        .arg("--no-validate")
+        .args(args)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run v6fix")
+}
+
+/// Runs `v6fix --root ROOT ARGS…`, validation on.
+pub fn v6fix_validating(root: &Path, args: &[&str]) -> Output {
     Command::new(bin())
         .arg("--root")
         .arg(root)
@@ -27,6 +41,10 @@ pub fn v6fix(root: &Path, args: &[&str]) -> Output {
         .output()
         .expect("run v6fix")
 }
+
+/// v6fix's own state under a root (lock, journal, run records): not part of the machine's
+/// configuration, so tree comparisons leave it out.
+pub const STATE_DIR: &str = "var/lib/v6fix";
 
 /// Copies a tree, keeping symlinks as symlinks.
 pub fn copy_tree(src: &Path, dst: &Path) {
@@ -56,7 +74,7 @@ pub enum Entry {
     Link(PathBuf),
 }
 
-/// Every file and symlink below `dir`, by relative path.
+/// Every file and symlink below `dir`, by relative path, without v6fix's state directory.
 pub fn read_tree(dir: &Path) -> BTreeMap<PathBuf, Entry> {
     fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Entry>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
@@ -66,6 +84,9 @@ pub fn read_tree(dir: &Path) -> BTreeMap<PathBuf, Entry> {
             let e = e.unwrap();
             let p = e.path();
             let rel = p.strip_prefix(base).unwrap().to_path_buf();
+            if rel == Path::new(STATE_DIR) {
+                continue;
+            }
             let ft = e.file_type().unwrap();
             if ft.is_symlink() {
                 out.insert(rel, Entry::Link(std::fs::read_link(&p).unwrap()));
