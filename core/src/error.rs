@@ -61,8 +61,8 @@ pub enum Error {
     },
     /// A bad command-line argument.
     Usage(String),
-    /// A file that could not be read or written.
-    Io { path: String, message: String },
+    /// A file that could not be read or written, with the system's error as its source.
+    Io { path: String, source: IoError },
     /// A path that would leave `--root`, or another path v6fix refuses to touch.
     Refused { path: String, reason: String },
     /// A file that changed between planning and writing.
@@ -107,7 +107,18 @@ impl Error {
     pub fn io(path: impl Into<String>, err: &std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            message: err.to_string(),
+            source: IoError::of(err),
+        }
+    }
+
+    /// A file that is not there where it must be.
+    pub fn missing(path: impl Into<String>, what: &str) -> Self {
+        Error::Io {
+            path: path.into(),
+            source: IoError(std::sync::Arc::new(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                what.to_string(),
+            ))),
         }
     }
 }
@@ -132,7 +143,7 @@ impl fmt::Display for Error {
                 message,
             } => write!(f, "{path}: {message}"),
             Error::Usage(message) => write!(f, "{message}"),
-            Error::Io { path, message } => write!(f, "{path}: {message}"),
+            Error::Io { path, source } => write!(f, "{path}: {}", source.0),
             Error::Refused { path, reason } => write!(f, "{path}: refused: {reason}"),
             Error::Changed { path } => write!(
                 f,
@@ -173,7 +184,42 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source.0.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+/// The system's error behind an [`Error::Io`], kept whole (kind, OS code, message) and
+/// shared, so errors stay cheap to clone. Two are equal when kind and message are.
+#[derive(Debug, Clone)]
+pub struct IoError(pub std::sync::Arc<std::io::Error>);
+
+impl IoError {
+    /// A copy of `err` that keeps its kind, OS error code and message.
+    pub fn of(err: &std::io::Error) -> IoError {
+        let copy = match err.raw_os_error() {
+            Some(code) => std::io::Error::from_raw_os_error(code),
+            None => std::io::Error::new(err.kind(), err.to_string()),
+        };
+        IoError(std::sync::Arc::new(copy))
+    }
+
+    pub fn kind(&self) -> std::io::ErrorKind {
+        self.0.kind()
+    }
+}
+
+impl PartialEq for IoError {
+    fn eq(&self, other: &IoError) -> bool {
+        self.0.kind() == other.0.kind() && self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for IoError {}
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -26,10 +26,7 @@ pub(crate) fn scan(host: &Host, paths: &[PathBuf]) -> Result<Vec<Finding>> {
     for p in paths {
         host.resolve(p)?;
         if !host.exists(p) {
-            return Err(Error::Io {
-                path: host.display(p),
-                message: "no such file or directory".into(),
-            });
+            return Err(Error::missing(host.display(p), "no such file or directory"));
         }
         walk(host, p, &mut findings)?;
     }

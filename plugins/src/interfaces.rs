@@ -436,10 +436,10 @@ impl Interfaces {
     ) -> Result<Analysis> {
         let (addrs, gateway) = wanted(target)?;
         if files.is_empty() {
-            return Err(Error::Io {
-                path: host.display(Path::new(MAIN)),
-                message: "no such file: ifupdown is not configured on this host".into(),
-            });
+            return Err(Error::missing(
+                host.display(Path::new(MAIN)),
+                "no such file: ifupdown is not configured on this host",
+            ));
         }
         let stanzas = all_stanzas(&files);
         let iface = pick_iface(target, &stanzas)?;

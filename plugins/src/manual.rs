@@ -249,6 +249,83 @@ pub const PAGES: &[Page] = &[
         )],
     },
     Page {
+        command: "history",
+        description: &[
+            "Lists the runs that changed files under --root, newest last, with the files \
+             each created, modified or deleted. The last 10 runs are kept, and every run \
+             made with --backup; restore undoes any of them.",
+        ],
+        files: &[(
+            "/var/lib/v6fix/runs/",
+            "One directory per run: its record and the old and new copies of its files \
+             (readable by root only).",
+        )],
+        examples: &[
+            ("v6fix history", "The runs v6fix can undo on this host."),
+            (
+                "v6fix --root /tmp/copy --json history",
+                "The same for a copy, as JSON.",
+            ),
+        ],
+        json: &[(
+            "",
+            "With --json: {\"runs\": [...]}, each an object with id, time, command, files \
+             (path and action), restores, restored_by and kept.",
+        )],
+    },
+    Page {
+        command: "restore",
+        description: &[
+            "Undoes the last run, or run RUN, as one transaction: files it modified or \
+             deleted get their old text, owner, mode and extended attributes back, and files \
+             it created are removed. A file changed since that run is refused, naming it, \
+             unless --force.",
+        ],
+        files: &[(
+            "/var/lib/v6fix/runs/",
+            "The record and copies of the run to undo.",
+        )],
+        examples: &[
+            ("v6fix restore", "Undo the last run."),
+            (
+                "v6fix restore --force",
+                "Undo the last run even over files changed since (those changes are lost).",
+            ),
+        ],
+        json: &[(
+            "",
+            "With --json: changed, restored (the run undone), run (this run's id), files \
+             (path and action), warnings and notes.",
+        )],
+    },
+    Page {
+        command: "recover",
+        description: &[
+            "Finishes a run that was interrupted (killed, or a failure that could not be \
+             undone): a run that had begun renaming files is completed, one that had not is \
+             undone. Every command that writes does this first; recover does only this.",
+        ],
+        files: &[(
+            "/var/lib/v6fix/journal",
+            "The intent record of a run in progress; absent when none is.",
+        )],
+        examples: &[
+            (
+                "v6fix recover",
+                "Finish an interrupted run, if there is one.",
+            ),
+            (
+                "v6fix --root /tmp/copy --json recover",
+                "The same for a copy, as JSON.",
+            ),
+        ],
+        json: &[(
+            "",
+            "With --json: changed, recovered (the run, its command, whether it was \
+             completed, its files) and notes.",
+        )],
+    },
+    Page {
         command: "interfaces",
         description: &[
             "Adds an inet6 static stanza right after the interface's inet stanza, in the \
