@@ -300,6 +300,10 @@ where
         "list" => crate::list::run(&global, sub),
         "plan" => crate::plan::run(&global, sub),
         "history" => crate::undo::history(&global, sub),
+        // Both write as soon as they run: with --check they refuse rather than write.
+        "restore" | "recover" if global.check => Err(Error::usage(format!(
+            "{name} writes as it runs and has no --check; `v6fix history` shows what each run changed"
+        ))),
         "restore" => crate::undo::restore(&global, sub),
         "recover" => crate::undo::recover(&global, sub),
         _ => match v6fix_core::plugin::find(name) {

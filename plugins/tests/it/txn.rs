@@ -469,6 +469,23 @@ fn restore_refuses_a_file_changed_since_unless_forced() {
     assert_eq!(std::fs::read_to_string(&f).unwrap(), MAIN_CF);
 }
 
+fn check_never_restores_or_recovers() {
+    let d = host_with(MAIN_CF);
+    let o = v6fix(d.path(), &["postfix", "--network", "2001:db8::/64"]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let converted = read_tree(d.path());
+    for cmd in ["restore", "recover"] {
+        let o = v6fix(d.path(), &["--check", cmd]);
+        assert_eq!(o.status.code(), Some(2), "{cmd}: {}", show(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("has no --check"),
+            "{}",
+            show(&o)
+        );
+        assert_eq!(read_tree(d.path()), converted, "--check {cmd} wrote");
+    }
+}
+
 fn a_hardlinked_file_is_refused_by_name_unless_allowed() {
     let d = host_with(MAIN_CF);
     let f = d.path().join("etc/postfix/main.cf");
@@ -724,6 +741,7 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
         killed_at_any_point_a_run_is_all_old_or_all_new_after_the_next_run,
         a_symlink_swapped_in_during_runs_never_leads_outside_the_root,
         xattrs_and_acls_survive_a_run_and_a_restore_gives_back_the_tree,
+        check_never_restores_or_recovers,
         restore_refuses_a_file_changed_since_unless_forced,
         a_hardlinked_file_is_refused_by_name_unless_allowed,
         a_backup_of_a_private_file_is_private_from_its_first_byte_and_a_failed_run_leaves_none,
