@@ -34,6 +34,7 @@ mod all;
 mod cases;
 mod cli;
 mod tidy;
+mod truncated;
 
 mod apache_daemon;
 mod dovecot_daemon;
@@ -81,6 +82,7 @@ fn all_trials() -> Vec<Trial> {
         cases::trials(),
         cli::trials(),
         tidy::trials(),
+        truncated::trials(),
         apache_daemon::trials(),
         dovecot_daemon::trials(),
         interfaces_daemon::trials(),
