@@ -29,6 +29,7 @@ pub mod error;
 pub mod host;
 pub mod lex;
 pub mod plugin;
+pub mod policy;
 pub mod site;
 pub mod target;
 pub mod text;

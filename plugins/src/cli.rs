@@ -49,7 +49,7 @@ impl Global {
 /// Where the options every command shares appear in `--help`: after the command's own.
 const GLOBAL_HEADING: &str = "Global options";
 
-fn global_args() -> [Arg; 6] {
+fn global_args() -> [Arg; 7] {
     [
         Arg::new("root")
             .long("root")
@@ -83,6 +83,11 @@ fn global_args() -> [Arg; 6] {
             .global(true)
             .conflicts_with("quiet")
             .help("Print the diff, warnings and restart commands, without the notes"),
+        Arg::new(crate::options::ALLOW_WIDE)
+            .long(crate::options::ALLOW_WIDE)
+            .action(ArgAction::SetTrue)
+            .global(true)
+            .help("Accept a --network shorter than /32 (never one in a special-purpose range)"),
     ]
     .map(|a| a.help_heading(GLOBAL_HEADING))
 }

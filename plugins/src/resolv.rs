@@ -88,6 +88,9 @@ fn wanted(given: &[String]) -> Result<Vec<Want>> {
             (false, Some(_)) => return Err(bad("only a link-local address takes a %scope")),
             _ => {}
         }
+        if let Some(why) = v6fix_core::policy::nameserver(ip, scope.is_some()) {
+            return Err(bad(&format!("{why}; give a unicast address of a server")));
+        }
         let w = Want {
             ip,
             scope: scope.map(String::from),
