@@ -61,6 +61,8 @@ pub struct Host {
     root: PathBuf,
     /// Files planned but not written yet, by target: later plugins of one run see them.
     overlay: HashMap<PathBuf, String>,
+    /// Messages name files relative to the root (see [`Host::relative_messages`]).
+    relative_messages: bool,
 }
 
 impl Host {
@@ -71,6 +73,7 @@ impl Host {
             Ok(m) if m.is_dir() => Ok(Host {
                 root,
                 overlay: HashMap::new(),
+                relative_messages: false,
             }),
             Ok(_) => Err(Error::usage(format!(
                 "--root {}: not a directory",
@@ -78,6 +81,15 @@ impl Host {
             ))),
             Err(e) => Err(Error::usage(format!("--root {}: {e}", root.display()))),
         }
+    }
+
+    /// The same view, naming files in messages (notes, warnings, errors, findings) relative
+    /// to the root (`etc/postfix/main.cf`), as diffs and the JSON `files` list do, instead
+    /// of by their path on this computer. The JSON report uses it, so one path convention
+    /// holds throughout the object.
+    pub fn relative_messages(mut self) -> Host {
+        self.relative_messages = true;
+        self
     }
 
     /// The root as given on the command line.
@@ -105,8 +117,12 @@ impl Host {
         p
     }
 
-    /// A machine path as shown in messages: the file's path on this computer.
+    /// A machine path as shown in messages: the file's path on this computer, or relative
+    /// to the root after [`Host::relative_messages`].
     pub fn display(&self, path: &Path) -> String {
+        if self.relative_messages {
+            return self.relative(path);
+        }
         self.on_disk(path).display().to_string()
     }
 
