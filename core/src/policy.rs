@@ -210,6 +210,11 @@ pub fn acl_entry(p: &Prefix) -> Option<String> {
                 let v4 = Prefix::new(IpAddr::V4(v4), p.len() - 96).expect("96 to 128 less 96");
                 return v4_too_wide(&v4).map(|why| format!("it is IPv4-mapped {v4}, and {why}"));
             }
+            if let Some(s) = special(&p).filter(|s| prefix(s.range).covers(&p)) {
+                if p != Prefix::host(IpAddr::V6(Ipv6Addr::LOCALHOST)) {
+                    return Some(format!("it lies in {} ({}): {}", s.range, s.name, s.why));
+                }
+            }
             if p.len() < MIN_V6_LEN {
                 return Some(format!(
                     "/{} is shorter than /{MIN_V6_LEN}: it trusts more than a whole provider allocation",
@@ -220,7 +225,7 @@ pub fn acl_entry(p: &Prefix) -> Option<String> {
                 return None;
             }
             if let Some(s) = special(&p) {
-                return Some(format!("it touches {} ({}): {}", s.range, s.name, s.why));
+                return Some(format!("it includes {} ({}): {}", s.range, s.name, s.why));
             }
             if reserved(&p) {
                 return Some(
@@ -316,7 +321,9 @@ mod tests {
             ("2000::/3", "shorter than /32"),
             ("fc00::/7", "shorter than /32"),
             ("::ffff:0:0/96", "IPv4-mapped 0.0.0.0/0"),
-            ("2002::/16", "shorter"),
+            ("2002::/16", "6to4"),
+            ("2001::/16", "shorter than /32"),
+            ("2001:db8::/31", "shorter than /32"),
             ("2002:c000:204::/48", "6to4"),
             ("2001::/32", "Teredo"),
             ("64:ff9b::/96", "NAT64"),
