@@ -3,6 +3,11 @@
 //! - `inet_protocols` enables IPv6 (`ipv4` becomes `all`; an absent one is set to `all`,
 //!   since the compiled-in default differs across versions). The last definition is the
 //!   one edited; earlier ones are reported.
+//! - When this run turns IPv6 on, an explicit `mynetworks` that trusts 127.0.0.0/8 also
+//!   gets `[::1]/128` (local clients reach `localhost` over ::1 then), in the same place and
+//!   style as the networks; so does the `-o mynetworks=` override of a loopback service's
+//!   `[::1]` sibling in master.cf (or, where v6fix cannot read the override, no sibling is
+//!   made and a warning says why).
 //! - Each `--network` is added to `mynetworks` where the list keeps its networks: a
 //!   `/file/name` list (preferred), else a `cidr:` table, else the value in main.cf; as
 //!   `[2001:db8::]/64` in lists and bare `2001:db8::/64 RESULT` in cidr tables. A network
@@ -124,9 +129,9 @@ impl Plugin for Postfix {
             ));
         };
         let mut st = State::new(&conf);
-        conf.inet_protocols(&mut st);
+        let ipv6_on = conf.inet_protocols(&mut st);
         conf.fix_lists(&mut st)?;
-        conf.mynetworks(&mut st, networks)?;
+        conf.mynetworks(&mut st, networks, ipv6_on)?;
         conf.interfaces(&mut st, address.map(std::net::IpAddr::V6));
         conf.master(&mut st, address)?;
         Ok(st.finish())
