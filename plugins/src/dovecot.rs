@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 use v6fix_core::dialect::dovecot::{self, split_list, Doc, Kind};
 use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
 use v6fix_core::target::{Fact, Need, Target};
-use v6fix_core::{Args, Edits, Error, File, Finding, Host, Plan, Plugin, Result, Severity};
+use v6fix_core::{
+    policy, Args, Edits, Error, File, Finding, Host, Plan, Plugin, Prefix, Result, Severity,
+};
 
 const CONF: &str = "/etc/dovecot/dovecot.conf";
 const MAX_DEPTH: usize = 16;
@@ -450,6 +452,33 @@ impl Plugin for Dovecot {
                 message,
                 fix: Some(fix_cmd),
             });
+        }
+        // Networks trusted to log in from (proxies; their clients' IPs are believed).
+        for (file, doc) in &conf.files {
+            for i in 0..doc.items().len() {
+                let Some(s) = doc.setting(i) else { continue };
+                if s.key != "login_trusted_networks" || s.from_file {
+                    continue;
+                }
+                for entry in split_list(&s.value) {
+                    let Some(why) = Prefix::parse_any(entry)
+                        .ok()
+                        .filter(Prefix::is_ipv6)
+                        .and_then(|p| policy::acl_entry(&p))
+                    else {
+                        continue;
+                    };
+                    out.push(Finding {
+                        severity: Severity::Error,
+                        path: host.display(&file.path),
+                        line: Some(doc.line_of(s.key_span.start)),
+                        message: format!(
+                            "login_trusted_networks: `{entry}` trusts too much: {why}; list the site's own proxies instead"
+                        ),
+                        fix: None,
+                    });
+                }
+            }
         }
         if v == Version::V1 && !targets(&conf, v).iter().any(|t| t.key == "listen") {
             out.push(Finding {
