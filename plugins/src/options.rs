@@ -175,11 +175,7 @@ pub(crate) const ALLOW_WIDE: &str = "allow-wide-network";
 /// Every `--network`: an IPv6 network in any spelling, with an explicit length and
 /// without host bits, that passes the site-network policy ([`v6fix_core::policy`]).
 pub(crate) fn networks(m: &ArgMatches) -> Result<Vec<Prefix>> {
-    let wide = if m.try_get_one::<bool>(ALLOW_WIDE).ok().flatten() == Some(&true) {
-        Wide::Allow
-    } else {
-        Wide::Refuse
-    };
+    let wide = wide(m);
     let mut out = Vec::new();
     for v in all(m, "network") {
         let p = Prefix::parse_network(v).map_err(|e| Error::usage(format!("--network: {e}")))?;
@@ -202,6 +198,15 @@ pub(crate) fn networks(m: &ArgMatches) -> Result<Vec<Prefix>> {
         }
     }
     Ok(out)
+}
+
+/// Whether `--allow-wide-network` was given.
+fn wide(m: &ArgMatches) -> Wide {
+    if m.try_get_one::<bool>(ALLOW_WIDE).ok().flatten() == Some(&true) {
+        Wide::Allow
+    } else {
+        Wide::Refuse
+    }
 }
 
 /// The site from `--network` (exactly one) and `--gateway`.
@@ -242,7 +247,20 @@ pub(crate) fn client_net(m: &ArgMatches, site: &Site) -> Result<Option<ClientNet
         }
         return Ok(None);
     };
+    let text = pool;
     let pool = Prefix::parse_any(pool).map_err(|e| Error::usage(format!("--client-pool: {e}")))?;
+    // A pool of the site's routed networks is held to the site-network policy.
+    if pool.is_ipv6() && !pool.has_host_bits() {
+        if !text.contains('/') {
+            return Err(Error::usage(format!(
+                "--client-pool `{text}`: no prefix length; give the pool's, e.g. {}/48",
+                pool.addr()
+            )));
+        }
+        if let Some(why) = policy::site_network(&pool, wide(m)) {
+            return Err(Error::usage(format!("--client-pool {pool}: {why}")));
+        }
+    }
     let index = one(m, "index").ok_or_else(|| {
         Error::usage("--client-pool needs --index (the machine's number in the pool)")
     })?;
