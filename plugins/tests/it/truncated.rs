@@ -7,7 +7,10 @@
 //! dialects, not with the plugin's own reading), and a second run finds nothing to change.
 
 use crate::support::{read_tree, show, testdata, v6fix};
-use v6fix_core::dialect::{apache, dovecot, interfaces, nginx, postfix, resolv, sshd};
+use v6fix_core::dialect::{
+    apache, dovecot, interfaces, nginx, postfix, pureftpd as ftpd, resolv, sshd, systemd,
+    varnish as vcl,
+};
 use v6fix_core::Prefix;
 
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
@@ -15,6 +18,10 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
         postfix_main_cf,
         postfix_list_file,
         postfix_cidr_table,
+        postfix_master_cf,
+        pureftpd,
+        varnish_vcl,
+        varnish_unit,
         interfaces,
         resolv,
         dovecot,
@@ -35,7 +42,8 @@ struct Shape {
     /// Fixtures: files directly under `testdata/<dir>/` whose name passes `pick`.
     dir: &'static str,
     pick: fn(&str) -> bool,
-    /// Where the fixture goes under the root.
+    /// Where the fixture goes under the root; `{name}` stands for the fixture's name up to
+    /// its first `-` (Pure-FTPd's one-file-per-option directory).
     dest: &'static str,
     /// Other files of the root, as they are.
     others: &'static [(&'static str, &'static str)],
@@ -74,8 +82,12 @@ fn run(shape: &Shape) {
     let mut converted = 0;
     for f in &fixtures {
         let text = std::fs::read_to_string(f).unwrap();
+        let name = f.file_name().unwrap().to_string_lossy();
+        let dest = shape
+            .dest
+            .replace("{name}", name.split('-').next().unwrap_or(&name));
         for p in prefixes(&text) {
-            match one(shape, &p) {
+            match one(shape, &dest, &p) {
                 Ok(true) => converted += 1,
                 Ok(false) => {}
                 Err(e) => failures.push(format!(
@@ -96,7 +108,7 @@ fn run(shape: &Shape) {
 }
 
 /// Converts one cut fixture; `Ok(true)` when the run converted, `Ok(false)` when it refused.
-fn one(shape: &Shape, text: &str) -> Result<bool, String> {
+fn one(shape: &Shape, dest: &str, text: &str) -> Result<bool, String> {
     let root = tempfile::tempdir().unwrap();
     let write = |rel: &str, body: &str| {
         let p = root.path().join(rel);
@@ -106,7 +118,7 @@ fn one(shape: &Shape, text: &str) -> Result<bool, String> {
     for (rel, body) in shape.others {
         write(rel, body);
     }
-    write(shape.dest, text);
+    write(dest, text);
     let before = read_tree(root.path());
     let o = v6fix(root.path(), shape.args);
     match o.status.code() {
@@ -120,7 +132,7 @@ fn one(shape: &Shape, text: &str) -> Result<bool, String> {
         Some(0) => {}
         _ => return Err(format!("unexpected exit\n{}", show(&o))),
     }
-    let after = std::fs::read_to_string(root.path().join(shape.dest)).unwrap();
+    let after = std::fs::read_to_string(root.path().join(dest)).unwrap();
     (shape.facts)(&after).map_err(|e| format!("{e}\nafter:\n----\n{after}\n----\n{}", show(&o)))?;
     let converted = read_tree(root.path());
     let again = v6fix(root.path(), shape.args);
@@ -363,6 +375,101 @@ fn nginx() {
         ],
         facts: |text| {
             nginx::parse(text).map_err(|e| format!("no longer parses: {e:?}"))?;
+            Ok(())
+        },
+    });
+}
+
+fn postfix_master_cf() {
+    run(&Shape {
+        dir: "postfix",
+        pick: |n| n.starts_with("master"),
+        dest: "etc/postfix/master.cf",
+        others: &[(
+            "etc/postfix/main.cf",
+            "inet_protocols = ipv4\nmynetworks = 127.0.0.0/8 192.0.2.0/24\n",
+        )],
+        args: &["postfix", "--network", NET, "--address", "2001:db8::25"],
+        facts: |text| {
+            let doc =
+                postfix::parse_master(text).map_err(|e| format!("no longer parses: {e:?}"))?;
+            let names: Vec<&str> = doc
+                .services()
+                .filter(|s| doc.field(s, 1) == "inet")
+                .map(|s| doc.field(s, 0))
+                .collect();
+            // Every service bound to an IPv4 address has its IPv6 sibling on the same port.
+            for name in &names {
+                let Some((host, port)) = name.rsplit_once(':') else {
+                    continue;
+                };
+                let Ok(ip) = host.parse::<std::net::Ipv4Addr>() else {
+                    continue;
+                };
+                let twin = if ip.is_loopback() {
+                    "::1"
+                } else {
+                    "2001:db8::25"
+                };
+                if !names.contains(&format!("[{twin}]:{port}").as_str()) {
+                    return Err(format!("{name} has no sibling [{twin}]:{port}"));
+                }
+            }
+            Ok(())
+        },
+    });
+}
+
+fn pureftpd() {
+    run(&Shape {
+        dir: "pureftpd",
+        pick: |_| true,
+        dest: "etc/pure-ftpd/conf/{name}",
+        others: &[],
+        args: &["pure-ftpd"],
+        facts: |text| {
+            ftpd::parse(text);
+            Ok(())
+        },
+    });
+}
+
+/// The Debian unit and a secret, for the shapes that cut a VCL or a drop-in.
+const VARNISH_UNIT: (&str, &str) = (
+    "lib/systemd/system/varnish.service",
+    include_str!("../../../testdata/systemd/varnish.service"),
+);
+const VARNISH_SECRET: (&str, &str) = ("etc/varnish/secret", "a secret\n");
+const VARNISH_VCL: (&str, &str) = (
+    "etc/varnish/default.vcl",
+    include_str!("../../../testdata/varnish/debian-default.vcl"),
+);
+
+fn varnish_vcl() {
+    run(&Shape {
+        dir: "varnish",
+        pick: |n| n.ends_with(".vcl"),
+        dest: "etc/varnish/default.vcl",
+        others: &[VARNISH_UNIT, VARNISH_SECRET],
+        args: &["varnish", "--address", "2001:db8::10", "--network", NET],
+        facts: |text| {
+            let doc = vcl::parse(text).map_err(|e| format!("no longer parses: {e:?}"))?;
+            doc.acls()
+                .map_err(|e| format!("its acls no longer read: {e:?}"))?;
+            Ok(())
+        },
+    });
+}
+
+fn varnish_unit() {
+    run(&Shape {
+        dir: "systemd",
+        pick: |n| n.starts_with("varnish") || n.starts_with("crlf"),
+        dest: "etc/systemd/system/varnish.service.d/override.conf",
+        others: &[VARNISH_UNIT, VARNISH_SECRET, VARNISH_VCL],
+        args: &["varnish", "--address", "2001:db8::10", "--network", NET],
+        facts: |text| {
+            systemd::parse(text).map_err(|e| format!("no longer parses: {e:?}"))?;
             Ok(())
         },
     });
