@@ -1,6 +1,6 @@
 //! master.cf: IPv6 siblings for services bound to an IPv4 address.
 
-use super::conf::Conf;
+use super::conf::{live_tokens, token_ip, Conf};
 use super::state::State;
 use super::MASTER_CF;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -94,6 +94,44 @@ pub(super) fn local_trust(text: &str) -> Result<Option<String>, String> {
 }
 
 impl Conf<'_> {
+    /// How this run opens ::1 to clients while IPv6 is already on, if it does: inet_interfaces
+    /// gains `[::1]` beside 127.0.0.1, or a loopback master.cf
+    /// service that uses the main mynetworks gets its `[::1]` sibling. Mirrors
+    /// [`Conf::interfaces`] and [`Conf::master`], which make those edits.
+    pub(super) fn opens_v6_loopback(&self) -> Result<Option<String>> {
+        if let Some(p) = self.doc.param("inet_interfaces") {
+            let tokens = live_tokens(&self.doc, p);
+            let all = tokens.iter().any(|t| {
+                matches!(
+                    t.text.to_ascii_lowercase().as_str(),
+                    "all" | "loopback-only"
+                )
+            });
+            let ips: Vec<Option<IpAddr>> = tokens.iter().map(|t| token_ip(&t.text)).collect();
+            let loop4 = ips
+                .iter()
+                .any(|i| matches!(i, Some(IpAddr::V4(a)) if a.is_loopback()));
+            if !all && loop4 && !ips.contains(&Some(IpAddr::V6(Ipv6Addr::LOCALHOST))) {
+                return Ok(Some("inet_interfaces now names [::1]".to_string()));
+            }
+        }
+        let Some((_, doc)) = self.read_master()? else {
+            return Ok(None);
+        };
+        let bound = bound_services(&doc);
+        for b in lonely_v4(&bound) {
+            let loopback = b.ep.ip().is_some_and(|ip| ip.is_loopback());
+            let copy = doc.sibling(b.service, "");
+            if loopback && !copy.contains("mynetworks") {
+                return Ok(Some(format!(
+                    "master.cf now has a [::1] sibling of {}",
+                    doc.field(b.service, 0)
+                )));
+            }
+        }
+        Ok(None)
+    }
+
     pub(super) fn read_master(&self) -> Result<Option<(File, pf::MasterDoc)>> {
         let Some(f) = self.host.read(Path::new(MASTER_CF))? else {
             return Ok(None);

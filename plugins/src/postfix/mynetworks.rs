@@ -10,13 +10,13 @@ use v6fix_core::addr::Style;
 use v6fix_core::{Error, Prefix, Result};
 
 impl Conf<'_> {
-    /// Adds `networks` to mynetworks; with `ipv6_on` (this run enables IPv6) also `::1`
-    /// where 127.0.0.0/8 is trusted.
+    /// Adds `networks` to mynetworks; when this run opens ::1 to clients (`opened` says
+    /// how), also `::1` where 127.0.0.0/8 is trusted.
     pub(super) fn mynetworks(
         &self,
         st: &mut State,
         networks: &[Prefix],
-        ipv6_on: bool,
+        opened: Option<&str>,
     ) -> Result<()> {
         let Some(p) = self.doc.param("mynetworks") else {
             self.mynetworks_unset(st, networks);
@@ -92,9 +92,9 @@ impl Conf<'_> {
                 None => missing.push(*n),
             }
         }
-        // Local trust stays local and working: IPv6 turned on makes `localhost` reach
+        // Local trust stays local and working: once this run opens ::1, `localhost` reaches
         // Postfix over ::1, so a list trusting 127.0.0.0/8 trusts ::1 too.
-        if ipv6_on {
+        if let Some(why) = opened {
             let covering = |ip: IpAddr, negated_too: bool| {
                 entries.iter().find(|e| match &e.elem {
                     Elem::Net { prefix, negated }
@@ -110,7 +110,7 @@ impl Conf<'_> {
             ) {
                 let place = self.where_is(&st.tables, v4);
                 st.note(format!(
-                    "{place}: mynetworks trusts `{}` and IPv6 is now on, so local clients reach Postfix over ::1 too: trusting [::1]/128 as well",
+                    "{place}: mynetworks trusts `{}` and {why}, so local clients reach Postfix over ::1 too: trusting [::1]/128 as well",
                     v4.text
                 ));
                 missing.push(Prefix::host(IpAddr::V6(Ipv6Addr::LOCALHOST)));
