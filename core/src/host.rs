@@ -69,6 +69,8 @@ pub struct Host {
     fs: Arc<Root>,
     /// Files planned but not written yet, by target: later plugins of one run see them.
     overlay: HashMap<PathBuf, String>,
+    /// Messages name files relative to the root (see [`Host::relative_messages`]).
+    relative_messages: bool,
 }
 
 impl Host {
@@ -86,6 +88,7 @@ impl Host {
                     shown,
                     fs: Arc::new(fs),
                     overlay: HashMap::new(),
+                    relative_messages: false,
                 })
             }
             Ok(_) => Err(Error::usage(format!(
@@ -94,6 +97,15 @@ impl Host {
             ))),
             Err(e) => Err(Error::usage(format!("--root {}: {e}", shown.display()))),
         }
+    }
+
+    /// The same view, naming files in messages (notes, warnings, errors, findings) relative
+    /// to the root (`etc/postfix/main.cf`), as diffs and the JSON `files` list do, instead
+    /// of by their path on this computer. The JSON report uses it, so one path convention
+    /// holds throughout the object.
+    pub fn relative_messages(mut self) -> Host {
+        self.relative_messages = true;
+        self
     }
 
     /// The root, made absolute.
@@ -121,8 +133,11 @@ impl Host {
     }
 
     /// A machine path as shown in messages: the file's path on this computer, below the
-    /// root as it was given.
+    /// root as it was given, or relative to the root after [`Host::relative_messages`].
     pub fn display(&self, path: &Path) -> String {
+        if self.relative_messages {
+            return self.relative(path);
+        }
         under(&self.shown, path).display().to_string()
     }
 

@@ -44,6 +44,7 @@ pub mod host;
 pub mod journal;
 pub mod lex;
 pub mod plugin;
+pub mod policy;
 pub mod site;
 pub mod target;
 pub mod text;

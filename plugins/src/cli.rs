@@ -102,8 +102,16 @@ impl Global {
         Ok((lock, recovered))
     }
 
+    /// The machine under `--root`. With `--json`, messages name files relative to the
+    /// root, like the report's `files[].path`; text output names them by their path on
+    /// this computer, as errors always have.
     pub(crate) fn host(&self) -> Result<Host> {
-        Host::new(&self.root)
+        let host = Host::new(&self.root)?;
+        Ok(if self.json {
+            host.relative_messages()
+        } else {
+            host
+        })
     }
 }
 
@@ -133,7 +141,7 @@ fn catch_signals() -> Signals {
 /// Where the options every command shares appear in `--help`: after the command's own.
 const GLOBAL_HEADING: &str = "Global options";
 
-fn global_args() -> [Arg; 9] {
+fn global_args() -> [Arg; 10] {
     [
         Arg::new("root")
             .long("root")
@@ -185,6 +193,11 @@ fn global_args() -> [Arg; 9] {
             .action(ArgAction::SetTrue)
             .global(true)
             .help("Rewrite files with several hard links (their other names keep the old text)"),
+        Arg::new(crate::options::ALLOW_WIDE)
+            .long(crate::options::ALLOW_WIDE)
+            .action(ArgAction::SetTrue)
+            .global(true)
+            .help("Accept a --network shorter than /32 (never one in a special-purpose range)"),
     ]
     .map(|a| a.help_heading(GLOBAL_HEADING))
 }
@@ -272,7 +285,7 @@ where
         .collect::<Vec<_>>()
         .join(" ");
     let signals = catch_signals();
-    let matches = match command().try_get_matches_from(argv) {
+    let matches = match command().try_get_matches_from(&argv) {
         Ok(m) => m,
         Err(e) => {
             use clap::error::ErrorKind::{DisplayHelp, DisplayVersion};
@@ -281,6 +294,15 @@ where
                 _ => FAILED,
             };
             let _ = e.print();
+            // Under --json the one JSON object comes out on every exit path, argument
+            // errors included; clap stopped before any flag was read, so look for them.
+            if code == FAILED && given(&argv, "--json") {
+                let message = usage_message(&e.render().to_string());
+                report::print_json(&report::error_json(
+                    &Error::usage(message),
+                    given(&argv, "--check"),
+                ));
+            }
             return code;
         }
     };
@@ -288,6 +310,9 @@ where
         Ok(g) => g,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "v6fix: error: {e}");
+            if given(&argv, "--json") {
+                report::print_json(&report::error_json(&e, given(&argv, "--check")));
+            }
             return FAILED;
         }
     };
@@ -324,11 +349,31 @@ where
     }
 }
 
+/// True when flag `name` appears in `argv` (after the program name, before any `--`).
+fn given(argv: &[OsString], name: &str) -> bool {
+    argv.iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| a == name)
+}
+
+/// Clap's rendered error as one line: without the `error: ` label, the usage and the
+/// `--help` hint.
+fn usage_message(rendered: &str) -> String {
+    let text = rendered.split("\n\nUsage:").next().unwrap_or(rendered);
+    let text = text
+        .split("\n\nFor more information")
+        .next()
+        .unwrap_or(text);
+    let text = text.trim().strip_prefix("error: ").unwrap_or(text.trim());
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Reports an error: on stderr always, and as the JSON object under `--json`.
 pub(crate) fn fail(global: &Global, e: &Error) {
     let _ = writeln!(std::io::stderr(), "v6fix: error: {e}");
     if global.json {
-        report::print_json(&report::error_json(e));
+        report::print_json(&report::error_json(e, global.check));
     }
 }
 

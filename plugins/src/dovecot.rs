@@ -17,7 +17,7 @@ use v6fix_core::config_set::{ConfigSet, Include, Missing};
 use v6fix_core::dialect::dovecot::{self, split_list, Doc, Kind};
 use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
 use v6fix_core::target::{Fact, Need, Target};
-use v6fix_core::{Analysis, Args, File, Finding, Host, Plugin, Result, Severity};
+use v6fix_core::{policy, Analysis, Args, File, Finding, Host, Plugin, Prefix, Result, Severity};
 
 const CONF: &str = "/etc/dovecot/dovecot.conf";
 
@@ -515,6 +515,33 @@ impl Plugin for Dovecot {
                 plan.note(format!(
                     "{at}: {what} did not cover both families: now `{new}`"
                 ));
+            }
+        }
+        // Networks trusted to log in from (proxies; their clients' IPs are believed).
+        for (file, doc) in &conf.files {
+            for i in 0..doc.items().len() {
+                let Some(s) = doc.setting(i) else { continue };
+                if s.key != "login_trusted_networks" || s.from_file {
+                    continue;
+                }
+                for entry in split_list(&s.value) {
+                    let Some(why) = Prefix::parse_any(entry)
+                        .ok()
+                        .filter(Prefix::is_ipv6)
+                        .and_then(|p| policy::acl_entry(&p))
+                    else {
+                        continue;
+                    };
+                    plan.findings.push(Finding {
+                        severity: Severity::Error,
+                        path: host.display(&file.path),
+                        line: Some(doc.line_of(s.key_span.start)),
+                        message: format!(
+                            "login_trusted_networks: `{entry}` trusts too much: {why}; list the site's own proxies instead"
+                        ),
+                        fix: None,
+                    });
+                }
             }
         }
         // Dovecot 1.x without a `listen` listens on IPv4 only: write one where it belongs.

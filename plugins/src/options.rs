@@ -5,6 +5,7 @@
 use clap::{Arg, ArgAction, ArgMatches};
 use std::net::{IpAddr, Ipv6Addr};
 use v6fix_core::endpoint::host_address;
+use v6fix_core::policy::{self, Wide};
 use v6fix_core::site::{ClientNet, HostPlan, Role, Site};
 use v6fix_core::target::{Fact, HostAddr, Need, Target};
 use v6fix_core::{Error, Prefix, Result};
@@ -168,8 +169,13 @@ fn ipv6(m: &ArgMatches, name: &str) -> Result<Option<Ipv6Addr>> {
         .transpose()
 }
 
-/// Every `--network`: an IPv6 network in any spelling, without host bits.
+/// The global flag that lets a `--network` be shorter than /32.
+pub(crate) const ALLOW_WIDE: &str = "allow-wide-network";
+
+/// Every `--network`: an IPv6 network in any spelling, with an explicit length and
+/// without host bits, that passes the site-network policy ([`v6fix_core::policy`]).
 pub(crate) fn networks(m: &ArgMatches) -> Result<Vec<Prefix>> {
+    let wide = wide(m);
     let mut out = Vec::new();
     for v in all(m, "network") {
         let p = Prefix::parse_network(v).map_err(|e| Error::usage(format!("--network: {e}")))?;
@@ -178,11 +184,29 @@ pub(crate) fn networks(m: &ArgMatches) -> Result<Vec<Prefix>> {
                 "--network {p}: an IPv6 prefix is needed (the IPv4 networks are there already)"
             )));
         }
+        if !v.contains('/') {
+            return Err(Error::usage(format!(
+                "--network `{v}`: no prefix length; a network needs one (e.g. {}/64), and a bare address would be read as a single host (/128)",
+                p.addr()
+            )));
+        }
+        if let Some(why) = policy::site_network(&p, wide) {
+            return Err(Error::usage(format!("--network {p}: {why}")));
+        }
         if !out.contains(&p) {
             out.push(p);
         }
     }
     Ok(out)
+}
+
+/// Whether `--allow-wide-network` was given.
+fn wide(m: &ArgMatches) -> Wide {
+    if m.try_get_one::<bool>(ALLOW_WIDE).ok().flatten() == Some(&true) {
+        Wide::Allow
+    } else {
+        Wide::Refuse
+    }
 }
 
 /// The site from `--network` (exactly one) and `--gateway`.
@@ -223,7 +247,20 @@ pub(crate) fn client_net(m: &ArgMatches, site: &Site) -> Result<Option<ClientNet
         }
         return Ok(None);
     };
+    let text = pool;
     let pool = Prefix::parse_any(pool).map_err(|e| Error::usage(format!("--client-pool: {e}")))?;
+    // A pool of the site's routed networks is held to the site-network policy.
+    if pool.is_ipv6() && !pool.has_host_bits() {
+        if !text.contains('/') {
+            return Err(Error::usage(format!(
+                "--client-pool `{text}`: no prefix length; give the pool's, e.g. {}/48",
+                pool.addr()
+            )));
+        }
+        if let Some(why) = policy::site_network(&pool, wide(m)) {
+            return Err(Error::usage(format!("--client-pool {pool}: {why}")));
+        }
+    }
     let index = one(m, "index").ok_or_else(|| {
         Error::usage("--client-pool needs --index (the machine's number in the pool)")
     })?;
@@ -275,6 +312,65 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("IPv6 prefix is needed"));
+    }
+
+    #[test]
+    fn networks_follow_the_site_network_policy() {
+        let needs = [Need::new(Fact::Networks, "n")];
+        let err = |argv: &[&str]| {
+            target(&needs, &matches(&needs, argv))
+                .map(|t| t.networks)
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err(&["--network", "2001:db8:1::"]);
+        assert!(
+            e.contains("no prefix length") && e.contains("2001:db8:1::/64"),
+            "{e}"
+        );
+        let e = err(&["--network", "[2001:db8:1::]"]);
+        assert!(e.contains("no prefix length"), "{e}");
+        for (bad, says) in [
+            ("::/0", "wider than any site network"),
+            ("2000::/3", "--allow-wide-network"),
+            ("fe80::/64", "link-local"),
+            ("ff00::/8", "multicast"),
+            ("::1/128", "loopback"),
+            ("::ffff:0:0/96", "IPv4-mapped"),
+        ] {
+            let e = err(&["--network", bad]);
+            assert!(
+                e.starts_with("--network ") && e.contains(says),
+                "{bad}: {e}"
+            );
+        }
+        for ok in ["2001:db8::/32", "fd00:1:2::/48", "2001:db8:1::/64"] {
+            let t = target(&needs, &matches(&needs, &["--network", ok])).unwrap();
+            assert_eq!(t.networks[0].to_string(), ok);
+        }
+
+        // --allow-wide-network (a global flag) admits a wide prefix, never a special one.
+        let cmd = || {
+            Command::new("t")
+                .arg(
+                    Arg::new(ALLOW_WIDE)
+                        .long(ALLOW_WIDE)
+                        .action(ArgAction::SetTrue),
+                )
+                .args(fact_args(&needs))
+        };
+        let m = cmd()
+            .try_get_matches_from(["t", "--allow-wide-network", "--network", "2a00::/12"])
+            .unwrap();
+        assert_eq!(
+            target(&needs, &m).unwrap().networks[0].to_string(),
+            "2a00::/12"
+        );
+        let m = cmd()
+            .try_get_matches_from(["t", "--allow-wide-network", "--network", "::/0"])
+            .unwrap();
+        let e = target(&needs, &m).unwrap_err().to_string();
+        assert!(e.contains("it includes"), "{e}");
     }
 
     #[test]

@@ -34,9 +34,11 @@ pub(crate) fn print_json(v: &Value) {
     ));
 }
 
-pub(crate) fn error_json(e: &Error) -> Value {
+/// The JSON object of a failed run: nothing changed, the error, and empty lists.
+pub(crate) fn error_json(e: &Error, check: bool) -> Value {
     json!({
         "changed": false,
+        "check": check,
         "error": e.to_string(),
         "files": [],
         "warnings": [],

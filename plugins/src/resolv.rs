@@ -22,6 +22,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use v6fix_core::addr::is_link_local;
 use v6fix_core::dialect::resolv::{self as dialect, Doc, Kind, Server, MAXNS};
+use v6fix_core::edit::Attach;
 use v6fix_core::target::{Fact, Need, Target};
 use v6fix_core::{
     Analysis, ArgSpec, Args, Edits, Error, File, Finding, Host, Plugin, Result, Severity,
@@ -88,6 +89,9 @@ fn wanted(given: &[String]) -> Result<Vec<Want>> {
             }
             (false, Some(_)) => return Err(bad("only a link-local address takes a %scope")),
             _ => {}
+        }
+        if let Some(why) = v6fix_core::policy::nameserver(ip, scope.is_some()) {
+            return Err(bad(&format!("{why}; give a unicast address of a server")));
         }
         let w = Want {
             ip,
@@ -291,14 +295,18 @@ impl Plugin for Resolv {
                 block.push_str(&format!("nameserver {}\n", w.text()));
             }
             if let Some(before) = rest.get(at) {
-                edits.insert(doc.items[before.item].span.start, block);
+                edits.insert_as(doc.items[before.item].span.start, Attach::Line, block);
             } else {
                 // After the last nameserver line of any kind, else at the end.
                 let end = ns.last().map_or(src.len(), |n| doc.items[n.item].span.end);
                 if end == src.len() && !src.is_empty() && !src.ends_with('\n') {
-                    edits.insert(end, format!("\n{}", block.trim_end_matches('\n')));
+                    edits.insert_as(
+                        end,
+                        Attach::Line,
+                        format!("\n{}", block.trim_end_matches('\n')),
+                    );
                 } else {
-                    edits.insert(end, block);
+                    edits.insert_as(end, Attach::Line, block);
                 }
             }
             order = rest.iter().map(|n| Some(*n)).collect();

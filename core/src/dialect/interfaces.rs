@@ -16,7 +16,7 @@
 //! Includes (`source`, `source-directory`) are reported, never followed: the disk belongs
 //! to the plugin.
 
-use crate::edit::Edits;
+use crate::edit::{Attach, Edits};
 use crate::error::ParseError;
 use crate::text::{indent_of, lines, newline_of, Span};
 
@@ -493,7 +493,7 @@ impl Doc {
                 block.push_str(nl);
             }
         }
-        edits.insert(at, block);
+        edits.insert_as(at, Attach::Line, block);
     }
 
     /// Adds `edits` that replace option item `i` with `name value` at its indentation

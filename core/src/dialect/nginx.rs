@@ -144,7 +144,7 @@ impl Doc {
             } else {
                 indent_of(line).to_string()
             };
-            edits.insert_line_after(src, end, &format!("{indent}{text}"));
+            edits.continue_line_after(src, end, &format!("{indent}{text}"));
         } else {
             edits.insert(end, format!(" {text}"));
         }

@@ -239,7 +239,7 @@ impl Doc {
             } else {
                 indent_of(&src[ls..]).to_string()
             };
-            edits.insert_line_after(src, end, &format!("{indent}{text}"));
+            edits.continue_line_after(src, end, &format!("{indent}{text}"));
         } else {
             edits.insert(end, format!(" {text}"));
         }

@@ -3,8 +3,7 @@
 use super::analysis::{has_hash, hash_at, hash_message, FIX_NETWORK, FIX_PLAIN};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use v6fix_core::dialect::apache::Doc;
-use v6fix_core::Analysis;
-use v6fix_core::{File, Host, Prefix, Severity};
+use v6fix_core::{policy, Analysis, File, Host, Prefix, Severity};
 
 pub(super) fn acl(
     host: &Host,
@@ -27,6 +26,22 @@ pub(super) fn acl(
     let mut v6: Vec<Prefix> = Vec::new();
     for w in &it.args[1..] {
         let t = w.unquoted();
+        if let Some(why) = Prefix::parse(&t.replace(['[', ']'], ""))
+            .ok()
+            .filter(Prefix::is_ipv6)
+            .and_then(|p| policy::acl_entry(&p))
+        {
+            a.find(
+                host,
+                file,
+                w.span.start,
+                Severity::Error,
+                format!(
+                    "{label} {t} admits too much: {why}; admit the site's own networks instead"
+                ),
+                "",
+            );
+        }
         if t.starts_with('[') {
             let bare = t.replace(['[', ']'], "");
             if let Ok(p) = Prefix::parse(&bare) {

@@ -3,8 +3,8 @@
 use super::conf::{Conf, Placed};
 use super::listen::{twin_of, At};
 use std::collections::HashMap;
+use v6fix_core::{policy, Finding, Host, Prefix, Severity};
 use v6fix_core::{Bind, Endpoint, Twin};
-use v6fix_core::{Finding, Host, Prefix, Severity};
 
 impl Conf {
     pub(super) fn audit(&self, host: &Host) -> Vec<Finding> {
@@ -142,6 +142,20 @@ impl Conf {
                     ));
                 }
                 if p.d.name() == "allow" {
+                    if let Some(why) = Some(prefix)
+                        .filter(Prefix::is_ipv6)
+                        .and_then(|x| policy::acl_entry(&x))
+                    {
+                        out.push(finding(
+                            p,
+                            Severity::Error,
+                            format!(
+                                "`{}` admits too much: {why}; allow the site's own networks instead",
+                                self.text_of(p)
+                            ),
+                            None,
+                        ));
+                    }
                     if prefix.is_ipv6() {
                         v6 = true;
                     } else {

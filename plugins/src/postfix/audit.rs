@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use std::path::Path;
 use v6fix_core::addr::parse_ip;
 use v6fix_core::dialect::postfix as pf;
+use v6fix_core::policy;
 use v6fix_core::{Finding, Prefix, Result, Severity};
 
 const FIX: &str = "v6fix postfix --network PREFIX";
@@ -66,6 +67,30 @@ impl Conf<'_> {
                     message,
                     fix: Some(FIX.into()),
                 };
+                // An entry that trusts too much (every list grants something, but for
+                // debug_peer_list, which only logs more).
+                if let Elem::Net {
+                    prefix,
+                    negated: false,
+                }
+                | Elem::Broken {
+                    prefix,
+                    negated: false,
+                    ..
+                } = &e.elem
+                {
+                    if let Some(why) =
+                        policy::acl_entry(prefix).filter(|_| *name != "debug_peer_list")
+                    {
+                        out.push(Finding {
+                            fix: None,
+                            ..finding(format!(
+                                "`{}` in {name} trusts too much: {why}; list the site's own networks instead",
+                                e.text
+                            ))
+                        });
+                    }
+                }
                 match &e.elem {
                     Elem::Broken { fixed, why, .. } => {
                         out.push(finding(format!(

@@ -3,6 +3,13 @@
 //! - `inet_protocols` enables IPv6 (`ipv4` becomes `all`; an absent one is set to `all`,
 //!   since the compiled-in default differs across versions). The last definition is the
 //!   one edited; earlier ones are reported.
+//! - When this run opens ::1 to clients (IPv6 turned on, `[::1]` added to inet_interfaces,
+//!   or a `[::1]` sibling of a loopback master.cf service that uses the main list), an
+//!   explicit `mynetworks` that trusts 127.0.0.0/8 also gets `[::1]/128` (local clients
+//!   reach `localhost` over ::1 then), in the same place and
+//!   style as the networks; so does the `-o mynetworks=` override of a loopback service's
+//!   `[::1]` sibling in master.cf (or, where v6fix cannot read the override, no sibling is
+//!   made and a warning says why).
 //! - Each `--network` is added to `mynetworks` where the list keeps its networks: a
 //!   `/file/name` list (preferred), else a `cidr:` table, else the value in main.cf; as
 //!   `[2001:db8::]/64` in lists and bare `2001:db8::/64 RESULT` in cidr tables. A network
@@ -122,9 +129,13 @@ impl Plugin for Postfix {
         } else {
             let address = target.address();
             let mut st = State::new(&conf);
-            conf.inet_protocols(&mut st);
+            let opened = if conf.inet_protocols(&mut st) {
+                Some("IPv6 is now on".to_string())
+            } else {
+                conf.opens_v6_loopback()?
+            };
             conf.fix_lists(&mut st)?;
-            conf.mynetworks(&mut st, networks)?;
+            conf.mynetworks(&mut st, networks, opened.as_deref())?;
             conf.interfaces(&mut st, address.map(std::net::IpAddr::V6));
             conf.master(&mut st, address)?;
             st.finish()

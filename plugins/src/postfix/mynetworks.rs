@@ -4,12 +4,20 @@ use super::conf::{Conf, Entry};
 use super::elem::Elem;
 use super::state::State;
 use super::MAIN_CF;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 use v6fix_core::addr::Style;
 use v6fix_core::{Error, Prefix, Result};
 
 impl Conf<'_> {
-    pub(super) fn mynetworks(&self, st: &mut State, networks: &[Prefix]) -> Result<()> {
+    /// Adds `networks` to mynetworks; when this run opens ::1 to clients (`opened` says
+    /// how), also `::1` where 127.0.0.0/8 is trusted.
+    pub(super) fn mynetworks(
+        &self,
+        st: &mut State,
+        networks: &[Prefix],
+        opened: Option<&str>,
+    ) -> Result<()> {
         let Some(p) = self.doc.param("mynetworks") else {
             self.mynetworks_unset(st, networks);
             return Ok(());
@@ -82,6 +90,30 @@ impl Conf<'_> {
                     }
                 }
                 None => missing.push(*n),
+            }
+        }
+        // Local trust stays local and working: once this run opens ::1, `localhost` reaches
+        // Postfix over ::1, so a list trusting 127.0.0.0/8 trusts ::1 too.
+        if let Some(why) = opened {
+            let covering = |ip: IpAddr, negated_too: bool| {
+                entries.iter().find(|e| match &e.elem {
+                    Elem::Net { prefix, negated }
+                    | Elem::Broken {
+                        prefix, negated, ..
+                    } => (negated_too || !negated) && prefix.contains(ip),
+                    _ => false,
+                })
+            };
+            if let (Some(v4), None) = (
+                covering(IpAddr::V4(Ipv4Addr::LOCALHOST), false),
+                covering(IpAddr::V6(Ipv6Addr::LOCALHOST), true),
+            ) {
+                let place = self.where_is(&st.tables, v4);
+                st.note(format!(
+                    "{place}: mynetworks trusts `{}` and {why}, so local clients reach Postfix over ::1 too: trusting [::1]/128 as well",
+                    v4.text
+                ));
+                missing.push(Prefix::host(IpAddr::V6(Ipv6Addr::LOCALHOST)));
             }
         }
         if missing.is_empty() {

@@ -6,7 +6,8 @@ use super::MAIN_CF;
 use v6fix_core::dialect::postfix::{self as pf, Doc, Param};
 
 impl Conf<'_> {
-    pub(super) fn inet_protocols(&self, st: &mut State) {
+    /// Enables IPv6 in inet_protocols; true when this run turns it on (it was off).
+    pub(super) fn inet_protocols(&self, st: &mut State) -> bool {
         let defs = self.doc.defs("inet_protocols");
         let Some(&p) = defs.last() else {
             let after = self.doc.param("inet_interfaces");
@@ -19,7 +20,7 @@ impl Conf<'_> {
                 "inet_protocols was not set: set to `all` explicitly, since the compiled-in default differs across Postfix versions (old ones default to ipv4)",
             );
             st.listeners_changed = true;
-            return;
+            return true;
         };
         self.warn_duplicates(st, "inet_protocols");
         let all_tokens = self.doc.tokens(p);
@@ -31,9 +32,10 @@ impl Conf<'_> {
                 "{place}: inet_protocols = {} already enables IPv6: left alone",
                 self.doc.value(p)
             ));
-            return;
+            return false;
         }
-        let value = if enables_ipv6(&self.doc, p) {
+        let was_on = enables_ipv6(&self.doc, p);
+        let value = if was_on {
             live.iter()
                 .map(|t| t.text.as_str())
                 .collect::<Vec<_>>()
@@ -65,6 +67,7 @@ impl Conf<'_> {
             }
         ));
         st.listeners_changed = true;
+        !was_on
     }
 }
 

@@ -7,7 +7,7 @@ use super::conf::Setup;
 use super::listen::{parse_a, twin_of, Listen};
 use v6fix_core::{Bind, Twin};
 
-use v6fix_core::{File, Finding, Host, Severity};
+use v6fix_core::{policy, File, Finding, Host, Severity};
 
 impl Setup {
     pub(super) fn audit(&self, host: &Host) -> Vec<Finding> {
@@ -123,6 +123,23 @@ impl Setup {
                         ));
                     }
                     if let Some(p) = entry_prefix(e) {
+                        if let Some(why) = Some(p)
+                            .filter(|p| p.is_ipv6() && !e.negated)
+                            .and_then(|p| policy::acl_entry(&p))
+                        {
+                            out.push(finding(
+                                file,
+                                e.span.start,
+                                Severity::Error,
+                                format!(
+                                    "acl {}: \"{}\"{} matches too much: {why}; list the site's own networks instead",
+                                    acl.name,
+                                    e.addr,
+                                    e.mask.map(|m| format!("/{m}")).unwrap_or_default()
+                                ),
+                                None,
+                            ));
+                        }
                         if !e.negated {
                             if p.is_ipv6() {
                                 v6 = true;

@@ -127,7 +127,7 @@ pub(super) fn insert_option(src: &str, edits: &mut Edits, o: &Opt, text: &str) {
         let tail = &src[o.value_span.end..le];
         let sep = tail.trim_end_matches(['\n', '\r']);
         let sep = &sep[..sep.len() - sep.trim_start().len()];
-        edits.insert_line_after(src, o.value_span.end, &format!("{indent}{text}{sep}\\"));
+        edits.continue_line_after(src, o.value_span.end, &format!("{indent}{text}{sep}\\"));
     } else {
         edits.insert(o.value_span.end, format!(" {text}"));
     }

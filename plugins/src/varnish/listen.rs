@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use std::net::Ipv6Addr;
 use std::path::Path;
 use v6fix_core::dialect::systemd::{self, escape_word};
+use v6fix_core::edit::Attach;
 use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
 use v6fix_core::{Analysis, Edits, Host, Result};
 
@@ -205,8 +206,11 @@ impl Setup {
                     let mut text_edits = edits;
                     if self.exec_count > 1 {
                         let item = u.doc.item_of(e).expect("entry item");
-                        text_edits
-                            .insert(item.span.start, format!("ExecStart={}", u.doc.newline_of()));
+                        text_edits.insert_as(
+                            item.span.start,
+                            Attach::Line,
+                            format!("ExecStart={}", u.doc.newline_of()),
+                        );
                         plan.note(format!(
                             "{}: added the empty `ExecStart=` a drop-in needs before its own command (without it systemd refuses the unit)",
                             host.locate(&u.file, e.key_span.start)

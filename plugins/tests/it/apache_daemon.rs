@@ -253,7 +253,7 @@ fn serious_findings(root: &Path) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| f["path"].as_str().unwrap_or("").contains("/etc/apache2/"))
+        .filter(|f| f["path"].as_str().unwrap_or("").starts_with("etc/apache2/"))
         .filter(|f| f["severity"] != "info")
         .map(|f| f.to_string())
         .collect()

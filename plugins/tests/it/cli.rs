@@ -171,6 +171,118 @@ fn json_is_exactly_one_object_with_the_documented_fields() {
     assert!(v["error"].as_str().unwrap().contains("host bits"), "{v}");
 }
 
+/// With `--json`, every failing run prints exactly one JSON object with the documented
+/// fields, `check` included, wherever `--json` stands: argument errors that clap rejects
+/// before v6fix reads any option as much as errors in the files.
+fn json_comes_out_on_every_exit_path() {
+    let d = host_with(MAIN_CF);
+    let before = read_tree(d.path());
+    for (args, check, says) in [
+        (
+            vec![
+                "--json",
+                "postfix",
+                "--network",
+                "2001:db8::/64",
+                "--no-such-option",
+            ],
+            false,
+            "--no-such-option",
+        ),
+        (vec!["postfix", "--json"], false, "--network"),
+        (
+            vec!["--check", "no-such-command", "--json"],
+            true,
+            "no-such-command",
+        ),
+        (vec!["--json"], false, ""),
+        (
+            vec!["--json", "--check", "postfix", "--network", "2001:db8::"],
+            true,
+            "no prefix length",
+        ),
+        (
+            vec!["--json", "--check", "postfix", "--network", "::/0"],
+            true,
+            "wider",
+        ),
+    ] {
+        let o = v6fix(d.path(), &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}\n{}", show(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: not one JSON object ({e})\n{}", show(&o)));
+        assert_eq!(v["changed"], false, "{args:?}: {v}");
+        assert_eq!(v["check"], check, "{args:?}: {v}");
+        assert_eq!(v["files"], serde_json::json!([]), "{args:?}: {v}");
+        for list in ["warnings", "notes", "restart"] {
+            assert!(v[list].is_array(), "{args:?}: no {list}: {v}");
+        }
+        let e = v["error"].as_str().unwrap_or_default();
+        assert!(!e.is_empty() && e.contains(says), "{args:?}: {v}");
+        assert!(
+            !e.starts_with("error:") && !e.contains("Usage:"),
+            "{args:?}: {e}"
+        );
+        assert!(!o.stderr.is_empty(), "{args:?}: stderr says nothing");
+    }
+    // Without --json, stdout stays empty; `--json` after `--` is no flag.
+    for args in [
+        vec!["postfix", "--no-such-option"],
+        vec!["postfix", "--", "--json"],
+    ] {
+        let o = v6fix(d.path(), &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}\n{}", show(&o));
+        assert!(o.stdout.is_empty(), "{args:?}\n{}", show(&o));
+    }
+    assert_eq!(read_tree(d.path()), before);
+}
+
+/// The JSON report names files one way throughout, relative to the root as in
+/// `files[].path`: notes, warnings, errors and audit findings alike.
+fn json_names_files_relative_to_the_root() {
+    let d = host_with("inet_protocols = ipv4\nmynetworks = 127.0.0.0/8 2001:db8:1::/64\n");
+    let root = d.path().display().to_string();
+    let o = v6fix(
+        d.path(),
+        &["--json", "--check", "postfix", "--network", "2001:db8::/64"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        !text.contains(&root),
+        "a host path in the JSON report:\n{text}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let notes = v["notes"].to_string();
+    assert!(notes.contains("etc/postfix/main.cf:2"), "{notes}");
+
+    let o = v6fix(d.path(), &["--json", "audit", "--plugin", "postfix"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        !text.contains(&root),
+        "a host path in the audit report:\n{text}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["findings"][0]["path"], "etc/postfix/main.cf", "{v}");
+
+    std::fs::write(d.path().join("etc/postfix/main.cf"), " indented = 1\n").unwrap();
+    let o = v6fix(
+        d.path(),
+        &["--json", "postfix", "--network", "2001:db8::/64"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let e = v["error"].as_str().unwrap();
+    assert!(e.starts_with("etc/postfix/main.cf:1:"), "{e}");
+    // Text output keeps naming files by their path on this computer.
+    let o = v6fix(d.path(), &["postfix", "--network", "2001:db8::/64"]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains(&format!("{root}/etc/postfix/main.cf:1:")),
+        "{}",
+        show(&o)
+    );
+}
+
 fn bad_arguments_exit_2_and_write_nothing() {
     let d = host_with(MAIN_CF);
     let before = read_tree(d.path());
@@ -385,6 +497,8 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
         global_options_work_before_and_after_the_command,
         check_writes_nothing_and_exits_1_then_0_once_applied,
         json_is_exactly_one_object_with_the_documented_fields,
+        json_comes_out_on_every_exit_path,
+        json_names_files_relative_to_the_root,
         bad_arguments_exit_2_and_write_nothing,
         unreadable_input_exits_2_with_a_position_and_writes_nothing,
         owner_group_and_mode_survive_a_real_run,

@@ -40,6 +40,7 @@ mod includes;
 mod manual;
 mod package;
 mod tidy;
+mod truncated;
 mod txn;
 
 mod apache_daemon;
@@ -95,6 +96,7 @@ fn all_trials() -> Vec<Trial> {
         package::trials(),
         tidy::trials(),
         txn::trials(),
+        truncated::trials(),
         apache_daemon::trials(),
         dovecot_daemon::trials(),
         interfaces_daemon::trials(),

@@ -217,7 +217,7 @@ fn serious_findings(root: &Path) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| f["path"].as_str().unwrap_or("").contains("/etc/ssh/"))
+        .filter(|f| f["path"].as_str().unwrap_or("").starts_with("etc/ssh/"))
         .filter(|f| f["severity"] != "info")
         .map(|f| f.to_string())
         .collect()

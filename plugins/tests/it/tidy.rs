@@ -59,11 +59,8 @@ const NO_WRITES_IN: &[&str] = &["core/src", "plugins/src"];
 
 /// Known breaches of the no-`#[ignore]`/no-`#[should_panic]` rule, as (file, attribute),
 /// allowed until the source is fixed; an entry that no longer matches fails the test, so the
-/// list only shrinks.
-///
-/// - `core/src/edit.rs`: `overlapping_edits_are_a_bug` expects a panic; it should catch it
-///   with `std::panic::catch_unwind` and check the message instead.
-const ATTRIBUTE_EXCEPTIONS: &[(&str, &str)] = &[("core/src/edit.rs", "should_panic")];
+/// list only shrinks. It is empty: keep it so.
+const ATTRIBUTE_EXCEPTIONS: &[(&str, &str)] = &[];
 
 /// The commands that span the plugins; every other command is a plugin.
 const SPANNING_COMMANDS: &[&str] = &[

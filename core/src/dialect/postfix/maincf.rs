@@ -209,7 +209,7 @@ impl Doc {
                 } else {
                     ""
                 };
-                edits.insert_line_after(
+                edits.continue_line_after(
                     &self.src,
                     line.content.start,
                     &format!("{indent}{e}{comma}"),

@@ -98,6 +98,19 @@ impl MasterDoc {
     /// Inserts a copy of service `s` (its first line and its `-o` continuation lines,
     /// without interleaved comments) right after it, named `name`.
     pub fn insert_sibling(&self, s: &Service, name: &str, edits: &mut Edits) {
+        let copy = self.sibling(s, name);
+        self.insert_after_service(s, &copy, edits);
+    }
+
+    /// Inserts `text` (whole lines, without the last line ending) right after service `s`.
+    pub fn insert_after_service(&self, s: &Service, text: &str, edits: &mut Edits) {
+        let last = s.logical.lines.last().expect("a logical line has a line");
+        edits.insert_line_after(&self.src, last.content.start, text);
+    }
+
+    /// The text of a copy of service `s` named `name`: its first line and its `-o`
+    /// continuation lines, without interleaved comments or the last line ending.
+    pub fn sibling(&self, s: &Service, name: &str) -> String {
         let nl = newline_of(&self.src);
         let mut copy = String::new();
         for (k, l) in s.logical.lines.iter().enumerate() {
@@ -109,7 +122,6 @@ impl MasterDoc {
                 copy.push_str(l.text(&self.src));
             }
         }
-        let last = s.logical.lines.last().expect("a logical line has a line");
-        edits.insert_line_after(&self.src, last.content.start, &copy);
+        copy
     }
 }
