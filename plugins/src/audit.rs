@@ -7,8 +7,8 @@
 use crate::cli::{Global, OK, PENDING};
 use crate::codescan;
 use crate::report::{out, print_json};
+use crate::schema::{AuditReport, FindingReport};
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use serde_json::json;
 use std::path::PathBuf;
 use v6fix_core::{registry, Error, Finding, Host, Result, Severity};
 
@@ -79,19 +79,19 @@ pub(crate) fn run(global: &Global, m: &ArgMatches) -> Result<u8> {
         .filter(|f| f.severity >= Severity::Warning)
         .count();
     if global.json {
-        let list: Vec<_> = found
-            .iter()
-            .map(|f| {
-                json!({
-                    "severity": f.severity.as_str(),
-                    "path": f.path,
-                    "line": f.line,
-                    "message": f.message,
-                    "fix": f.fix,
+        print_json(&AuditReport {
+            clean: serious == 0,
+            findings: found
+                .iter()
+                .map(|f| FindingReport {
+                    fix: f.fix.clone(),
+                    line: f.line,
+                    message: f.message.clone(),
+                    path: f.path.clone(),
+                    severity: f.severity.as_str(),
                 })
-            })
-            .collect();
-        print_json(&json!({ "clean": serious == 0, "findings": list }));
+                .collect(),
+        });
     } else if !global.quiet || serious > 0 {
         let mut s = String::new();
         for f in &found {

@@ -12,6 +12,7 @@ mod cli;
 mod codescan;
 mod options;
 mod report;
+mod schema;
 mod undo;
 mod validate;
 

@@ -3,8 +3,8 @@
 
 use crate::cli::{Global, OK};
 use crate::report::{out, print_json};
+use crate::schema::{ListReport, PluginReport};
 use clap::{ArgMatches, Command};
-use serde_json::json;
 use v6fix_core::{registry, Result, Severity};
 
 pub(crate) fn command() -> Command {
@@ -37,18 +37,17 @@ pub(crate) fn run(global: &Global, _m: &ArgMatches) -> Result<u8> {
         rows.push((p, files, status));
     }
     if global.json {
-        let v: Vec<_> = rows
-            .iter()
-            .map(|(p, files, status)| {
-                json!({
-                    "name": p.name(),
-                    "about": p.about(),
-                    "files": files.iter().map(|f| host.relative(f)).collect::<Vec<_>>(),
-                    "status": status,
+        print_json(&ListReport {
+            plugins: rows
+                .iter()
+                .map(|(p, files, status)| PluginReport {
+                    about: p.about(),
+                    files: files.iter().map(|f| host.relative(f)).collect(),
+                    name: p.name(),
+                    status: status.to_string(),
                 })
-            })
-            .collect();
-        print_json(&json!({ "plugins": v }));
+                .collect(),
+        });
         return Ok(OK);
     }
     let mut s = String::new();

@@ -6,8 +6,8 @@
 use crate::cli::{Global, OK};
 use crate::options;
 use crate::report::{out, print_json};
+use crate::schema::{AddressPlanReport, ClientReport, DnsReport, RoleReport};
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use serde_json::{json, Value};
 use v6fix_core::site::{ClientNet, HostPlan};
 use v6fix_core::{Error, Result};
 
@@ -75,26 +75,24 @@ pub(crate) fn run(global: &Global, m: &ArgMatches) -> Result<u8> {
     let dns = options::one(m, "name").map(|n| h.dns(n)).transpose()?;
 
     if global.json {
-        let mut v = json!({
-            "network": h.site.network.to_string(),
-            "gateway": h.site.gateway.to_string(),
-            "role": {"name": h.role.name, "tag": format!("{:x}", h.role.tag)},
-            "host": format!("{:x}", h.host),
-            "address": h.address.to_string(),
-            "address_prefix": h.address_prefix().to_string(),
+        print_json(&AddressPlanReport {
+            address: h.address.to_string(),
+            address_prefix: h.address_prefix().to_string(),
+            client: client.as_ref().map(|c| client_report(c, &h)),
+            dns: dns.as_ref().map(|d| DnsReport {
+                aaaa: d.aaaa.clone(),
+                name: d.name.clone(),
+                ptr: d.ptr.clone(),
+                reverse_zone: d.reverse_zone.clone(),
+            }),
+            gateway: h.site.gateway.to_string(),
+            host: format!("{:x}", h.host),
+            network: h.site.network.to_string(),
+            role: RoleReport {
+                name: h.role.name,
+                tag: format!("{:x}", h.role.tag),
+            },
         });
-        if let Some(c) = &client {
-            v["client"] = client_json(c, &h);
-        }
-        if let Some(d) = &dns {
-            v["dns"] = json!({
-                "name": d.name,
-                "aaaa": d.aaaa,
-                "ptr": d.ptr,
-                "reverse_zone": d.reverse_zone,
-            });
-        }
-        print_json(&v);
         return Ok(OK);
     }
 
@@ -127,14 +125,14 @@ pub(crate) fn run(global: &Global, m: &ArgMatches) -> Result<u8> {
     Ok(OK)
 }
 
-fn client_json(c: &ClientNet, h: &HostPlan) -> Value {
-    json!({
-        "pool": c.pool.to_string(),
-        "index": c.index,
-        "network": c.network.to_string(),
-        "virtual_client_length": 80,
-        "first_virtual_client": c.client(1).map(|p| p.to_string()),
-        "last_virtual_client": c.client(u16::MAX).map(|p| p.to_string()),
-        "route": c.route(h.address),
-    })
+fn client_report(c: &ClientNet, h: &HostPlan) -> ClientReport {
+    ClientReport {
+        first_virtual_client: c.client(1).map(|p| p.to_string()),
+        index: c.index,
+        last_virtual_client: c.client(u16::MAX).map(|p| p.to_string()),
+        network: c.network.to_string(),
+        pool: c.pool.to_string(),
+        route: c.route(h.address),
+        virtual_client_length: 80,
+    }
 }

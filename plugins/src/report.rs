@@ -2,7 +2,7 @@
 //! JSON object with `--json`. Colour only when stdout is a terminal and `NO_COLOR` is unset.
 
 use crate::cli::Global;
-use serde_json::{json, Value};
+use crate::schema::{ChangeReport, CheckerReport, ErrorReport, FileReport, RestartReport};
 use std::io::{IsTerminal, Write};
 use v6fix_core::apply::Applied;
 use v6fix_core::{diff, Error, Host, Plan};
@@ -27,7 +27,8 @@ pub(crate) fn err_line(s: &str) {
     let _ = writeln!(std::io::stderr(), "{s}");
 }
 
-pub(crate) fn print_json(v: &Value) {
+/// Prints one JSON object (a report of [`crate::schema`]) on stdout.
+pub(crate) fn print_json(v: &impl serde::Serialize) {
     out(&format!(
         "{}\n",
         serde_json::to_string_pretty(v).unwrap_or_default()
@@ -35,16 +36,16 @@ pub(crate) fn print_json(v: &Value) {
 }
 
 /// The JSON object of a failed run: nothing changed, the error, and empty lists.
-pub(crate) fn error_json(e: &Error, check: bool) -> Value {
-    json!({
-        "changed": false,
-        "check": check,
-        "error": e.to_string(),
-        "files": [],
-        "warnings": [],
-        "notes": [],
-        "restart": [],
-    })
+pub(crate) fn error_json(e: &Error, check: bool) -> ErrorReport {
+    ErrorReport {
+        changed: false,
+        check,
+        error: e.to_string(),
+        files: [],
+        notes: [],
+        restart: [],
+        warnings: [],
+    }
 }
 
 fn color() -> bool {
@@ -92,48 +93,46 @@ pub(crate) fn plan_json(
     plan: &Plan,
     applied: Option<&Applied>,
     extra: &Extra,
-) -> Value {
-    let files: Vec<Value> = plan
-        .files
-        .iter()
-        .map(|f| {
-            let mut v = json!({
-                "path": host.relative(&f.target),
-                "action": f.action(),
-                "diff": file_diff(host, f),
-            });
-            if f.path != f.target {
-                v["via"] = Value::from(host.relative(&f.path));
-            }
-            v
-        })
-        .collect();
-    let restart: Vec<Value> = plan
-        .restarts
-        .iter()
-        .map(|r| json!({"service": r.service, "action": r.action, "command": r.command, "why": r.why}))
-        .collect();
-    let mut v = json!({
-        "changed": plan.changed(),
-        "check": global.check,
-        "files": files,
-        "warnings": plan.warnings,
-        "notes": plan.notes.iter().chain(&extra.notes).collect::<Vec<_>>(),
-        "restart": restart,
-    });
-    if let Some(dir) = applied.and_then(|a| a.backup_dir.as_ref()) {
-        v["backup"] = json!(host.relative(dir));
-    }
-    if let Some(id) = applied.and_then(|a| a.run_id.as_ref()) {
-        v["run"] = json!(id);
-    }
-    if let Some(ran) = &extra.validated {
-        v["validated"] = ran
+) -> ChangeReport {
+    ChangeReport {
+        backup: applied
+            .and_then(|a| a.backup_dir.as_ref())
+            .map(|d| host.relative(d)),
+        changed: plan.changed(),
+        check: global.check,
+        files: plan
+            .files
             .iter()
-            .map(|c| json!({"service": c.service, "command": c.command, "ok": c.ok}))
-            .collect();
+            .map(|f| FileReport {
+                action: f.action(),
+                diff: file_diff(host, f),
+                path: host.relative(&f.target),
+                via: (f.path != f.target).then(|| host.relative(&f.path)),
+            })
+            .collect(),
+        notes: plan.notes.iter().chain(&extra.notes).cloned().collect(),
+        restart: plan
+            .restarts
+            .iter()
+            .map(|r| RestartReport {
+                action: r.action,
+                command: r.command.clone(),
+                service: r.service.clone(),
+                why: r.why.clone(),
+            })
+            .collect(),
+        run: applied.and_then(|a| a.run_id.clone()),
+        validated: extra.validated.as_ref().map(|ran| {
+            ran.iter()
+                .map(|c| CheckerReport {
+                    command: c.command,
+                    ok: c.ok,
+                    service: c.service,
+                })
+                .collect()
+        }),
+        warnings: plan.warnings.clone(),
     }
-    v
 }
 
 /// Prints a plan's report in the requested form.

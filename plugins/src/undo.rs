@@ -3,8 +3,10 @@
 
 use crate::cli::{Global, OK};
 use crate::report::{err_line, out, print_json};
+use crate::schema::{
+    HistoryReport, RecoverReport, RecoveredReport, RestoreReport, RunFileReport, RunReport,
+};
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use serde_json::{json, Value};
 use v6fix_core::journal::Record;
 use v6fix_core::{apply, Host, Result};
 
@@ -43,10 +45,13 @@ fn action(had_old: bool, has_new: bool) -> &'static str {
     }
 }
 
-fn files_json(host: &Host, r: &Record) -> Vec<Value> {
+fn files_json(host: &Host, r: &Record) -> Vec<RunFileReport> {
     r.files
         .iter()
-        .map(|f| json!({"path": host.relative(&f.path), "action": action(f.had_old, f.has_new)}))
+        .map(|f| RunFileReport {
+            action: action(f.had_old, f.has_new),
+            path: host.relative(&f.path),
+        })
         .collect()
 }
 
@@ -59,21 +64,20 @@ pub(crate) fn history(global: &Global, _m: &ArgMatches) -> Result<u8> {
             .map(|r| r.id.clone())
     };
     if global.json {
-        let list: Vec<Value> = runs
-            .iter()
-            .map(|r| {
-                json!({
-                    "id": r.id,
-                    "time": r.time,
-                    "command": r.command,
-                    "files": files_json(&host, r),
-                    "restores": r.restores,
-                    "restored_by": restored_by(&r.id),
-                    "kept": r.keep,
+        print_json(&HistoryReport {
+            runs: runs
+                .iter()
+                .map(|r| RunReport {
+                    command: r.command.clone(),
+                    files: files_json(&host, r),
+                    id: r.id.clone(),
+                    kept: r.keep,
+                    restored_by: restored_by(&r.id),
+                    restores: r.restores.clone(),
+                    time: r.time.clone(),
                 })
-            })
-            .collect();
-        print_json(&json!({ "runs": list }));
+                .collect(),
+        });
         return Ok(OK);
     }
     if runs.is_empty() {
@@ -120,14 +124,14 @@ pub(crate) fn restore(global: &Global, m: &ArgMatches) -> Result<u8> {
     }
     let notes: Vec<String> = recovered.iter().map(|r| r.message()).collect();
     if global.json {
-        print_json(&json!({
-            "changed": !rec.files.is_empty(),
-            "restored": rec.id,
-            "run": applied.run_id,
-            "files": files_json(&host, &rec),
-            "warnings": [],
-            "notes": notes,
-        }));
+        print_json(&RestoreReport {
+            changed: !rec.files.is_empty(),
+            files: files_json(&host, &rec),
+            notes,
+            restored: rec.id.clone(),
+            run: applied.run_id.clone(),
+            warnings: [],
+        });
     } else if !global.quiet {
         let mut s = String::new();
         for n in &notes {
@@ -156,14 +160,16 @@ pub(crate) fn recover(global: &Global, _m: &ArgMatches) -> Result<u8> {
     let host = global.host()?;
     let (_lock, recovered) = global.lock_and_recover(&host)?;
     if global.json {
-        let r = recovered.as_ref().map(|r| {
-            json!({"run": r.id, "command": r.command, "completed": r.completed, "files": r.files})
+        print_json(&RecoverReport {
+            changed: recovered.is_some(),
+            notes: recovered.iter().map(|r| r.message()).collect(),
+            recovered: recovered.as_ref().map(|r| RecoveredReport {
+                command: r.command.clone(),
+                completed: r.completed,
+                files: r.files.clone(),
+                run: r.id.clone(),
+            }),
         });
-        print_json(&json!({
-            "changed": recovered.is_some(),
-            "recovered": r,
-            "notes": recovered.iter().map(|r| r.message()).collect::<Vec<_>>(),
-        }));
     } else if !global.quiet {
         match &recovered {
             // Already said on stderr.
