@@ -59,7 +59,7 @@ pub use endpoint::{Bind, Endpoint, Spelling, Twin};
 pub use error::{Error, ParseError, Result};
 pub use host::{File, Host};
 pub use plugin::{registry, ArgSpec, Args, Plugin, Registration};
-pub use target::{Fact, HostAddr, Need, Target};
+pub use target::{Fact, Need, OwnAddress, Target};
 
 // Plugins register with `inventory::submit!`; re-exported so they use the same version.
 pub use inventory;

@@ -149,17 +149,17 @@ impl Site {
 
 /// One machine in the site: its role, id and address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HostPlan {
+pub struct AddressPlan {
     pub site: Site,
     pub role: Role,
     pub host: u16,
     pub address: Ipv6Addr,
 }
 
-impl HostPlan {
+impl AddressPlan {
     /// The address of machine `host` with `role` in `site`. Refuses an address that is
     /// the network's own (subnet-router anycast) or the gateway's.
-    pub fn new(site: Site, role: Role, host: u16) -> Result<HostPlan> {
+    pub fn new(site: Site, role: Role, host: u16) -> Result<AddressPlan> {
         let low = (u64::from(role.tag) << 16) | u64::from(host);
         let address = with_low(site.base(), low);
         if low == 0 {
@@ -176,7 +176,7 @@ impl HostPlan {
                 role.tag, site.gateway
             )));
         }
-        Ok(HostPlan {
+        Ok(AddressPlan {
             site,
             role,
             host,
@@ -336,11 +336,11 @@ mod tests {
 
     #[test]
     fn role_and_host_give_the_address_and_the_default_gateway() {
-        let h = HostPlan::new(site(), Role::parse("client").unwrap(), 1).unwrap();
+        let h = AddressPlan::new(site(), Role::parse("client").unwrap(), 1).unwrap();
         assert_eq!(h.address.to_string(), "2001:db8::c:1");
         assert_eq!(h.site.gateway.to_string(), "2001:db8::1");
         assert_eq!(h.address_prefix().to_string(), "2001:db8::c:1/64");
-        let h = HostPlan::new(
+        let h = AddressPlan::new(
             site(),
             Role::parse("admin").unwrap(),
             parse_host_id("bac1").unwrap(),
@@ -394,11 +394,11 @@ mod tests {
 
     #[test]
     fn addresses_that_collide_are_refused() {
-        let e = HostPlan::new(site(), Role::parse("0").unwrap(), 1)
+        let e = AddressPlan::new(site(), Role::parse("0").unwrap(), 1)
             .unwrap_err()
             .to_string();
         assert!(e.contains("overlaps the gateway"), "{e}");
-        let e = HostPlan::new(site(), Role::parse("0").unwrap(), 0)
+        let e = AddressPlan::new(site(), Role::parse("0").unwrap(), 0)
             .unwrap_err()
             .to_string();
         assert!(e.contains("subnet-router anycast"), "{e}");
@@ -437,7 +437,7 @@ mod tests {
 
     #[test]
     fn dns_records_in_zone_file_syntax() {
-        let h = HostPlan::new(site(), Role::CLIENT, 1).unwrap();
+        let h = AddressPlan::new(site(), Role::CLIENT, 1).unwrap();
         let d = h.dns("web1.example.com").unwrap();
         assert_eq!(d.aaaa, "web1.example.com.\tIN\tAAAA\t2001:db8::c:1");
         assert_eq!(

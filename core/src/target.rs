@@ -12,7 +12,7 @@ use std::net::Ipv6Addr;
 
 /// One of this host's IPv6 addresses, with its prefix length when one was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HostAddr {
+pub struct OwnAddress {
     /// A global unicast address (checked by [`crate::endpoint::host_address`]).
     pub ip: Ipv6Addr,
     /// `ADDR/LEN` as given; `None` for a bare address.
@@ -24,7 +24,7 @@ pub struct HostAddr {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Target {
     /// This host's IPv6 addresses, the primary one first.
-    pub addresses: Vec<HostAddr>,
+    pub addresses: Vec<OwnAddress>,
     /// The site networks (IPv6, no host bits) to admit wherever the site's IPv4 networks are.
     pub networks: Vec<Prefix>,
     /// The IPv6 default gateway.

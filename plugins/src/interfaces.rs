@@ -608,7 +608,7 @@ mod tests {
 
     fn target(addr: &str, len: Option<u8>, network: Option<&str>) -> Target {
         Target {
-            addresses: vec![v6fix_core::HostAddr {
+            addresses: vec![v6fix_core::OwnAddress {
                 ip: addr.parse().unwrap(),
                 len,
             }],

@@ -17,10 +17,10 @@ mod undo;
 mod validate;
 
 // Commands that span plugins.
+mod address_plan;
 mod all;
 mod audit;
 mod list;
-mod plan;
 
 // Service plugins, one per daemon.
 mod apache;

@@ -6,8 +6,8 @@ use clap::{Arg, ArgAction, ArgMatches};
 use std::net::{IpAddr, Ipv6Addr};
 use v6fix_core::endpoint::host_address;
 use v6fix_core::policy::{self, Wide};
-use v6fix_core::site::{ClientNet, HostPlan, Role, Site};
-use v6fix_core::target::{Fact, HostAddr, Need, Target};
+use v6fix_core::site::{AddressPlan, ClientNet, Role, Site};
+use v6fix_core::target::{Fact, Need, OwnAddress, Target};
 use v6fix_core::{Error, Prefix, Result};
 
 /// The value placeholder of a fact's option in `--help`.
@@ -92,7 +92,7 @@ pub(crate) fn target(needs: &[Need], m: &ArgMatches) -> Result<Target> {
             }
             Fact::Address => {
                 for v in all(m, "address") {
-                    let a = host_addr(v)?;
+                    let a = own_address(v)?;
                     if t.addresses.iter().any(|x| x.ip == a.ip) {
                         continue;
                     }
@@ -109,7 +109,7 @@ pub(crate) fn target(needs: &[Need], m: &ArgMatches) -> Result<Target> {
                     "give either --address or the address plan (--network with --role and --host), not both",
                 ));
             }
-            t.addresses = vec![HostAddr {
+            t.addresses = vec![OwnAddress {
                 ip: h.address,
                 len: Some(h.site.network.len()),
             }];
@@ -132,7 +132,7 @@ pub(crate) fn target(needs: &[Need], m: &ArgMatches) -> Result<Target> {
 }
 
 /// `ADDR` or `ADDR/LEN` (brackets tolerated): one of this host's own IPv6 addresses.
-fn host_addr(text: &str) -> Result<HostAddr> {
+fn own_address(text: &str) -> Result<OwnAddress> {
     let bad = |why: String| Error::usage(format!("--address `{text}`: {why}"));
     let (a, len) = match text.split_once('/') {
         Some((a, l)) => {
@@ -150,7 +150,7 @@ fn host_addr(text: &str) -> Result<HostAddr> {
         .parse()
         .map_err(|_| bad("not an IPv6 address".to_string()))?;
     let ip = host_address(ip, "--address").map_err(Error::usage)?;
-    Ok(HostAddr { ip, len })
+    Ok(OwnAddress { ip, len })
 }
 
 /// `--name` as one IPv6 address (brackets tolerated), if given.
@@ -226,7 +226,7 @@ pub(crate) fn site(m: &ArgMatches) -> Result<Site> {
 
 /// The plan from `--network` (one /64), `--role`, `--host` and optional `--gateway`.
 /// `None` when neither `--role` nor `--host` was given; an error when only one was.
-pub(crate) fn host_plan(m: &ArgMatches) -> Result<Option<HostPlan>> {
+pub(crate) fn host_plan(m: &ArgMatches) -> Result<Option<AddressPlan>> {
     match (one(m, "role"), one(m, "host")) {
         (None, None) => Ok(None),
         (Some(_), None) => Err(Error::usage("--role needs --host (the machine's id)")),
@@ -234,7 +234,7 @@ pub(crate) fn host_plan(m: &ArgMatches) -> Result<Option<HostPlan>> {
         (Some(role), Some(host)) => {
             let role = Role::parse(role)?;
             let host = v6fix_core::site::parse_host_id(host)?;
-            HostPlan::new(site(m)?, role, host).map(Some)
+            AddressPlan::new(site(m)?, role, host).map(Some)
         }
     }
 }

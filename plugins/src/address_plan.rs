@@ -8,7 +8,7 @@ use crate::options;
 use crate::report::{out, print_json};
 use crate::schema::{AddressPlanReport, ClientReport, DnsReport, RoleReport};
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use v6fix_core::site::{ClientNet, HostPlan};
+use v6fix_core::site::{AddressPlan, ClientNet};
 use v6fix_core::{Error, Result};
 
 const OPTIONS: &[(&str, &str, &str)] = &[
@@ -125,7 +125,7 @@ pub(crate) fn run(global: &Global, m: &ArgMatches) -> Result<u8> {
     Ok(OK)
 }
 
-fn client_report(c: &ClientNet, h: &HostPlan) -> ClientReport {
+fn client_report(c: &ClientNet, h: &AddressPlan) -> ClientReport {
     ClientReport {
         first_virtual_client: c.client(1).map(|p| p.to_string()),
         index: c.index,
