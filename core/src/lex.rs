@@ -1,7 +1,17 @@
-//! Shared token-level parsers (nom 8, complete input) for the line-oriented dialects.
+//! Shared token-level parsers (nom 8, complete input) for the line-oriented dialects, and
+//! the one word type they share.
 //!
 //! Dialects build their documents around these: a line is split into words that keep
 //! their byte spans, so an edit can replace one word and leave the line's spacing alone.
+//! [`Word`] borrows from the text; [`Token`] owns its text and is what documents keep
+//! (Apache, sshd and nginx arguments). Two other units are not words and have their own
+//! types: a Postfix list [`crate::dialect::postfix::Element`] (with the comma after it) and
+//! a VCL [`crate::dialect::varnish::Lexeme`] (with its kind).
+//!
+//! nom is the token layer where a token has a grammar of its own: quoted strings with
+//! their escapes, and Dovecot's value pieces. Line structure (continuations, blocks,
+//! sections) is hand-written in each dialect, because it is where every byte must stay
+//! accounted for (items tile the text) and each daemon's rule differs.
 
 use crate::text::Span;
 use nom::branch::alt;

@@ -21,8 +21,10 @@ pub enum TokKind {
     Punct,
 }
 
+/// One lexeme of VCL (a word, string, number or punctuation mark) and its span: what the
+/// VCL lexer yields, not a word of a line like [`crate::lex::Token`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token {
+pub struct Lexeme {
     pub kind: TokKind,
     pub span: Span,
 }
@@ -44,7 +46,7 @@ pub struct AclEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stmt {
     pub span: Span,
-    pub tokens: Vec<Token>,
+    pub tokens: Vec<Lexeme>,
     /// Offsets of the block's `{` and `}`, for a block statement.
     pub block: Option<(usize, usize)>,
 }
@@ -81,7 +83,7 @@ pub struct Acl {
 }
 
 impl Doc {
-    fn text(&self, t: &Token) -> &str {
+    fn text(&self, t: &Lexeme) -> &str {
         &self.src[t.span.clone()]
     }
 
@@ -118,7 +120,7 @@ impl Doc {
                 .iter()
                 .position(|t| t.kind == TokKind::Punct && self.text(t) == "{")
                 .unwrap_or(s.tokens.len());
-            let body: Vec<&Token> = s.tokens[open_idx + 1..s.tokens.len() - 1].iter().collect();
+            let body: Vec<&Lexeme> = s.tokens[open_idx + 1..s.tokens.len() - 1].iter().collect();
             let mut entries = Vec::new();
             let mut i = 0;
             while i < body.len() {
@@ -130,7 +132,7 @@ impl Doc {
                     addr: String::new(),
                     mask: None,
                 };
-                let bad = |t: &Token, what: &str| {
+                let bad = |t: &Lexeme, what: &str| {
                     ParseError::new(
                         t.span.start,
                         ParseError::describe(&self.src, t.span.start),
@@ -344,7 +346,7 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
                 continue;
             }
             if let Some(e) = string(i)? {
-                tokens.push(Token {
+                tokens.push(Lexeme {
                     kind: TokKind::Str,
                     span: i..e,
                 });
@@ -362,14 +364,14 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
                 {
                     i += 1;
                 }
-                tokens.push(Token {
+                tokens.push(Lexeme {
                     kind: TokKind::Word,
                     span: s..i,
                 });
                 continue;
             }
             let len = text[i..].chars().next().map_or(1, char::len_utf8);
-            tokens.push(Token {
+            tokens.push(Lexeme {
                 kind: TokKind::Punct,
                 span: i..i + len,
             });

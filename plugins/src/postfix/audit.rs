@@ -21,7 +21,7 @@ impl Conf<'_> {
         let main_path = self.host.display(Path::new(MAIN_CF));
         let at = |offset: usize| Some(self.main.line_col(offset).line);
         match self.doc.param("inet_protocols") {
-            Some(p) if self.doc.tokens(p).iter().any(pf::Token::is_comment) => out.push(Finding {
+            Some(p) if self.doc.tokens(p).iter().any(pf::Element::is_comment) => out.push(Finding {
                 severity: Severity::Error,
                 path: main_path.clone(),
                 line: at(p.name_span.start),

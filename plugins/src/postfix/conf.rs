@@ -220,7 +220,7 @@ impl<'h> Conf<'h> {
     }
 }
 
-pub(super) fn live_tokens(doc: &Doc, p: &Param) -> Vec<pf::Token> {
+pub(super) fn live_tokens(doc: &Doc, p: &Param) -> Vec<pf::Element> {
     doc.tokens(p)
         .into_iter()
         .take_while(|t| !t.is_comment())

@@ -24,7 +24,7 @@ impl Conf<'_> {
         };
         self.warn_duplicates(st, "inet_protocols");
         let all_tokens = self.doc.tokens(p);
-        let note = all_tokens.iter().any(pf::Token::is_comment);
+        let note = all_tokens.iter().any(pf::Element::is_comment);
         let live = live_tokens(&self.doc, p);
         let place = self.locate(&self.main, p.name_span.start);
         if enables_ipv6(&self.doc, p) && !note {

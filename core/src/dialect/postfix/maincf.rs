@@ -1,6 +1,6 @@
 //! `main.cf`: `name = value` definitions, continuation lines, `$name` expansion.
 
-use super::{group, insert_inline, list_tokens, separators, trimmed_span, Logical, Raw, Token};
+use super::{group, insert_inline, list_tokens, separators, trimmed_span, Element, Logical, Raw};
 use crate::edit::Edits;
 use crate::error::ParseError;
 use crate::text::{indent_of, newline_of, Span};
@@ -157,7 +157,7 @@ impl Doc {
     }
 
     /// A definition's value split as a list, with spans.
-    pub fn tokens(&self, p: &Param) -> Vec<Token> {
+    pub fn tokens(&self, p: &Param) -> Vec<Element> {
         list_tokens(&self.src, &p.segments)
     }
 
@@ -171,7 +171,7 @@ impl Doc {
         let tokens = self.tokens(p);
         let live = tokens
             .iter()
-            .position(Token::is_comment)
+            .position(Element::is_comment)
             .unwrap_or(tokens.len());
         let live_tokens = &tokens[..live];
         let one_per_line = {

@@ -95,14 +95,14 @@ fn trimmed_span(src: &str, from: usize, to: usize) -> Span {
 
 /// One element of a Postfix list value, with its span in the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token {
+pub struct Element {
     pub text: String,
     pub span: Span,
     /// The byte offset of a comma that directly follows the token (blanks allowed between).
     pub comma: Option<usize>,
 }
 
-impl Token {
+impl Element {
     /// True for a `# note`: Postfix stops reading the list here.
     pub fn is_comment(&self) -> bool {
         self.text.starts_with('#')
@@ -111,8 +111,8 @@ impl Token {
 
 /// Splits the value pieces `segments` of `src` into list elements the way Postfix does:
 /// commas and blanks separate, `{...}` groups stay one element.
-pub fn list_tokens(src: &str, segments: &[Span]) -> Vec<Token> {
-    let mut out: Vec<Token> = Vec::new();
+pub fn list_tokens(src: &str, segments: &[Span]) -> Vec<Element> {
+    let mut out: Vec<Element> = Vec::new();
     let mut depth = 0usize;
     let mut start: Option<usize> = None;
     let mut text = String::new();
@@ -123,7 +123,7 @@ pub fn list_tokens(src: &str, segments: &[Span]) -> Vec<Token> {
             let sep = depth == 0 && matches!(c, ' ' | '\t' | ',' | '\r');
             if sep {
                 if let Some(s) = start.take() {
-                    out.push(Token {
+                    out.push(Element {
                         text: std::mem::take(&mut text),
                         span: s..last_end,
                         comma: None,
@@ -151,7 +151,7 @@ pub fn list_tokens(src: &str, segments: &[Span]) -> Vec<Token> {
         }
         if depth == 0 {
             if let Some(s) = start.take() {
-                out.push(Token {
+                out.push(Element {
                     text: std::mem::take(&mut text),
                     span: s..last_end,
                     comma: None,
@@ -162,7 +162,7 @@ pub fn list_tokens(src: &str, segments: &[Span]) -> Vec<Token> {
         }
     }
     if let Some(s) = start {
-        out.push(Token {
+        out.push(Element {
             text,
             span: s..last_end,
             comma: None,
@@ -178,7 +178,7 @@ struct Separators {
     space_after_comma: bool,
 }
 
-fn separators(src: &str, tokens: &[Token]) -> Separators {
+fn separators(src: &str, tokens: &[Element]) -> Separators {
     let mut s = Separators {
         comma: false,
         space_after_comma: true,
@@ -203,7 +203,7 @@ fn separators(src: &str, tokens: &[Token]) -> Separators {
 /// `at_start` when the list is empty), in the list's own separator style, on the same line.
 fn insert_inline(
     src: &str,
-    tokens: &[Token],
+    tokens: &[Element],
     after: Option<usize>,
     at_start: usize,
     entries: &[String],
