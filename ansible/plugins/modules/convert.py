@@ -64,6 +64,29 @@ options:
       - The v6fix binary, as a path or as a name looked up on the managed host's C(PATH).
     type: str
     default: v6fix
+  validate:
+    description:
+      - Run each changed service's own checker (C(postconf), C(nginx -t), C(apache2 -t), ...)
+        on the staged configuration before anything is written. V(false) passes
+        C(--no-validate).
+    type: bool
+    default: true
+  lock_timeout:
+    description:
+      - Seconds to wait for another v6fix run on the same O(root) before failing
+        (v6fix's own default, 60, when unset).
+    type: int
+  allow_wide_network:
+    description:
+      - Accept a site network shorter than /32 (never one in a special-purpose range).
+    type: bool
+    default: false
+  allow_hardlinks:
+    description:
+      - Rewrite config files that have several hard links; their other names keep the old
+        text. Refused otherwise.
+    type: bool
+    default: false
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
@@ -168,6 +191,17 @@ restart:
       description: Why this command and not a lighter one.
       type: str
       sample: a reload ignores inet_protocols and inet_interfaces
+run:
+  description: The id of the run that wrote the files, for C(v6fix history) and C(v6fix restore).
+  returned: when files were written
+  type: str
+  sample: 20260101T000000Z-1
+validated:
+  description: The services' checkers that ran on the staged configuration before writing.
+  returned: when a checker ran
+  type: list
+  elements: dict
+  sample: [{service: postfix, command: "postconf -c /etc/postfix -n", ok: true}]
 backup:
   description: The directory holding the replaced files, relative to O(root).
   returned: when O(backup) is true and files changed
@@ -244,6 +278,10 @@ def main():
             root=dict(type="path", default="/"),
             backup=dict(type="bool", default=False),
             binary=dict(type="str", default="v6fix"),
+            validate=dict(type="bool", default=True),
+            lock_timeout=dict(type="int"),
+            allow_wide_network=dict(type="bool", default=False),
+            allow_hardlinks=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -263,6 +301,14 @@ def main():
         argv.append("--check")
     if p["backup"]:
         argv.append("--backup")
+    if not p["validate"]:
+        argv.append("--no-validate")
+    if p["lock_timeout"] is not None:
+        argv.extend(["--lock-timeout", str(p["lock_timeout"])])
+    if p["allow_wide_network"]:
+        argv.append("--allow-wide-network")
+    if p["allow_hardlinks"]:
+        argv.append("--allow-hardlinks")
     argv.append(command)
     try:
         argv.extend(option_args(p["args"]))
@@ -279,7 +325,7 @@ def main():
     try:
         report = json.loads(out)
     except ValueError:
-        # v6fix reports argument errors on stderr only, before it knows about --json.
+        # Not JSON at all (the binary crashed, or is not v6fix).
         report = None
     if not isinstance(report, dict) or rc == 2 or "error" in report:
         error = report.get("error") if isinstance(report, dict) else None
@@ -305,8 +351,9 @@ def main():
         notes=report.get("notes", []),
         restart=report.get("restart", []),
     )
-    if "backup" in report:
-        result["backup"] = report["backup"]
+    for key in ("backup", "run", "validated"):
+        if key in report:
+            result[key] = report[key]
     if files:
         result["diff"] = dict(prepared="".join(f.get("diff", "") for f in files))
     module.exit_json(**result)
