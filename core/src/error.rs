@@ -85,6 +85,8 @@ pub enum Error {
     },
     /// A service's own checker rejected the changed configuration.
     Rejected { message: String },
+    /// v6fix's check of its own plan failed: a bug in v6fix, and nothing was written.
+    SelfCheck(String),
 }
 
 impl Error {
@@ -180,6 +182,10 @@ impl fmt::Display for Error {
                 )
             }
             Error::Rejected { message } => write!(f, "{message}"),
+            Error::SelfCheck(message) => write!(
+                f,
+                "{message}; this is a bug in v6fix, not in the configuration: nothing was written (please report it with the files involved)"
+            ),
         }
     }
 }

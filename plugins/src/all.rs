@@ -89,6 +89,7 @@ fn ordered() -> Vec<&'static dyn Plugin> {
 /// Plans every installed service on `host`, each on top of the ones before it.
 pub(crate) fn plan_all(host: &Host, target: &Target, skip: &[String]) -> Result<Plan> {
     let mut plan = Plan::new();
+    let mut ran: Vec<&dyn Plugin> = Vec::new();
     for p in ordered() {
         let name = p.name();
         if skip.iter().any(|s| s == name) {
@@ -106,7 +107,9 @@ pub(crate) fn plan_all(host: &Host, target: &Target, skip: &[String]) -> Result<
         let view = host.with_overlay(plan.overlay());
         let step = p.plan(&view, target, &Args::new())?;
         plan.merge(step);
+        ran.push(p);
     }
+    crate::verify::own_work(host, &ran, target, &Args::new(), &plan)?;
     Ok(plan)
 }
 

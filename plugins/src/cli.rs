@@ -334,8 +334,13 @@ where
         _ => match v6fix_core::plugin::find(name) {
             Some(p) => {
                 let args = plugin_args(p, sub);
-                crate::options::target(p.needs(), sub)
-                    .and_then(|target| run_plan(&global, |host| p.plan(host, &target, &args)))
+                crate::options::target(p.needs(), sub).and_then(|target| {
+                    run_plan(&global, |host| {
+                        let plan = p.plan(host, &target, &args)?;
+                        crate::verify::own_work(host, &[p], &target, &args, &plan)?;
+                        Ok(plan)
+                    })
+                })
             }
             None => Err(Error::usage(format!("unknown command `{name}`"))),
         },

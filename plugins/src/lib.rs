@@ -15,6 +15,7 @@ mod report;
 mod schema;
 mod undo;
 mod validate;
+mod verify;
 
 // Commands that span plugins.
 mod address_plan;
