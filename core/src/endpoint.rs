@@ -43,6 +43,8 @@ pub enum Unbracketed {
 /// A dialect's meanings for the spellings that differ between daemons.
 #[derive(Debug, Clone)]
 pub struct Spelling {
+    /// The daemon, as messages name it.
+    pub daemon: &'static str,
     /// A bare port (`80`) and a port after `*:` or `:`.
     pub any: Bind,
     /// `[::]` or `::`.
@@ -53,18 +55,21 @@ pub struct Spelling {
 impl Spelling {
     /// Apache: `80`, `*:80` and `[::]:80` are one dual-stack socket.
     pub const APACHE: Spelling = Spelling {
+        daemon: "Apache",
         any: Bind::AnyDual,
         v6_any: Bind::AnyDual,
         unbracketed: Unbracketed::LastColonIsPort,
     };
     /// nginx: `80` and `*:80` are IPv4 only; `[::]:80` is IPv6 only (ipv6only=on).
     pub const NGINX: Spelling = Spelling {
+        daemon: "nginx",
         any: Bind::AnyV4,
         v6_any: Bind::AnyV6,
         unbracketed: Unbracketed::Refused,
     };
     /// varnishd `-a`: `:80` is both families; `[::]:80` is IPv6 only.
     pub const VARNISH: Spelling = Spelling {
+        daemon: "varnishd",
         any: Bind::AnyDual,
         v6_any: Bind::AnyV6,
         unbracketed: Unbracketed::Whole,
@@ -72,6 +77,7 @@ impl Spelling {
     /// sshd `ListenAddress`, Dovecot `listen`, Postfix master.cf, Pure-FTPd `Bind`: each
     /// address is its own socket, `::` with IPV6_V6ONLY.
     pub const PLAIN: Spelling = Spelling {
+        daemon: "the daemon",
         any: Bind::AnyV4,
         v6_any: Bind::AnyV6,
         unbracketed: Unbracketed::Whole,
@@ -182,7 +188,8 @@ impl Endpoint {
         let whole = text.parse::<Ipv6Addr>();
         match spelling.unbracketed {
             Unbracketed::Refused => Err(EndpointError(format!(
-                "`{text}` is an IPv6 literal without brackets: write [ADDRESS]:PORT"
+                "`{text}` is an IPv6 literal without brackets, which {} refuses: write [ADDRESS]:PORT",
+                spelling.daemon
             ))),
             Unbracketed::Whole => {
                 let ip = whole.map_err(|_| {
@@ -207,7 +214,8 @@ impl Endpoint {
                         Ok(e)
                     }
                     _ => Err(EndpointError(format!(
-                        "the daemon reads `{text}` as host `{h}` and port `{p}`, which is no address: write [IPV6]:PORT"
+                        "{} reads `{text}` as host `{h}` and port `{p}`, which is no address: write [IPV6]:PORT",
+                spelling.daemon
                     ))),
                 }
             }
