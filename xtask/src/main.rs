@@ -20,6 +20,10 @@ const TASKS: &[(&str, &str)] = &[
         "[GROUP::CASE] regenerate the golden case outputs from the current binary (review the diff!)",
     ),
     (
+        "fuzz",
+        "[--iterations N] [--seed S] [--dialect D] [--save] [--replay] mutate every fixture and check each plugin on it (release build)",
+    ),
+    (
         "bench",
         "time v6fix on the sample host and on growing files (release build)",
     ),
@@ -32,6 +36,7 @@ fn main() -> ExitCode {
         Some("validate") => validate(),
         Some("bless") => bless(args.get(1).map(String::as_str)),
         Some("bench") => bench(),
+        Some("fuzz") => fuzz(&args[1..]),
         _ => {
             eprintln!("usage: cargo xtask <task>\n");
             for (name, help) in TASKS {
@@ -85,6 +90,16 @@ fn ci() -> Result {
         "warnings",
     ]))?;
     run(cargo(&["test", "--workspace"]))
+}
+
+/// The fuzzer's package: `fuzz/`, a binary that runs the plugins in-process.
+const FUZZER: &str = "v6fix-fuzz";
+
+/// `cargo xtask fuzz ARGS`: the fuzzer, built for speed, with the arguments as given.
+fn fuzz(args: &[String]) -> Result {
+    let mut c = cargo(&["run", "--release", "--quiet", "-p", FUZZER, "--"]);
+    c.args(args);
+    run(c)
 }
 
 /// The one integration-test binary of the `v6fix` package, run by libtest-mimic; its tests

@@ -3,6 +3,7 @@
 //!
 //! - [`cli`], [`all`]: the command line and `all`/`audit` end to end through the binary;
 //! - [`cases`]: one test per golden case, `cases::<group>::<case>`;
+//! - [`fuzz`]: one test per saved fuzz finding, `fuzz::<dialect>::<hash>`;
 //! - `*_daemon`: the real daemons check what v6fix writes (`cargo xtask validate` runs these:
 //!   `-- _daemon::`);
 //! - [`tidy`]: rules about the source tree itself.
@@ -33,6 +34,7 @@ mod support;
 mod all;
 mod cases;
 mod cli;
+mod fuzz;
 mod tidy;
 
 mod apache_daemon;
@@ -80,6 +82,7 @@ fn all_trials() -> Vec<Trial> {
         all::trials(),
         cases::trials(),
         cli::trials(),
+        fuzz::trials(),
         tidy::trials(),
         apache_daemon::trials(),
         dovecot_daemon::trials(),
