@@ -324,8 +324,15 @@ pub(crate) fn check_in(
     args: &Args,
     written: &mut Vec<PathBuf>,
 ) -> Verdict {
-    match trial(root, plugin, args, written) {
+    let v = match trial(root, plugin, args, written) {
         Ok(v) | Err(v) => v,
+    };
+    // Messages name the root, which differs every run: show it as `[ROOT]`.
+    let root = root.display().to_string();
+    match v {
+        Verdict::Refused(m) => Verdict::Refused(m.replace(&root, "[ROOT]")),
+        Verdict::Failed(p, m) => Verdict::Failed(p, m.replace(&root, "[ROOT]")),
+        v => v,
     }
 }
 

@@ -193,7 +193,7 @@ impl Plugin for Resolv {
         };
         let doc = dialect::parse(&file.text).map_err(|e| host.parse_error(&file, e))?;
         let path = host.display(p);
-        let line = |i: usize| Some(file.line_col(doc.items[i].span.start).line);
+        let line = |i: usize| Some(file.line(doc.items[i].span.start));
         let fix = Some("v6fix resolv --nameserver ADDR".to_string());
         if let Some(why) = generated(host, Some(&doc))? {
             return Ok(vec![Finding {

@@ -26,7 +26,7 @@ impl Analysis {
         self.findings.push(Finding {
             severity: sev,
             path: host.display(&file.path),
-            line: Some(file.line_col(off).line),
+            line: Some(file.line(off)),
             message: msg,
             fix: (!fix.is_empty()).then(|| fix.to_string()),
         });

@@ -100,18 +100,17 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
                 continue;
             };
             let cond = conditions(doc, i);
-            for old in socks
-                .iter()
-                .filter(|s| s.port == port && together(&s.cond, &cond))
-            {
-                if clashes(&spot.bind, &old.addr) {
-                    let msg = format!(
-                        "Listen {} and Listen {} ({}) cannot both bind port {port}: Apache passes -t and then fails to start with \"Address already in use\"; remove one",
-                        word.text, old.text, old.at
-                    );
-                    a.warnings.push(format!("{at}: {msg}"));
-                    a.find(host, file, it.span.start, Severity::Error, msg, "");
-                }
+            // Against the first listener it clashes with only: a file with many copies of
+            // one Listen gets one warning per copy, not one per pair.
+            if let Some(old) = socks.iter().find(|s| {
+                s.port == port && together(&s.cond, &cond) && clashes(&spot.bind, &s.addr)
+            }) {
+                let msg = format!(
+                    "Listen {} and Listen {} ({}) cannot both bind port {port}: Apache passes -t and then fails to start with \"Address already in use\"; remove one",
+                    word.text, old.text, old.at
+                );
+                a.warnings.push(format!("{at}: {msg}"));
+                a.find(host, file, it.span.start, Severity::Error, msg, "");
             }
             socks.push(Sock {
                 addr: spot.bind.clone(),

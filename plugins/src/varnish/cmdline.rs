@@ -31,7 +31,7 @@ pub(super) fn options(words: &[Word]) -> Vec<Opt> {
     while i < words.len() {
         let w = &words[i];
         let b = w.value.as_bytes();
-        if b.len() >= 2 && b[0] == b'-' && b[1] != b'-' {
+        if b.len() >= 2 && b[0] == b'-' && b[1] != b'-' && b[1].is_ascii() {
             let letter = b[1];
             if FLAGS.contains(&letter) {
                 i += 1;
