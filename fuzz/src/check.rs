@@ -138,9 +138,12 @@ pub(crate) fn reprint(dialect: &str, path: &Path, text: &str) -> Result<String, 
         "postfix" if name == "master.cf" => postfix::parse_master(text)
             .map(|d| d.to_string())
             .map_err(e),
-        "postfix" if name.ends_with(".cidr") => {
-            postfix::parse_cidr(text).map(|d| d.to_string()).map_err(e)
-        }
+        // A `.cidr` file is a cidr table when main.cf names it `cidr:…`, but a plain list
+        // (which every text is) when it names the bare path: either reading will do.
+        "postfix" if name.ends_with(".cidr") => postfix::parse_cidr(text)
+            .map(|d| d.to_string())
+            .or_else(|_| postfix::parse_list(text).map(|d| d.to_string()))
+            .map_err(e),
         "postfix" => postfix::parse_list(text).map(|d| d.to_string()).map_err(e),
         other => Err(format!("no dialect `{other}`")),
     }

@@ -100,8 +100,9 @@ impl Conf<'_> {
         let added: Vec<String> = missing.iter().map(|n| n.to_string()).collect();
         let added = added.join(", ");
         if let Some(path) = file {
+            // A name that exists but is no readable list (a directory, say) was never loaded.
             let Some(Some((_, doc))) = st.tables.lists.get(&path) else {
-                unreachable!("walked and checked above");
+                return Err(unreadable(self.host, &path, ""));
             };
             let doc = doc.clone();
             let lines: Vec<String> = missing
@@ -116,7 +117,7 @@ impl Conf<'_> {
             ));
         } else if let Some(path) = cidr {
             let Some(Some((_, doc))) = st.tables.cidrs.get(&path) else {
-                unreachable!("walked and checked above");
+                return Err(unreadable(self.host, &path, "cidr:"));
             };
             let doc = doc.clone();
             let result = doc
@@ -215,4 +216,16 @@ impl Conf<'_> {
             ));
         }
     }
+}
+
+/// The error for a list or table that mynetworks names but that could not be read as one.
+fn unreadable(host: &v6fix_core::Host, path: &Path, kind: &str) -> Error {
+    Error::invalid(
+        host.display(Path::new(MAIN_CF)),
+        None,
+        format!(
+            "mynetworks names {kind}{}, which is not a file v6fix can read as a list of networks (a directory?): fix the name or drop it from mynetworks, then run v6fix again",
+            host.display(path)
+        ),
+    )
 }
