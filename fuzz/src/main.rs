@@ -271,6 +271,17 @@ fn signature(input: &Input, v: &Verdict) -> String {
             .rsplit_once("(at ")
             .map_or(d.as_str(), |x| x.1)
             .to_string(),
+        // The file, and the first word of the line that changed again (the parameter), so
+        // two bugs in one file stay two findings.
+        Property::NotIdempotent => {
+            let (file, rest) = d.split_once(": ").unwrap_or((d.as_str(), ""));
+            let word = rest
+                .trim_start_matches('"')
+                .split(|c: char| c.is_whitespace() || c == '=')
+                .find(|w| !w.is_empty())
+                .unwrap_or("");
+            format!("{file} ({word})")
+        }
         _ => d.split(':').next().unwrap_or("").to_string(),
     };
     format!(

@@ -386,7 +386,13 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
                     ));
                     continue;
                 }
-                let line = doc.line_with_arg(*i, 0, &spelled);
+                // A quoted value with blanks stays one quoted word, as it was.
+                let word = if w.text.starts_with('"') && spelled.contains([' ', '\t']) {
+                    format!("\"{spelled}\"")
+                } else {
+                    spelled.clone()
+                };
+                let line = doc.line_with_arg(*i, 0, &word);
                 doc.insert_after(&mut a.edits[*fi], *i, &line);
                 find(&mut a, file, it.span.start, sev, msg, fix);
                 if v4.is_loopback() {

@@ -17,6 +17,21 @@ impl Conf<'_> {
         self.warn_duplicates(st, "mynetworks");
         let entries = self.walk("mynetworks", &mut st.tables)?;
 
+        // A `{` never closed: Postfix reads the rest of the list as one element, so an
+        // entry added after it would never be seen (and would be added again on every run).
+        if let Some(e) = entries
+            .iter()
+            .find(|e| e.text.matches('{').count() > e.text.matches('}').count())
+        {
+            return Err(Error::Refused {
+                path: self.where_is(&st.tables, e),
+                reason: format!(
+                    "mynetworks: `{}` opens a `{{` that is never closed, so Postfix reads the rest of the list as one element; close or remove it, then run v6fix again",
+                    e.text.trim().chars().take(60).collect::<String>()
+                ),
+            });
+        }
+
         // A /file/name list that does not exist: Postfix cannot read it either.
         for e in &entries {
             if let Elem::File(path) = &e.elem {
