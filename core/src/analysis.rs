@@ -123,7 +123,7 @@ impl Analysis {
         self.findings.push(Finding {
             severity,
             path: host.display(&file.path),
-            line: Some(file.line_col(offset).line),
+            line: Some(file.line(offset)),
             message,
             fix: (!fix.is_empty()).then(|| fix.to_string()),
         });

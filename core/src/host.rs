@@ -41,6 +41,13 @@ impl File {
         }
     }
 
+    /// The 1-based line holding byte `offset` of the text.
+    pub fn line(&self, offset: usize) -> usize {
+        self.index
+            .get_or_init(|| LineIndex::new(&self.text))
+            .line(offset.min(self.text.len()))
+    }
+
     /// The line and column of byte `offset` of the text.
     pub fn line_col(&self, offset: usize) -> LineCol {
         self.index
@@ -387,8 +394,7 @@ impl Host {
 
     /// `path:line` (or `path:line:col`) for a byte offset in `file`, for warnings.
     pub fn locate(&self, file: &File, offset: usize) -> String {
-        let at = file.line_col(offset);
-        format!("{}:{}", self.display(&file.path), at.line)
+        format!("{}:{}", self.display(&file.path), file.line(offset))
     }
 }
 

@@ -58,6 +58,12 @@ impl LineIndex {
         LineIndex { starts }
     }
 
+    /// The 1-based line holding byte `offset`, in O(log n): no scan of the line itself, so
+    /// reporting many places on one very long line stays linear.
+    pub fn line(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset)
+    }
+
     /// The same answer as [`line_col`], for the text this index was built from.
     pub fn line_col(&self, text: &str, offset: usize) -> LineCol {
         let offset = offset.min(text.len());

@@ -338,7 +338,7 @@ fn findings(host: &Host, files: &[Loaded]) -> Vec<Finding> {
         |l: &Loaded, item: usize, severity, message: String, fix: Option<String>| Finding {
             severity,
             path: host.display(&l.file.path),
-            line: Some(l.file.line_col(l.doc.items[item].span.start).line),
+            line: Some(l.file.line(l.doc.items[item].span.start)),
             message,
             fix,
         };

@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 use v6fix_core::addr::parse_ip;
 use v6fix_core::dialect::pureftpd::{self, directive, is_read, split_bind, Doc, ValueKind};
 use v6fix_core::target::{Fact, Need, Target};
-use v6fix_core::{Analysis, Args, Error, File, Finding, Host, Plugin, Result, Severity};
+use v6fix_core::{
+    Analysis, Args, Error, File, Finding, Host, ParseError, Plugin, Result, Severity,
+};
 
 const CONF_DIR: &str = "/etc/pure-ftpd/conf";
 const DEFAULTS: &str = "/etc/default/pure-ftpd-common";
@@ -304,13 +306,13 @@ impl Plugin for PureFtpd {
                 a.findings
                     .push(finding(sev, &o.file.path, line, msg.into(), Some(FIX)));
             }
-            turn_off(&mut a, o);
+            turn_off(host, &mut a, o)?;
             a.notes.push(format!(
                 "{}: IPV4Only was on (-4: no IPv6 socket): now `no`, so pure-ftpd listens on IPv6 too",
                 show(o)
             ));
             if let Some(o6) = v6 {
-                turn_off(&mut a, o6);
+                turn_off(host, &mut a, o6)?;
                 a.warnings.push(format!(
                     "{} and {}: IPV4Only and IPV6Only were both on, and with -4 -6 pure-ftpd does not start at all (`Cannot assign requested address`): both are now `no`, so it listens on IPv4 and IPv6",
                     show(o),
@@ -459,12 +461,29 @@ impl Plugin for PureFtpd {
 }
 
 /// Writes `no` over every line of `o` that turns the option on (the wrapper would read
-/// the next one once the first is off).
-fn turn_off(a: &mut Analysis, o: &Opt) {
+/// the next one once the first is off). Refuses when a later line the wrapper never
+/// reached until now is not a boolean: with the lines before it `no`, it would stop
+/// pure-ftpd.
+fn turn_off(host: &Host, a: &mut Analysis, o: &Opt) -> Result<()> {
+    let src = o.doc.src();
+    if let Some(v) = o
+        .doc
+        .values()
+        .find(|v| pureftpd::parse_bool(&src[v.clone()]).is_none())
+    {
+        let why = ParseError::new(
+            v.start,
+            format!("`{}`", &src[v.clone()]),
+            "yes or no: once the lines before it are `no`, as v6fix would write them, the wrapper \
+             reads this one, and anything but a boolean stops pure-ftpd",
+        );
+        return Err(host.parse_error(&o.file, why));
+    }
     let e = a.edits(&o.file);
     for span in o.doc.on_lines() {
         e.replace(span, "no");
     }
+    Ok(())
 }
 
 /// The command that fixes what this plugin finds.

@@ -396,7 +396,7 @@ impl Plugin for Resolv {
 fn findings(host: &Host, file: &File, doc: &dialect::Doc) -> Result<Vec<Finding>> {
     let p = Path::new(PATH);
     let path = host.display(p);
-    let line = |i: usize| Some(file.line_col(doc.items[i].span.start).line);
+    let line = |i: usize| Some(file.line(doc.items[i].span.start));
     let fix = Some("v6fix resolv --nameserver ADDR".to_string());
     if let Some(why) = generated(host, Some(doc))? {
         return Ok(vec![Finding {

@@ -13,6 +13,7 @@
 //!   address with a port is written `[ADDR]:PORT`: unbracketed, sshd would read the port
 //!   as part of the address.
 
+use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use v6fix_core::config_set::{ConfigSet, Include, Missing};
@@ -285,16 +286,24 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
             None => ports.clone(),
         }
     };
-    let has = |ls: &[(usize, usize, Endpoint)], ip: Option<IpAddr>, port: &Option<String>| {
-        expand(port).iter().all(|p| {
-            ls.iter()
-                .any(|(_, _, l)| l.ip() == ip && expand(&l.port).contains(p))
-        })
-    };
-    let any_v6 = |ls: &[(usize, usize, Endpoint)], port: &Option<String>| {
-        ls.iter()
-            .any(|(_, _, l)| matches!(l.bind, Bind::V6(v) if !v.is_loopback()) && &l.port == port)
-    };
+    // Every (address, port) some ListenAddress binds, a portless one on every Port: looked
+    // up once per line, so many ListenAddress lines stay linear.
+    let mut bound: HashSet<(Option<IpAddr>, String)> = HashSet::new();
+    for (_, _, l) in &listens {
+        for p in expand(&l.port) {
+            bound.insert((l.ip(), p));
+        }
+    }
+    let has =
+        |bound: &HashSet<(Option<IpAddr>, String)>, ip: Option<IpAddr>, port: &Option<String>| {
+            expand(port).into_iter().all(|p| bound.contains(&(ip, p)))
+        };
+    // The ports (as written) some non-loopback IPv6 ListenAddress already has.
+    let v6_ports: HashSet<&Option<String>> = listens
+        .iter()
+        .filter(|(_, _, l)| matches!(l.bind, Bind::V6(v) if !v.is_loopback()))
+        .map(|(_, _, l)| &l.port)
+        .collect();
     if listens.is_empty() {
         a.notes.push(format!(
             "no ListenAddress: sshd listens on 0.0.0.0 and ::{}",
@@ -305,7 +314,6 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
             }
         ));
     }
-    let mut added: Vec<(usize, usize, Endpoint)> = Vec::new();
     for (fi, i, l) in &listens {
         let (file, doc) = &conf.files[*fi];
         let it = &doc.items()[*i];
@@ -334,16 +342,21 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
         );
         match endpoint::twin(l, address, &Bind::AnyV6) {
             Twin::Have(t) => {
-                let all: Vec<_> = listens.iter().chain(&added).cloned().collect();
                 let spelled = t.render(false);
-                if has(&all, t.ip(), &l.port) {
+                if has(&bound, t.ip(), &l.port) {
                     a.notes.push(format!(
                         "{at}: ListenAddress {} has its IPv6 counterpart ({spelled}) already: left alone",
                         w.text,
                     ));
                     continue;
                 }
-                let line = doc.line_with_arg(*i, 0, &spelled);
+                // A quoted value with blanks stays one quoted word, as it was.
+                let word = if w.text.starts_with('"') && spelled.contains([' ', '\t']) {
+                    format!("\"{spelled}\"")
+                } else {
+                    spelled.clone()
+                };
+                let line = doc.line_with_arg(*i, 0, &word);
                 doc.insert_after(a.edits(file), *i, &line);
                 a.find(host, file, it.span.start, sev, msg, fix);
                 if v4.is_loopback() {
@@ -352,11 +365,13 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
                         w.text
                     ));
                 }
-                added.push((*fi, *i, t));
+                for p in expand(&t.port) {
+                    bound.insert((t.ip(), p));
+                }
             }
             Twin::None => {}
             Twin::NeedAddress => {
-                if !any_v6(&listens, &l.port) {
+                if !v6_ports.contains(&l.port) {
                     a.warnings.push(format!(
                         "{at}: ListenAddress {} accepts IPv4 only: its IPv6 twin needs --address ADDR",
                         w.text

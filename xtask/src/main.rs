@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 const TASKS: &[(&str, &str)] = &[
     (
         "ci",
-        "format check, clippy with warnings denied, the .deb, every test (what .ci/run runs)",
+        "format check, clippy with warnings denied, the .deb, every test, a short fuzz run (what .ci/run runs)",
     ),
     (
         "deb",
@@ -24,6 +24,10 @@ const TASKS: &[(&str, &str)] = &[
     (
         "bless",
         "[GROUP::CASE] regenerate the golden case outputs from the current binary (review the diff!)",
+    ),
+    (
+        "fuzz",
+        "[--iterations N] [--seed S] [--dialect D] [--save] [--replay] mutate every fixture and check each plugin on it (release build)",
     ),
     (
         "bench",
@@ -39,6 +43,7 @@ fn main() -> ExitCode {
         Some("validate") => validate(),
         Some("bless") => bless(args.get(1).map(String::as_str)),
         Some("bench") => bench(),
+        Some("fuzz") => fuzz(&args[1..]),
         _ => {
             eprintln!("usage: cargo xtask <task>\n");
             for (name, help) in TASKS {
@@ -91,11 +96,50 @@ fn ci() -> Result {
         "-D",
         "warnings",
     ]))?;
-    // The package tests (plugins/tests/package.rs, ansible.rs) install this .deb.
+    // The package tests (plugins/tests/it/package.rs, ansible.rs) install this .deb.
     let deb = deb::build()?;
     let mut test = cargo(&["test", "--workspace"]);
     test.env("V6FIX_DEB", &deb);
-    run(test)
+    run(test)?;
+    let mut fuzz = cargo(&["run", "--quiet", "-p", FUZZER, "--"]);
+    fuzz.args(["--iterations", CI_FUZZ_ITERATIONS, "--seed", CI_FUZZ_SEED])
+        .args(["--timeout-ms", CI_FUZZ_BUDGET_MS, "--quiet"]);
+    for d in CI_FUZZ_DIALECTS {
+        fuzz.args(["--dialect", d]);
+    }
+    run(fuzz)
+}
+
+/// CI's fuzz run: a fixed seed, so a red run reproduces, and a count that keeps it short:
+/// the debug build `cargo test` already compiled the dependencies for runs it in about 25 s
+/// on two cores. The budget is generous because a debug build is slow, so only a real
+/// blow-up counts as a hang.
+const CI_FUZZ_ITERATIONS: &str = "2000";
+const CI_FUZZ_SEED: &str = "0x5eed";
+const CI_FUZZ_BUDGET_MS: &str = "10000";
+
+/// The dialects CI fuzzes: all of them.
+const CI_FUZZ_DIALECTS: &[&str] = &[
+    "apache",
+    "dovecot",
+    "postfix",
+    "interfaces",
+    "nginx",
+    "pureftpd",
+    "resolv",
+    "sshd",
+    "systemd",
+    "varnish",
+];
+
+/// The fuzzer's package: `fuzz/`, a binary that runs the plugins in-process.
+const FUZZER: &str = "v6fix-fuzz";
+
+/// `cargo xtask fuzz ARGS`: the fuzzer, built for speed, with the arguments as given.
+fn fuzz(args: &[String]) -> Result {
+    let mut c = cargo(&["run", "--release", "--quiet", "-p", FUZZER, "--"]);
+    c.args(args);
+    run(c)
 }
 
 /// The one integration-test binary of the `v6fix` package, run by libtest-mimic; its tests

@@ -328,11 +328,14 @@ impl Doc {
     /// Inserts `line` (no line ending) as a new line after item `i`.
     pub fn insert_after(&self, edits: &mut Edits, i: usize, line: &str) {
         let it = &self.items[i];
-        edits.insert_line_after(
-            &self.src,
-            it.span.end.saturating_sub(1).max(it.span.start),
-            line,
-        );
+        // The item's last character (not its last byte, which may sit inside a character
+        // when the file ends without a newline).
+        let last = self.src[..it.span.end]
+            .char_indices()
+            .next_back()
+            .map_or(it.span.start, |(k, _)| k)
+            .max(it.span.start);
+        edits.insert_line_after(&self.src, last, line);
     }
 
     /// Appends `words` after the last word of item `i` (a directive or an open tag),

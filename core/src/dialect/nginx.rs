@@ -193,11 +193,7 @@ impl<'a> Parser<'a> {
         loop {
             match self.peek() {
                 Some(b' ' | b'\t' | b'\r' | b'\n') => self.pos += 1,
-                Some(b'#') => {
-                    let rest = &self.src[self.pos..];
-                    let n = rest.find(['\n', '\r']).unwrap_or(rest.len());
-                    self.pos += n;
-                }
+                Some(b'#') => self.pos += comment_len(&self.src[self.pos..]),
                 _ => return,
             }
         }
@@ -289,8 +285,7 @@ impl<'a> Parser<'a> {
                         });
                     }
                     Some(b'#') => {
-                        let rest = &self.src[self.pos..];
-                        self.pos += rest.find(['\n', '\r']).unwrap_or(rest.len());
+                        self.pos += comment_len(&self.src[self.pos..]);
                         items.push(Item {
                             span: start..self.pos,
                             kind: ItemKind::Comment,
@@ -363,6 +358,16 @@ impl<'a> Parser<'a> {
             }
             self.skip_trivia();
         }
+    }
+}
+
+/// The length of the `#` comment at the start of `rest`: up to the line feed, as nginx reads
+/// it (a lone `\r` is part of the comment), leaving out the `\r` of a CRLF.
+fn comment_len(rest: &str) -> usize {
+    match rest.find('\n') {
+        Some(i) if rest[..i].ends_with('\r') => i - 1,
+        Some(i) => i,
+        None => rest.len(),
     }
 }
 

@@ -53,6 +53,10 @@ fn clashes(new: &Bind, old: &Bind) -> bool {
 pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: &mut Analysis) {
     // Pass 1: the listeners as they are.
     let mut socks: Vec<Sock> = Vec::new();
+    // The socks that bind IPv6 (an address or the dual-stack wildcard): the only ones a new
+    // listener can clash with or count as a twin. Kept apart so that many IPv4 Listen lines
+    // are checked in linear time.
+    let mut v6: Vec<usize> = Vec::new();
     let mut listens = Vec::new();
     for (fi, (file, doc)) in conf.files.iter().enumerate() {
         for (i, it) in doc.directives("Listen") {
@@ -101,26 +105,29 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
                 continue;
             };
             let cond = conditions(doc, i);
-            for old in socks
-                .iter()
-                .filter(|s| s.port == port && together(&s.cond, &cond))
-            {
-                if clashes(&spot.bind, &old.addr) {
-                    let msg = format!(
-                        "Listen {} and Listen {} ({}) cannot both bind port {port}: Apache passes -t and then fails to start with \"Address already in use\"; remove one",
-                        word.text, old.text, old.at
-                    );
-                    a.warnings.push(format!("{at}: {msg}"));
-                    a.find(host, file, it.span.start, Severity::Error, msg, "");
-                }
+            // Against the first listener it clashes with only: a file with many copies of
+            // one Listen gets one warning per copy, not one per pair.
+            if let Some(old) = dual_or_v6(&socks, &v6).find(|s| {
+                s.port == port && together(&s.cond, &cond) && clashes(&spot.bind, &s.addr)
+            }) {
+                let msg = format!(
+                    "Listen {} and Listen {} ({}) cannot both bind port {port}: Apache passes -t and then fails to start with \"Address already in use\"; remove one",
+                    word.text, old.text, old.at
+                );
+                a.warnings.push(format!("{at}: {msg}"));
+                a.find(host, file, it.span.start, Severity::Error, msg, "");
             }
-            socks.push(Sock {
-                addr: spot.bind.clone(),
-                port: port.clone(),
-                cond: cond.clone(),
-                text: word.text.clone(),
-                at: at.clone(),
-            });
+            push_sock(
+                &mut socks,
+                &mut v6,
+                Sock {
+                    addr: spot.bind.clone(),
+                    port: port.clone(),
+                    cond: cond.clone(),
+                    text: word.text.clone(),
+                    at: at.clone(),
+                },
+            );
             listens.push((fi, i, spot, port, cond));
         }
     }
@@ -161,19 +168,17 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
             Bind::V4(_) => (FIX_ADDRESS, Severity::Warning),
             _ => (FIX_PLAIN, Severity::Warning),
         };
-        let live: Vec<&Sock> = socks
-            .iter()
-            .filter(|s| s.port == port && together(&s.cond, &cond))
-            .collect();
+        let live = || -> Vec<&Sock> {
+            dual_or_v6(&socks, &v6)
+                .filter(|s| s.port == port && together(&s.cond, &cond))
+                .collect()
+        };
         let twin = match endpoint::twin(&spot, address, &Bind::AnyDual) {
             Twin::Have(t) => t,
             Twin::None => continue,
             Twin::NeedAddress => {
                 // A specific IPv4 address and no --address given.
-                if !live
-                    .iter()
-                    .any(|s| matches!(s.addr, Bind::V6(_) | Bind::AnyDual))
-                {
+                if live().is_empty() {
                     a.warnings.push(format!(
                         "{at}: Listen {} accepts IPv4 only: its IPv6 twin needs --address ADDR",
                         word.text
@@ -196,7 +201,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
             ..twin
         }
         .render(true);
-        if let Some(old) = live.iter().find(|s| clashes(&new, &s.addr)) {
+        if let Some(old) = live().into_iter().find(|s| clashes(&new, &s.addr)) {
             if old.text == spelled {
                 a.notes.push(format!(
                     "{at}: Listen {} has its IPv6 twin Listen {} ({}) already: left alone",
@@ -229,14 +234,31 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
                 word.text, word.text
             ));
         }
-        socks.push(Sock {
-            addr: new,
-            port: port.clone(),
-            cond: cond.clone(),
-            text: spelled,
-            at: at.clone(),
-        });
+        push_sock(
+            &mut socks,
+            &mut v6,
+            Sock {
+                addr: new,
+                port: port.clone(),
+                cond: cond.clone(),
+                text: spelled,
+                at: at.clone(),
+            },
+        );
     }
+}
+
+/// Adds `s` to `socks`, and its index to `v6` when it binds IPv6.
+fn push_sock(socks: &mut Vec<Sock>, v6: &mut Vec<usize>, s: Sock) {
+    if matches!(s.addr, Bind::V6(_) | Bind::AnyDual) {
+        v6.push(socks.len());
+    }
+    socks.push(s);
+}
+
+/// The socks `v6` names, in order.
+fn dual_or_v6<'a>(socks: &'a [Sock], v6: &'a [usize]) -> impl Iterator<Item = &'a Sock> + 'a {
+    v6.iter().map(move |&k| &socks[k])
 }
 
 #[cfg(test)]

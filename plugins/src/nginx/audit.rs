@@ -18,7 +18,7 @@ impl Conf {
             Finding {
                 severity,
                 path: host.display(&f.file.path),
-                line: Some(f.file.line_col(p.d.span.start).line),
+                line: Some(f.file.line(p.d.span.start)),
                 message,
                 fix: fix.map(str::to_string),
             }

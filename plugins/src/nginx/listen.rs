@@ -33,10 +33,13 @@ pub(super) enum At {
 #[derive(Debug, Clone)]
 pub(super) struct Listen {
     pub(super) at: At,
+    /// The parameters after the address, quotes removed: what nginx reads.
     pub(super) params: Vec<String>,
+    /// The same parameters as written (quoted ones keep their quotes): what a twin copies.
+    pub(super) raw: Vec<String>,
 }
 
-fn parse_listen(args: &[String]) -> Option<Listen> {
+fn parse_listen(args: &[String], raw: &[String]) -> Option<Listen> {
     let a = args.first()?;
     let at = if a.starts_with("unix:") {
         At::Unix
@@ -49,6 +52,7 @@ fn parse_listen(args: &[String]) -> Option<Listen> {
     Some(Listen {
         at,
         params: args[1..].to_vec(),
+        raw: raw.get(1..).unwrap_or_default().to_vec(),
     })
 }
 
@@ -113,7 +117,8 @@ impl Conf {
             .iter()
             .filter(|p| p.d.name() == "listen" && p.server.is_some())
             .filter_map(|p| {
-                let l = parse_listen(&p.d.args())?;
+                let raw: Vec<String> = p.d.words[1..].iter().map(|w| w.text.clone()).collect();
+                let l = parse_listen(&p.d.args(), &raw)?;
                 let proto = servers[p.server?].proto.clone();
                 let key = l.addr().map(|a| (proto, a, l.port().to_string()));
                 Some((p, l, key))
@@ -207,23 +212,28 @@ impl Conf {
             let copy_opts = !sockopts.contains(&tkey);
             let mut dropped_default = Vec::new();
             let mut dropped_opts = Vec::new();
-            for prm in &l.params {
+            // Judged by value, copied as written: a quoted parameter keeps its quotes.
+            let mut words = Vec::new();
+            for (prm, raw) in l.params.iter().zip(&l.raw) {
                 if is_default(prm) {
                     if defaults.contains(&tkey) {
                         dropped_default.push(prm.clone());
                     } else {
                         params.push(prm.clone());
+                        words.push(raw.clone());
                     }
                 } else if param_name(prm) == "ipv6only" {
                     continue;
                 } else if is_socket_opt(prm) {
                     if copy_opts {
                         params.push(prm.clone());
+                        words.push(raw.clone());
                     } else {
                         dropped_opts.push(prm.clone());
                     }
                 } else {
                     params.push(prm.clone());
+                    words.push(raw.clone());
                 }
             }
             if params.iter().any(|p| is_default(p)) {
@@ -233,9 +243,9 @@ impl Conf {
                 sockopts.insert(tkey.clone());
             }
             let mut line = format!("listen {twin_str}");
-            for prm in &params {
+            for w in &words {
                 line.push(' ');
-                line.push_str(prm);
+                line.push_str(w);
             }
             line.push(';');
             self.files[p.file]
@@ -268,7 +278,8 @@ mod tests {
     use super::*;
 
     fn l(s: &str) -> Listen {
-        parse_listen(&s.split(' ').map(str::to_string).collect::<Vec<_>>()).unwrap()
+        let words = s.split(' ').map(str::to_string).collect::<Vec<_>>();
+        parse_listen(&words, &words).unwrap()
     }
 
     #[test]

@@ -19,7 +19,7 @@ impl Conf<'_> {
     pub(super) fn audit(&self) -> Result<Vec<Finding>> {
         let mut out = Vec::new();
         let main_path = self.host.display(Path::new(MAIN_CF));
-        let at = |offset: usize| Some(self.main.line_col(offset).line);
+        let at = |offset: usize| Some(self.main.line(offset));
         match self.doc.param("inet_protocols") {
             Some(p) if self.doc.tokens(p).iter().any(pf::Element::is_comment) => out.push(Finding {
                 severity: Severity::Error,
@@ -185,7 +185,7 @@ impl Conf<'_> {
             out.push(Finding {
                 severity: Severity::Warning,
                 path: self.host.display(Path::new(MASTER_CF)),
-                line: Some(file.line_col(b.service.fields[0].start).line),
+                line: Some(file.line(b.service.fields[0].start)),
                 message: format!(
                     "service {} listens on an IPv4 address only: Postfix takes no IPv6 connections for it",
                     doc.field(b.service, 0)

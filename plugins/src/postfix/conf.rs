@@ -216,7 +216,7 @@ impl<'h> Conf<'h> {
     }
 
     pub(super) fn line_of(&self, tables: &Tables, path: &Path, offset: usize) -> Option<usize> {
-        self.file_of(tables, path).map(|f| f.line_col(offset).line)
+        self.file_of(tables, path).map(|f| f.line(offset))
     }
 }
 

@@ -25,6 +25,21 @@ impl Conf<'_> {
         self.warn_duplicates(st, "mynetworks");
         let entries = self.walk("mynetworks", &mut st.tables)?;
 
+        // A `{` never closed: Postfix reads the rest of the list as one element, so an
+        // entry added after it would never be seen (and would be added again on every run).
+        if let Some(e) = entries
+            .iter()
+            .find(|e| e.text.matches('{').count() > e.text.matches('}').count())
+        {
+            return Err(Error::Refused {
+                path: self.where_is(&st.tables, e),
+                reason: format!(
+                    "mynetworks: `{}` opens a `{{` that is never closed, so Postfix reads the rest of the list as one element; close or remove it, then run v6fix again",
+                    e.text.trim().chars().take(60).collect::<String>()
+                ),
+            });
+        }
+
         // A /file/name list that does not exist: Postfix cannot read it either.
         for e in &entries {
             if let Elem::File(path) = &e.elem {
@@ -132,11 +147,9 @@ impl Conf<'_> {
         let added: Vec<String> = missing.iter().map(|n| n.to_string()).collect();
         let added = added.join(", ");
         if let Some(path) = file {
+            // A name that exists but is no readable list (a directory, say) was never loaded.
             let Some(Some((_, doc))) = st.tables.lists.get(&path) else {
-                // Checked to exist above, gone or unreadable when read: changed under us.
-                return Err(Error::Changed {
-                    path: self.host.display(&path),
-                });
+                return Err(unreadable(self.host, &path, ""));
             };
             let doc = doc.clone();
             let lines: Vec<String> = missing
@@ -151,10 +164,7 @@ impl Conf<'_> {
             ));
         } else if let Some(path) = cidr {
             let Some(Some((_, doc))) = st.tables.cidrs.get(&path) else {
-                // Checked to exist above, gone or unreadable when read: changed under us.
-                return Err(Error::Changed {
-                    path: self.host.display(&path),
-                });
+                return Err(unreadable(self.host, &path, "cidr:"));
             };
             let doc = doc.clone();
             let result = doc
@@ -253,4 +263,16 @@ impl Conf<'_> {
             ));
         }
     }
+}
+
+/// The error for a list or table that mynetworks names but that could not be read as one.
+fn unreadable(host: &v6fix_core::Host, path: &Path, kind: &str) -> Error {
+    Error::invalid(
+        host.display(Path::new(MAIN_CF)),
+        None,
+        format!(
+            "mynetworks names {kind}{}, which is not a file v6fix can read as a list of networks (a directory?): fix the name or drop it from mynetworks, then run v6fix again",
+            host.display(path)
+        ),
+    )
 }

@@ -90,7 +90,7 @@ impl Conf<'_> {
             st.plan.warn(format!(
                 "{}: {name} is defined again further down; Postfix uses only the last definition (line {}), which is the one v6fix edits",
                 self.locate(&self.main, d.name_span.start),
-                self.main.line_col(last.name_span.start).line
+                self.main.line(last.name_span.start)
             ));
         }
     }

@@ -17,7 +17,7 @@ impl Setup {
                 Finding {
                     severity,
                     path: host.display(&file.path),
-                    line: Some(file.line_col(offset).line),
+                    line: Some(file.line(offset)),
                     message,
                     fix: fix.map(str::to_string),
                 }

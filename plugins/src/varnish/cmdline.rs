@@ -31,7 +31,7 @@ pub(super) fn options(words: &[Word]) -> Vec<Opt> {
     while i < words.len() {
         let w = &words[i];
         let b = w.value.as_bytes();
-        if b.len() >= 2 && b[0] == b'-' && b[1] != b'-' {
+        if b.len() >= 2 && b[0] == b'-' && b[1] != b'-' && b[1].is_ascii() {
             let letter = b[1];
             if FLAGS.contains(&letter) {
                 i += 1;
@@ -122,7 +122,10 @@ pub(super) fn insert_option(src: &str, edits: &mut Edits, o: &Opt, text: &str) {
     let rest = src[o.value_span.end..le]
         .trim_end_matches(['\n', '\r'])
         .trim();
-    if flag_starts_line && rest == "\\" {
+    // A line that ends in `\` and a lone `\r` at the end of the file continues nothing: a
+    // line put after it would follow the `\r`, and the `\` would no longer end its line.
+    let bare_cr = src[o.value_span.end..le].ends_with('\r');
+    if flag_starts_line && rest == "\\" && !bare_cr {
         let indent = indent_of(&src[ls..]);
         let tail = &src[o.value_span.end..le];
         let sep = tail.trim_end_matches(['\n', '\r']);

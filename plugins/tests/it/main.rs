@@ -4,6 +4,7 @@
 //! - [`cli`], [`all`]: the command line and `all`/`audit` end to end through the binary;
 //! - [`includes`]: include sets end to end (no cap on files, loops refused);
 //! - [`cases`]: one test per golden case, `cases::<group>::<case>`;
+//! - [`fuzz`]: one test per saved fuzz finding, `fuzz::<dialect>::<hash>`;
 //! - `*_daemon`: the real daemons check what v6fix writes (`cargo xtask validate` runs these:
 //!   `-- _daemon::`);
 //! - [`tidy`]: rules about the source tree itself.
@@ -36,6 +37,7 @@ mod ansible;
 mod audits;
 mod cases;
 mod cli;
+mod fuzz;
 mod includes;
 mod manual;
 mod package;
@@ -91,6 +93,7 @@ fn all_trials() -> Vec<Trial> {
         audits::trials(),
         cases::trials(),
         cli::trials(),
+        fuzz::trials(),
         includes::trials(),
         manual::trials(),
         package::trials(),

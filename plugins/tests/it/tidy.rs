@@ -102,7 +102,7 @@ fn rust_files(dir: &str) -> Vec<String> {
 
 /// Every Rust file of the workspace.
 fn all_rust_files() -> Vec<String> {
-    ["core", "plugins", "xtask"]
+    ["core", "fuzz", "plugins", "xtask"]
         .iter()
         .flat_map(|d| rust_files(d))
         .collect()
