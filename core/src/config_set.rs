@@ -168,6 +168,7 @@ impl<D> ConfigSet<D> {
                 by_target: HashMap::new(),
             },
             chain: Vec::new(),
+            resolved: HashMap::new(),
         };
         w.add(file)?;
         Ok(Some(w.set))
@@ -201,6 +202,9 @@ struct Walker<'h, D, P, I> {
     set: ConfigSet<D>,
     /// The include chain being read: (file index, offset of its include directive).
     chain: Vec<(usize, usize)>,
+    /// What each pattern named, by (full pattern, expanded as a glob): one filesystem look-up
+    /// per pattern however often the configuration repeats it.
+    resolved: HashMap<(PathBuf, bool), (Vec<PathBuf>, bool)>,
 }
 
 impl<D, P, I> Walker<'_, D, P, I>
@@ -249,7 +253,7 @@ where
     }
 
     /// The machine paths an include's pattern names (existing or not, for a plain path).
-    fn resolve(&self, fi: usize, inc: &Include) -> Result<Vec<PathBuf>> {
+    fn resolve(&mut self, fi: usize, inc: &Include) -> Result<Vec<PathBuf>> {
         let host = self.host;
         let mut tried = Vec::new();
         if inc.pattern.starts_with('/') {
@@ -259,16 +263,28 @@ where
         }
         let last = tried.len().saturating_sub(1);
         for (i, full) in tried.into_iter().enumerate() {
-            let paths = if inc.glob && inc.pattern.contains(['*', '?', '[']) {
-                host.glob(&full.to_string_lossy())
-                    .map_err(|e| self.at_include(fi, inc, e))?
-            } else {
-                let p = host.normalize(&full)?;
-                if i < last && !host.exists(&p) {
-                    continue;
+            let glob = inc.glob && inc.pattern.contains(['*', '?', '[']);
+            let key = (full, glob);
+            let (paths, exists) = match self.resolved.get(&key) {
+                Some(r) => r.clone(),
+                None => {
+                    let r = if glob {
+                        let paths = host
+                            .glob(&key.0.to_string_lossy())
+                            .map_err(|e| self.at_include(fi, inc, e))?;
+                        (paths, true)
+                    } else {
+                        let p = host.normalize(&key.0)?;
+                        let exists = host.exists(&p);
+                        (vec![p], exists)
+                    };
+                    self.resolved.insert(key, r.clone());
+                    r
                 }
-                vec![p]
             };
+            if !glob && i < last && !exists {
+                continue;
+            }
             if !paths.is_empty() || i == last {
                 return Ok(paths);
             }
