@@ -111,6 +111,17 @@ fn is_port(p: &str) -> bool {
     !p.is_empty() && (p == "*" || p.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// A port as a listen word may give it: a number, `*`, or a service name (`http`).
+fn port_word(text: &str, p: &str) -> Result<(), EndpointError> {
+    let name = p.starts_with(|c: char| c.is_ascii_alphabetic())
+        && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if is_port(p) || name {
+        Ok(())
+    } else {
+        Err(EndpointError(format!("`{text}`: `{p}` is not a port")))
+    }
+}
+
 impl Endpoint {
     /// An endpoint for `ip` on `port`, `::`/`0.0.0.0` read as the wildcards of `spelling`.
     pub fn of_ip(ip: IpAddr, port: Option<&str>, spelling: &Spelling) -> Endpoint {
@@ -155,6 +166,9 @@ impl Endpoint {
             let ip: Ipv6Addr = inside.parse().map_err(|_| {
                 EndpointError(format!("`{inside}` in `{text}` is not an IPv6 address"))
             })?;
+            if let Some(p) = port {
+                port_word(text, p)?;
+            }
             return Ok(Endpoint::of_ip(IpAddr::V6(ip), port, spelling));
         }
         if text == "*" {
@@ -174,6 +188,9 @@ impl Endpoint {
             return Err(EndpointError(format!(
                 "`{text}`: expected a port after `:`"
             )));
+        }
+        if let Some(p) = port {
+            port_word(text, p)?;
         }
         if host.is_empty() || host == "*" {
             return Ok(ep(spelling.any.clone(), port));
@@ -373,6 +390,9 @@ mod tests {
         assert!(Endpoint::parse("2001:db8:x::80", &Spelling::APACHE).is_err());
         assert!(Endpoint::parse("[2001:db8::1]80", &Spelling::APACHE).is_err());
         assert!(Endpoint::parse("[2001:db8::1", &Spelling::APACHE).is_err());
+        assert!(Endpoint::parse("[::1]:80[::]", &Spelling::PLAIN).is_err());
+        assert!(Endpoint::parse("192.0.2.10:8é", &Spelling::APACHE).is_err());
+        assert_eq!(p("[::]:http", &Spelling::VARNISH).port.as_deref(), Some("http"));
     }
 
     #[test]
