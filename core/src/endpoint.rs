@@ -114,7 +114,8 @@ fn is_port(p: &str) -> bool {
 /// A port as a listen word may give it: a number, `*`, or a service name (`http`).
 fn port_word(text: &str, p: &str) -> Result<(), EndpointError> {
     let name = p.starts_with(|c: char| c.is_ascii_alphabetic())
-        && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        && p.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if is_port(p) || name {
         Ok(())
     } else {
@@ -392,7 +393,10 @@ mod tests {
         assert!(Endpoint::parse("[2001:db8::1", &Spelling::APACHE).is_err());
         assert!(Endpoint::parse("[::1]:80[::]", &Spelling::PLAIN).is_err());
         assert!(Endpoint::parse("192.0.2.10:8é", &Spelling::APACHE).is_err());
-        assert_eq!(p("[::]:http", &Spelling::VARNISH).port.as_deref(), Some("http"));
+        assert_eq!(
+            p("[::]:http", &Spelling::VARNISH).port.as_deref(),
+            Some("http")
+        );
     }
 
     #[test]

@@ -42,9 +42,10 @@ pub(super) fn acl(
                 "",
             );
         }
+        let mut t = t.to_string();
         if t.starts_with('[') {
             let bare = t.replace(['[', ']'], "");
-            if let Ok(p) = Prefix::parse(&bare) {
+            if Prefix::parse(&bare).is_ok() {
                 a.edits(file).replace(w.span.clone(), bare.clone());
                 a.notes.push(format!(
                     "{at}: {label} {t}: Apache rejects brackets here; written {bare}"
@@ -57,12 +58,11 @@ pub(super) fn acl(
                     format!("{label} {t}: Apache rejects a bracketed address (\"appears to be invalid\")"),
                     FIX_PLAIN,
                 );
-                if p.is_ipv6() {
-                    v6.push(p);
-                }
-                continue;
+                // Judged as written from now on, like any other entry.
+                t = bare;
             }
         }
+        let t = t.as_str();
         if let Ok(p) = Prefix::parse(t) {
             if p.is_ipv6() {
                 v6.push(p);
