@@ -435,6 +435,7 @@ impl Interfaces {
         mut plan: Analysis,
     ) -> Result<Analysis> {
         let (addrs, gateway) = wanted(target)?;
+        let target_in = target;
         if files.is_empty() {
             return Err(Error::missing(
                 host.display(Path::new(MAIN)),
@@ -499,6 +500,27 @@ impl Interfaces {
             }
         }
 
+        // A working inet6 static stanza keeps its own gateway (a provider's `fe80::1`, say)
+        // unless the user typed --gateway: the address plan's default does not replace it.
+        let mut kept_gateway = None;
+        if let (Some(j), Some(g), true) = (target[0], gateway, target_in.gateway_by_default) {
+            let s = &statics[j];
+            let l = &files[s.file];
+            if let Some((i, v)) = l.doc.get(&s.stanza, "gateway") {
+                if v.parse::<IpAddr>().ok() != Some(g) {
+                    plan.note(format!(
+                        "{}: the inet6 static stanza of {iface} keeps its gateway `{v}` (the address plan's {g} is only a default; pass --gateway to replace it)",
+                        host.locate(&l.file, l.doc.items[i].span.start)
+                    ));
+                    kept_gateway = Some(v.to_string());
+                }
+            }
+        }
+        let gateway = if kept_gateway.is_some() {
+            None
+        } else {
+            gateway
+        };
         let mut live: Vec<String> = Vec::new();
         let mut new_stanzas: Vec<(usize, Prefix)> = Vec::new();
         for (k, a) in addrs.iter().enumerate() {
@@ -583,6 +605,7 @@ impl Interfaces {
             Some(g) => live.push(format!(
                 "ip -6 route replace default via {g} dev {iface} onlink"
             )),
+            None if kept_gateway.is_some() => {}
             None => plan.note(format!(
                 "no --gateway: {iface} gets no IPv6 default route from this stanza"
             )),
