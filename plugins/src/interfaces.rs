@@ -424,6 +424,25 @@ fn findings(host: &Host, files: &[Loaded]) -> Vec<Finding> {
     out
 }
 
+/// What the next `ifup` (or boot) does beyond the `ip -6` commands of the hint, as
+/// ifupdown's inet6 `static` method does it: `autoconf=0` always, and with a gateway
+/// `accept_ra=0` and a flush of the SLAAC privacy templates.
+fn slaac_off(iface: &str, with_gateway: bool) -> String {
+    let sysctl = |k: &str| format!("`sysctl net.ipv6.conf.{iface}.{k}=0`");
+    if with_gateway {
+        format!(
+            "the next `ifup {iface}` or reboot also turns SLAAC and router advertisements off on {iface}: ifupdown's inet6 static stanza with a gateway runs {} and {}, then `ip addr flush dev {iface} mngtmpaddr`; the commands of the hint do not, so until then addresses and routes learned from router advertisements stay",
+            sysctl("accept_ra"),
+            sysctl("autoconf")
+        )
+    } else {
+        format!(
+            "the next `ifup {iface}` or reboot also turns SLAAC off on {iface}: ifupdown's inet6 static stanza runs {} (accept_ra is left as it is, as there is no gateway); the commands of the hint do not, so until then SLAAC addresses stay",
+            sysctl("autoconf")
+        )
+    }
+}
+
 impl Interfaces {
     /// The edits that give the interface `target`'s addresses and gateway.
     fn convert(
@@ -586,11 +605,18 @@ impl Interfaces {
         // What ifupdown will make of the result, read back.
         let planned = plan.planned();
         let after = host.with_overlay(planned.iter().map(|(p, t)| (p.as_path(), t.as_str())));
-        for f in findings(&after, &load(&after)?) {
+        let after_files = load(&after)?;
+        for f in findings(&after, &after_files) {
             if f.severity >= Severity::Warning && !f.message.contains("has no inet6 stanza") {
                 plan.warn(format!("{}:{}: {}", f.path, f.line.unwrap_or(0), f.message));
             }
         }
+        let with_gateway = all_stanzas(&after_files).iter().any(|a| {
+            a.stanza.name == iface
+                && a.stanza.family == "inet6"
+                && a.stanza.method == "static"
+                && after_files[a.file].doc.get(&a.stanza, "gateway").is_some()
+        });
         let classes: Vec<String> = files
             .iter()
             .flat_map(|l| l.doc.classes_of(&iface))
@@ -611,6 +637,7 @@ impl Interfaces {
             )),
         }
         if plan.changes() {
+            plan.note(slaac_off(&iface, with_gateway));
             let why = format!(
                 "what ifup runs for the changed stanza, without ifdown: `ifup {iface}` skips an interface that is already up, and `ifdown {iface} && ifup {iface}` drops SSH connections; IPv4 is not touched"
             );
