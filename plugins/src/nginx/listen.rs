@@ -52,6 +52,32 @@ fn parse_listen(args: &[String]) -> Option<Listen> {
     })
 }
 
+/// Every `listen` parameter nginx knows (http, stream and mail together); anything else is
+/// `invalid parameter` to `nginx -t`. `=` parameters are listed by name.
+const PARAMS: &[&str] = &[
+    "default_server",
+    "default",
+    "ssl",
+    "http2",
+    "http3",
+    "quic",
+    "spdy",
+    "proxy_protocol",
+    "udp",
+    "setfib",
+    "fastopen",
+    "backlog",
+    "rcvbuf",
+    "sndbuf",
+    "accept_filter",
+    "deferred",
+    "bind",
+    "ipv6only",
+    "reuseport",
+    "so_keepalive",
+    "multipath",
+];
+
 fn param_name(p: &str) -> &str {
     p.split_once('=').map_or(p, |(n, _)| n)
 }
@@ -104,6 +130,45 @@ pub(super) fn twin_of(l: &Listen, address: Option<Ipv6Addr>) -> Twin {
 }
 
 impl Conf {
+    /// A `listen` parameter nginx does not know fails `nginx -t` ("invalid parameter"):
+    /// most often a `;` missing at the end of the line, so the next line's directive reads
+    /// as parameters. Refused at the word, as nginx refuses it.
+    fn refuse_unknown_params(
+        &self,
+        host: &Host,
+        listens: &[(&Placed<'_>, Listen, Option<Key>)],
+        plan: &mut Analysis,
+    ) {
+        for (p, _, _) in listens {
+            let Some(bad) = p.d.words[1..]
+                .iter()
+                .skip(1)
+                .find(|w| !PARAMS.contains(&param_name(&w.text)))
+            else {
+                continue;
+            };
+            let file = &self.files[p.file].file;
+            let first = &p.d.words[1];
+            let hint = if file.line_col(bad.span.start).line > file.line_col(first.span.start).line
+            {
+                ": the `;` ending the listen line is probably missing, so the next line reads as its parameters"
+            } else {
+                ""
+            };
+            plan.refuse(
+                host,
+                file,
+                bad.span.start,
+                format!(
+                    "found `{}` among the parameters of `listen {}`, expected a listen parameter (ssl, http2, default_server, proxy_protocol, reuseport, backlog=…); nginx -t fails with invalid parameter \"{}\"{hint}",
+                    bad.text,
+                    first.text,
+                    param_name(&bad.text),
+                ),
+            );
+        }
+    }
+
     /// Servers told apart by IPv4 address (`listen 192.0.2.10:80` in one, `listen
     /// 192.0.2.11:80` in another) would all get the one `--address` twin: refused, naming
     /// every listen (see [`endpoint::collapsing`]). A port with a specific IPv6 listen in
@@ -222,6 +287,7 @@ impl Conf {
             .iter()
             .filter_map(|(q, _, k)| k.as_ref().map(|k| (q.server, k)))
             .collect();
+        self.refuse_unknown_params(host, &listens, plan);
         self.refuse_collapsing(host, &listens, address, plan);
         let mut need_address = Vec::new();
         for (p, l, key) in &listens {

@@ -38,6 +38,7 @@ mod cases;
 mod cli;
 mod includes;
 mod manual;
+mod negative;
 mod package;
 mod tidy;
 mod truncated;
@@ -93,6 +94,7 @@ fn all_trials() -> Vec<Trial> {
         cli::trials(),
         includes::trials(),
         manual::trials(),
+        negative::trials(),
         package::trials(),
         tidy::trials(),
         txn::trials(),
