@@ -317,6 +317,55 @@ pub fn twin(ep: &Endpoint, address: Option<Ipv6Addr>, v6_any: &Bind) -> Twin {
     })
 }
 
+/// One IPv4-specific listener, as [`collapsing`] sees it: its address, its port and where
+/// it is written (`path:line`, with the directive as the admin wrote it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Specific {
+    pub ip: Ipv4Addr,
+    pub port: String,
+    pub text: String,
+    pub at: String,
+}
+
+/// The listeners whose IPv6 twins would all be one listener: IPv4-specific, non-loopback
+/// addresses (two or more different ones) sharing a port, each of which would get the one
+/// host `address` as its twin. IP-based sites behind them could no longer be told apart
+/// over IPv6, so a plugin refuses instead of guessing. Loopback listeners all becoming
+/// `::1` is fine (the clients are local) and are never grouped. Groups come in the order
+/// of their first listener.
+pub fn collapsing(listeners: &[Specific]) -> Vec<Vec<&Specific>> {
+    let mut groups: Vec<Vec<&Specific>> = Vec::new();
+    for l in listeners.iter().filter(|l| !l.ip.is_loopback()) {
+        match groups.iter_mut().find(|g| g[0].port == l.port) {
+            Some(g) => {
+                if !g.iter().any(|o| o.ip == l.ip) {
+                    g.push(l);
+                }
+            }
+            None => groups.push(vec![l]),
+        }
+    }
+    groups.retain(|g| g.len() > 1);
+    groups
+}
+
+/// The refusal for one group of [`collapsing`]: names every listener, the one IPv6
+/// listener they would become, and what the admin does instead.
+pub fn collapse_message(group: &[&Specific], address: Ipv6Addr, twin: &str) -> String {
+    let all: Vec<String> = group
+        .iter()
+        .map(|l| format!("{} ({})", l.text, l.at))
+        .collect();
+    let port = match group[0].port.as_str() {
+        "" => "one port".to_string(),
+        p => format!("port {p}"),
+    };
+    format!(
+        "{} listen on different IPv4 addresses of {port}: with --address {address} all of them would get the one IPv6 twin {twin}, and what is told apart by IPv4 address could no longer be told apart over IPv6. Nothing written: give each its own IPv6 listener by hand (one IPv6 address per IPv4 one), or keep one IPv4-specific listener on the port",
+        all.join(", "),
+    )
+}
+
 /// Checks an address given as "this host's IPv6 address": a global unicast address, not a
 /// wildcard, loopback, link-local, multicast or IPv4-mapped one. `what` names the option.
 pub fn host_address(ip: IpAddr, what: &str) -> Result<Ipv6Addr, String> {
@@ -350,6 +399,35 @@ pub fn host_address(ip: IpAddr, what: &str) -> Result<Ipv6Addr, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn several_specific_ipv4_listeners_on_one_port_collapse() {
+        let l = |ip: &str, port: &str| Specific {
+            ip: ip.parse().unwrap(),
+            port: port.into(),
+            text: format!("{ip}:{port}"),
+            at: "f:1".into(),
+        };
+        let v = vec![
+            l("192.0.2.10", "80"),
+            l("192.0.2.11", "80"),
+            l("192.0.2.10", "443"),
+            l("127.0.0.1", "80"),
+            l("127.0.0.2", "8080"),
+            l("127.0.0.3", "8080"),
+            l("192.0.2.12", "25"),
+            l("192.0.2.12", "25"),
+        ];
+        let g = collapsing(&v);
+        assert_eq!(g.len(), 1, "{g:?}");
+        assert_eq!(g[0].len(), 2);
+        assert_eq!(g[0][1].ip, "192.0.2.11".parse::<Ipv4Addr>().unwrap());
+        let m = collapse_message(&g[0], "2001:db8::10".parse().unwrap(), "[2001:db8::10]:80");
+        assert!(
+            m.contains("192.0.2.10:80 (f:1), 192.0.2.11:80 (f:1)"),
+            "{m}"
+        );
+    }
 
     fn p(t: &str, s: &Spelling) -> Endpoint {
         Endpoint::parse(t, s).unwrap()

@@ -29,6 +29,10 @@ pub struct Target {
     pub networks: Vec<Prefix>,
     /// The IPv6 default gateway.
     pub gateway: Option<Ipv6Addr>,
+    /// The gateway is the address plan's default (`::1` in the site network, or the plan's
+    /// own), not one the user typed with `--gateway`: a gateway the host already has
+    /// configured wins over it.
+    pub gateway_by_default: bool,
     /// The network interface to configure.
     pub iface: Option<String>,
     /// Nameservers to add, as given (a link-local one carries its `%zone`).

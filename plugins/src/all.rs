@@ -70,6 +70,8 @@ fn site_target(m: &ArgMatches) -> Result<Target> {
         a.len.get_or_insert(site.network.len());
     }
     t.gateway = Some(site.gateway);
+    // Only a typed --gateway replaces the gateway of a working inet6 stanza.
+    t.gateway_by_default = options::one(m, "gateway").is_none();
     Ok(t)
 }
 

@@ -472,6 +472,27 @@ impl Plugin for Dovecot {
                 });
             }
             let fix = plan_list(raw, &s.value, v, &extra);
+            if let (true, [address]) = (fix.new.is_some(), extra.as_slice()) {
+                // Several IPv4-specific addresses in one list would all get the one
+                // --address twin: refused, naming them.
+                let specific: Vec<endpoint::Specific> = split_list(&s.value)
+                    .iter()
+                    .filter_map(|x| {
+                        let e = token(x);
+                        let Bind::V4(ip) = e.bind else { return None };
+                        Some(endpoint::Specific {
+                            ip,
+                            port: e.port.clone().unwrap_or_default(),
+                            text: format!("`{}`", e.render(false)),
+                            at: at.clone(),
+                        })
+                    })
+                    .collect();
+                if let Some(group) = endpoint::collapsing(&specific).first() {
+                    let msg = endpoint::collapse_message(group, *address, &format!("`{address}`"));
+                    plan.refuse(host, file, s.value_span.start, format!("{what}: {msg}"));
+                }
+            }
             used_listen |= fix.used_listen;
             if fix.names {
                 plan.note(format!(

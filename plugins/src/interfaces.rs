@@ -424,6 +424,25 @@ fn findings(host: &Host, files: &[Loaded]) -> Vec<Finding> {
     out
 }
 
+/// What the next `ifup` (or boot) does beyond the `ip -6` commands of the hint, as
+/// ifupdown's inet6 `static` method does it: `autoconf=0` always, and with a gateway
+/// `accept_ra=0` and a flush of the SLAAC privacy templates.
+fn slaac_off(iface: &str, with_gateway: bool) -> String {
+    let sysctl = |k: &str| format!("`sysctl net.ipv6.conf.{iface}.{k}=0`");
+    if with_gateway {
+        format!(
+            "the next `ifup {iface}` or reboot also turns SLAAC and router advertisements off on {iface}: ifupdown's inet6 static stanza with a gateway runs {} and {}, then `ip addr flush dev {iface} mngtmpaddr`; the commands of the hint do not, so until then addresses and routes learned from router advertisements stay",
+            sysctl("accept_ra"),
+            sysctl("autoconf")
+        )
+    } else {
+        format!(
+            "the next `ifup {iface}` or reboot also turns SLAAC off on {iface}: ifupdown's inet6 static stanza runs {} (accept_ra is left as it is, as there is no gateway); the commands of the hint do not, so until then SLAAC addresses stay",
+            sysctl("autoconf")
+        )
+    }
+}
+
 impl Interfaces {
     /// The edits that give the interface `target`'s addresses and gateway.
     fn convert(
@@ -435,6 +454,7 @@ impl Interfaces {
         mut plan: Analysis,
     ) -> Result<Analysis> {
         let (addrs, gateway) = wanted(target)?;
+        let target_in = target;
         if files.is_empty() {
             return Err(Error::missing(
                 host.display(Path::new(MAIN)),
@@ -499,6 +519,27 @@ impl Interfaces {
             }
         }
 
+        // A working inet6 static stanza keeps its own gateway (a provider's `fe80::1`, say)
+        // unless the user typed --gateway: the address plan's default does not replace it.
+        let mut kept_gateway = None;
+        if let (Some(j), Some(g), true) = (target[0], gateway, target_in.gateway_by_default) {
+            let s = &statics[j];
+            let l = &files[s.file];
+            if let Some((i, v)) = l.doc.get(&s.stanza, "gateway") {
+                if v.parse::<IpAddr>().ok() != Some(g) {
+                    plan.note(format!(
+                        "{}: the inet6 static stanza of {iface} keeps its gateway `{v}` (the address plan's {g} is only a default; pass --gateway to replace it)",
+                        host.locate(&l.file, l.doc.items[i].span.start)
+                    ));
+                    kept_gateway = Some(v.to_string());
+                }
+            }
+        }
+        let gateway = if kept_gateway.is_some() {
+            None
+        } else {
+            gateway
+        };
         let mut live: Vec<String> = Vec::new();
         let mut new_stanzas: Vec<(usize, Prefix)> = Vec::new();
         for (k, a) in addrs.iter().enumerate() {
@@ -564,11 +605,18 @@ impl Interfaces {
         // What ifupdown will make of the result, read back.
         let planned = plan.planned();
         let after = host.with_overlay(planned.iter().map(|(p, t)| (p.as_path(), t.as_str())));
-        for f in findings(&after, &load(&after)?) {
+        let after_files = load(&after)?;
+        for f in findings(&after, &after_files) {
             if f.severity >= Severity::Warning && !f.message.contains("has no inet6 stanza") {
                 plan.warn(format!("{}:{}: {}", f.path, f.line.unwrap_or(0), f.message));
             }
         }
+        let with_gateway = all_stanzas(&after_files).iter().any(|a| {
+            a.stanza.name == iface
+                && a.stanza.family == "inet6"
+                && a.stanza.method == "static"
+                && after_files[a.file].doc.get(&a.stanza, "gateway").is_some()
+        });
         let classes: Vec<String> = files
             .iter()
             .flat_map(|l| l.doc.classes_of(&iface))
@@ -583,11 +631,13 @@ impl Interfaces {
             Some(g) => live.push(format!(
                 "ip -6 route replace default via {g} dev {iface} onlink"
             )),
+            None if kept_gateway.is_some() => {}
             None => plan.note(format!(
                 "no --gateway: {iface} gets no IPv6 default route from this stanza"
             )),
         }
         if plan.changes() {
+            plan.note(slaac_off(&iface, with_gateway));
             let why = format!(
                 "what ifup runs for the changed stanza, without ifdown: `ifup {iface}` skips an interface that is already up, and `ifdown {iface} && ifup {iface}` drops SSH connections; IPv4 is not touched"
             );

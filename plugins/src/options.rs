@@ -115,6 +115,7 @@ pub(crate) fn target(needs: &[Need], m: &ArgMatches) -> Result<Target> {
             }];
             if needs.iter().any(|n| n.fact == Fact::Gateway) {
                 t.gateway = Some(h.site.gateway);
+                t.gateway_by_default = one(m, "gateway").is_none();
             }
         }
     }

@@ -314,6 +314,40 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
             }
         ));
     }
+    // Several IPv4-specific ListenAddress lines on one port would all get the one
+    // --address twin: refused, naming them (a port with a specific IPv6 ListenAddress
+    // already was mapped by hand).
+    if let Some(address) = address {
+        let mut specific = Vec::new();
+        let mut place = Vec::new();
+        for (fi, i, l) in &listens {
+            let Bind::V4(ip) = l.bind else { continue };
+            let (file, doc) = &conf.files[*fi];
+            let it = &doc.items()[*i];
+            for port in expand(&l.port) {
+                if v6_ports.contains(&l.port) {
+                    continue;
+                }
+                specific.push(endpoint::Specific {
+                    ip,
+                    port,
+                    text: format!("ListenAddress {}", it.args[0].text),
+                    at: host.locate(file, it.span.start),
+                });
+                place.push((*fi, it.span.start));
+            }
+        }
+        for group in endpoint::collapsing(&specific) {
+            let first = specific
+                .iter()
+                .position(|s| std::ptr::eq(s, group[0]))
+                .unwrap_or(0);
+            let (fi, offset) = place[first];
+            let twin = format!("ListenAddress {address} (port {})", group[0].port);
+            let msg = endpoint::collapse_message(&group, address, &twin);
+            a.refuse(host, &conf.files[fi].0, offset, msg);
+        }
+    }
     for (fi, i, l) in &listens {
         let (file, doc) = &conf.files[*fi];
         let it = &doc.items()[*i];

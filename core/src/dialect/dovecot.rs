@@ -228,11 +228,13 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         let base = pieces[0].start;
         let kind = parse_logical(&logical, &src_of, text)?;
         if kind == Kind::Close && stack.pop().is_none() {
-            return Err(ParseError::new(
-                base,
-                "`}`",
-                "a setting or a section (this `}` closes nothing)",
-            ));
+            return Err(early_close(text, &items).unwrap_or_else(|| {
+                ParseError::new(
+                    base,
+                    "`}`",
+                    "a setting or a section (this `}` closes nothing)",
+                )
+            }));
         }
         let is_open = matches!(kind, Kind::Open { .. });
         items.push(Item { span, kind, parent });
@@ -257,6 +259,74 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
     Ok(Doc {
         src: text.to_string(),
         items,
+    })
+}
+
+/// Settings and sections Dovecot knows only inside `service { }` and its listeners:
+/// `doveconf` stops at one of them at the top level ("Unknown setting").
+const SERVICE_ONLY: &[&str] = &[
+    "executable",
+    "user",
+    "group",
+    "privileged_group",
+    "extra_groups",
+    "chroot",
+    "drop_priv_before_exec",
+    "process_min_avail",
+    "process_limit",
+    "client_limit",
+    "service_count",
+    "idle_kill",
+    "vsz_limit",
+    "type",
+    "protocol",
+    "port",
+    "address",
+    "haproxy",
+    "reuse_port",
+    "mode",
+    "inet_listener",
+    "unix_listener",
+    "fifo_listener",
+];
+
+/// A `}` that closes nothing usually has a twin above it that closed a section early. The
+/// items after that early `}` then sit at the top level, and `doveconf` stops at the first
+/// one it knows only inside a service ("Unknown setting"): the same place is reported here.
+fn early_close(text: &str, items: &[Item]) -> Option<ParseError> {
+    let top_close =
+        |it: &Item| it.kind == Kind::Close && it.parent.is_some_and(|o| items[o].parent.is_none());
+    let line_of = |at: usize| text[..at].matches('\n').count() + 1;
+    items.iter().enumerate().find_map(|(k, it)| {
+        if it.parent.is_some() {
+            return None;
+        }
+        let (name, at) = match &it.kind {
+            Kind::Setting(s) => (s.key.as_str(), s.key_span.start),
+            Kind::Open { name, .. } => {
+                let line = &text[it.span.clone()];
+                let pad = line.len() - line.trim_start_matches([' ', '\t']).len();
+                (name.as_str(), it.span.start + pad)
+            }
+            _ => return None,
+        };
+        if !SERVICE_ONLY.contains(&name) {
+            return None;
+        }
+        let close = items[..k].iter().rposition(top_close)?;
+        let section = match items[close].parent.map(|o| &items[o].kind) {
+            Some(Kind::Open { name, arg: Some(a) }) => format!("{name} {a}"),
+            Some(Kind::Open { name, arg: None }) => name.clone(),
+            _ => return None,
+        };
+        Some(ParseError::new(
+            at,
+            format!("`{name}` at the top level"),
+            format!(
+                "a top-level setting or section (Dovecot knows `{name}` only inside a service, and doveconf stops here with \"Unknown setting\"): the `}}` on line {} closes section `{section}` early",
+                line_of(items[close].span.start)
+            ),
+        ))
     })
 }
 
@@ -479,6 +549,19 @@ pub fn list_separator(raw: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stray_brace_is_reported_where_doveconf_stops() {
+        // The `}` on line 4 closes the service early; doveconf stops at line 5.
+        let t =
+            "service imap-login {\n  inet_listener imap {\n  }\n  }\n  process_min_avail = 1\n}\n";
+        let e = parse(t).unwrap_err();
+        assert_eq!(&t[e.offset..e.offset + 17], "process_min_avail");
+        assert!(e.expected.contains("line 4"), "{e:?}");
+        // Nothing at the top level that only a service knows: the stray `}` itself.
+        let t = "service imap-login {\n}\nssl = no\n}\n";
+        assert_eq!(parse(t).unwrap_err().offset, t.len() - 2);
+    }
 
     fn kinds(d: &Doc) -> Vec<&Kind> {
         d.items().iter().map(|i| &i.kind).collect()

@@ -78,9 +78,15 @@ pub struct Acl {
     pub name: String,
     pub span: Span,
     pub entries: Vec<AclEntry>,
+    /// `include "file";` statements in the body (VCL expands includes anywhere, so the
+    /// file's entries are the acl's entries there): the name and the statement's span.
+    pub includes: Vec<(String, Span)>,
     /// Offset of the closing `}`.
     pub close: usize,
 }
+
+/// An acl body read: its entries, and its `include` statements (file name, span).
+type AclBody = (Vec<AclEntry>, Vec<(String, Span)>);
 
 impl Doc {
     fn text(&self, t: &Lexeme) -> &str {
@@ -94,108 +100,154 @@ impl Doc {
         })
     }
 
-    /// The files named by top-level `include "…";` statements, with their statements' spans.
+    /// The files named by `include "…";` statements, with their statements' spans, in the
+    /// order of the text: top-level ones and those inside `acl` bodies (whose files hold
+    /// acl entries). An acl that does not read yields none of its includes.
     pub fn includes(&self) -> Vec<(String, Span)> {
-        self.stmts()
-            .filter(|s| {
-                s.tokens.len() >= 2
-                    && self.text(&s.tokens[0]) == "include"
-                    && s.tokens[1].kind == TokKind::Str
-            })
-            .map(|s| (unquote(self.text(&s.tokens[1])).to_string(), s.span.clone()))
-            .collect()
+        let mut out = Vec::new();
+        for s in self.stmts() {
+            if s.tokens.len() >= 2
+                && self.text(&s.tokens[0]) == "include"
+                && s.tokens[1].kind == TokKind::Str
+            {
+                out.push((unquote(self.text(&s.tokens[1])).to_string(), s.span.clone()));
+            } else if let Some(Ok(acl)) = self.acl_of(s) {
+                out.extend(acl.includes);
+            }
+        }
+        out
+    }
+
+    /// The whole file read as the body of an acl: the entries of a file included inside
+    /// `acl NAME { … }`.
+    pub fn acl_fragment(&self) -> Result<Vec<AclEntry>, ParseError> {
+        let body: Vec<&Lexeme> = self.stmts().flat_map(|s| s.tokens.iter()).collect();
+        let (entries, includes) = self.acl_body(&body, self.src.len())?;
+        if let Some((_, span)) = includes.first() {
+            return Err(ParseError::new(
+                span.start,
+                ParseError::describe(&self.src, span.start),
+                "an acl entry (v6fix does not follow an include inside a file included in an acl)",
+            ));
+        }
+        Ok(entries)
+    }
+
+    /// The acl a statement declares, read; `None` for any other statement.
+    fn acl_of(&self, s: &Stmt) -> Option<Result<Acl, ParseError>> {
+        if s.tokens.len() < 3 || self.text(&s.tokens[0]) != "acl" {
+            return None;
+        }
+        let (_, close) = s.block?;
+        let name = self.text(&s.tokens[1]).to_string();
+        let open_idx = s
+            .tokens
+            .iter()
+            .position(|t| t.kind == TokKind::Punct && self.text(t) == "{")
+            .unwrap_or(s.tokens.len());
+        let body: Vec<&Lexeme> = s.tokens[open_idx + 1..s.tokens.len() - 1].iter().collect();
+        Some(self.acl_body(&body, close).map(|(entries, includes)| Acl {
+            name,
+            span: s.span.clone(),
+            entries,
+            includes,
+            close,
+        }))
     }
 
     /// Every `acl` declaration with its entries.
     pub fn acls(&self) -> Result<Vec<Acl>, ParseError> {
-        let mut out = Vec::new();
-        for s in self.stmts() {
-            if s.tokens.len() < 3 || self.text(&s.tokens[0]) != "acl" {
-                continue;
-            }
-            let Some((_, close)) = s.block else { continue };
-            let name = self.text(&s.tokens[1]).to_string();
-            let open_idx = s
-                .tokens
-                .iter()
-                .position(|t| t.kind == TokKind::Punct && self.text(t) == "{")
-                .unwrap_or(s.tokens.len());
-            let body: Vec<&Lexeme> = s.tokens[open_idx + 1..s.tokens.len() - 1].iter().collect();
-            let mut entries = Vec::new();
-            let mut i = 0;
-            while i < body.len() {
-                let start = body[i].span.start;
-                let mut e = AclEntry {
-                    span: start..start,
-                    negated: false,
-                    optional: false,
-                    addr: String::new(),
-                    mask: None,
-                };
-                let bad = |t: &Lexeme, what: &str| {
-                    ParseError::new(
-                        t.span.start,
-                        ParseError::describe(&self.src, t.span.start),
-                        what,
-                    )
-                };
-                if self.text(body[i]) == "!" {
-                    e.negated = true;
-                    i += 1;
-                }
-                if i < body.len() && self.text(body[i]) == "(" {
-                    e.optional = true;
-                    i += 1;
-                }
-                let Some(t) = body.get(i).filter(|t| t.kind == TokKind::Str) else {
-                    return Err(bad(
-                        body.get(i).copied().unwrap_or(body[body.len() - 1]),
-                        "a quoted address in the acl",
-                    ));
-                };
-                e.addr = unquote(self.text(t)).to_string();
-                i += 1;
-                if e.optional {
-                    match body.get(i) {
-                        Some(t) if self.text(t) == ")" => i += 1,
-                        Some(t) => return Err(bad(t, "`)`")),
-                        None => return Err(bad(body[i - 1], "`)`")),
+        self.stmts().filter_map(|s| self.acl_of(s)).collect()
+    }
+
+    /// The entries and `include` statements of an acl body (`close`: where it ends).
+    fn acl_body(&self, body: &[&Lexeme], close: usize) -> Result<AclBody, ParseError> {
+        let mut entries = Vec::new();
+        let mut includes = Vec::new();
+        let mut i = 0;
+        while i < body.len() {
+            let start = body[i].span.start;
+            if self.text(body[i]) == "include" {
+                match (body.get(i + 1), body.get(i + 2)) {
+                    (Some(f), Some(semi)) if f.kind == TokKind::Str && self.text(semi) == ";" => {
+                        includes.push((unquote(self.text(f)).to_string(), start..semi.span.end));
+                        i += 3;
+                        continue;
                     }
-                }
-                if i < body.len() && self.text(body[i]) == "/" {
-                    let Some(n) = body
-                        .get(i + 1)
-                        .and_then(|t| self.text(t).parse::<u8>().ok())
-                    else {
-                        return Err(bad(body[i], "a prefix length after `/`"));
-                    };
-                    e.mask = Some(n);
-                    i += 2;
-                }
-                match body.get(i) {
-                    Some(t) if self.text(t) == ";" => {
-                        e.span = start..t.span.end;
-                        i += 1;
-                    }
-                    Some(t) => return Err(bad(t, "`;` ending the acl entry")),
-                    None => {
+                    _ => {
+                        let t = body.get(i + 1).copied().unwrap_or(body[i]);
                         return Err(ParseError::new(
-                            close,
-                            ParseError::describe(&self.src, close),
-                            "`;` ending the acl entry",
-                        ))
+                            t.span.start,
+                            ParseError::describe(&self.src, t.span.start),
+                            "a quoted file name and `;` after include",
+                        ));
                     }
                 }
-                entries.push(e);
             }
-            out.push(Acl {
-                name,
-                span: s.span.clone(),
-                entries,
-                close,
-            });
+            let mut e = AclEntry {
+                span: start..start,
+                negated: false,
+                optional: false,
+                addr: String::new(),
+                mask: None,
+            };
+            let bad = |t: &Lexeme, what: &str| {
+                ParseError::new(
+                    t.span.start,
+                    ParseError::describe(&self.src, t.span.start),
+                    what,
+                )
+            };
+            if self.text(body[i]) == "!" {
+                e.negated = true;
+                i += 1;
+            }
+            if i < body.len() && self.text(body[i]) == "(" {
+                e.optional = true;
+                i += 1;
+            }
+            let Some(t) = body.get(i).filter(|t| t.kind == TokKind::Str) else {
+                return Err(bad(
+                    body.get(i).copied().unwrap_or(body[body.len() - 1]),
+                    "a quoted address in the acl",
+                ));
+            };
+            e.addr = unquote(self.text(t)).to_string();
+            i += 1;
+            if e.optional {
+                match body.get(i) {
+                    Some(t) if self.text(t) == ")" => i += 1,
+                    Some(t) => return Err(bad(t, "`)`")),
+                    None => return Err(bad(body[i - 1], "`)`")),
+                }
+            }
+            if i < body.len() && self.text(body[i]) == "/" {
+                let Some(n) = body
+                    .get(i + 1)
+                    .and_then(|t| self.text(t).parse::<u8>().ok())
+                else {
+                    return Err(bad(body[i], "a prefix length after `/`"));
+                };
+                e.mask = Some(n);
+                i += 2;
+            }
+            match body.get(i) {
+                Some(t) if self.text(t) == ";" => {
+                    e.span = start..t.span.end;
+                    i += 1;
+                }
+                Some(t) => return Err(bad(t, "`;` ending the acl entry")),
+                None => {
+                    return Err(ParseError::new(
+                        close,
+                        ParseError::describe(&self.src, close),
+                        "`;` ending the acl entry",
+                    ))
+                }
+            }
+            entries.push(e);
         }
-        Ok(out)
+        Ok((entries, includes))
     }
 
     /// The `.host = "…"` values of top-level backends, with their offsets.
@@ -417,6 +469,33 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_include_inside_an_acl_is_read_as_its_entries_place() {
+        let d = parse(
+            "acl a {\n    include \"office.vcl\";\n    \"198.51.100.7\";\n}\ninclude \"b.vcl\";\n",
+        )
+        .unwrap();
+        let acl = &d.acls().unwrap()[0];
+        assert_eq!(acl.entries.len(), 1);
+        assert_eq!(acl.includes.len(), 1);
+        assert_eq!(acl.includes[0].0, "office.vcl");
+        assert_eq!(&d.src[acl.includes[0].1.clone()], "include \"office.vcl\";");
+        let names: Vec<String> = d.includes().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["office.vcl", "b.vcl"], "in the order of the text");
+        let bad = parse("acl a { include office; }\n").unwrap();
+        assert_eq!(bad.acls().unwrap_err().offset, 16);
+        let frag =
+            parse("// office\n\"127.0.0.1\";\n! \"192.0.2.66\";\n\"192.0.2.0\"/24;\n").unwrap();
+        let e = frag.acl_fragment().unwrap();
+        assert_eq!(e.len(), 3);
+        assert!(e[1].negated);
+        assert_eq!(e[2].mask, Some(24));
+        assert!(parse("include \"x.vcl\";\n")
+            .unwrap()
+            .acl_fragment()
+            .is_err());
+    }
 
     const T: &str = "vcl 4.1; # version\ninclude \"backends.vcl\";\n/* acl { } */\nacl purgers {\n    \"127.0.0.1\"; // local\n    \"192.0.2.0\"/24;\n    ! \"192.0.2.66\";\n    (\"office.example.net\");\n}\nsub vcl_recv {\n    if (client.ip ~ purgers) { return (synth(200, {\"a } b\"})); }\n}\n";
 

@@ -112,7 +112,7 @@ fn fixtures() -> Vec<(String, String, PathBuf, Printer)> {
     for dir in std::fs::read_dir(&root).unwrap() {
         let dir = dir.unwrap();
         let d = dir.file_name().into_string().unwrap();
-        if d == "cases" || d == "hosts" || d == "fuzz" {
+        if d == "cases" || d == "hosts" || d == "fuzz" || d == "negative" {
             continue;
         }
         let mut files = Vec::new();

@@ -131,6 +131,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
             listens.push((fi, i, spot, port, cond));
         }
     }
+    refuse_collapsing(host, conf, address, &socks, &listens, a);
     // Pass 2: twins and bracket fixes for listeners.
     for (fi, i, spot, port, cond) in listens {
         let (file, doc) = &conf.files[fi];
@@ -259,6 +260,51 @@ fn push_sock(socks: &mut Vec<Sock>, v6: &mut Vec<usize>, s: Sock) {
 /// The socks `v6` names, in order.
 fn dual_or_v6<'a>(socks: &'a [Sock], v6: &'a [usize]) -> impl Iterator<Item = &'a Sock> + 'a {
     v6.iter().map(move |&k| &socks[k])
+}
+
+/// Several IPv4-specific Listens on one port would all get the one `--address` twin:
+/// refused, naming all of them (see [`endpoint::collapsing`]). A port that has an IPv6 or
+/// dual-stack Listen already was mapped by hand and is left to the twin rule.
+fn refuse_collapsing(
+    host: &Host,
+    conf: &Conf,
+    address: Option<Ipv6Addr>,
+    socks: &[Sock],
+    listens: &[(usize, usize, Endpoint, String, Vec<String>)],
+    a: &mut Analysis,
+) {
+    let Some(address) = address else {
+        return;
+    };
+    let mut specific = Vec::new();
+    let mut place = Vec::new();
+    for (fi, i, spot, port, _) in listens {
+        let Bind::V4(ip) = spot.bind else {
+            continue;
+        };
+        if socks
+            .iter()
+            .any(|s| &s.port == port && matches!(s.addr, Bind::V6(_) | Bind::AnyDual))
+        {
+            continue;
+        }
+        let (file, doc) = &conf.files[*fi];
+        let it = &doc.items()[*i];
+        specific.push(endpoint::Specific {
+            ip,
+            port: port.clone(),
+            text: format!("Listen {}", it.args[0].text),
+            at: host.locate(file, it.span.start),
+        });
+        place.push((*fi, it.span.start));
+    }
+    for group in endpoint::collapsing(&specific) {
+        let twin = format!("[{address}]:{}", group[0].port);
+        let first = specific.iter().position(|s| s == group[0]).unwrap_or(0);
+        let (fi, offset) = place[first];
+        let msg = endpoint::collapse_message(&group, address, &format!("Listen {twin}"));
+        a.refuse(host, &conf.files[fi].0, offset, msg);
+    }
 }
 
 #[cfg(test)]

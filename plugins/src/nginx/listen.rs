@@ -56,6 +56,32 @@ fn parse_listen(args: &[String], raw: &[String]) -> Option<Listen> {
     })
 }
 
+/// Every `listen` parameter nginx knows (http, stream and mail together); anything else is
+/// `invalid parameter` to `nginx -t`. `=` parameters are listed by name.
+const PARAMS: &[&str] = &[
+    "default_server",
+    "default",
+    "ssl",
+    "http2",
+    "http3",
+    "quic",
+    "spdy",
+    "proxy_protocol",
+    "udp",
+    "setfib",
+    "fastopen",
+    "backlog",
+    "rcvbuf",
+    "sndbuf",
+    "accept_filter",
+    "deferred",
+    "bind",
+    "ipv6only",
+    "reuseport",
+    "so_keepalive",
+    "multipath",
+];
+
 fn param_name(p: &str) -> &str {
     p.split_once('=').map_or(p, |(n, _)| n)
 }
@@ -108,6 +134,111 @@ pub(super) fn twin_of(l: &Listen, address: Option<Ipv6Addr>) -> Twin {
 }
 
 impl Conf {
+    /// A `listen` parameter nginx does not know fails `nginx -t` ("invalid parameter"):
+    /// most often a `;` missing at the end of the line, so the next line's directive reads
+    /// as parameters. Refused at the word, as nginx refuses it.
+    fn refuse_unknown_params(
+        &self,
+        host: &Host,
+        listens: &[(&Placed<'_>, Listen, Option<Key>)],
+        plan: &mut Analysis,
+    ) {
+        for (p, _, _) in listens {
+            let Some(bad) = p.d.words[1..]
+                .iter()
+                .skip(1)
+                .find(|w| !PARAMS.contains(&param_name(&w.text)))
+            else {
+                continue;
+            };
+            let file = &self.files[p.file].file;
+            let first = &p.d.words[1];
+            let hint = if file.line_col(bad.span.start).line > file.line_col(first.span.start).line
+            {
+                ": the `;` ending the listen line is probably missing, so the next line reads as its parameters"
+            } else {
+                ""
+            };
+            plan.refuse(
+                host,
+                file,
+                bad.span.start,
+                format!(
+                    "found `{}` among the parameters of `listen {}`, expected a listen parameter (ssl, http2, default_server, proxy_protocol, reuseport, backlog=…); nginx -t fails with invalid parameter \"{}\"{hint}",
+                    bad.text,
+                    first.text,
+                    param_name(&bad.text),
+                ),
+            );
+        }
+    }
+
+    /// Servers told apart by IPv4 address (`listen 192.0.2.10:80` in one, `listen
+    /// 192.0.2.11:80` in another) would all get the one `--address` twin: refused, naming
+    /// every listen (see [`endpoint::collapsing`]). A port with a specific IPv6 listen in
+    /// that block already was mapped by hand and is left to the twin rule; one server on
+    /// several IPv4 addresses is one site and keeps one twin.
+    fn refuse_collapsing(
+        &self,
+        host: &Host,
+        listens: &[(&Placed<'_>, Listen, Option<Key>)],
+        address: Option<Ipv6Addr>,
+        plan: &mut Analysis,
+    ) {
+        let Some(address) = address else { return };
+        let mapped: HashSet<(&str, &str)> = listens
+            .iter()
+            .filter_map(|(_, _, k)| k.as_ref())
+            .filter(|k| matches!(k.1, IpAddr::V6(v6) if !v6.is_unspecified() && !v6.is_loopback()))
+            .map(|k| (k.0.as_str(), k.2.as_str()))
+            .collect();
+        let mut protos: Vec<&str> = Vec::new();
+        for (_, _, k) in listens {
+            if let Some(k) = k {
+                if !protos.contains(&k.0.as_str()) {
+                    protos.push(&k.0);
+                }
+            }
+        }
+        for proto in protos {
+            let mut specific = Vec::new();
+            let mut place = Vec::new();
+            for (p, l, key) in listens {
+                let Some((pr, IpAddr::V4(ip), port)) = key else {
+                    continue;
+                };
+                if pr != proto || mapped.contains(&(pr.as_str(), port.as_str())) {
+                    continue;
+                }
+                if !matches!(l.endpoint().map(|e| &e.bind), Some(Bind::V4(_))) {
+                    continue;
+                }
+                specific.push(endpoint::Specific {
+                    ip: *ip,
+                    port: port.clone(),
+                    text: format!("`{}`", self.text_of(p)),
+                    at: self.at(host, p),
+                });
+                place.push(*p);
+            }
+            for group in endpoint::collapsing(&specific) {
+                let idx: Vec<usize> = group
+                    .iter()
+                    .filter_map(|g| specific.iter().position(|s| std::ptr::eq(s, *g)))
+                    .collect();
+                let servers: HashSet<Option<usize>> =
+                    idx.iter().map(|&i| place[i].server).collect();
+                if servers.len() < 2 {
+                    continue;
+                }
+                let first = place[idx[0]];
+                let twin = format!("`listen [{address}]:{}`", group[0].port);
+                let msg = endpoint::collapse_message(&group, address, &twin);
+                plan.refuse(host, &self.files[first.file].file, first.d.span.start, msg);
+            }
+        }
+    }
+
     pub(super) fn listens<'a>(
         &self,
         placed: &'a [Placed<'a>],
@@ -161,6 +292,8 @@ impl Conf {
             .iter()
             .filter_map(|(q, _, k)| k.as_ref().map(|k| (q.server, k)))
             .collect();
+        self.refuse_unknown_params(host, &listens, plan);
+        self.refuse_collapsing(host, &listens, address, plan);
         let mut need_address = Vec::new();
         for (p, l, key) in &listens {
             let at = self.at(host, p);

@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 use v6fix_core::dialect::postfix as pf;
 use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
-use v6fix_core::{Edits, File, Prefix, Result};
+use v6fix_core::{Edits, Error, File, Prefix, Result};
 
 /// An `inet` service of master.cf bound to an address: its service and endpoint.
 pub(super) struct Bound<'a> {
@@ -148,6 +148,41 @@ impl Conf<'_> {
         };
         let bound = bound_services(&doc);
         let mut edits = Edits::new();
+        // Several services on different IPv4 addresses of one port would all get the one
+        // --address sibling (and master.cf would hold one service twice): refused.
+        if let Some(address) = address {
+            let lonely = lonely_v4(&bound);
+            let specific: Vec<endpoint::Specific> = lonely
+                .iter()
+                .filter_map(|b| {
+                    let Bind::V4(ip) = b.ep.bind else { return None };
+                    Some(endpoint::Specific {
+                        ip,
+                        port: b.ep.port.clone().unwrap_or_default(),
+                        text: format!("service {}", doc.field(b.service, 0)),
+                        at: self.locate(&file, b.service.fields[0].start),
+                    })
+                })
+                .collect();
+            if let Some(group) = endpoint::collapsing(&specific).first() {
+                let first = specific
+                    .iter()
+                    .position(|s| std::ptr::eq(s, group[0]))
+                    .unwrap_or(0);
+                let offset = lonely
+                    .iter()
+                    .filter(|b| matches!(b.ep.bind, Bind::V4(_)))
+                    .nth(first)
+                    .map_or(0, |b| b.service.fields[0].start);
+                let twin = format!("service [{address}]:{}", group[0].port);
+                let msg = endpoint::collapse_message(group, address, &twin);
+                return Err(Error::invalid(
+                    self.host.display(&file.path),
+                    Some(file.line_col(offset)),
+                    msg,
+                ));
+            }
+        }
         for b in lonely_v4(&bound) {
             let place = self.locate(&file, b.service.fields[0].start);
             let name = doc.field(b.service, 0);

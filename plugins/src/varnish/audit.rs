@@ -107,12 +107,17 @@ impl Setup {
                 }
             }
         }
-        for (file, doc) in &self.vcls {
+        for (fi, (acl_file, doc)) in self.vcls.iter().enumerate() {
             let Ok(acls) = doc.acls() else { continue };
             for acl in acls {
                 let mut v4 = false;
                 let mut v6 = false;
-                for e in &acl.entries {
+                let Ok(all) = self.acl_entries(fi, &acl) else {
+                    continue;
+                };
+                for en in &all {
+                    let e = &en.entry;
+                    let file = &self.vcls[en.file].0;
                     if e.addr.starts_with('[') {
                         out.push(finding(
                             file,
@@ -151,7 +156,7 @@ impl Setup {
                 }
                 if v4 && !v6 {
                     out.push(finding(
-                        file,
+                        acl_file,
                         acl.span.start,
                         Severity::Warning,
                         format!("acl {} matches no IPv6 client", acl.name),

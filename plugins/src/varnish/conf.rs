@@ -44,6 +44,9 @@ pub(super) struct Setup {
     pub(super) exec_count: usize,
     pub(super) words: Vec<Word>,
     pub(super) vcls: Vec<(File, vcl::Doc)>,
+    /// For each of `vcls`, its includes: the tag (the index in `Doc::includes`) and the
+    /// indices into `vcls` of the files each read.
+    pub(super) vcl_includes: Vec<Vec<(usize, Vec<usize>)>>,
 }
 
 impl Setup {
@@ -82,6 +85,7 @@ impl Setup {
             exec_count: 0,
             words: Vec::new(),
             vcls: Vec::new(),
+            vcl_includes: Vec::new(),
         };
         if !setup.units.is_empty() {
             let mut last = None;
@@ -188,7 +192,10 @@ impl Setup {
                 .collect()
         };
         if let Some(set) = ConfigSet::load(host, "varnishd", &main, parse, includes)? {
-            self.vcls = set.files.into_iter().map(|m| (m.file, m.doc)).collect();
+            for m in set.files {
+                self.vcls.push((m.file, m.doc));
+                self.vcl_includes.push(m.includes);
+            }
         }
         Ok(())
     }

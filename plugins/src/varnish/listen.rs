@@ -115,6 +115,39 @@ impl Setup {
         let mut edits = Edits::new();
         let mut need_address = Vec::new();
         let at = |o: &Opt| host.locate(file, o.flag.start);
+        // Several IPv4-specific -a on one port would all get the one --address twin (and
+        // varnishd refuses two -a with the same address): refused, naming them.
+        if let Some(address) = address {
+            let mapped = |port: &str| {
+                listens.iter().any(|(_, x)| {
+                    matches!(x.bind(), Some(Bind::V6(v)) if !v.is_loopback()) && x.port() == port
+                })
+            };
+            let mut specific = Vec::new();
+            let mut place = Vec::new();
+            for (o, l) in &listens {
+                if let Some(Bind::V4(ip)) = l.bind() {
+                    if !mapped(l.port()) {
+                        specific.push(endpoint::Specific {
+                            ip: *ip,
+                            port: l.port().to_string(),
+                            text: format!("`-a {}`", o.value),
+                            at: at(o),
+                        });
+                        place.push(o.flag.start);
+                    }
+                }
+            }
+            for group in endpoint::collapsing(&specific) {
+                let first = specific
+                    .iter()
+                    .position(|s| std::ptr::eq(s, group[0]))
+                    .unwrap_or(0);
+                let twin = format!("`-a [{address}]:{}`", group[0].port);
+                let msg = endpoint::collapse_message(&group, address, &twin);
+                plan.refuse(host, file, place[first], msg);
+            }
+        }
         for (o, l) in &listens {
             let shown = format!("-a {}", o.value);
             if l.unbracketed() {

@@ -9,7 +9,7 @@ use crate::support;
 use std::path::Path;
 use std::process::Command;
 
-fn doveconf(conf: &Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn doveconf(conf: &Path, args: &[&str]) -> std::process::Output {
     Command::new("doveconf")
         .arg("-c")
         .arg(conf)

@@ -7,6 +7,8 @@
 //! - ifup accepts the expected tree (exit 0);
 //! - every `ip -6 addr add` and `ip -6 route replace default` command v6fix printed as the
 //!   way to apply the change appears, as is, among the commands ifup would run;
+//! - the note on what the next ifup does beyond the hint (SLAAC and router advertisements
+//!   off) names exactly the `sysctl`s and the flush ifup runs;
 //! - the commands of the IPv4 stanza (everything before the first inet6 stanza's output)
 //!   are the same before and after.
 
@@ -126,6 +128,27 @@ fn ifupdown_accepts_every_converted_interfaces_file() -> support::Skippable {
                 if !cmds_after.contains(&want) {
                     problems.push(format!(
                         "{name}: ifup does not run `{want}` for {iface}\n{show_after}"
+                    ));
+                }
+            }
+            // The note on what the next ifup does beyond the hint names exactly the
+            // sysctls and the flush ifup runs for the stanza.
+            let stdout = std::fs::read_to_string(case.join("stdout")).unwrap_or_default();
+            if stdout.contains(&format!("the next `ifup {iface}`")) {
+                for key in ["accept_ra", "autoconf"] {
+                    let setting = format!("net.ipv6.conf.{iface}.{key}=0");
+                    let said = stdout.contains(&format!("`sysctl {setting}`"));
+                    let runs = cmds_after.contains(&format!("sysctl -q -e -w {setting}"));
+                    if said != runs {
+                        problems.push(format!(
+                            "{name}: the note says {setting}: {said}, ifup runs it: {runs}\n{show_after}"
+                        ));
+                    }
+                }
+                let flush = format!("ip addr flush dev {iface} mngtmpaddr");
+                if stdout.contains(&format!("`{flush}`")) != cmds_after.contains(&flush) {
+                    problems.push(format!(
+                        "{name}: the note and ifup disagree on `{flush}`\n{show_after}"
                     ));
                 }
             }

@@ -40,6 +40,7 @@ mod cli;
 mod fuzz;
 mod includes;
 mod manual;
+mod negative;
 mod package;
 mod tidy;
 mod truncated;
@@ -96,6 +97,7 @@ fn all_trials() -> Vec<Trial> {
         fuzz::trials(),
         includes::trials(),
         manual::trials(),
+        negative::trials(),
         package::trials(),
         tidy::trials(),
         txn::trials(),

@@ -72,7 +72,7 @@ fn staged(tree: &Path, script: &str) -> Output {
     support::in_namespace(&[(&stage, "/etc/nginx")], &format!("{pre}{script}"))
 }
 
-fn nginx_t(tree: &Path) -> Output {
+pub(crate) fn nginx_t(tree: &Path) -> Output {
     staged(tree, "nginx -t 2>&1")
 }
 
