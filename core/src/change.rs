@@ -66,7 +66,19 @@ impl Plan {
 
     /// Records `file`'s new text. No-op when it equals the current text; a later change of
     /// the same target replaces an earlier one (the original `old` is kept).
+    ///
+    /// A disabled file (a symlink to `/dev/null`) is never changed: a note says it was
+    /// left alone instead.
     pub fn change(&mut self, file: &File, new: String) {
+        if file.disabled {
+            if new != file.text {
+                self.note(format!(
+                    "{}: a symlink to /dev/null, so the service does not read it (disabled): left as it is",
+                    file.shown
+                ));
+            }
+            return;
+        }
         self.set(
             file.path.clone(),
             file.target.clone(),

@@ -19,6 +19,9 @@ use std::sync::Arc;
 
 const MAX_LINKS: usize = 40;
 
+/// A config linked here is disabled.
+pub const DEV_NULL: &str = "/dev/null";
+
 /// A config file as read: the path it was asked for, the file it really is, its text.
 #[derive(Debug, Clone)]
 pub struct File {
@@ -27,6 +30,11 @@ pub struct File {
     /// The machine path of the regular file behind it, after following symlinks.
     pub target: PathBuf,
     pub text: String,
+    /// True for a config disabled by linking it to `/dev/null`: read as empty, never
+    /// written (see [`Host::read`]).
+    pub disabled: bool,
+    /// How messages name the file: as [`Host::display`] shows its path.
+    pub shown: String,
     /// Built on the first position lookup, so reporting many places stays linear.
     index: OnceCell<LineIndex>,
 }
@@ -34,9 +42,11 @@ pub struct File {
 impl File {
     pub fn new(path: PathBuf, target: PathBuf, text: String) -> File {
         File {
+            shown: path.display().to_string(),
             path,
             target,
             text,
+            disabled: false,
             index: OnceCell::new(),
         }
     }
@@ -191,10 +201,29 @@ impl Host {
     }
 
     /// Reads a file as UTF-8 text; `None` when it does not exist.
+    ///
+    /// A file that is a symlink to `/dev/null` (the usual way to disable a config) reads as
+    /// an empty, disabled file, whatever `/dev/null` is under the root: the plan never
+    /// writes it (see [`crate::Plan::change`]). Anything but a regular file behind the path
+    /// (a directory, FIFO, socket or device) is an error naming what was found.
     pub fn read(&self, path: &Path) -> Result<Option<File>> {
+        if self
+            .read_link(path)
+            .is_some_and(|l| l == Path::new(DEV_NULL))
+        {
+            let mut f = File::new(path.to_path_buf(), path.to_path_buf(), String::new());
+            f.disabled = true;
+            f.shown = self.display(path);
+            return Ok(Some(f));
+        }
         let target = self.resolve(path)?;
+        let file = |target: PathBuf, text: String| {
+            let mut f = File::new(path.to_path_buf(), target, text);
+            f.shown = self.display(path);
+            f
+        };
         if let Some(text) = self.overlay.get(&target) {
-            return Ok(Some(File::new(path.to_path_buf(), target, text.clone())));
+            return Ok(Some(file(target, text.clone())));
         }
         // Read once, through the root handle, without following a symlink: a directory
         // swapped for a link since `resolve` makes this an error, never a read outside.
@@ -210,7 +239,7 @@ impl Host {
             found: format!("the byte 0x{byte:02x}, which is not UTF-8"),
             expected: "UTF-8 text".into(),
         })?;
-        Ok(Some(File::new(path.to_path_buf(), target, text)))
+        Ok(Some(file(target, text)))
     }
 
     /// True when `path` names an existing file or directory (after following links), or

@@ -2,6 +2,7 @@
 //! `cargo test -p v6fix --test it [-- FILTER]`.
 //!
 //! - [`cli`], [`all`]: the command line and `all`/`audit` end to end through the binary;
+//! - [`filetypes`]: only regular files are read; a FIFO never hangs a run;
 //! - [`includes`]: include sets end to end (no cap on files, loops refused);
 //! - [`cases`]: one test per golden case, `cases::<group>::<case>`;
 //! - `*_daemon`: the real daemons check what v6fix writes (`cargo xtask validate` runs these:
@@ -36,6 +37,7 @@ mod ansible;
 mod audits;
 mod cases;
 mod cli;
+mod filetypes;
 mod includes;
 mod manual;
 mod package;
@@ -91,6 +93,7 @@ fn all_trials() -> Vec<Trial> {
         audits::trials(),
         cases::trials(),
         cli::trials(),
+        filetypes::trials(),
         includes::trials(),
         manual::trials(),
         package::trials(),
