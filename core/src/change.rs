@@ -13,7 +13,9 @@ pub struct FileChange {
     pub path: PathBuf,
     /// The regular file behind `path`: what is written.
     pub target: PathBuf,
-    /// The text as read; `None` when the file is created.
+    /// The text as read; `None` when the file is created. Like `new`, the whole file: a
+    /// byte order mark included, bytes that are not UTF-8 as [`crate::text::decode`] reads
+    /// them ([`crate::text::encode`] gives the bytes).
     pub old: Option<String>,
     pub new: String,
 }
@@ -79,12 +81,16 @@ impl Plan {
             }
             return;
         }
-        self.set(
-            file.path.clone(),
-            file.target.clone(),
-            Some(file.text.clone()),
-            new,
-        );
+        // The byte order mark, set apart when the file was read, is written back.
+        let (old, new) = if file.bom {
+            (
+                format!("{}{}", crate::text::BOM, file.text),
+                format!("{}{new}", crate::text::BOM),
+            )
+        } else {
+            (file.text.clone(), new)
+        };
+        self.set(file.path.clone(), file.target.clone(), Some(old), new);
     }
 
     /// Records a file to create at machine path `path` (which must not exist yet).
