@@ -133,7 +133,7 @@ impl Analysis {
             severity,
             path: host.display(&file.path),
             line: Some(file.line_col(offset).line),
-            message,
+            message: crate::text::quoted(&message).into_owned(),
             fix: (!fix.is_empty()).then(|| fix.to_string()),
         });
     }

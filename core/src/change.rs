@@ -114,15 +114,18 @@ impl Plan {
         self.files.sort_by(|a, b| a.path.cmp(&b.path));
     }
 
+    /// Records a warning; quoted text of the file in it is shown as [`crate::text::quoted`]
+    /// says.
     pub fn warn(&mut self, message: impl Into<String>) {
-        let m = message.into();
+        let m = crate::text::quoted(&message.into()).into_owned();
         if self.said.insert(format!("w{m}")) {
             self.warnings.push(m);
         }
     }
 
+    /// Records a note, shown like a warning.
     pub fn note(&mut self, message: impl Into<String>) {
-        let m = message.into();
+        let m = crate::text::quoted(&message.into()).into_owned();
         if self.said.insert(format!("n{m}")) {
             self.notes.push(m);
         }

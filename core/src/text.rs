@@ -254,6 +254,24 @@ pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// `text` for a message (an error, warning, note or finding that quotes the file): every
+/// byte that is not UTF-8 as `\xNN`, and a byte order mark, wherever it is, named as
+/// `<a UTF-8 byte order mark>` instead of shown as an invisible character.
+pub fn quoted(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(BOM) && !text.chars().any(|c| foreign_byte(c).is_some()) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match foreign_byte(c) {
+            Some(b) => out.push_str(&format!("\\x{b:02x}")),
+            None if c == BOM => out.push_str("<a UTF-8 byte order mark>"),
+            None => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// The first byte that is not UTF-8 in `text`, as its offset and original value.
 pub fn first_foreign(text: &str) -> Option<(usize, u8)> {
     text.char_indices()
@@ -317,6 +335,10 @@ mod tests {
         );
         assert_eq!(decode(b"fine".to_vec()).unwrap(), "fine");
         assert_eq!(shown("\u{feff}a = b"), "<BOM>a = b");
+        assert_eq!(
+            quoted("found `\u{feff}x\u{10fffc}`"),
+            "found `<a UTF-8 byte order mark>x\\xfc`"
+        );
     }
 
     #[test]
