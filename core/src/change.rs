@@ -81,7 +81,14 @@ impl Plan {
             }
             return;
         }
-        // The byte order mark, set apart when the file was read, is written back.
+        // The byte order mark, set apart when the file was read, is written back; the
+        // daemons read it as part of the first line, so the operator hears of it.
+        if file.bom && new != file.text {
+            self.warn(format!(
+                "{}:1: starts with a UTF-8 byte order mark, kept as it was; the daemons read it as part of the first line (Postfix ignores that parameter or rejects a comment there; sshd rejects the file): remove it",
+                file.shown
+            ));
+        }
         let (old, new) = if file.bom {
             (
                 format!("{}{}", crate::text::BOM, file.text),

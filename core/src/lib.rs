@@ -15,7 +15,10 @@
 //! - Bytes that are not UTF-8 (a Latin-1 comment, say) are read as the reserved code points
 //!   U+10FF80 to U+10FFFF (`U+10FF00 + byte`, see [`text::decode`]) and written back as the
 //!   same bytes; diffs show them as `\xNN`. A leading UTF-8 byte order mark is set apart
-//!   from the text the dialects parse ([`host::File::bom`]) and written back.
+//!   from the text the dialects parse ([`host::File::bom`]) and written back, with a
+//!   warning when the file changes: the daemons themselves read the mark as part of the
+//!   first line (Postfix ignores that parameter; sshd rejects the file, so the sshd plugin
+//!   refuses it).
 //! - Only regular files are read or written: a directory, FIFO, socket or device where a
 //!   config is expected is an error before it is opened for reading; a config that is a
 //!   symlink to `/dev/null` (by its link text) is read as empty and never written.
