@@ -99,7 +99,16 @@ impl Analysis {
             .files
             .iter()
             .filter(|(_, e)| !e.is_empty())
-            .map(|(f, e)| (f.target.clone(), e.clone().apply(&f.text)))
+            .map(|(f, e)| {
+                let new = e.clone().apply(&f.text);
+                // The whole file, as a later reading must see it: its byte order mark too.
+                let new = if f.bom {
+                    format!("{}{new}", crate::text::BOM)
+                } else {
+                    new
+                };
+                (f.target.clone(), new)
+            })
             .collect();
         out.extend(self.creates.iter().cloned());
         out
@@ -124,7 +133,7 @@ impl Analysis {
             severity,
             path: host.display(&file.path),
             line: Some(file.line(offset)),
-            message,
+            message: crate::text::quoted(&message).into_owned(),
             fix: (!fix.is_empty()).then(|| fix.to_string()),
         });
     }
@@ -166,6 +175,16 @@ impl Analysis {
             plan.note(n);
         }
         for (file, edits) in self.files {
+            if let Some((offset, byte)) = edits.foreign(&file.text) {
+                return Err(Error::Parse {
+                    path: file.shown.clone(),
+                    at: file.line_col(offset),
+                    found: format!(
+                        "the byte 0x{byte:02x}, which is not UTF-8, in text v6fix must edit"
+                    ),
+                    expected: "UTF-8 text where v6fix edits (bytes that are not UTF-8 are kept only where nothing changes)".into(),
+                });
+            }
             if !edits.is_empty() {
                 let new = edits.apply(&file.text);
                 plan.change(&file, new);

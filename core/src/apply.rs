@@ -330,7 +330,7 @@ pub fn apply(host: &Host, plan: &Plan, opts: &Options) -> Result<Applied> {
         let cur = host.fs().read(&target).map_err(io_err(shown.clone()))?;
         let same = match (&cur, &c.old) {
             (None, None) => true,
-            (Some(r), Some(o)) => r.bytes == o.as_bytes(),
+            (Some(r), Some(o)) => r.bytes[..] == *crate::text::encode(o),
             _ => false,
         };
         if !same {
@@ -352,8 +352,8 @@ pub fn apply(host: &Host, plan: &Plan, opts: &Options) -> Result<Applied> {
         works.push(Work {
             path: target,
             shown: c.path.clone(),
-            old: c.old.as_ref().map(|s| s.as_bytes().to_vec()),
-            new: Some(c.new.as_bytes().to_vec()),
+            old: c.old.as_ref().map(|s| crate::text::encode(s).into_owned()),
+            new: Some(crate::text::encode(&c.new).into_owned()),
             old_attrs,
             new_attrs,
         });

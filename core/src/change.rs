@@ -13,7 +13,9 @@ pub struct FileChange {
     pub path: PathBuf,
     /// The regular file behind `path`: what is written.
     pub target: PathBuf,
-    /// The text as read; `None` when the file is created.
+    /// The text as read; `None` when the file is created. Like `new`, the whole file: a
+    /// byte order mark included, bytes that are not UTF-8 as [`crate::text::decode`] reads
+    /// them ([`crate::text::encode`] gives the bytes).
     pub old: Option<String>,
     pub new: String,
 }
@@ -66,13 +68,36 @@ impl Plan {
 
     /// Records `file`'s new text. No-op when it equals the current text; a later change of
     /// the same target replaces an earlier one (the original `old` is kept).
+    ///
+    /// A disabled file (a symlink to `/dev/null`) is never changed: a note says it was
+    /// left alone instead.
     pub fn change(&mut self, file: &File, new: String) {
-        self.set(
-            file.path.clone(),
-            file.target.clone(),
-            Some(file.text.clone()),
-            new,
-        );
+        if file.disabled {
+            if new != file.text {
+                self.note(format!(
+                    "{}: a symlink to /dev/null, so the service does not read it (disabled): left as it is",
+                    file.shown
+                ));
+            }
+            return;
+        }
+        // The byte order mark, set apart when the file was read, is written back; the
+        // daemons read it as part of the first line, so the operator hears of it.
+        if file.bom && new != file.text {
+            self.warn(format!(
+                "{}:1: starts with a UTF-8 byte order mark, kept as it was; the daemons read it as part of the first line (Postfix ignores that parameter or rejects a comment there; sshd rejects the file): remove it",
+                file.shown
+            ));
+        }
+        let (old, new) = if file.bom {
+            (
+                format!("{}{}", crate::text::BOM, file.text),
+                format!("{}{new}", crate::text::BOM),
+            )
+        } else {
+            (file.text.clone(), new)
+        };
+        self.set(file.path.clone(), file.target.clone(), Some(old), new);
     }
 
     /// Records a file to create at machine path `path` (which must not exist yet).
@@ -96,15 +121,18 @@ impl Plan {
         self.files.sort_by(|a, b| a.path.cmp(&b.path));
     }
 
+    /// Records a warning; quoted text of the file in it is shown as [`crate::text::quoted`]
+    /// says.
     pub fn warn(&mut self, message: impl Into<String>) {
-        let m = message.into();
+        let m = crate::text::quoted(&message.into()).into_owned();
         if self.said.insert(format!("w{m}")) {
             self.warnings.push(m);
         }
     }
 
+    /// Records a note, shown like a warning.
     pub fn note(&mut self, message: impl Into<String>) {
-        let m = message.into();
+        let m = crate::text::quoted(&message.into()).into_owned();
         if self.said.insert(format!("n{m}")) {
             self.notes.push(m);
         }

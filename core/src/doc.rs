@@ -59,7 +59,11 @@ pub(crate) fn fixtures(dialect: &str, min: usize) -> Vec<(String, String)> {
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_file())
         .map(|p| {
-            let text = std::fs::read_to_string(&p).unwrap();
+            let text = crate::text::decode(std::fs::read(&p).unwrap()).unwrap();
+            let text = text
+                .strip_prefix(crate::text::BOM)
+                .unwrap_or(&text)
+                .to_string();
             (p.file_name().unwrap().to_string_lossy().into_owned(), text)
         })
         .collect();

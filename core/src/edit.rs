@@ -11,7 +11,7 @@
 //! happened to make them in: text that continues the logical line (or block) before the
 //! offset comes first, then whole new lines, then text that belongs to what follows.
 
-use crate::text::{line_end_full, line_start, newline_of, Span};
+use crate::text::{first_foreign, line_end_full, line_start, newline_of, Span};
 
 /// What an insertion belongs to, which orders the insertions made at one offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -105,6 +105,22 @@ impl Edits {
         } else {
             self.insert_as(src.len(), Attach::Line, format!("{nl}{line}{nl}"));
         }
+    }
+
+    /// The first byte that is not UTF-8 (see [`crate::text::decode`]) that an edit would
+    /// replace or insert, as its offset in `src` and its value: v6fix edits only UTF-8
+    /// text, and copies such bytes only where nothing changes.
+    pub fn foreign(&self, src: &str) -> Option<(usize, u8)> {
+        let mut found: Vec<(usize, u8)> = Vec::new();
+        for (span, _, text) in &self.edits {
+            let replaced = src.get(span.clone()).unwrap_or("");
+            if let Some((i, b)) = first_foreign(replaced) {
+                found.push((span.start + i, b));
+            } else if let Some((_, b)) = first_foreign(text) {
+                found.push((span.start, b));
+            }
+        }
+        found.into_iter().min()
     }
 
     /// Applies the edits to `src`.

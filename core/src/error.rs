@@ -4,7 +4,7 @@
 //! Dialects report [`ParseError`]s (a byte offset, what was found, what was expected);
 //! [`crate::Host`] turns them into [`Error::Parse`] with the file's path, line and column.
 
-use crate::text::LineCol;
+use crate::text::{quoted, LineCol};
 use std::fmt;
 
 /// A dialect's parse failure, positioned by byte offset into the text it was given.
@@ -133,17 +133,21 @@ impl fmt::Display for Error {
                 at,
                 found,
                 expected,
-            } => write!(f, "{path}:{at}: found {found}, expected {expected}"),
+            } => write!(
+                f,
+                "{path}:{at}: found {}, expected {expected}",
+                quoted(found)
+            ),
             Error::Invalid {
                 path,
                 at: Some(at),
                 message,
-            } => write!(f, "{path}:{at}: {message}"),
+            } => write!(f, "{path}:{at}: {}", quoted(message)),
             Error::Invalid {
                 path,
                 at: None,
                 message,
-            } => write!(f, "{path}: {message}"),
+            } => write!(f, "{path}: {}", quoted(message)),
             Error::Usage(message) => write!(f, "{message}"),
             Error::Io { path, source } => write!(f, "{path}: {}", source.0),
             Error::Refused { path, reason } => write!(f, "{path}: refused: {reason}"),
@@ -244,6 +248,20 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "/etc/postfix/main.cf:3:7: found `}`, expected a parameter name"
+        );
+    }
+
+    #[test]
+    fn quoted_text_names_a_byte_order_mark_and_escapes_bytes_that_are_not_utf8() {
+        let e = Error::Parse {
+            path: "/etc/ssh/sshd_config".into(),
+            at: LineCol { line: 1, col: 1 },
+            found: ParseError::describe("\u{feff}Port x\u{10ffe9}", 0),
+            expected: "a keyword".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "/etc/ssh/sshd_config:1:1: found `<a UTF-8 byte order mark>Port x\\xe9`, expected a keyword"
         );
     }
 

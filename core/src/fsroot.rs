@@ -171,12 +171,53 @@ pub fn split(path: &Path) -> io::Result<(PathBuf, std::ffi::OsString)> {
     }
 }
 
+/// The largest config file v6fix reads: 256 MiB. Config files are kilobytes; anything near
+/// this is not a config file, and reading it whole would only exhaust memory.
+pub const MAX_FILE_SIZE: u64 = 256 * 1024 * 1024;
+
+/// What a file of mode `mode` (as `st_mode`) is, in words, for messages.
+pub fn kind_of(mode: u32) -> &'static str {
+    match mode & 0o170000 {
+        0o100000 => "a regular file",
+        0o040000 => "a directory",
+        0o010000 => "a FIFO (named pipe)",
+        0o140000 => "a socket",
+        0o020000 => "a character device",
+        0o060000 => "a block device",
+        0o120000 => "a symlink",
+        _ => "a file of unknown type",
+    }
+}
+
+fn not_regular(mode: u32) -> io::Error {
+    io::Error::other(format!(
+        "found {}, expected a regular file; v6fix reads and writes only regular files",
+        kind_of(mode)
+    ))
+}
+
 /// Reads regular file `name` in `dir` without following a symlink; `None` when absent.
+///
+/// Anything else (a directory, FIFO, socket or device) is refused before it is opened for
+/// reading, so a FIFO never blocks the run and a device is never read; the type is checked
+/// again on the opened handle, which is opened non-blocking, in case it was swapped in
+/// between. A file over [`MAX_FILE_SIZE`] is refused too.
 pub fn read_at(dir: &impl AsFd, name: &std::ffi::OsStr) -> io::Result<Option<Contents>> {
+    match rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) if st.st_mode & 0o170000 == 0o120000 => {
+            return Err(io::Error::other(
+                "a symlink took the place of the file while v6fix was running",
+            ))
+        }
+        Ok(st) if st.st_mode & 0o170000 != 0o100000 => return Err(not_regular(st.st_mode)),
+        Ok(_) => {}
+        Err(Errno::NOENT) => return Ok(None),
+        Err(e) => return Err(errno(e)),
+    }
     let fd = match openat(
         dir,
         name,
-        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::NOCTTY,
         Mode::empty(),
     ) {
         Ok(fd) => fd,
@@ -190,11 +231,26 @@ pub fn read_at(dir: &impl AsFd, name: &std::ffi::OsStr) -> io::Result<Option<Con
     };
     let st = fstat(&fd).map_err(errno)?;
     if st.st_mode & 0o170000 != 0o100000 {
-        return Err(io::Error::other("not a regular file"));
+        return Err(not_regular(st.st_mode));
+    }
+    let too_big = || {
+        io::Error::other(format!(
+            "larger than {} MiB, the most v6fix reads; this is not a config file",
+            MAX_FILE_SIZE / (1024 * 1024)
+        ))
+    };
+    if st.st_size as u64 > MAX_FILE_SIZE {
+        return Err(too_big());
     }
     let attrs = attrs_of(&fd)?;
     let mut bytes = Vec::with_capacity(st.st_size as usize);
-    std::fs::File::from(fd).read_to_end(&mut bytes)?;
+    // Bounded even if the file grows while it is read.
+    std::fs::File::from(fd)
+        .take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(too_big());
+    }
     Ok(Some(Contents {
         bytes,
         attrs,
@@ -415,5 +471,24 @@ mod tests {
         let got = r.read(Path::new("/a/b/f")).unwrap().unwrap();
         assert_eq!(got.bytes, b"x\n");
         assert_eq!(got.attrs.mode, 0o640);
+    }
+
+    #[test]
+    fn only_regular_files_are_read_and_only_up_to_the_bound() {
+        let dev = Root::open(Path::new("/"))
+            .unwrap()
+            .open_dir(Path::new("/dev"), None)
+            .unwrap();
+        let e = read_at(&dev, std::ffi::OsStr::new("null")).unwrap_err();
+        assert!(e.to_string().contains("found a character device"), "{e}");
+
+        let d = tempfile::tempdir().unwrap();
+        let r = Root::open(d.path()).unwrap();
+        let big = std::fs::File::create(d.path().join("big")).unwrap();
+        big.set_len(MAX_FILE_SIZE + 1).unwrap();
+        let e = r.read(Path::new("/big")).unwrap_err();
+        assert!(e.to_string().contains("larger than 256 MiB"), "{e}");
+        big.set_len(3).unwrap();
+        assert_eq!(r.read(Path::new("/big")).unwrap().unwrap().bytes, [0, 0, 0]);
     }
 }

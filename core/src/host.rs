@@ -9,7 +9,7 @@
 
 use crate::error::{Error, ParseError, Result};
 use crate::fsroot::Root;
-use crate::text::{decode, LineCol, LineIndex};
+use crate::text::{decode, LineCol, LineIndex, BOM};
 use std::cell::OnceCell;
 use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;
@@ -19,6 +19,9 @@ use std::sync::Arc;
 
 const MAX_LINKS: usize = 40;
 
+/// A config linked here is disabled.
+pub const DEV_NULL: &str = "/dev/null";
+
 /// A config file as read: the path it was asked for, the file it really is, its text.
 #[derive(Debug, Clone)]
 pub struct File {
@@ -27,6 +30,14 @@ pub struct File {
     /// The machine path of the regular file behind it, after following symlinks.
     pub target: PathBuf,
     pub text: String,
+    /// True when the file starts with a UTF-8 byte order mark. It is not part of `text`
+    /// (no dialect sees it before the first directive); the plan puts it back.
+    pub bom: bool,
+    /// True for a config disabled by linking it to `/dev/null`: read as empty, never
+    /// written (see [`Host::read`]).
+    pub disabled: bool,
+    /// How messages name the file: as [`Host::display`] shows its path.
+    pub shown: String,
     /// Built on the first position lookup, so reporting many places stays linear.
     index: OnceCell<LineIndex>,
 }
@@ -34,9 +45,12 @@ pub struct File {
 impl File {
     pub fn new(path: PathBuf, target: PathBuf, text: String) -> File {
         File {
+            shown: path.display().to_string(),
             path,
             target,
             text,
+            bom: false,
+            disabled: false,
             index: OnceCell::new(),
         }
     }
@@ -197,11 +211,37 @@ impl Host {
         Ok(join(&cur))
     }
 
-    /// Reads a file as UTF-8 text; `None` when it does not exist.
+    /// Reads a file as text; `None` when it does not exist. Bytes that are not UTF-8 are
+    /// kept as reserved characters (see [`crate::text::decode`]), a leading byte order
+    /// mark is set apart in [`File::bom`].
+    ///
+    /// A file that is a symlink to `/dev/null` (the usual way to disable a config) reads as
+    /// an empty, disabled file, whatever `/dev/null` is under the root: the plan never
+    /// writes it (see [`crate::Plan::change`]). Anything but a regular file behind the path
+    /// (a directory, FIFO, socket or device) is an error naming what was found.
     pub fn read(&self, path: &Path) -> Result<Option<File>> {
+        if self
+            .read_link(path)
+            .is_some_and(|l| l == Path::new(DEV_NULL))
+        {
+            let mut f = File::new(path.to_path_buf(), path.to_path_buf(), String::new());
+            f.disabled = true;
+            f.shown = self.display(path);
+            return Ok(Some(f));
+        }
         let target = self.resolve(path)?;
+        let file = |target: PathBuf, text: String| {
+            let (bom, text) = match text.strip_prefix(BOM) {
+                Some(rest) => (true, rest.to_string()),
+                None => (false, text),
+            };
+            let mut f = File::new(path.to_path_buf(), target, text);
+            f.bom = bom;
+            f.shown = self.display(path);
+            f
+        };
         if let Some(text) = self.overlay.get(&target) {
-            return Ok(Some(File::new(path.to_path_buf(), target, text.clone())));
+            return Ok(Some(file(target, text.clone())));
         }
         // Read once, through the root handle, without following a symlink: a directory
         // swapped for a link since `resolve` makes this an error, never a read outside.
@@ -211,13 +251,16 @@ impl Host {
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io(self.display(&target), &e)),
         };
-        let text = decode(bytes).map_err(|(at, byte)| Error::Parse {
+        let text = decode(bytes).map_err(|(at, c)| Error::Parse {
             path: self.display(path),
             at,
-            found: format!("the byte 0x{byte:02x}, which is not UTF-8"),
-            expected: "UTF-8 text".into(),
+            found: format!(
+                "the character U+{:04X}, which v6fix reserves for bytes that are not UTF-8",
+                c as u32
+            ),
+            expected: "text without the code points U+10FF80 to U+10FFFF".into(),
         })?;
-        Ok(Some(File::new(path.to_path_buf(), target, text)))
+        Ok(Some(file(target, text)))
     }
 
     /// True when `path` names an existing file or directory (after following links), or
@@ -505,13 +548,17 @@ mod tests {
     }
 
     #[test]
-    fn non_utf8_is_a_positioned_error() {
+    fn bytes_that_are_not_utf8_are_read_and_a_reserved_char_is_a_positioned_error() {
         let (d, h) = tree();
-        std::fs::write(d.path().join("etc/bin"), b"line\n\xfe").unwrap();
+        std::fs::write(d.path().join("etc/bin"), b"\xef\xbb\xbfline\n\xfe").unwrap();
+        let f = h.read(Path::new("/etc/bin")).unwrap().unwrap();
+        assert!(f.bom);
+        assert_eq!(crate::text::first_foreign(&f.text), Some((5, 0xfe)));
+        std::fs::write(d.path().join("etc/bin"), "line\nab\u{10ffa0}").unwrap();
         let e = h.read(Path::new("/etc/bin")).unwrap_err().to_string();
         assert!(
             e.ends_with(
-                "etc/bin:2:1: found the byte 0xfe, which is not UTF-8, expected UTF-8 text"
+                "etc/bin:2:3: found the character U+10FFA0, which v6fix reserves for bytes that are not UTF-8, expected text without the code points U+10FF80 to U+10FFFF"
             ),
             "{e}"
         );

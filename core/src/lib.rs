@@ -12,8 +12,23 @@
 //!   fixtures in `testdata/`.
 //! - Edits replace only the bytes they must; new lines copy the file's newline style.
 //!
+//! - Bytes that are not UTF-8 (a Latin-1 comment, say) are read as the reserved code points
+//!   U+10FF80 to U+10FFFF (`U+10FF00 + byte`, see [`text::decode`]) and written back as the
+//!   same bytes; diffs show them as `\xNN`. A leading UTF-8 byte order mark is set apart
+//!   from the text the dialects parse ([`host::File::bom`]) and written back, with a
+//!   warning when the file changes: the daemons themselves read the mark as part of the
+//!   first line (Postfix ignores that parameter; sshd rejects the file, so the sshd plugin
+//!   refuses it).
+//! - Only regular files are read or written: a directory, FIFO, socket or device where a
+//!   config is expected is an error before it is opened for reading; a config that is a
+//!   symlink to `/dev/null` (by its link text) is read as empty and never written.
+//!
 //! # Limitations
-//! - Files must be UTF-8; anything else is an error, never a guess.
+//! - An edit that would replace or copy a byte that is not UTF-8 is refused with its line,
+//!   column and value: v6fix edits only UTF-8 text. A file that already holds one of the
+//!   reserved code points U+10FF80 to U+10FFFF is refused.
+//! - A config file is read whole, and one larger than [`fsroot::MAX_FILE_SIZE`] (256 MiB)
+//!   is refused.
 //! - A replaced file is a new inode: owner, group, mode and extended attributes (ACLs,
 //!   SELinux labels, capabilities) are carried over, timestamps and inode flags
 //!   (immutable, append-only) are not, and other hard links of it (refused unless allowed)

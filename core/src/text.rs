@@ -157,15 +157,131 @@ pub fn line_end_full(text: &str, offset: usize) -> usize {
         .map_or(text.len(), |p| offset + p + 1)
 }
 
-/// Decodes file bytes as UTF-8, or says where the first invalid byte sits.
-pub fn decode(bytes: Vec<u8>) -> Result<String, (LineCol, u8)> {
-    String::from_utf8(bytes).map_err(|e| {
-        let valid = e.utf8_error().valid_up_to();
-        let bytes = e.into_bytes();
-        // The prefix up to `valid` is UTF-8, so positions can be computed on it.
-        let prefix = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
-        (line_col(prefix, prefix.len()), bytes[valid])
-    })
+/// The code point a byte that is not UTF-8 is read as: `U+10FF00 + byte`. Only bytes
+/// 0x80 to 0xFF can be invalid, so the mapped code points are U+10FF80 to U+10FFFF, at
+/// the end of Supplementary Private Use Area-B: no config has a reason to hold them, and a
+/// file that does is refused (it could not be written back unambiguously).
+const FOREIGN_BASE: u32 = 0x10FF00;
+
+/// The UTF-8 byte order mark as it is read: kept in the text, written back as found.
+pub const BOM: char = '\u{feff}';
+
+/// The original byte behind `c` when it stands for a byte that is not UTF-8.
+pub fn foreign_byte(c: char) -> Option<u8> {
+    let v = c as u32;
+    (FOREIGN_BASE + 0x80..=FOREIGN_BASE + 0xFF)
+        .contains(&v)
+        .then(|| (v - FOREIGN_BASE) as u8)
+}
+
+/// Decodes file bytes: UTF-8 as itself, every byte that is not valid UTF-8 (a Latin-1
+/// `ü` in a comment, say) as the code point `U+10FF00 + byte`, so that [`encode`] gives the
+/// exact bytes back. Refused, with the place and the character, when the bytes already
+/// hold one of those code points.
+pub fn decode(bytes: Vec<u8>) -> Result<String, (LineCol, char)> {
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let bytes = e.into_bytes();
+            let mut out = String::with_capacity(bytes.len() + 16);
+            for chunk in bytes.utf8_chunks() {
+                out.push_str(chunk.valid());
+                for &b in chunk.invalid() {
+                    out.push(char::from_u32(FOREIGN_BASE + u32::from(b)).unwrap_or('\u{fffd}'));
+                }
+            }
+            // The mapped code points were just made; only a valid chunk can hold a
+            // pre-existing one, so check those.
+            if let Some((at, c)) = first_reserved(
+                bytes.utf8_chunks().flat_map(|c| {
+                    c.valid()
+                        .chars()
+                        .map(Some)
+                        .chain(c.invalid().iter().map(|_| None))
+                }),
+                &out,
+            ) {
+                return Err((at, c));
+            }
+            return Ok(out);
+        }
+    };
+    if let Some((at, c)) = first_reserved(text.chars().map(Some), &text) {
+        return Err((at, c));
+    }
+    Ok(text)
+}
+
+/// The place of the first reserved code point among `chars` (as read, `None` for a
+/// mapped byte) in `text` (the decoded text, which has one char per item).
+fn first_reserved(
+    chars: impl Iterator<Item = Option<char>>,
+    text: &str,
+) -> Option<(LineCol, char)> {
+    for ((off, _), c) in text.char_indices().zip(chars) {
+        if let Some(c) = c.filter(|c| foreign_byte(*c).is_some()) {
+            return Some((line_col(text, off), c));
+        }
+    }
+    None
+}
+
+/// The bytes `text` was decoded from: [`decode`] undone.
+pub fn encode(text: &str) -> std::borrow::Cow<'_, [u8]> {
+    if !text.chars().any(|c| foreign_byte(c).is_some()) {
+        return std::borrow::Cow::Borrowed(text.as_bytes());
+    }
+    let mut out = Vec::with_capacity(text.len());
+    let mut buf = [0u8; 4];
+    for c in text.chars() {
+        match foreign_byte(c) {
+            Some(b) => out.push(b),
+            None => out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes()),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// `text` for showing (diffs, messages): every byte that is not UTF-8 as `\xNN`, and a
+/// byte order mark at the very start as `<BOM>`, so nothing invisible or undecodable
+/// reaches a terminal or a JSON string.
+pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.starts_with(BOM) && !text.chars().any(|c| foreign_byte(c).is_some()) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        match foreign_byte(c) {
+            Some(b) => out.push_str(&format!("\\x{b:02x}")),
+            None if i == 0 && c == BOM => out.push_str("<BOM>"),
+            None => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// `text` for a message (an error, warning, note or finding that quotes the file): every
+/// byte that is not UTF-8 as `\xNN`, and a byte order mark, wherever it is, named as
+/// `<a UTF-8 byte order mark>` instead of shown as an invisible character.
+pub fn quoted(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(BOM) && !text.chars().any(|c| foreign_byte(c).is_some()) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match foreign_byte(c) {
+            Some(b) => out.push_str(&format!("\\x{b:02x}")),
+            None if c == BOM => out.push_str("<a UTF-8 byte order mark>"),
+            None => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The first byte that is not UTF-8 in `text`, as its offset and original value.
+pub fn first_foreign(text: &str) -> Option<(usize, u8)> {
+    text.char_indices()
+        .find_map(|(i, c)| foreign_byte(c).map(|b| (i, b)))
 }
 
 #[cfg(test)]
@@ -213,9 +329,31 @@ mod tests {
     }
 
     #[test]
-    fn decode_reports_the_position_of_the_first_invalid_byte() {
-        let (at, byte) = decode(b"ok\nab\xffcd".to_vec()).unwrap_err();
-        assert_eq!((at.line, at.col, byte), (2, 3, 0xff));
+    fn bytes_that_are_not_utf8_decode_to_reserved_chars_and_encode_back() {
+        let raw = b"# Verwaltet von M\xfcller\nok \xc3\xa9 \xe2\x82\nend\xff".to_vec();
+        let t = decode(raw.clone()).unwrap();
+        assert_eq!(first_foreign(&t), Some((17, 0xfc)));
+        assert_eq!(line_col(&t, 17), LineCol { line: 1, col: 18 });
+        assert_eq!(&*encode(&t), &raw[..]);
+        assert_eq!(
+            shown(&t),
+            "# Verwaltet von M\\xfcller\nok é \\xe2\\x82\nend\\xff"
+        );
         assert_eq!(decode(b"fine".to_vec()).unwrap(), "fine");
+        assert_eq!(shown("\u{feff}a = b"), "<BOM>a = b");
+        assert_eq!(
+            quoted("found `\u{feff}x\u{10fffc}`"),
+            "found `<a UTF-8 byte order mark>x\\xfc`"
+        );
+    }
+
+    #[test]
+    fn a_file_already_holding_a_reserved_char_is_refused() {
+        let mut raw = "a\nb ".as_bytes().to_vec();
+        raw.extend("\u{10ff80}".as_bytes());
+        let (at, c) = decode(raw.clone()).unwrap_err();
+        assert_eq!((at.line, at.col, c), (2, 3, '\u{10ff80}'));
+        raw.push(0xff);
+        assert_eq!(decode(raw).unwrap_err().0, LineCol { line: 2, col: 3 });
     }
 }

@@ -83,7 +83,10 @@ fn paint(diff: &str) -> String {
 /// The diff of one file, under the name of the file that is written: a config reached
 /// through a symlink (`sites-enabled/default`) is shown as its target.
 pub(crate) fn file_diff(host: &Host, f: &v6fix_core::FileChange) -> String {
-    diff::unified(&host.relative(&f.target), f.old.as_deref(), &f.new)
+    // Bytes that are not UTF-8 show as `\xNN`, a byte order mark as `<BOM>`.
+    let old = f.old.as_deref().map(v6fix_core::text::shown);
+    let new = v6fix_core::text::shown(&f.new);
+    diff::unified(&host.relative(&f.target), old.as_deref(), &new)
 }
 
 /// The JSON report of a plan: `changed`, `files`, `warnings`, `notes`, `restart`.

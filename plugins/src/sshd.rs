@@ -120,6 +120,16 @@ impl Conf {
         else {
             return Ok(None);
         };
+        // sshd reads a byte order mark as part of the first keyword and rejects the file
+        // (`Bad configuration option: \357\273\277Port`): say so rather than convert it.
+        if let Some(m) = set.files.iter().find(|m| m.file.bom) {
+            return Err(v6fix_core::Error::Parse {
+                path: m.file.shown.clone(),
+                at: v6fix_core::text::LineCol { line: 1, col: 1 },
+                found: "a UTF-8 byte order mark".into(),
+                expected: "a keyword or a comment at the start of the file (sshd reads the mark as part of the first keyword and rejects the file; remove the mark)".into(),
+            });
+        }
         // Directives in the order sshd reads them, each file where it is first included.
         fn expand(
             set: &ConfigSet<Doc>,

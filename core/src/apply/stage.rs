@@ -65,7 +65,8 @@ impl Stage {
             }
             // A symlink in the copy would write through to its target: replace it.
             let _ = std::fs::remove_file(&dst);
-            std::fs::write(&dst, &f.new).map_err(|e| Error::io(dst.display().to_string(), &e))?;
+            std::fs::write(&dst, crate::text::encode(&f.new))
+                .map_err(|e| Error::io(dst.display().to_string(), &e))?;
         }
         Ok(())
     }

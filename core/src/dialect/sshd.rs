@@ -186,7 +186,7 @@ mod tests {
     fn every_prefix_of_every_fixture_parses_or_fails_cleanly() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/sshd");
         for e in std::fs::read_dir(&dir).unwrap() {
-            let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+            let text = crate::text::decode(std::fs::read(e.unwrap().path()).unwrap()).unwrap();
             for cut in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
                 let t = &text[..cut];
                 if let Ok(d) = parse(t) {

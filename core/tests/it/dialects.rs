@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
     apache, dovecot, interfaces, nginx, postfix, pureftpd, resolv, sshd, systemd, varnish,
 };
+use v6fix_core::text::{self, BOM};
 use v6fix_core::ParseError;
 
 /// Parses and prints back; the flag says whether the items tile the input.
@@ -151,15 +152,32 @@ fn every_dialect_directory_holds_its_fixtures_subdirectories_included() {
     );
 }
 
+/// A fixture as v6fix reads it: whether it starts with a byte order mark, and the text
+/// after it, bytes that are not UTF-8 as reserved characters.
+fn read_fixture(path: &Path) -> (bool, String) {
+    let t = text::decode(std::fs::read(path).unwrap())
+        .unwrap_or_else(|(at, c)| panic!("{}:{at}: reserved {c:?}", path.display()));
+    match t.strip_prefix(BOM) {
+        Some(rest) => (true, rest.to_string()),
+        None => (false, t),
+    }
+}
+
 #[test]
 fn every_fixture_prints_back_byte_for_byte() {
     let all = fixtures();
     assert!(all.len() >= 40, "only {} fixtures found", all.len());
     for (name, dialect, path, print) in &all {
-        let text = std::fs::read_to_string(path).unwrap();
+        let (bom, text) = read_fixture(path);
         match print(&text) {
             Ok((out, tiles)) => {
                 assert!(out == text, "{name}: printing changed the file");
+                let mut bytes = if bom { BOM.to_string() } else { String::new() };
+                bytes.push_str(&out);
+                assert!(
+                    *text::encode(&bytes) == std::fs::read(path).unwrap()[..],
+                    "{name}: the bytes written back differ from the file's"
+                );
                 assert!(tiles, "{name}: the items do not tile the file");
             }
             Err(e) => panic!("{name}: a fixture must parse: {e:?}"),
@@ -259,7 +277,7 @@ fn mutate(text: &str, rng: &mut Rng) -> String {
 fn mangled_input_never_panics_and_round_trips_when_it_parses() {
     let mut rng = Rng(0x5eed_0006_f1c5);
     for (name, _, path, print) in fixtures() {
-        let text = std::fs::read_to_string(&path).unwrap();
+        let (_, text) = read_fixture(&path);
         for round in 0..300 {
             let input = mutate(&text, &mut rng);
             let got = std::panic::catch_unwind(|| print(&input));

@@ -317,7 +317,8 @@ fn unreadable_input_exits_2_with_a_position_and_writes_nothing() {
     let cases: &[(&str, &[u8], &[&str], &str)] = &[
         (
             "etc/postfix/main.cf",
-            b"inet_protocols = ipv4\nmynetworks = 127.0.0.0/8 \xff\n",
+            // A code point v6fix reserves for bytes that are not UTF-8 (U+10FF80).
+            b"inet_protocols = ipv4\nmynetworks = 127.0.0.0/8 \xf4\x8f\xbe\x80\n",
             &["postfix", "--network", "2001:db8::/64"],
             "main.cf:2:26:",
         ),

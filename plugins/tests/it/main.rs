@@ -2,6 +2,7 @@
 //! `cargo test -p v6fix --test it [-- FILTER]`.
 //!
 //! - [`cli`], [`all`]: the command line and `all`/`audit` end to end through the binary;
+//! - [`filetypes`]: only regular files are read; a FIFO never hangs a run;
 //! - [`includes`]: include sets end to end (no cap on files, loops refused);
 //! - [`cases`]: one test per golden case, `cases::<group>::<case>`;
 //! - [`fuzz`]: one test per saved fuzz finding, `fuzz::<dialect>::<hash>`;
@@ -37,6 +38,7 @@ mod ansible;
 mod audits;
 mod cases;
 mod cli;
+mod filetypes;
 mod fuzz;
 mod includes;
 mod manual;
@@ -94,6 +96,7 @@ fn all_trials() -> Vec<Trial> {
         audits::trials(),
         cases::trials(),
         cli::trials(),
+        filetypes::trials(),
         fuzz::trials(),
         includes::trials(),
         manual::trials(),

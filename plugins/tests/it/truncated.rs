@@ -81,7 +81,8 @@ fn run(shape: &Shape) {
     let mut failures = Vec::new();
     let mut converted = 0;
     for f in &fixtures {
-        let text = std::fs::read_to_string(f).unwrap();
+        // As v6fix reads it: bytes that are not UTF-8 as reserved characters.
+        let text = v6fix_core::text::decode(std::fs::read(f).unwrap()).unwrap();
         let name = f.file_name().unwrap().to_string_lossy();
         let dest = shape
             .dest
@@ -113,7 +114,7 @@ fn one(shape: &Shape, dest: &str, text: &str) -> Result<bool, String> {
     let write = |rel: &str, body: &str| {
         let p = root.path().join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, body).unwrap();
+        std::fs::write(p, v6fix_core::text::encode(body)).unwrap();
     };
     for (rel, body) in shape.others {
         write(rel, body);
@@ -132,7 +133,12 @@ fn one(shape: &Shape, dest: &str, text: &str) -> Result<bool, String> {
         Some(0) => {}
         _ => return Err(format!("unexpected exit\n{}", show(&o))),
     }
-    let after = std::fs::read_to_string(root.path().join(dest)).unwrap();
+    let after = v6fix_core::text::decode(std::fs::read(root.path().join(dest)).unwrap()).unwrap();
+    // The dialects parse the text after a byte order mark, as v6fix does.
+    let after = after
+        .strip_prefix(v6fix_core::text::BOM)
+        .unwrap_or(&after)
+        .to_string();
     (shape.facts)(&after).map_err(|e| format!("{e}\nafter:\n----\n{after}\n----\n{}", show(&o)))?;
     let converted = read_tree(root.path());
     let again = v6fix(root.path(), shape.args);
