@@ -318,6 +318,7 @@ fn a_graceful_reload_that_cannot_bind_a_new_listen_stops_apache() -> support::Sk
             "apache2 -d {d} -f {c} -k start\n\
              i=0; while [ $i -lt 100 ] && ! {up}; do sleep 0.1; i=$((i+1)); done\n\
              if {up}; then echo 'before: up'; fi\n\
+             i=0; while [ $i -lt 100 ] && [ ! -s {d}/httpd.pid ]; do sleep 0.1; i=$((i+1)); done\n\
              pid=$(cat {d}/httpd.pid)\n\
              echo 'Listen [2001:db8::10]:18081' >> {c}\n\
              kill -USR1 $pid\n\
