@@ -119,6 +119,10 @@ pub(crate) fn relevant(plugin: &str, path: &Path) -> bool {
 
 /// Parses `text` as `dialect` (a Postfix file by its name) and prints it back.
 pub(crate) fn reprint(dialect: &str, path: &Path, text: &str) -> Result<String, String> {
+    // A byte order mark is kept apart from the text the dialects read, as v6fix reads it.
+    if let Some(rest) = text.strip_prefix(v6fix_core::text::BOM) {
+        return reprint(dialect, path, rest).map(|t| format!("{}{t}", v6fix_core::text::BOM));
+    }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -404,7 +408,7 @@ fn trial(
         let written = at
             .parent()
             .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::write(&at, &fc.new));
+            .and_then(|()| std::fs::write(&at, v6fix_core::text::encode(&fc.new)));
         if let Err(e) = written {
             return Err(Verdict::Refused(format!(
                 "cannot write {}: {e}",

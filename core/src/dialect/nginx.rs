@@ -158,7 +158,11 @@ impl Doc {
 
 /// Parses an nginx configuration file.
 pub fn parse(text: &str) -> Result<Doc, ParseError> {
-    let mut p = Parser { src: text, pos: 0 };
+    let mut p = Parser {
+        src: text,
+        pos: 0,
+        depth: 0,
+    };
     let items = p.items(false)?;
     Ok(Doc {
         src: text.to_string(),
@@ -166,9 +170,14 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
     })
 }
 
+/// How deep blocks may nest: far beyond any real configuration, and well within the stack.
+const MAX_DEPTH: usize = 200;
+
 struct Parser<'a> {
     src: &'a str,
     pos: usize,
+    /// Blocks open around the current position.
+    depth: usize,
 }
 
 enum Tok {
@@ -331,7 +340,15 @@ impl<'a> Parser<'a> {
                     return Err(self.err(at, "a directive name before `{`"))
                 }
                 Tok::Open => {
+                    if self.depth >= MAX_DEPTH {
+                        return Err(self.err(
+                            at,
+                            &format!("a directive (blocks nested deeper than {MAX_DEPTH} levels)"),
+                        ));
+                    }
+                    self.depth += 1;
                     let items = self.items(true)?;
+                    self.depth -= 1;
                     let close = self.pos;
                     self.pos += 1;
                     return Ok(Directive {
@@ -394,6 +411,15 @@ mod tests {
         assert_eq!(all[0].1.args(), ["X", "a # b;"]);
         assert_eq!(all[2].1.args(), ["^/a#b", "/c"]);
         assert_eq!(all[3].1.args(), ["$x", "${y}z"]);
+    }
+
+    #[test]
+    fn blocks_nested_past_the_limit_are_an_error_not_a_stack_overflow() {
+        let deep = "server {\n".repeat(50_000);
+        let e = parse(&deep).unwrap_err();
+        assert!(e.expected.contains("nested deeper than 200"), "{e:?}");
+        let ok = format!("{}{}", "a {\n".repeat(MAX_DEPTH), "}\n".repeat(MAX_DEPTH));
+        assert!(parse(&ok).is_ok());
     }
 
     #[test]
