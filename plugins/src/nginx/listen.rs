@@ -56,9 +56,10 @@ fn parse_listen(args: &[String], raw: &[String]) -> Option<Listen> {
     })
 }
 
-/// Every `listen` parameter nginx knows (http, stream and mail together); anything else is
-/// `invalid parameter` to `nginx -t`. `=` parameters are listed by name.
-const PARAMS: &[&str] = &[
+/// The `listen` parameters nginx knows beside the socket options (http, stream and mail
+/// together); a word that is neither is `invalid parameter` to `nginx -t`. `=` parameters
+/// are listed by name.
+const OTHER_PARAMS: &[&str] = &[
     "default_server",
     "default",
     "ssl",
@@ -68,19 +69,14 @@ const PARAMS: &[&str] = &[
     "spdy",
     "proxy_protocol",
     "udp",
-    "setfib",
-    "fastopen",
-    "backlog",
-    "rcvbuf",
-    "sndbuf",
-    "accept_filter",
-    "deferred",
-    "bind",
-    "ipv6only",
-    "reuseport",
-    "so_keepalive",
     "multipath",
 ];
+
+/// True for a parameter nginx accepts on `listen`.
+fn known_param(p: &str) -> bool {
+    let name = param_name(p);
+    OTHER_PARAMS.contains(&name) || SOCKET_OPTS.contains(&name)
+}
 
 fn param_name(p: &str) -> &str {
     p.split_once('=').map_or(p, |(n, _)| n)
@@ -147,7 +143,7 @@ impl Conf {
             let Some(bad) = p.d.words[1..]
                 .iter()
                 .skip(1)
-                .find(|w| !PARAMS.contains(&param_name(&w.text)))
+                .find(|w| !known_param(&w.text))
             else {
                 continue;
             };
