@@ -24,6 +24,7 @@ impl Conf<'_> {
         };
         self.warn_duplicates(st, "mynetworks");
         let entries = self.walk("mynetworks", &mut st.tables)?;
+        let entries = &entries[..];
 
         // A `{` never closed: Postfix reads the rest of the list as one element, so an
         // entry added after it would never be seen (and would be added again on every run).
@@ -41,7 +42,7 @@ impl Conf<'_> {
         }
 
         // A /file/name list that does not exist: Postfix cannot read it either.
-        for e in &entries {
+        for e in entries {
             if let Elem::File(path) = &e.elem {
                 if !self.host.exists(path) {
                     return Err(Error::invalid(
@@ -71,7 +72,7 @@ impl Conf<'_> {
         let mut missing = Vec::new();
         for n in networks {
             let mut found = None;
-            for e in &entries {
+            for e in entries {
                 let (prefix, negated) = match &e.elem {
                     Elem::Net { prefix, negated }
                     | Elem::Broken {
@@ -184,7 +185,7 @@ impl Conf<'_> {
         } else {
             let literal = entries.iter().rev().find(|e| {
                 e.editable
-                    && e.path == Path::new(MAIN_CF)
+                    && *e.path == *Path::new(MAIN_CF)
                     && matches!(e.elem, Elem::Net { .. } | Elem::Broken { .. })
             });
             let tables: Vec<&Entry> = entries

@@ -56,7 +56,7 @@ impl ListDoc {
 
     /// The elements of each logical line, in order. Postfix reads each logical line as a
     /// list of its own, so a `# note` ends only its own line.
-    pub fn lines(&self) -> Vec<Vec<Element>> {
+    pub fn lines(&self) -> Vec<Vec<Element<'_>>> {
         self.items
             .iter()
             .filter_map(|i| match i {
@@ -74,7 +74,7 @@ impl ListDoc {
     }
 
     /// Every element Postfix reads (`# notes` and what follows them on their line left out).
-    pub fn entries(&self) -> Vec<Element> {
+    pub fn entries(&self) -> Vec<Element<'_>> {
         self.lines()
             .into_iter()
             .flat_map(|l| l.into_iter().take_while(|t| !t.is_comment()))

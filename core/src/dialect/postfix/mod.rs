@@ -26,6 +26,7 @@ pub use master::{parse_master, MasterDoc, MasterItem, Service};
 
 use crate::edit::Edits;
 use crate::text::{indent_of, lines, Line, Span};
+use std::borrow::Cow;
 
 /// One logical line: its first physical line and its continuation lines (with any
 /// comment or blank lines between them), as Postfix's `readllines` groups them.
@@ -95,14 +96,16 @@ fn trimmed_span(src: &str, from: usize, to: usize) -> Span {
 
 /// One element of a Postfix list value, with its span in the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Element {
-    pub text: String,
+pub struct Element<'a> {
+    /// The element's text: borrowed from the file, owned only for a `{...}` group that
+    /// spans lines (Postfix joins its pieces with a blank).
+    pub text: Cow<'a, str>,
     pub span: Span,
     /// The byte offset of a comma that directly follows the token (blanks allowed between).
     pub comma: Option<usize>,
 }
 
-impl Element {
+impl Element<'_> {
     /// True for a `# note`: Postfix stops reading the list here.
     pub fn is_comment(&self) -> bool {
         self.text.starts_with('#')
@@ -111,23 +114,24 @@ impl Element {
 
 /// Splits the value pieces `segments` of `src` into list elements the way Postfix does:
 /// commas and blanks separate, `{...}` groups stay one element.
-pub fn list_tokens(src: &str, segments: &[Span]) -> Vec<Element> {
-    let mut out: Vec<Element> = Vec::new();
+pub fn list_tokens<'a>(src: &'a str, segments: &[Span]) -> Vec<Element<'a>> {
+    let mut out: Vec<Element<'a>> = Vec::new();
     let mut depth = 0usize;
+    // Where the current element starts, and the pieces that earlier segments gave it
+    // when it is a `{...}` group spanning lines (each followed by a blank).
     let mut start: Option<usize> = None;
-    let mut text = String::new();
+    let mut joined: Option<String> = None;
     let mut last_end = 0;
     for seg in segments {
+        // Where this segment's piece of the current element starts.
+        let mut piece = start.map(|_| seg.start);
         for (i, c) in src[seg.clone()].char_indices() {
             let at = seg.start + i;
             let sep = depth == 0 && matches!(c, ' ' | '\t' | ',' | '\r');
             if sep {
                 if let Some(s) = start.take() {
-                    out.push(Element {
-                        text: std::mem::take(&mut text),
-                        span: s..last_end,
-                        comma: None,
-                    });
+                    let from = piece.take().unwrap_or(s);
+                    out.push(element(src, s, from, last_end, joined.take()));
                 }
                 if c == ',' {
                     if let Some(t) = out.last_mut() {
@@ -145,30 +149,53 @@ pub fn list_tokens(src: &str, segments: &[Span]) -> Vec<Element> {
             }
             if start.is_none() {
                 start = Some(at);
+                piece = Some(at);
             }
-            text.push(c);
             last_end = at + c.len_utf8();
         }
-        if depth == 0 {
-            if let Some(s) = start.take() {
-                out.push(Element {
-                    text: std::mem::take(&mut text),
-                    span: s..last_end,
-                    comma: None,
-                });
+        if let Some(s) = start {
+            let from = piece.unwrap_or(seg.start);
+            if depth == 0 {
+                out.push(element(src, s, from, last_end, joined.take()));
+                start = None;
+            } else {
+                let j = joined.get_or_insert_with(String::new);
+                j.push_str(&src[from..last_end.max(from)]);
+                j.push(' ');
             }
-        } else {
-            text.push(' ');
         }
     }
     if let Some(s) = start {
         out.push(Element {
-            text,
+            text: Cow::Owned(joined.unwrap_or_default()),
             span: s..last_end,
             comma: None,
         });
     }
     out
+}
+
+/// The element from `start` to `end`: borrowed when it lies in one segment, else the
+/// pieces of the segments before (`joined`) and this one's from `from`.
+fn element(
+    src: &str,
+    start: usize,
+    from: usize,
+    end: usize,
+    joined: Option<String>,
+) -> Element<'_> {
+    let text = match joined {
+        Some(mut j) => {
+            j.push_str(&src[from..end]);
+            Cow::Owned(j)
+        }
+        None => Cow::Borrowed(&src[start..end]),
+    };
+    Element {
+        text,
+        span: start..end,
+        comma: None,
+    }
 }
 
 /// How a list separates its elements, learned from the elements themselves.
@@ -274,7 +301,7 @@ mod tests {
                     .tokens(q)
                     .into_iter()
                     .take_while(|t| !t.is_comment())
-                    .map(|t| t.text)
+                    .map(|t| t.text.into_owned())
                     .collect();
                 assert_eq!(live.last(), Some(&entry), "{name}/{}:\n{out}", p.name);
                 assert_eq!(again.params().count(), d.params().count(), "{name}");
@@ -318,7 +345,7 @@ mod tests {
     fn list_tokens_split_on_commas_and_blanks_and_keep_brace_groups() {
         let t = "a,b , c\t{x, y} cidr:{ {1 OK}, {2 OK} },";
         let toks = list_tokens(t, std::slice::from_ref(&(0..t.len())));
-        let texts: Vec<_> = toks.iter().map(|t| t.text.as_str()).collect();
+        let texts: Vec<_> = toks.iter().map(|t| &*t.text).collect();
         assert_eq!(texts, ["a", "b", "c", "{x, y}", "cidr:{ {1 OK}, {2 OK} }"]);
         assert_eq!(toks[0].comma, Some(1));
         assert_eq!(toks[1].comma, Some(4));
