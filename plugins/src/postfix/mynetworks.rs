@@ -7,7 +7,7 @@ use super::MAIN_CF;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 use v6fix_core::addr::Style;
-use v6fix_core::{Error, Prefix, Result};
+use v6fix_core::{Edits, Error, Prefix, Result};
 
 impl Conf<'_> {
     /// Adds `networks` to mynetworks; when this run opens ::1 to clients (`opened` says
@@ -152,12 +152,13 @@ impl Conf<'_> {
             let Some(Some((_, doc))) = st.tables.lists.get(&path) else {
                 return Err(unreadable(self.host, &path, ""));
             };
-            let doc = doc.clone();
             let lines: Vec<String> = missing
                 .iter()
                 .map(|n| n.render(Style::BracketedV6))
                 .collect();
-            doc.append_entries(&lines, st.edits_path(&path));
+            let mut edits = Edits::new();
+            doc.append_entries(&lines, &mut edits);
+            st.edits_path(&path).extend(edits);
             st.note(format!(
                 "{}: added {} (mynetworks reads this list file)",
                 self.host.display(&path),
@@ -167,7 +168,6 @@ impl Conf<'_> {
             let Some(Some((_, doc))) = st.tables.cidrs.get(&path) else {
                 return Err(unreadable(self.host, &path, "cidr:"));
             };
-            let doc = doc.clone();
             let result = doc
                 .rules()
                 .filter(|r| r.depth == 0)
@@ -177,7 +177,9 @@ impl Conf<'_> {
                 .iter()
                 .map(|n| (n.render(Style::Bare), result.clone()))
                 .collect();
-            doc.append_rules(&rules, st.edits_path(&path));
+            let mut edits = Edits::new();
+            doc.append_rules(&rules, &mut edits);
+            st.edits_path(&path).extend(edits);
             st.note(format!(
                 "{}: added {added} (a cidr table mynetworks looks up; bare, as cidr_table(5) writes it)",
                 self.host.display(&path)

@@ -25,18 +25,13 @@ pub use maincf::{expand, parse, Doc, Item, Kind, Param};
 pub use master::{parse_master, MasterDoc, MasterItem, Service};
 
 use crate::edit::Edits;
-use crate::text::{indent_of, lines, Line, Span};
+use crate::logical::{is_blank, Join, LogicalLines};
+use crate::text::{indent_of, Line, Span};
 use std::borrow::Cow;
 
 /// One logical line: its first physical line and its continuation lines (with any
 /// comment or blank lines between them), as Postfix's `readllines` groups them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Logical {
-    /// The physical lines that carry text of this logical line (first, then continuations).
-    pub lines: Vec<Line>,
-    /// From the start of the first line to the end of the last one, line ending included.
-    pub span: Span,
-}
+pub use crate::logical::Logical;
 
 enum Raw {
     Comment(Line),
@@ -44,41 +39,40 @@ enum Raw {
     Logical(Logical),
 }
 
+/// Postfix's rule: a line starting with a blank continues the logical line before it,
+/// and comment and blank lines between are passed over; a comment or blank line with no
+/// logical line before it continues nothing.
+fn postfix_rule(text: &str, first: &Line, _: &Line, next: &Line) -> Join {
+    let (f, t) = (first.text(text), next.text(text));
+    if is_blank(f) || f.trim_start_matches([' ', '\t']).starts_with('#') {
+        Join::Ends
+    } else if is_blank(t) || t.trim_start_matches([' ', '\t']).starts_with('#') {
+        Join::Passes
+    } else if t.starts_with([' ', '\t']) {
+        Join::Joins
+    } else {
+        Join::Ends
+    }
+}
+
 /// Groups `text` into comments, blanks and logical lines. An indented line with no
 /// logical line before it is returned as `Err(offset)` when `strict`, else it starts one.
 fn group(text: &str, strict: bool) -> Result<Vec<Raw>, usize> {
     let mut out: Vec<Raw> = Vec::new();
-    let mut pending: Vec<Raw> = Vec::new();
-    let mut current: Option<Logical> = None;
-    for line in lines(text) {
-        let t = line.text(text);
-        let trimmed = t.trim_matches([' ', '\t']);
-        if trimmed.is_empty() {
-            pending.push(Raw::Blank(line));
-        } else if trimmed.starts_with('#') {
-            pending.push(Raw::Comment(line));
-        } else if let (true, Some(cur)) = (t.starts_with([' ', '\t']), current.as_mut()) {
-            pending.clear();
-            cur.span.end = line.full.end;
-            cur.lines.push(line);
+    for l in LogicalLines::new(text, postfix_rule) {
+        let first = &l.lines[0];
+        let t = first.text(text);
+        if is_blank(t) {
+            out.push(Raw::Blank(first.clone()));
+        } else if t.trim_start_matches([' ', '\t']).starts_with('#') {
+            out.push(Raw::Comment(first.clone()));
         } else {
             if t.starts_with([' ', '\t']) && strict {
-                return Err(line.content.start + indent_of(t).len());
+                return Err(first.content.start + indent_of(t).len());
             }
-            if let Some(c) = current.take() {
-                out.push(Raw::Logical(c));
-            }
-            out.append(&mut pending);
-            current = Some(Logical {
-                span: line.full.clone(),
-                lines: vec![line],
-            });
+            out.push(Raw::Logical(l));
         }
     }
-    if let Some(c) = current.take() {
-        out.push(Raw::Logical(c));
-    }
-    out.append(&mut pending);
     Ok(out)
 }
 
