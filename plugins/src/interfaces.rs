@@ -322,7 +322,9 @@ impl Plugin for Interfaces {
     fn analyze(&self, host: &Host, target: &Target, args: &Args) -> Result<Analysis> {
         let files = load(host)?;
         let mut a = Analysis::new();
-        a.findings = findings(host, &files);
+        for f in findings(host, &files) {
+            a.finding(f);
+        }
         if target.addresses.is_empty() {
             return Ok(a);
         }

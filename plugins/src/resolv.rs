@@ -217,7 +217,9 @@ impl Plugin for Resolv {
         };
         let mut plan = Analysis::new();
         if let (Some(f), Some(d)) = (&file, &doc) {
-            plan.findings = findings(host, f, d)?;
+            for x in findings(host, f, d)? {
+                plan.finding(x);
+            }
         }
         if let Some(why) = generated(host, doc.as_ref())? {
             plan.invalid = Some(Error::Refused {
