@@ -58,6 +58,18 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// The finding `f`, heard by `reach`.
+    pub fn of(reach: Reach, f: Finding) -> Diagnostic {
+        Diagnostic {
+            reach,
+            severity: f.severity,
+            path: Some(f.path),
+            line: f.line,
+            message: f.message,
+            fix: f.fix,
+        }
+    }
+
     /// What a run prints: `path:line: message`, or the message alone.
     pub fn said(&self) -> String {
         match (&self.path, self.line) {
@@ -205,14 +217,7 @@ impl Analysis {
 
     /// Records a finding built elsewhere (the audit hears of it, a run does not).
     pub fn finding(&mut self, f: Finding) {
-        self.say(Diagnostic {
-            reach: Reach::Audit,
-            severity: f.severity,
-            path: Some(f.path),
-            line: f.line,
-            message: f.message,
-            fix: f.fix,
-        });
+        self.say(Diagnostic::of(Reach::Audit, f));
     }
 
     /// True when some file gets an edit or is created.
