@@ -231,9 +231,11 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
                 FIX_PLAIN,
             );
         } else if value == "inet6" && first {
-            a.warn(format!(
-                "{at}: AddressFamily inet6 makes sshd IPv6-only; left alone"
-            ));
+            a.warn_at(
+                file,
+                it.span.start,
+                "AddressFamily inet6 makes sshd IPv6-only; left alone",
+            );
         }
         first = false;
     }
@@ -260,14 +262,11 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
         }
         let t = w.unquoted();
         if let Some((h, p)) = ambiguous_port(t) {
-            let at = host.locate(file, it.span.start);
-            a.warn(format!(
-                "{at}: ListenAddress {t} is read by sshd as the address {t} on the Port; if :{p} is meant as the port, write [{h}]:{p}"
-            ));
-            a.find(file,
+            a.lasting(
+                file,
                 it.span.start,
                 Severity::Info,
-                format!("ListenAddress {t}: an unbracketed IPv6 literal, read whole; a port needs [{h}]:{p}"),
+                format!("ListenAddress {t} is read by sshd as the address {t} on the Port; if :{p} is meant as the port, write [{h}]:{p}"),
                 "",
             );
         }
@@ -410,11 +409,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
             Twin::None => {}
             Twin::NeedAddress => {
                 if !v6_ports.contains(&l.port) {
-                    a.warn(format!(
-                        "{at}: ListenAddress {} accepts IPv4 only: its IPv6 twin needs --address ADDR",
-                        w.text
-                    ));
-                    a.find(file, it.span.start, sev, msg, fix);
+                    a.lasting(file, it.span.start, sev, msg, fix);
                 }
             }
         }

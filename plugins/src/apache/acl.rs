@@ -104,10 +104,7 @@ pub(super) fn acl(
     if v4 {
         if networks.is_empty() {
             if !v6_site {
-                a.warn(format!(
-                    "{at}: {label} admits IPv4 networks only: the site's IPv6 network needs --network PREFIX"
-                ));
-                a.find(
+                a.lasting(
                     file,
                     it.span.start,
                     Severity::Warning,
@@ -134,14 +131,11 @@ pub(super) fn acl(
     if v4_host && !v4 && !v6_site {
         // Single IPv4 hosts: their IPv6 addresses are unknown, and admitting the whole
         // site network would widen the rule.
-        a.warn(format!(
-            "{at}: {label} admits single IPv4 hosts only: v6fix does not know their IPv6 addresses and does not widen the rule to a network; add them by hand"
-        ));
-        a.find(
+        a.lasting(
             file,
             it.span.start,
             Severity::Info,
-            format!("{label} admits single IPv4 hosts only: the same hosts over IPv6 are refused"),
+            format!("{label} admits single IPv4 hosts only: the same hosts over IPv6 are refused; v6fix does not know their IPv6 addresses and does not widen the rule to a network, so add them by hand"),
             "",
         );
     }

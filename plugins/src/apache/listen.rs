@@ -69,10 +69,14 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
                 continue;
             };
             if word.text.contains("${") {
-                a.warn(format!(
-                    "{at}: Listen {} uses a variable v6fix cannot resolve: left alone, check it by hand",
-                    word.text
-                ));
+                a.warn_at(
+                    file,
+                    it.span.start,
+                    format!(
+                        "Listen {} uses a variable v6fix cannot resolve: left alone, check it by hand",
+                        word.text
+                    ),
+                );
                 continue;
             }
             let spot = match read_spot(word.unquoted()) {
@@ -111,8 +115,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
                     "Listen {} and Listen {} ({}) cannot both bind port {port}: Apache passes -t and then fails to start with \"Address already in use\"; remove one",
                     word.text, old.text, old.at
                 );
-                a.warn(format!("{at}: {msg}"));
-                a.find(file, it.span.start, Severity::Error, msg, "");
+                a.lasting(file, it.span.start, Severity::Error, msg, "");
             }
             push_sock(
                 &mut socks,
@@ -176,11 +179,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
             Twin::NeedAddress => {
                 // A specific IPv4 address and no --address given.
                 if live().is_empty() {
-                    a.warn(format!(
-                        "{at}: Listen {} accepts IPv4 only: its IPv6 twin needs --address ADDR",
-                        word.text
-                    ));
-                    a.find(
+                    a.lasting(
                         file,
                         it.span.start,
                         sev,

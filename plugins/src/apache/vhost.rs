@@ -23,9 +23,11 @@ pub(super) fn vhost(
         return;
     }
     if it.args.iter().any(|w| w.text.contains("${")) {
-        a.warn(format!(
-            "{at}: <VirtualHost> address uses a variable v6fix cannot resolve: left alone, check it by hand"
-        ));
+        a.warn_at(
+            file,
+            it.span.start,
+            "<VirtualHost> address uses a variable v6fix cannot resolve: left alone, check it by hand",
+        );
         return;
     }
     let mut spots = Vec::new();
@@ -106,11 +108,7 @@ pub(super) fn vhost(
                 a.find(file, w.span.start, sev, msg, fix);
             }
             Twin::NeedAddress if !any_v6(&s.port) => {
-                a.warn(format!(
-                    "{at}: <VirtualHost {}> matches IPv4 clients only: its IPv6 address needs --address ADDR",
-                    w.text
-                ));
-                a.find(file, w.span.start, sev, msg, fix);
+                a.lasting(file, w.span.start, sev, msg, fix);
             }
             Twin::NeedAddress | Twin::None => {}
         }
