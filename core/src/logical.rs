@@ -211,4 +211,32 @@ mod tests {
         let tiled: String = ls.iter().map(|l| &t[l.span.clone()]).collect();
         assert_eq!(tiled, t);
     }
+
+    #[test]
+    fn each_line_is_judged_at_most_twice_however_long_the_text() {
+        // Work counted, not timed: lines passed over are looked at again only once, as
+        // the start of what follows, so the walk stays linear.
+        for n in [12usize, 1_000, 10_000] {
+            let t: String = (0..n)
+                .map(|i| match i % 4 {
+                    0 => "p = a\n",
+                    1 => "# note\n",
+                    2 => "\n",
+                    _ => "  b\n",
+                })
+                .collect();
+            let calls = std::cell::Cell::new(0usize);
+            let rule = |text: &str, f: &Line, l: &Line, x: &Line| {
+                calls.set(calls.get() + 1);
+                indented(text, f, l, x)
+            };
+            let got = LogicalLines::new(&t, rule).count();
+            assert_eq!(got, n / 4, "one logical line per four physical ones");
+            assert!(
+                calls.get() <= 2 * n,
+                "{} rule calls for {n} lines",
+                calls.get()
+            );
+        }
+    }
 }
