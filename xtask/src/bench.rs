@@ -72,13 +72,16 @@ impl Tool {
     }
 }
 
+/// Generated files: their paths relative to the root, and their text.
+type Files = Vec<(&'static str, String)>;
+
 /// One generated input and the edit everyone makes to it.
 struct Case {
     name: &'static str,
     /// The sizes, in units of the generator (lines, vhosts, server blocks…).
     sizes: &'static [usize],
     unit: &'static str,
-    files: fn(&Path, usize) -> Result<Vec<(&'static str, String)>>,
+    files: fn(&Path, usize) -> Result<Files>,
     /// v6fix's arguments after `--root DIR --no-validate`.
     v6fix: &'static [&'static str],
     /// The file the tools edit, relative to the root.
@@ -102,7 +105,7 @@ fn net_table(n: usize) -> String {
     })
 }
 
-fn postfix_list(_: &Path, n: usize) -> Result<Vec<(&'static str, String)>> {
+fn postfix_list(_: &Path, n: usize) -> Result<Files> {
     Ok(vec![
         (
             "etc/postfix/main.cf",
@@ -118,14 +121,14 @@ fn vhost(i: usize) -> String {
     )
 }
 
-fn apache(_: &Path, n: usize) -> Result<Vec<(&'static str, String)>> {
+fn apache(_: &Path, n: usize) -> Result<Files> {
     Ok(vec![(
         "etc/apache2/apache2.conf",
         format!("Listen 192.0.2.10:80\n\n{}", repeat(n, vhost)),
     )])
 }
 
-fn nginx(_: &Path, n: usize) -> Result<Vec<(&'static str, String)>> {
+fn nginx(_: &Path, n: usize) -> Result<Files> {
     let servers = repeat(n, |i| {
         format!(
             "    server {{\n        listen 80;\n        server_name site{i}.example.com www.site{i}.example.com;\n        root /srv/www/site{i};\n        index index.html;\n        access_log /var/log/nginx/site{i}.access.log;\n        location / {{\n            try_files $uri $uri/ =404;\n        }}\n        location /admin/ {{\n            allow 192.0.2.0/24;\n            deny all;\n        }}\n    }}\n"
@@ -137,13 +140,13 @@ fn nginx(_: &Path, n: usize) -> Result<Vec<(&'static str, String)>> {
     )])
 }
 
-fn debian_main_cf(root: &Path, _: usize) -> Result<Vec<(&'static str, String)>> {
+fn debian_main_cf(root: &Path, _: usize) -> Result<Files> {
     let p = root.join("testdata/postfix/debian-default.main.cf");
     let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
     Ok(vec![("etc/postfix/main.cf", text)])
 }
 
-fn dovecot(_: &Path, n: usize) -> Result<Vec<(&'static str, String)>> {
+fn dovecot(_: &Path, n: usize) -> Result<Files> {
     let ns = repeat(n, |i| {
         format!("namespace n{i} {{\n  prefix = p{i}/\n  separator = /\n}}\n")
     });

@@ -15,10 +15,10 @@ impl Conf<'_> {
         for name in NETWORK_LISTS {
             let entries = self.walk(name, &mut st.tables)?;
             for e in entries.iter() {
-                let said = match &e.elem {
-                    Elem::Broken { .. } | Elem::UnknownType(_) | Elem::Unexpanded => true,
-                    _ => false,
-                };
+                let said = matches!(
+                    &e.elem,
+                    Elem::Broken { .. } | Elem::UnknownType(_) | Elem::Unexpanded
+                );
                 if !said || !done.insert((e.path.clone(), e.span.start)) {
                     continue;
                 }
