@@ -1,0 +1,165 @@
+//! The real Exim, from Debian's packages, checks what `v6fix exim4` writes. Exim conflicts
+//! with Postfix as a package, so `.ci/install-daemons` unpacks exim4-daemon-light,
+//! exim4-base and exim4-config under `$V6FIX_DAEMONS/exim4/` (default `/opt/v6fix-daemons`)
+//! and the tests run the binaries from there:
+//!
+//! - Debian's `update-exim4.conf` (which reads only `/etc/exim4/`) runs in a private mount
+//!   namespace where a stage, Debian's default files with the case's tree laid over them,
+//!   is mounted on `/etc/exim4` (`/etc` is an overlay there, so the mount point can be made
+//!   on a machine without Exim); it turns every golden input and output, split and unsplit,
+//!   into the configuration Exim reads, which `exim -bV -C` accepts;
+//! - `exim -bh ADDRESS -C` (Exim's SMTP session simulator, no network) shows a relay from
+//!   the site network refused before the conversion and accepted after, while the IPv4
+//!   network, 127.0.0.1 and ::1 still relay and an outside IPv6 client is still refused.
+
+use crate::support::{self, Skip, Skippable};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Where the unpacked packages are, or why the test cannot run.
+fn unpacked() -> Result<PathBuf, Skip> {
+    let base = std::env::var_os("V6FIX_DAEMONS")
+        .map_or_else(|| PathBuf::from("/opt/v6fix-daemons"), PathBuf::from);
+    let dir = base.join("exim4");
+    if dir.join("usr/sbin/exim4").exists() && dir.join("usr/sbin/update-exim4.conf").exists() {
+        return Ok(dir);
+    }
+    Err(Skip(format!(
+        "Exim not unpacked under {}; .ci/install-daemons unpacks it",
+        base.display()
+    )))
+}
+
+/// Runs Debian's `update-exim4.conf` on the `etc/exim4` of `tree` (over Debian's default
+/// files) and `exim -bV` on the result; the generated configuration's path, in `work`.
+fn generate(exim: &Path, tree: &Path, work: &Path) -> Result<PathBuf, String> {
+    let stage = work.join("stage");
+    support::copy_tree(&exim.join("etc/exim4"), &stage);
+    support::copy_tree(&tree.join("etc/exim4"), &stage);
+    let config = work.join("exim4.conf");
+    let script = format!(
+        "set -e\n\
+         mkdir -p '{w}/up' '{w}/wk'\n\
+         mount -t overlay overlay -o lowerdir=/etc,upperdir='{w}/up',workdir='{w}/wk' /etc\n\
+         mkdir -p /etc/exim4\n\
+         mount --bind '{stage}' /etc/exim4\n\
+         echo mx.example.org > /etc/mailname\n\
+         sh '{x}/usr/sbin/update-exim4.conf' -o '{config}'\n\
+         '{x}/usr/sbin/exim4' -C '{config}' -bV >/dev/null\n",
+        w = work.display(),
+        stage = stage.display(),
+        x = exim.display(),
+        config = config.display(),
+    );
+    let o = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .output()
+        .expect("run unshare");
+    if o.status.success() {
+        Ok(config)
+    } else {
+        Err(support::show(&o))
+    }
+}
+
+/// Exim's answer to `RCPT TO` an outside domain from `client`, simulated with `-bh`.
+fn relay(exim: &Path, config: &Path, client: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new(exim.join("usr/sbin/exim4"))
+        .args(["-C", &config.display().to_string(), "-bh", client])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run exim4 -bh");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"HELO client.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nQUIT\r\n")
+        .unwrap();
+    let o: Output = child.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    // The fourth reply (greeting, HELO, MAIL, RCPT) is the verdict on the relay.
+    out.lines()
+        .filter(|l| {
+            l.len() > 3 && l.as_bytes()[3] == b' ' && l[..3].bytes().all(|b| b.is_ascii_digit())
+        })
+        .nth(3)
+        .map_or_else(|| format!("no RCPT reply in:\n{out}"), str::to_string)
+}
+
+fn update_exim4_conf_and_exim_accept_every_golden_input_and_output() -> Skippable {
+    let exim = unpacked()?;
+    support::can_unshare()?;
+    let mut checked = 0;
+    for case in support::cases("exim4") {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let code = std::fs::read_to_string(case.join("code")).unwrap_or_default();
+        if code.trim() == "2" || !case.join("in/etc/exim4/update-exim4.conf.conf").exists() {
+            continue;
+        }
+        let input = tempfile::tempdir().unwrap();
+        support::copy_tree(&case.join("in"), input.path());
+        let w = tempfile::tempdir().unwrap();
+        generate(&exim, input.path(), w.path()).unwrap_or_else(|e| panic!("{name} (input): {e}"));
+        if case.join("out").exists() {
+            let tree = support::expected_tree(&case);
+            let w = tempfile::tempdir().unwrap();
+            generate(&exim, tree.path(), w.path())
+                .unwrap_or_else(|e| panic!("{name} (output): {e}"));
+        }
+        checked += 1;
+    }
+    assert!(checked >= 8, "only {checked} cases checked");
+    Ok(())
+}
+
+fn the_site_relays_over_ipv6_after_the_conversion_and_outsiders_still_do_not() -> Skippable {
+    let exim = unpacked()?;
+    support::can_unshare()?;
+    for name in [
+        "internet-relay",
+        "colon-lists",
+        "split-semicolons",
+        "single-colons",
+        "ports",
+    ] {
+        let case = support::testdata().join("cases/exim4").join(name);
+        let before = tempfile::tempdir().unwrap();
+        let config = generate(&exim, &case.join("in"), before.path()).unwrap();
+        assert!(
+            relay(&exim, &config, "192.0.2.5").starts_with("250"),
+            "{name}: the IPv4 network relays before"
+        );
+        let v6 = relay(&exim, &config, "2001:db8::5");
+        assert!(
+            v6.starts_with("550"),
+            "{name}: before the conversion 2001:db8::5 got {v6}"
+        );
+
+        let tree = support::expected_tree(&case);
+        let after = tempfile::tempdir().unwrap();
+        let config = generate(&exim, tree.path(), after.path()).unwrap();
+        for client in ["2001:db8::5", "192.0.2.5", "127.0.0.1", "::1"] {
+            let r = relay(&exim, &config, client);
+            assert!(
+                r.starts_with("250"),
+                "{name}: after the conversion {client} got {r}"
+            );
+        }
+        let r = relay(&exim, &config, "2001:db8:ffff::5");
+        assert!(
+            r.starts_with("550"),
+            "{name}: an outside IPv6 client got {r}"
+        );
+    }
+    Ok(())
+}
+
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    crate::trials!(
+        update_exim4_conf_and_exim_accept_every_golden_input_and_output,
+        the_site_relays_over_ipv6_after_the_conversion_and_outsiders_still_do_not,
+    )
+}
