@@ -14,6 +14,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use v6fix_core::addr::Prefix;
 use v6fix_core::dialect::exim::list::{self, List};
 use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
+use v6fix_core::text::Span;
 
 /// How a list is read: Exim's own rule, or Debian's generator's (a `;` anywhere).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,13 +37,16 @@ impl Reading {
 pub(crate) struct Outcome {
     /// The list's new text, when it changes.
     pub(crate) new: Option<String>,
+    /// The same change as edits of the list's text, in order and apart: (span, new text).
+    pub(crate) edits: Vec<(Span, String)>,
     /// IPv6 words with single colons that were repaired: (as written, as rewritten).
     pub(crate) repaired: Vec<(String, String)>,
     /// Items added.
     pub(crate) added: Vec<String>,
 }
 
-/// `value` with the IPv6 words Exim splits at their colons repaired.
+/// The IPv6 words Exim splits at their colons, each with its repair, recorded in `out`;
+/// `value` with them repaired.
 fn repair(value: &str, reading: Reading, out: &mut Outcome) -> String {
     if reading.read(value).sep != ':' {
         return value.to_string();
@@ -50,19 +54,20 @@ fn repair(value: &str, reading: Reading, out: &mut Outcome) -> String {
     let mut fixed = value.to_string();
     for (span, good) in list::single_colon_ipv6(value).into_iter().rev() {
         out.repaired
-            .push((value[span.clone()].to_string(), good.clone()));
+            .insert(0, (value[span.clone()].to_string(), good.clone()));
+        out.edits.insert(0, (span.clone(), good.clone()));
         fixed.replace_range(span, &good);
     }
-    out.repaired.reverse();
     fixed
 }
 
-/// `value` with `items` appended in its style.
-fn append(value: &str, reading: Reading, items: &[String]) -> String {
-    let l = reading.read(value);
-    let Some(last) = l.items.last() else {
-        return value.to_string();
-    };
+/// Appends `items` in the style of `fixed` (the list once repaired) as an edit of
+/// `value` (the list as written): at its end, before trailing blanks.
+fn append(value: &str, fixed: &str, reading: Reading, items: &[String], out: &mut Outcome) {
+    let l = reading.read(fixed);
+    if items.is_empty() || l.items.is_empty() {
+        return;
+    }
     let (sep, between) = match (l.sep, &l.between) {
         (':', Some(b)) => (':', b.clone()),
         (':', None) if !l.declared && reading == Reading::Debian => (';', " ; ".to_string()),
@@ -70,18 +75,37 @@ fn append(value: &str, reading: Reading, items: &[String]) -> String {
         (s, Some(b)) => (s, b.clone()),
         (s, None) => (s, format!(" {s} ")),
     };
-    let mut text = value[..last.span.end].to_string();
-    for i in items {
+    let end = value.trim_end().len();
+    // A list that ends with its separator gets the item after it, without another one.
+    let dangling = fixed.trim_end().ends_with(sep);
+    let mut text = String::new();
+    for (k, i) in items.iter().enumerate() {
         let item = list::escape(i, sep);
-        text.push_str(&between);
+        if k == 0 && dangling {
+            text.push(' ');
+        } else {
+            text.push_str(&between);
+        }
         // `:::::1` after `a:` would read as a doubled separator: a blank keeps them apart.
-        if item.starts_with(sep) && !between.ends_with(|c: char| c.is_ascii_whitespace()) {
+        if item.starts_with(sep) && !text.ends_with(|c: char| c.is_ascii_whitespace()) {
             text.push(' ');
         }
         text.push_str(&item);
     }
-    text.push_str(&value[last.span.end..]);
-    text
+    match out.edits.last_mut() {
+        // The last item was repaired: the new items follow its repair.
+        Some((span, good)) if span.end == end => good.push_str(&text),
+        _ => out.edits.push((end..end, text)),
+    }
+}
+
+/// Applies `out.edits` to `value` and sets `out.new` when the text changes.
+fn finish(value: &str, out: &mut Outcome) {
+    let mut text = value.to_string();
+    for (span, t) in out.edits.iter().rev() {
+        text.replace_range(span.clone(), t);
+    }
+    out.new = (text != value).then_some(text);
 }
 
 /// The networks and addresses a list names (lookups, names and negations are skipped).
@@ -107,22 +131,33 @@ pub(crate) fn relay_ipv4_only(l: &List) -> bool {
 }
 
 /// Adds each of `networks` not yet covered to a relay list that trusts IPv4 networks other
-/// than loopback; a list that trusts none of them (local relaying only) is left alone.
+/// than loopback; a list that trusts none of them (local relaying only) is left alone. An
+/// Exim list that trusts IPv4 loopback gets `::1` too.
 pub(crate) fn relay(value: &str, reading: Reading, networks: &[Prefix]) -> Outcome {
     let mut out = Outcome::default();
     let fixed = repair(value, reading, &mut out);
     let have = prefixes(&reading.read(&fixed));
-    let mut text = fixed.clone();
-    if have.iter().any(|p| !p.is_ipv6() && !loopback(p)) {
-        let add: Vec<String> = networks
-            .iter()
-            .filter(|n| !have.iter().any(|h| h.covers(n)))
-            .map(|n| n.to_string())
-            .collect();
-        text = append(&fixed, reading, &add);
-        out.added = add;
+    let mut add: Vec<String> = Vec::new();
+    // Local clients reach Exim over ::1 as over 127.0.0.1 (update-exim4.conf adds both
+    // to dc_relay_nets itself; Exim's own lists get ::1 here).
+    let v6_loopback = Prefix::host(IpAddr::V6(Ipv6Addr::LOCALHOST));
+    if reading == Reading::Exim
+        && have.iter().any(|p| !p.is_ipv6() && loopback(p))
+        && !have.iter().any(|h| h.covers(&v6_loopback))
+    {
+        add.push("::1".to_string());
     }
-    out.new = (text != value).then_some(text);
+    if have.iter().any(|p| !p.is_ipv6() && !loopback(p)) {
+        add.extend(
+            networks
+                .iter()
+                .filter(|n| !have.iter().any(|h| h.covers(n)))
+                .map(|n| n.to_string()),
+        );
+    }
+    append(value, &fixed, reading, &add, &mut out);
+    out.added = add;
+    finish(value, &mut out);
     out
 }
 
@@ -221,9 +256,9 @@ pub(crate) fn interfaces(value: &str, reading: Reading, address: Option<Ipv6Addr
         }
     }
     let add: Vec<String> = add.iter().map(Interface::render).collect();
-    let text = append(&fixed, reading, &add);
+    append(value, &fixed, reading, &add, &mut r.outcome);
+    finish(value, &mut r.outcome);
     r.outcome.added = add;
-    r.outcome.new = (text != value).then_some(text);
     r
 }
 
@@ -261,7 +296,7 @@ mod tests {
             (
                 "<; 127.0.0.1 ; 192.0.2.0/24 ",
                 Reading::Exim,
-                "<; 127.0.0.1 ; 192.0.2.0/24 ; 2001:db8::/64 ",
+                "<; 127.0.0.1 ; 192.0.2.0/24 ; ::1 ; 2001:db8::/64 ",
             ),
             (
                 "192.0.2.0/24 : 2001:db8::/64",

@@ -17,9 +17,12 @@
 //! - An IPv6 word with single colons in a `:` list (Exim reads it as several items) is
 //!   rewritten with its colons doubled.
 //!
-//! `/etc/exim4/exim4.conf`, where the admin maintains Exim's configuration by hand, takes
-//! the place of the generated one; v6fix refuses to guess around it.
+//! Where the admin maintains Exim's configuration by hand (`/etc/exim4/exim4.conf`, or
+//! lists written out in the template or `conf.d/main/` parts), those lists are edited the
+//! same way where they stand (see [`conf`]).
 
+mod checks;
+mod conf;
 mod debconf;
 mod lists;
 
@@ -32,7 +35,6 @@ pub(crate) struct Exim4;
 v6fix_core::inventory::submit! { v6fix_core::Registration(&Exim4) }
 
 const DEBCONF: &str = "/etc/exim4/update-exim4.conf.conf";
-const HAND: &str = "/etc/exim4/exim4.conf";
 
 static NEEDS: &[Need] = &[
     Need::new(
@@ -60,41 +62,60 @@ impl Plugin for Exim4 {
     }
 
     fn files(&self, host: &Host) -> Result<Vec<PathBuf>> {
-        Ok([DEBCONF, HAND]
-            .iter()
-            .map(PathBuf::from)
-            .filter(|p| host.is_file(p))
-            .collect())
+        let dc = match host.read(Path::new(DEBCONF))? {
+            Some(f) => Some((debconf::load(host, &f)?, f)),
+            None => None,
+        };
+        if dc.is_none() && !host.is_file(Path::new(conf::HAND)) {
+            return Ok(Vec::new());
+        }
+        let mut out: Vec<PathBuf> = dc.iter().map(|_| PathBuf::from(DEBCONF)).collect();
+        out.extend(conf::files(
+            host,
+            dc.as_ref().is_some_and(|(d, _)| debconf::split(d)),
+        )?);
+        Ok(out)
     }
 
     fn analyze(&self, host: &Host, target: &Target, _: &Args) -> Result<Analysis> {
         let mut a = Analysis::new();
-        if let Some(file) = host.read(Path::new(HAND))? {
-            a.refuse(
-                host,
-                &file,
-                0,
-                format!(
-                    "found {HAND}, a configuration maintained by hand that Exim reads instead of the one update-exim4.conf generates; expected Debian's generated configuration (v6fix does not edit a hand-maintained exim4.conf)"
-                ),
-            );
-            return Ok(a);
-        }
-        let Some(file) = host.read(Path::new(DEBCONF))? else {
+        let dc = match host.read(Path::new(DEBCONF))? {
+            Some(f) => Some((debconf::load(host, &f)?, f)),
+            None => None,
+        };
+        let hand = host.is_file(Path::new(conf::HAND));
+        if dc.is_none() && !hand {
             a.invalid = Some(Error::invalid(
                 host.display(Path::new(DEBCONF)),
                 None,
                 "not found: Exim (exim4-config) is not installed or not configured under this root",
             ));
             return Ok(a);
+        }
+        let split = dc.as_ref().is_some_and(|(d, _)| debconf::split(d));
+        match &dc {
+            // Exim reads exim4.conf instead of what update-exim4.conf generates.
+            Some((_, f)) if hand => a.note(format!(
+                "{}: not used while {} exists (Exim reads that instead): left alone",
+                host.display(&f.path),
+                host.display(Path::new(conf::HAND))
+            )),
+            Some((doc, f)) => debconf::analyze(host, f, doc, target, &mut a),
+            None => {}
+        }
+        conf::analyze(host, &conf::files(host, split)?, target, &mut a)?;
+        let (command, why) = if hand {
+            (
+                "exim4 -bV && systemctl restart exim4",
+                "Exim reads /etc/exim4/exim4.conf at start and binds its interfaces then; exim4 -bV first, because a bad configuration stops the daemon",
+            )
+        } else {
+            (
+                "update-exim4.conf && systemctl restart exim4",
+                "update-exim4.conf writes the configuration Exim reads from update-exim4.conf.conf and its templates (and refuses one exim -bV rejects); the daemon binds its interfaces at start",
+            )
         };
-        debconf::analyze(host, &file, target, &mut a)?;
-        a.restart(
-            "exim4",
-            "restart",
-            "update-exim4.conf && systemctl restart exim4",
-            "update-exim4.conf writes the configuration Exim reads from update-exim4.conf.conf (and refuses one exim -bV rejects); the daemon binds its interfaces at start",
-        );
+        a.restart("exim4", "restart", command, why);
         Ok(a)
     }
 }

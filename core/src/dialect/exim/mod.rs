@@ -7,5 +7,6 @@
 //! - [`debconf`]: `/etc/exim4/update-exim4.conf.conf`, the shell variables
 //!   (`dc_relay_nets='…'`) Debian's `update-exim4.conf` turns into Exim macros.
 
+pub mod conf;
 pub mod debconf;
 pub mod list;
