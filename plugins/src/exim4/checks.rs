@@ -20,37 +20,37 @@ pub(super) struct Place<'a> {
 }
 
 /// Reports each single-colon IPv6 word the edit repairs.
-fn repaired(host: &Host, p: &Place, r: &[(String, String)], a: &mut Analysis) {
+fn repaired(p: &Place, r: &[(String, String)], a: &mut Analysis) {
     for (bad, good) in r {
         a.find(
-            host,
             p.file,
             p.at,
             Severity::Error,
             format!("{}: `{bad}` has single colons in a `:` list, so Exim reads it as several items (and misreads the items around it); write `{good}`", p.name),
             "v6fix exim4",
         );
-        a.note(format!(
-            "{}: {}: `{bad}` -> `{good}` (colons doubled: the list is `:`-separated)",
-            host.locate(p.file, p.at),
-            p.name
-        ));
+        a.note_at(
+            p.file,
+            p.at,
+            format!(
+                "{}: `{bad}` -> `{good}` (colons doubled: the list is `:`-separated)",
+                p.name
+            ),
+        );
     }
 }
 
 /// The relay list: the site networks beside the IPv4 networks it trusts.
 pub(super) fn relay(
-    host: &Host,
     p: &Place,
     value: &str,
     reading: Reading,
     target: &Target,
     a: &mut Analysis,
 ) -> Outcome {
-    let at = host.locate(p.file, p.at);
-    if lists::relay_ipv4_only(&reading.read(value)) {
+    let l = reading.read(value);
+    if lists::relay_ipv4_only(&l) {
         a.find(
-            host,
             p.file,
             p.at,
             Severity::Warning,
@@ -59,13 +59,16 @@ pub(super) fn relay(
         );
     }
     let out = lists::relay(value, reading, &target.networks);
-    repaired(host, p, &out.repaired, a);
-    let l = reading.read(value);
+    repaired(p, &out.repaired, a);
     if lists::prefixes(&l).iter().all(|n| n.addr().is_loopback()) {
-        a.note(format!(
-            "{at}: {} trusts no network beyond this host: left alone",
-            p.name
-        ));
+        a.note_at(
+            p.file,
+            p.at,
+            format!(
+                "{} trusts no network beyond this host: no site network added",
+                p.name
+            ),
+        );
     }
     for n in &out.added {
         let why = if n == "::1" {
@@ -73,7 +76,7 @@ pub(super) fn relay(
         } else {
             "Exim relays for the site over IPv6 as it does over IPv4"
         };
-        a.note(format!("{at}: {}: {n} added ({why})", p.name));
+        a.note_at(p.file, p.at, format!("{}: {n} added ({why})", p.name));
     }
     out
 }
@@ -88,17 +91,21 @@ pub(super) fn interfaces(
     target: &Target,
     a: &mut Analysis,
 ) -> Option<Outcome> {
-    let at = host.locate(p.file, p.at);
     if reading.read(value).items.is_empty() {
-        a.note(format!(
-            "{at}: {} is empty: Exim listens on every IPv4 and IPv6 address already",
-            p.name
-        ));
+        a.note_at(
+            p.file,
+            p.at,
+            format!(
+                "{} is empty: Exim listens on every IPv4 and IPv6 address already",
+                p.name
+            ),
+        );
         return Some(Outcome::default());
     }
     let r = lists::interfaces(value, reading, target.address());
-    repaired(host, p, &r.outcome.repaired, a);
+    repaired(p, &r.outcome.repaired, a);
     if let Some(address) = target.address() {
+        let at = host.locate(p.file, p.at);
         let specific: Vec<Specific> = r
             .specific
             .iter()
@@ -111,30 +118,22 @@ pub(super) fn interfaces(
             .collect();
         if let Some(group) = endpoint::collapsing(&specific).first() {
             let msg = endpoint::collapse_message(group, address, &format!("`{address}`"));
-            a.refuse(host, p.file, p.at, msg);
+            a.refuse(p.file, p.at, msg);
             return None;
         }
     }
-    if !r.outcome.added.is_empty() || !r.need_address.is_empty() {
-        let fix = if r.need_address.is_empty() {
-            FIX_NETWORK
-        } else {
-            FIX_ADDRESS
-        };
-        a.find(
-            host,
-            p.file,
-            p.at,
-            Severity::Warning,
-            format!("{} names IPv4 addresses without their IPv6 counterparts: Exim does not accept mail over IPv6 there", p.name),
-            fix,
-        );
-    }
-    for t in &r.need_address {
-        a.warn(format!("{at}: {}: {t} is a specific IPv4 address; its IPv6 twin is this host's address: pass --address", p.name));
+    let unpaired = format!(
+        "{} names IPv4 addresses without their IPv6 counterparts: Exim does not accept mail over IPv6 there",
+        p.name
+    );
+    if !r.need_address.is_empty() {
+        // The run cannot pair these without the host's address: the problem stays.
+        a.lasting(p.file, p.at, Severity::Warning, unpaired, FIX_ADDRESS);
+    } else if !r.outcome.added.is_empty() {
+        a.find(p.file, p.at, Severity::Warning, unpaired, FIX_NETWORK);
     }
     for n in &r.outcome.added {
-        a.note(format!("{at}: {}: {n} added", p.name));
+        a.note_at(p.file, p.at, format!("{}: {n} added", p.name));
     }
     Some(r.outcome)
 }
@@ -142,24 +141,15 @@ pub(super) fn interfaces(
 /// A host list Exim reads with `:` after the generator turned `;` into `:` (the
 /// smarthost): an IPv6 literal with single colons is reported, not rewritten (v6fix does
 /// not choose the mail route).
-pub(super) fn hosts(host: &Host, p: &Place, value: &str, a: &mut Analysis) {
+pub(super) fn hosts(p: &Place, value: &str, a: &mut Analysis) {
     for (span, good) in list::single_colon_ipv6(value) {
         let bad = &value[span];
-        a.find(
-            host,
+        a.lasting(
             p.file,
             p.at,
             Severity::Error,
-            format!(
-                "{}: `{bad}` has single colons, so Exim reads it as several hosts; write `{good}`",
-                p.name
-            ),
+            format!("{}: `{bad}` has single colons, so Exim reads it as several hosts; write `{good}` (v6fix does not change the mail route)", p.name),
             "",
         );
-        a.warn(format!(
-            "{}: {}: `{bad}` has single colons, so Exim reads it as several hosts; write `{good}` (left alone: v6fix does not change the mail route)",
-            host.locate(p.file, p.at),
-            p.name
-        ));
     }
 }

@@ -89,10 +89,11 @@ pub(super) fn analyze(
         for (ii, it) in doc.items.iter().enumerate() {
             if let Kind::Directive(d) = &it.kind {
                 if d.starts_with("include") && it.main {
-                    a.warn(format!(
-                        "{}: `.{d}` is not followed by v6fix: relay and interface lists in the file it names are not converted",
-                        host.locate(f, it.span.start)
-                    ));
+                    a.warn_at(
+                        f,
+                        it.span.start,
+                        format!("`.{d}` is not followed by v6fix: relay and interface lists in the file it names are not converted"),
+                    );
                 }
             }
             let Some(relay) = role(it) else { continue };
@@ -130,26 +131,25 @@ pub(super) fn analyze(
             name: &name,
         };
         let out = if relay {
-            checks::relay(host, &p, &v.text, Reading::Exim, target, a)
+            checks::relay(&p, &v.text, Reading::Exim, target, a)
         } else {
             match checks::interfaces(host, &p, &v.text, Reading::Exim, target, a) {
                 Some(o) => o,
                 None => continue,
             }
         };
-        apply(host, f, it, out, a);
+        apply(f, it, out, a);
     }
     Ok(())
 }
 
 /// Lays a list's edits onto the physical lines its value spans.
-fn apply(host: &Host, file: &File, it: &Item, out: Outcome, a: &mut Analysis) {
+fn apply(file: &File, it: &Item, out: Outcome, a: &mut Analysis) {
     let v = it.value.as_ref().expect("edited items have values");
     for (span, text) in out.edits {
         match v.span_in_file(&span) {
             Some(s) => a.edits(file).replace(s, text),
             None => a.refuse(
-                host,
                 file,
                 it.span.start,
                 format!("found `{}` split across continued lines, expected it on one line (v6fix edits it in place)", &v.text[span]),

@@ -25,7 +25,6 @@ pub(super) fn analyze(host: &Host, file: &File, doc: &Doc, target: &Target, a: &
             let v = value(line);
             if v.dynamic {
                 a.refuse(
-                    host,
                     file,
                     v.span.start,
                     format!("found {name}=\"{}\", which the shell expands; expected a literal value (single quotes)", doc.raw(v)),
@@ -38,7 +37,7 @@ pub(super) fn analyze(host: &Host, file: &File, doc: &Doc, target: &Target, a: &
     }
     if let Some(line) = doc.get("dc_relay_nets") {
         let p = place(file, line);
-        let out = checks::relay(host, &p, doc.raw(value(line)), Reading::Debian, target, a);
+        let out = checks::relay(&p, doc.raw(value(line)), Reading::Debian, target, a);
         set(file, line, out, a);
     }
     if let Some(line) = doc.get("dc_local_interfaces") {
@@ -52,7 +51,7 @@ pub(super) fn analyze(host: &Host, file: &File, doc: &Doc, target: &Target, a: &
     if let Some(line) = doc.get("dc_smarthost") {
         // The generator turns `;` into `:` before Exim reads the list.
         let v = doc.raw(value(line)).replace(';', ":");
-        checks::hosts(host, &place(file, line), &v, a);
+        checks::hosts(&place(file, line), &v, a);
     }
 }
 

@@ -95,11 +95,14 @@ impl Plugin for Exim4 {
         let split = dc.as_ref().is_some_and(|(d, _)| debconf::split(d));
         match &dc {
             // Exim reads exim4.conf instead of what update-exim4.conf generates.
-            Some((_, f)) if hand => a.note(format!(
-                "{}: not used while {} exists (Exim reads that instead): left alone",
-                host.display(&f.path),
-                host.display(Path::new(conf::HAND))
-            )),
+            Some((_, f)) if hand => a.note_at(
+                f,
+                0,
+                format!(
+                    "not used while {} exists (Exim reads that instead): left alone",
+                    host.display(Path::new(conf::HAND))
+                ),
+            ),
             Some((doc, f)) => debconf::analyze(host, f, doc, target, &mut a),
             None => {}
         }
