@@ -83,7 +83,7 @@ pub(crate) fn dialect_of(plugin: &str, path: &Path) -> Option<&'static str> {
     match plugin {
         "apache" if under("/etc/apache2/") && name != "envvars" => Some("apache"),
         "dovecot" if under("/etc/dovecot/") => Some("dovecot"),
-        "exim4" if p == "/etc/exim4/update-exim4.conf.conf" => Some("exim4"),
+        "exim4" if under("/etc/exim4/") => Some("exim4"),
         "interfaces" if p == "/etc/network/interfaces" || under("/etc/network/interfaces.d/") => {
             Some("interfaces")
         }
@@ -133,6 +133,9 @@ pub(crate) fn reprint(dialect: &str, path: &Path, text: &str) -> Result<String, 
     match dialect {
         "apache" => apache::parse(text).map(|d| d.to_string()).map_err(e),
         "dovecot" => dovecot::parse(text).map(|d| d.to_string()).map_err(e),
+        "exim4" if name != "update-exim4.conf.conf" => exim::conf::parse(text, true)
+            .map(|d| d.to_string())
+            .map_err(e),
         "exim4" => exim::debconf::parse(text).map(|d| d.to_string()).map_err(e),
         "interfaces" => interfaces::parse(text).map(|d| d.to_string()).map_err(e),
         "nginx" => nginx::parse(text).map(|d| d.to_string()).map_err(e),

@@ -414,10 +414,20 @@ pub const PAGES: &[Page] = &[
              list, which Exim reads as several items, is rewritten. Apply with \
              update-exim4.conf && systemctl restart exim4.",
         ],
-        files: &[(
-            "/etc/exim4/update-exim4.conf.conf",
-            "Debian's settings, from which update-exim4.conf generates Exim's configuration.",
-        )],
+        files: &[
+            (
+                "/etc/exim4/update-exim4.conf.conf",
+                "Debian's settings, from which update-exim4.conf generates Exim's configuration.",
+            ),
+            (
+                "/etc/exim4/exim4.conf",
+                "A hand-maintained configuration, read by Exim instead of the generated one.",
+            ),
+            (
+                "/etc/exim4/exim4.conf.template, /etc/exim4/exim4.conf.localmacros, /etc/exim4/conf.d/main/",
+                "Lists written out by hand where the generator copies them.",
+            ),
+        ],
         examples: &[(
             "v6fix exim4 --network 2001:db8::/64",
             "Let the site relay over IPv6 as it does over IPv4.",

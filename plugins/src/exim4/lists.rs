@@ -77,7 +77,7 @@ fn append(value: &str, fixed: &str, reading: Reading, items: &[String], out: &mu
     };
     let end = value.trim_end().len();
     // A list that ends with its separator gets the item after it, without another one.
-    let dangling = fixed.trim_end().ends_with(sep);
+    let dangling = l.trailing;
     let mut text = String::new();
     for (k, i) in items.iter().enumerate() {
         let item = list::escape(i, sep);

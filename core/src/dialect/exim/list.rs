@@ -31,6 +31,8 @@ pub struct List {
     pub items: Vec<Item>,
     /// The text between the first two items (`" ; "`), when there are two.
     pub between: Option<String>,
+    /// True when a separator follows the last item (`a : b :`).
+    pub trailing: bool,
 }
 
 fn blank(c: char) -> bool {
@@ -67,6 +69,7 @@ fn read_with(value: &str, sep: char, declared: bool, at: &mut usize) -> List {
     let mut items = Vec::new();
     let mut between = None;
     let mut last_end = None;
+    let mut trailing = false;
     loop {
         while *at < b.len() && blank(b[*at] as char) {
             *at += 1;
@@ -79,6 +82,7 @@ fn read_with(value: &str, sep: char, declared: bool, at: &mut usize) -> List {
                 between = Some(value[e..*at].to_string());
             }
         }
+        trailing = false;
         let begin = *at;
         let mut text = String::new();
         loop {
@@ -110,6 +114,7 @@ fn read_with(value: &str, sep: char, declared: bool, at: &mut usize) -> List {
         last_end = Some(end);
         if *at < b.len() {
             *at += 1;
+            trailing = true;
         }
     }
     List {
@@ -117,6 +122,7 @@ fn read_with(value: &str, sep: char, declared: bool, at: &mut usize) -> List {
         declared,
         items,
         between,
+        trailing,
     }
 }
 
@@ -175,6 +181,9 @@ mod tests {
         assert_eq!(l.sep, ':');
         assert_eq!(texts(&l), ["192.0.2.0/24", "2001:db8::/64", "127.0.0.1"]);
         assert_eq!(l.between.as_deref(), Some(" : "));
+        assert!(!l.trailing);
+        assert!(read("a : b : ").trailing);
+        assert!(!read("a : ::::").trailing);
         // The trap: single colons are separators, `::` a literal colon.
         let l = read("192.0.2.0/24 : 2001:db8::/64 : ::1");
         assert_eq!(texts(&l), ["192.0.2.0/24", "2001", "db8:/64", ":1"]);
