@@ -10,7 +10,10 @@
 //!   into the configuration Exim reads, which `exim -bV -C` accepts;
 //! - `exim -bh ADDRESS -C` (Exim's SMTP session simulator, no network) shows a relay from
 //!   the site network refused before the conversion and accepted after, while the IPv4
-//!   network, 127.0.0.1 and ::1 still relay and an outside IPv6 client is still refused.
+//!   network, 127.0.0.1 and ::1 still relay and an outside IPv6 client is still refused;
+//! - the Exim daemon, started in a private network namespace that holds the host's
+//!   addresses, listens on the IPv6 twin of every IPv4 interface after the conversion (and
+//!   on IPv4 only before).
 
 use crate::support::{self, Skip, Skippable};
 use std::path::{Path, PathBuf};
@@ -200,9 +203,84 @@ fn the_site_relays_over_ipv6_after_the_conversion_and_outsiders_still_do_not() -
     Ok(())
 }
 
+/// The TCP listeners (`addr:port`, IPv6 in brackets) of the Exim daemon started on
+/// `config` in a private network namespace holding 192.0.2.10 and 2001:db8::10.
+fn listeners(exim: &Path, config: &Path) -> Vec<String> {
+    let w = tempfile::tempdir().unwrap();
+    let w = w.path();
+    for d in ["spool", "log"] {
+        std::fs::create_dir(w.join(d)).unwrap();
+    }
+    std::fs::set_permissions(w, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    // Exim logs and spools where the test says, not under /var.
+    let text = std::fs::read_to_string(config).unwrap();
+    let daemon = w.join("daemon.conf");
+    std::fs::write(
+        &daemon,
+        format!("log_file_path = {}/log/%slog\n{text}", w.display()),
+    )
+    .unwrap();
+    let script = format!(
+        "ip addr add 192.0.2.10/32 dev lo\n\
+         ip addr add 2001:db8::10/128 dev lo nodad\n\
+         chown Debian-exim '{w}/spool' '{w}/log'\n\
+         '{exim}' -C '{daemon}' -DSPOOLDIR='{w}/spool' -bd -oX 2525 -oP '{w}/pid'\n\
+         i=0; while [ ! -s '{w}/pid' ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done\n\
+         ss -Hltn\n\
+         kill $(cat '{w}/pid')\n",
+        w = w.display(),
+        exim = exim.join("usr/sbin/exim4").display(),
+        daemon = daemon.display(),
+    );
+    let o = support::in_namespace(&[], &script);
+    assert!(o.status.success(), "{}", support::show(&o));
+    let mut out: Vec<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(3).map(str::to_string))
+        .collect();
+    out.sort();
+    out
+}
+
+fn exim_listens_on_the_ipv6_twin_of_every_ipv4_interface_after_the_conversion() -> Skippable {
+    let exim = unpacked()?;
+    support::can_unshare()?;
+    for name in [
+        "split-semicolons",
+        "ports",
+        "colon-lists",
+        "hand-exim4-conf",
+    ] {
+        let case = support::testdata().join("cases/exim4").join(name);
+        let w = tempfile::tempdir().unwrap();
+        let before = listeners(&exim, &generate(&exim, &case.join("in"), w.path()).unwrap());
+        assert!(
+            !before.is_empty() && before.iter().all(|l| !l.starts_with('[')),
+            "{name}: before the conversion {before:?}"
+        );
+        let tree = support::expected_tree(&case);
+        let w = tempfile::tempdir().unwrap();
+        let after = listeners(&exim, &generate(&exim, tree.path(), w.path()).unwrap());
+        for l in &before {
+            let (addr, port) = l.rsplit_once(':').unwrap();
+            let twin = match addr {
+                "127.0.0.1" => format!("[::1]:{port}"),
+                "192.0.2.10" => format!("[2001:db8::10]:{port}"),
+                other => panic!("{name}: unexpected listener {other}"),
+            };
+            assert!(
+                after.contains(l) && after.contains(&twin),
+                "{name}: {l} and {twin} wanted, after the conversion {after:?}"
+            );
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
     crate::trials!(
         update_exim4_conf_and_exim_accept_every_golden_input_and_output,
         the_site_relays_over_ipv6_after_the_conversion_and_outsiders_still_do_not,
+        exim_listens_on_the_ipv6_twin_of_every_ipv4_interface_after_the_conversion,
     )
 }
