@@ -266,6 +266,8 @@ fn exim_listens_on_the_ipv6_twin_of_every_ipv4_interface_after_the_conversion() 
             let twin = match addr {
                 "127.0.0.1" => format!("[::1]:{port}"),
                 "192.0.2.10" => format!("[2001:db8::10]:{port}"),
+                // Exim's IPv6 wildcard socket serves both families.
+                "0.0.0.0" => format!("*:{port}"),
                 other => panic!("{name}: unexpected listener {other}"),
             };
             assert!(
