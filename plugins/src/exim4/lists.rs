@@ -251,7 +251,17 @@ pub(crate) fn interfaces(value: &str, reading: Reading, address: Option<Ipv6Addr
                     });
                 }
             }
-            Twin::NeedAddress => r.need_address.push(text.clone()),
+            // Without the host's address, an IPv6 address on the same port counts as the
+            // twin (the audit runs without one).
+            Twin::NeedAddress => {
+                let paired = items.iter().filter_map(|(_, i)| i.as_ref()).any(|h| {
+                    matches!(h.ep.bind, Bind::V6(a) if !a.is_loopback() && !a.is_unspecified())
+                        && h.ep.port == it.ep.port
+                });
+                if !paired {
+                    r.need_address.push(text.clone());
+                }
+            }
             Twin::None => {}
         }
     }
@@ -359,5 +369,7 @@ mod tests {
             (r.outcome.new, r.need_address),
             (None, vec!["192.0.2.10".to_string()])
         );
+        let r = interfaces("192.0.2.10 ; 2001:db8::10", Reading::Debian, None);
+        assert!(r.need_address.is_empty());
     }
 }

@@ -54,7 +54,7 @@ impl Plugin for Exim4 {
     }
 
     fn about(&self) -> &'static str {
-        "Exim (Debian's exim4-config): dc_relay_nets, dc_local_interfaces, IPv6 in Exim lists"
+        "Exim (Debian's exim4-config or exim4.conf): relay and interface lists, IPv6 in Exim lists"
     }
 
     fn needs(&self) -> &'static [Need] {
