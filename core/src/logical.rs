@@ -178,11 +178,30 @@ mod tests {
     }
 
     #[test]
-    fn physical_lines_tile_the_text_like_lines() {
+    fn physical_lines_tile_the_text_and_keep_their_endings_apart() {
         for t in ["a\r\n\tb\n\nlast", "", "x\n", "\r\n\r\n"] {
             let got: Vec<Line> = PhysicalLines::new(t).collect();
-            assert_eq!(got, crate::text::lines(t), "{t:?}");
+            let tiled: String = got.iter().map(|l| &t[l.full.clone()]).collect();
+            assert_eq!(tiled, t);
+            for l in &got {
+                assert!(!t[l.content.clone()].contains(['\r', '\n']), "{t:?} {l:?}");
+            }
         }
+        let t = "a\r\nb";
+        let got: Vec<Line> = PhysicalLines::new(t).collect();
+        assert_eq!(
+            got,
+            [
+                Line {
+                    content: 0..1,
+                    full: 0..3
+                },
+                Line {
+                    content: 3..4,
+                    full: 3..4
+                }
+            ]
+        );
     }
 
     #[test]
