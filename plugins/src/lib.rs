@@ -29,6 +29,7 @@ mod dovecot;
 mod interfaces;
 mod nginx;
 mod postfix;
+mod postgresql;
 mod pureftpd;
 mod resolv;
 mod sshd;

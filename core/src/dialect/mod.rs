@@ -8,6 +8,7 @@ pub mod apache;
 pub mod dovecot;
 pub mod interfaces;
 pub mod nginx;
+pub mod postgresql;
 pub mod postfix;
 pub mod pureftpd;
 pub mod resolv;

@@ -7,7 +7,8 @@
 
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, dovecot, interfaces, nginx, postfix, pureftpd, resolv, sshd, systemd, varnish,
+    apache, dovecot, interfaces, nginx, postfix, postgresql, pureftpd, resolv, sshd, systemd,
+    varnish,
 };
 use v6fix_core::text::{self, BOM};
 use v6fix_core::ParseError;
@@ -42,6 +43,10 @@ fn parser_for(dir: &str, name: &str) -> Option<Printer> {
             |t| postfix::parse_master(t).map(|d| (d.to_string(), d.tiles()))
         }
         "postfix" => |t| postfix::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "postgresql" if name.contains("pg_hba") => {
+            |t| postgresql::hba::parse(t).map(|d| (d.to_string(), d.tiles()))
+        }
+        "postgresql" => |t| postgresql::conf::parse(t).map(|d| (d.to_string(), d.tiles())),
         _ => return None,
     })
 }
@@ -86,6 +91,7 @@ const MIN_FIXTURES: &[(&str, usize)] = &[
     ("interfaces", 5),
     ("nginx", 4),
     ("postfix", 8),
+    ("postgresql", 5),
     ("pureftpd", 5),
     ("resolv", 4),
     ("sshd", 3),
