@@ -152,7 +152,9 @@ pub(super) fn analyze(
                 continue;
             }
             Kind::Site => {
-                let audit_gap = !doc.records().any(|(_, o)| {
+                // A reject row admits nobody: no IPv6 client misses it.
+                let admits = r.method_and_options().first() != Some(&"reject");
+                let audit_gap = admits && !doc.records().any(|(_, o)| {
                     matches!(&o.address, Some(Address::Network { prefix, .. })
                         if prefix.is_ipv6() && !prefix.addr().is_loopback() && prefix.len() > 0)
                         && o.kind == r.kind
