@@ -27,6 +27,7 @@ mod list;
 mod apache;
 mod dovecot;
 mod interfaces;
+mod mariadb;
 mod nginx;
 mod postfix;
 mod postgresql;

@@ -7,6 +7,7 @@
 pub mod apache;
 pub mod dovecot;
 pub mod interfaces;
+pub mod mycnf;
 pub mod nginx;
 pub mod postgresql;
 pub mod postfix;
