@@ -176,7 +176,9 @@ impl Plugin for Mariadb {
             ));
             return Ok(a);
         };
-        a.notes.extend(conf.notes.iter().cloned());
+        for n in &conf.notes {
+            a.note(n.clone());
+        }
         if let Some((f, o)) = conf.last("skip-networking") {
             if o.value.as_deref().is_none_or(|v| !["0", "off", "false"].contains(&v.to_ascii_lowercase().as_str())) {
                 a.note(format!(
@@ -245,21 +247,26 @@ impl Plugin for Mariadb {
                 "{at}: bind-address {value} is local only: left alone (--loopback adds ::1 beside it)"
             ));
             if !ips.iter().any(|i| i.is_some_and(|i| i.is_ipv6())) {
-                a.find(host, file, o.name_span.start, Severity::Info, format!("bind-address {value}: local IPv4 clients only"), "v6fix mariadb --loopback");
+                a.find(file, o.name_span.start, Severity::Info, format!("bind-address {value}: local IPv4 clients only"), "v6fix mariadb --loopback");
             }
             return Ok(a);
         }
         let msg = format!("bind-address {value}: mariadbd accepts IPv4 connections only");
         if need {
-            a.warn(format!("{at}: bind-address {value} is a specific IPv4 address: its IPv6 counterpart needs --address ADDR"));
-            a.find(host, file, o.name_span.start, Severity::Warning, msg.clone(), "v6fix mariadb --address ADDR");
+            a.lasting(
+                file,
+                o.name_span.start,
+                Severity::Warning,
+                format!("{msg}: the specific IPv4 address needs --address ADDR for its IPv6 counterpart"),
+                "v6fix mariadb --address ADDR",
+            );
         }
         a.note(accounts);
         if add.is_empty() {
             return Ok(a);
         }
         if !need {
-            a.find(host, file, o.name_span.start, Severity::Warning, msg, FIX);
+            a.find(file, o.name_span.start, Severity::Warning, msg, FIX);
         }
         let Some(span) = o.value_span.clone() else { return Ok(a) };
         let added: Vec<String> = add.iter().map(IpAddr::to_string).collect();

@@ -103,9 +103,7 @@ pub(super) fn analyze(
         (Some(m), _) => {
             if !sites.contains(&m.network()) && !networks.is_empty() {
                 let names: Vec<String> = sites.iter().map(Prefix::to_string).collect();
-                a.refuse(
-                    host,
-                    file,
+                a.refuse(file,
                     0,
                     format!(
                         "--mirror {m}: no host row names that network; the rows name {}",
@@ -124,9 +122,7 @@ pub(super) fn analyze(
                     .find(|(_, _, p)| kind(p) == Kind::Site)
                     .map_or(0, |(i, _, _)| line(*i));
                 let names: Vec<String> = many.iter().map(Prefix::to_string).collect();
-                a.refuse(
-                    host,
-                    file,
+                a.refuse(file,
                     first,
                     format!(
                         "host rows name several IPv4 networks ({}): which one does the site's IPv6 network stand beside? \
@@ -161,9 +157,7 @@ pub(super) fn analyze(
                         && o.method_and_options() == r.method_and_options()
                 });
                 if audit_gap {
-                    a.find(
-                        host,
-                        file,
+                    a.find(file,
                         line(*i),
                         Severity::Warning,
                         format!("this {} row admits {} over IPv4 only: the site's IPv6 clients match no row like it", r.kind, p.network()),
@@ -189,9 +183,7 @@ pub(super) fn analyze(
                 continue;
             }
             if kind(p) != Kind::Site {
-                a.find(
-                    host,
-                    file,
+                a.find(file,
                     line(*i),
                     if kind(p) == Kind::Loopback { Severity::Info } else { Severity::Warning },
                     format!("this {} row for {} has no IPv6 counterpart ({t})", r.kind, p.network()),

@@ -103,7 +103,7 @@ pub(super) fn analyze(host: &Host, c: &Cluster, address: Option<Ipv6Addr>, a: &m
                 auto.value,
                 new.join(",")
             );
-            a.refuse(host, file, offset, msg);
+            a.refuse(file, offset, msg);
         } else {
             a.note(format!(
                 "{}: listen_addresses = '{}' (ALTER SYSTEM) serves IPv6 already: left alone",
@@ -142,11 +142,16 @@ pub(super) fn analyze(host: &Host, c: &Cluster, address: Option<Ipv6Addr>, a: &m
     let (add, need) = missing(&list, address);
     let msg = format!("listen_addresses = '{}': PostgreSQL accepts IPv4 connections only here", s.value);
     if !need.is_empty() {
-        a.warn(format!(
-            "{at}: listen_addresses entry {} is a specific IPv4 address: its IPv6 counterpart needs --address ADDR",
-            need.join(", ")
-        ));
-        a.find(host, file, s.name_span.start, Severity::Warning, msg.clone(), FIX_ADDRESS);
+        a.lasting(
+            file,
+            s.name_span.start,
+            Severity::Warning,
+            format!(
+                "{msg}: the specific IPv4 address {} needs --address ADDR for its IPv6 counterpart",
+                need.join(", ")
+            ),
+            FIX_ADDRESS,
+        );
     }
     if add.is_empty() {
         if need.is_empty() {
@@ -160,7 +165,7 @@ pub(super) fn analyze(host: &Host, c: &Cluster, address: Option<Ipv6Addr>, a: &m
         } else {
             FIX
         };
-        a.find(host, file, s.name_span.start, Severity::Warning, msg, fix);
+        a.find(file, s.name_span.start, Severity::Warning, msg, fix);
     }
     let sep = if s.value.contains(", ") { ", " } else { "," };
     let added: Vec<String> = add.iter().map(IpAddr::to_string).collect();

@@ -83,8 +83,12 @@ impl Plugin for Postgresql {
             ));
         }
         for c in &clusters {
-            a.notes.extend(c.notes.iter().cloned());
-            a.warnings.extend(c.warnings.iter().cloned());
+            for n in &c.notes {
+                a.note(n.clone());
+            }
+            for w in &c.warnings {
+                a.warn(w.clone());
+            }
             let restart = listen::analyze(host, c, target.address(), &mut a);
             let reload = hba::analyze(host, c, &target.networks, mirror, &mut a);
             let unit = format!("postgresql@{}-{}", c.version, c.name);
