@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, dovecot, interfaces, nginx, postfix, postgresql, pureftpd, resolv, sshd, systemd,
-    varnish,
+    apache, dovecot, interfaces, mycnf, nginx, postfix, postgresql, pureftpd, resolv, sshd,
+    systemd, varnish,
 };
 use v6fix_core::text::{self, BOM};
 use v6fix_core::ParseError;
@@ -22,6 +22,7 @@ fn parser_for(dir: &str, name: &str) -> Option<Printer> {
         "apache" => |t| apache::parse(t).map(|d| (d.to_string(), d.tiles())),
         "dovecot" => |t| dovecot::parse(t).map(|d| (d.to_string(), d.tiles())),
         "interfaces" => |t| interfaces::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "mycnf" => |t| mycnf::parse(t).map(|d| (d.to_string(), d.tiles())),
         "nginx" => {
             |t| nginx::parse(t).map(|d| (d.to_string(), d.tiles() && nginx_blocks_tile(&d.items)))
         }
@@ -89,6 +90,7 @@ const MIN_FIXTURES: &[(&str, usize)] = &[
     ("apache", 5),
     ("dovecot", 25),
     ("interfaces", 5),
+    ("mycnf", 5),
     ("nginx", 4),
     ("postfix", 8),
     ("postgresql", 5),
