@@ -21,8 +21,8 @@ use std::os::unix::fs::MetadataExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, dovecot, interfaces, mycnf, nginx, postfix, postgresql, pureftpd, resolv, sshd, systemd,
-    varnish,
+    apache, dovecot, interfaces, mycnf, nginx, postfix, postgresql, pureftpd, resolv, sshd,
+    systemd, varnish,
 };
 use v6fix_core::{Args, Host, OwnAddress, Plugin, Prefix, Target};
 

@@ -117,7 +117,11 @@ fn place(root: &Path, dialect: &str, rel: &Path) -> Option<(&'static str, PathBu
                 Node::File(b"listen_addresses = '192.0.2.10'\n".to_vec()),
             )],
         ),
-        "postgresql" => ("postgresql", p("/etc/postgresql/15/main/postgresql.conf"), vec![]),
+        "postgresql" => (
+            "postgresql",
+            p("/etc/postgresql/15/main/postgresql.conf"),
+            vec![],
+        ),
         "sshd" => ("sshd", p("/etc/ssh/sshd_config"), vec![]),
         "systemd" if name.ends_with(".service") => {
             ("varnish", p("/etc/systemd/system/varnish.service"), vec![])

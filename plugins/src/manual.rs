@@ -508,7 +508,10 @@ pub const PAGES: &[Page] = &[
             "/etc/my.cnf, /etc/mysql/my.cnf",
             "With their !include and !includedir files.",
         )],
-        examples: &[("v6fix mariadb", "Listen on IPv6 wherever mariadbd listens on IPv4.")],
+        examples: &[(
+            "v6fix mariadb",
+            "Listen on IPv6 wherever mariadbd listens on IPv4.",
+        )],
         json: CHANGE_JSON,
     },
     Page {

@@ -81,30 +81,45 @@ impl Conf {
         };
         let mut any = false;
         for main in MAINS {
-            let Some(set) = ConfigSet::load(host, "MariaDB", Path::new(main), mycnf::parse, |file, doc: &Doc| {
-                let dir = file.path.parent().unwrap_or(Path::new("/")).to_path_buf();
-                let mut out = Vec::new();
-                for (i, l) in doc.lines().iter().enumerate() {
-                    if let Kind::Include { dir: is_dir, path } = &l.kind {
-                        let inc = Include::new(
-                            i,
-                            l.span.start,
-                            format!("!include{} {path}", if *is_dir { "dir" } else { "" }),
-                            path.clone(),
-                            dir.clone(),
-                        )
-                        .glob(false)
-                        .missing(Missing::Note);
-                        out.push(if *is_dir { inc.dirs(Dirs::Entries(cnf_entry)) } else { inc });
+            let Some(set) = ConfigSet::load(
+                host,
+                "MariaDB",
+                Path::new(main),
+                mycnf::parse,
+                |file, doc: &Doc| {
+                    let dir = file.path.parent().unwrap_or(Path::new("/")).to_path_buf();
+                    let mut out = Vec::new();
+                    for (i, l) in doc.lines().iter().enumerate() {
+                        if let Kind::Include { dir: is_dir, path } = &l.kind {
+                            let inc = Include::new(
+                                i,
+                                l.span.start,
+                                format!("!include{} {path}", if *is_dir { "dir" } else { "" }),
+                                path.clone(),
+                                dir.clone(),
+                            )
+                            .glob(false)
+                            .missing(Missing::Note);
+                            out.push(if *is_dir {
+                                inc.dirs(Dirs::Entries(cnf_entry))
+                            } else {
+                                inc
+                            });
+                        }
                     }
-                }
-                out
-            })?
+                    out
+                },
+            )?
             else {
                 continue;
             };
             any = true;
-            fn expand(set: &ConfigSet<Doc>, fi: usize, base: usize, order: &mut Vec<(usize, usize)>) {
+            fn expand(
+                set: &ConfigSet<Doc>,
+                fi: usize,
+                base: usize,
+                order: &mut Vec<(usize, usize)>,
+            ) {
                 for (i, l) in set.files[fi].doc.lines().iter().enumerate() {
                     match l.kind {
                         Kind::Option(_) => order.push((base + fi, i)),
@@ -120,7 +135,8 @@ impl Conf {
             let base = conf.files.len();
             expand(&set, 0, base, &mut conf.order);
             conf.notes.extend(set.notes);
-            conf.files.extend(set.files.into_iter().map(|m| (m.file, m.doc)));
+            conf.files
+                .extend(set.files.into_iter().map(|m| (m.file, m.doc)));
         }
         Ok(any.then_some(conf))
     }
@@ -180,7 +196,10 @@ impl Plugin for Mariadb {
             a.note(n.clone());
         }
         if let Some((f, o)) = conf.last("skip-networking") {
-            if o.value.as_deref().is_none_or(|v| !["0", "off", "false"].contains(&v.to_ascii_lowercase().as_str())) {
+            if o.value
+                .as_deref()
+                .is_none_or(|v| !["0", "off", "false"].contains(&v.to_ascii_lowercase().as_str()))
+            {
                 a.note(format!(
                     "{}: skip-networking: the server takes no TCP connections; nothing to do",
                     host.locate(f, o.name_span.start)
@@ -198,10 +217,16 @@ impl Plugin for Mariadb {
         };
         let at = host.locate(file, o.name_span.start);
         let value = o.value.clone().unwrap_or_default();
-        let entries: Vec<&str> = value.split(',').map(str::trim).filter(|e| !e.is_empty()).collect();
+        let entries: Vec<&str> = value
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .collect();
         let ips: Vec<Option<IpAddr>> = entries.iter().map(|e| parse_ip(e)).collect();
         if entries.contains(&"*") {
-            a.note(format!("{at}: bind-address {value}: every address of both families already: left alone"));
+            a.note(format!(
+                "{at}: bind-address {value}: every address of both families already: left alone"
+            ));
             a.note(accounts);
             return Ok(a);
         }
@@ -225,21 +250,31 @@ impl Plugin for Mariadb {
                     }
                 }
                 Twin::NeedAddress => {
-                    if !ips.iter().any(|i| matches!(i, Some(IpAddr::V6(v)) if !v.is_loopback())) {
+                    if !ips
+                        .iter()
+                        .any(|i| matches!(i, Some(IpAddr::V6(v)) if !v.is_loopback()))
+                    {
                         need = true;
                     }
                 }
                 Twin::None => {}
             }
         }
-        if ips.iter().any(|i| i.is_some_and(|i| i.is_ipv6() && i.is_unspecified()))
+        if ips
+            .iter()
+            .any(|i| i.is_some_and(|i| i.is_ipv6() && i.is_unspecified()))
             && !ips.iter().any(|i| i.is_some_and(|i| i.is_ipv4()))
         {
             a.warn(format!(
                 "{at}: bind-address {value}: mariadbd binds :: IPv6-only, so IPv4 clients are refused; `0.0.0.0,::` or `*` serves both"
             ));
         }
-        for e in entries.iter().zip(&ips).filter(|(_, i)| i.is_none()).map(|(e, _)| e) {
+        for e in entries
+            .iter()
+            .zip(&ips)
+            .filter(|(_, i)| i.is_none())
+            .map(|(e, _)| e)
+        {
             a.note(format!("{at}: bind-address {e} is a host name: mariadbd binds what it resolves to at start; left alone"));
         }
         if local_only && add.is_empty() {
@@ -247,7 +282,13 @@ impl Plugin for Mariadb {
                 "{at}: bind-address {value} is local only: left alone (--loopback adds ::1 beside it)"
             ));
             if !ips.iter().any(|i| i.is_some_and(|i| i.is_ipv6())) {
-                a.find(file, o.name_span.start, Severity::Info, format!("bind-address {value}: local IPv4 clients only"), "v6fix mariadb --loopback");
+                a.find(
+                    file,
+                    o.name_span.start,
+                    Severity::Info,
+                    format!("bind-address {value}: local IPv4 clients only"),
+                    "v6fix mariadb --loopback",
+                );
             }
             return Ok(a);
         }
@@ -268,12 +309,17 @@ impl Plugin for Mariadb {
         if !need {
             a.find(file, o.name_span.start, Severity::Warning, msg, FIX);
         }
-        let Some(span) = o.value_span.clone() else { return Ok(a) };
+        let Some(span) = o.value_span.clone() else {
+            return Ok(a);
+        };
         let added: Vec<String> = add.iter().map(IpAddr::to_string).collect();
         let raw = &file.text[span.clone()];
         let text = format!(",{}", added.join(","));
         // Inside the quotes when the value has them.
-        let end = if raw.len() >= 2 && (raw.ends_with('"') || raw.ends_with('\'')) && raw[..1] == raw[raw.len() - 1..] {
+        let end = if raw.len() >= 2
+            && (raw.ends_with('"') || raw.ends_with('\''))
+            && raw[..1] == raw[raw.len() - 1..]
+        {
             span.end - 1
         } else {
             span.end

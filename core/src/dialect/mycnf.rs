@@ -23,7 +23,10 @@ pub enum Kind {
     /// `[name]`, the name trimmed.
     Group(String),
     /// `!include` (false) or `!includedir` (true), with the path.
-    Include { dir: bool, path: String },
+    Include {
+        dir: bool,
+        path: String,
+    },
     Option(Opt),
 }
 
@@ -236,12 +239,16 @@ mod tests {
             }
         );
         assert_eq!(l[5].kind, Kind::Group("mysqld".into()));
-        let Kind::Option(o) = &l[6].kind else { panic!() };
+        let Kind::Option(o) = &l[6].kind else {
+            panic!()
+        };
         assert!(o.is("bind-address"));
         assert_eq!(o.value.as_deref(), Some("0.0.0.0"));
         assert_eq!(&t[o.value_span.clone().unwrap()], "\"0.0.0.0\"");
         assert_eq!(l[6].group.as_deref(), Some("mysqld"));
-        let Kind::Option(o) = &l[9].kind else { panic!() };
+        let Kind::Option(o) = &l[9].kind else {
+            panic!()
+        };
         assert!(o.is("bind_address"));
     }
 

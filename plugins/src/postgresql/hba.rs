@@ -103,11 +103,16 @@ pub(super) fn analyze(
         (Some(m), _) => {
             if !sites.contains(&m.network()) && !networks.is_empty() {
                 let names: Vec<String> = sites.iter().map(Prefix::to_string).collect();
-                a.refuse(file,
+                a.refuse(
+                    file,
                     0,
                     format!(
                         "--mirror {m}: no host row names that network; the rows name {}",
-                        if names.is_empty() { "no IPv4 network".to_string() } else { names.join(", ") }
+                        if names.is_empty() {
+                            "no IPv4 network".to_string()
+                        } else {
+                            names.join(", ")
+                        }
                     ),
                 );
             }
@@ -138,7 +143,9 @@ pub(super) fn analyze(
     for (i, r, p) in &rows {
         let twins: Vec<Prefix> = match kind(p) {
             Kind::Loopback => vec![Prefix::host(IpAddr::V6(Ipv6Addr::LOCALHOST))],
-            Kind::Everyone => vec![Prefix::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0).expect("constant")],
+            Kind::Everyone => {
+                vec![Prefix::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0).expect("constant")]
+            }
             Kind::OneAddress => {
                 a.warn(format!(
                     "{}: the row for the one address {} is left alone: that client's IPv6 address is not known; add a row for it by hand",
@@ -150,12 +157,13 @@ pub(super) fn analyze(
             Kind::Site => {
                 // A reject row admits nobody: no IPv6 client misses it.
                 let admits = r.method_and_options().first() != Some(&"reject");
-                let audit_gap = admits && !doc.records().any(|(_, o)| {
-                    matches!(&o.address, Some(Address::Network { prefix, .. })
+                let audit_gap = admits
+                    && !doc.records().any(|(_, o)| {
+                        matches!(&o.address, Some(Address::Network { prefix, .. })
                         if prefix.is_ipv6() && !prefix.addr().is_loopback() && prefix.len() > 0)
-                        && o.kind == r.kind
-                        && o.method_and_options() == r.method_and_options()
-                });
+                            && o.kind == r.kind
+                            && o.method_and_options() == r.method_and_options()
+                    });
                 if audit_gap {
                     a.find(file,
                         line(*i),
@@ -183,15 +191,25 @@ pub(super) fn analyze(
                 continue;
             }
             if kind(p) != Kind::Site {
-                a.find(file,
+                a.find(
+                    file,
                     line(*i),
-                    if kind(p) == Kind::Loopback { Severity::Info } else { Severity::Warning },
-                    format!("this {} row for {} has no IPv6 counterpart ({t})", r.kind, p.network()),
+                    if kind(p) == Kind::Loopback {
+                        Severity::Info
+                    } else {
+                        Severity::Warning
+                    },
+                    format!(
+                        "this {} row for {} has no IPv6 counterpart ({t})",
+                        r.kind,
+                        p.network()
+                    ),
                     FIX,
                 );
             }
             let new = doc.with_address(*i, &t.to_string());
-            a.edits(file).insert_line_after(doc.src.as_str(), line(*i), &new);
+            a.edits(file)
+                .insert_line_after(doc.src.as_str(), line(*i), &new);
             a.note(format!(
                 "{}: a {} row for {t} follows the one for {}, with the same database, user and method",
                 at(*i),

@@ -87,7 +87,12 @@ fn missing(list: &[String], address: Option<Ipv6Addr>) -> (Vec<IpAddr>, Vec<Stri
 }
 
 /// Plans the listen_addresses change of cluster `c`; true when it edits something.
-pub(super) fn analyze(host: &Host, c: &Cluster, address: Option<Ipv6Addr>, a: &mut Analysis) -> bool {
+pub(super) fn analyze(
+    host: &Host,
+    c: &Cluster,
+    address: Option<Ipv6Addr>,
+    a: &mut Analysis,
+) -> bool {
     let label = format!("{}/{}", c.version, c.name);
     if let (Some(auto), Some((file, doc))) = (c.get_auto("listen_addresses"), &c.auto) {
         let list = entries(&auto.value);
@@ -124,23 +129,34 @@ pub(super) fn analyze(host: &Host, c: &Cluster, address: Option<Ipv6Addr>, a: &m
     let at = host.locate(file, s.name_span.start);
     let list = entries(&s.value);
     if list.is_empty() {
-        a.note(format!("{at}: listen_addresses is empty: no TCP connections at all; left alone"));
+        a.note(format!(
+            "{at}: listen_addresses is empty: no TCP connections at all; left alone"
+        ));
         return false;
     }
     if list.iter().any(|e| e == "*") {
-        a.note(format!("{at}: listen_addresses '{}' includes * (every address, both families): left alone", s.value));
+        a.note(format!(
+            "{at}: listen_addresses '{}' includes * (every address, both families): left alone",
+            s.value
+        ));
         return false;
     }
     if list.iter().any(|e| e.eq_ignore_ascii_case("localhost")) {
         check_localhost(host, a);
     }
-    for e in list.iter().filter(|e| parse_ip(e).is_none() && !e.eq_ignore_ascii_case("localhost")) {
+    for e in list
+        .iter()
+        .filter(|e| parse_ip(e).is_none() && !e.eq_ignore_ascii_case("localhost"))
+    {
         a.note(format!(
             "{at}: listen_addresses entry `{e}` is a host name: the server binds every address it resolves to at start; left alone"
         ));
     }
     let (add, need) = missing(&list, address);
-    let msg = format!("listen_addresses = '{}': PostgreSQL accepts IPv4 connections only here", s.value);
+    let msg = format!(
+        "listen_addresses = '{}': PostgreSQL accepts IPv4 connections only here",
+        s.value
+    );
     if !need.is_empty() {
         a.lasting(
             file,
@@ -155,12 +171,18 @@ pub(super) fn analyze(host: &Host, c: &Cluster, address: Option<Ipv6Addr>, a: &m
     }
     if add.is_empty() {
         if need.is_empty() {
-            a.note(format!("{at}: listen_addresses '{}' serves IPv6 already: left alone", s.value));
+            a.note(format!(
+                "{at}: listen_addresses '{}' serves IPv6 already: left alone",
+                s.value
+            ));
         }
         return false;
     }
     if need.is_empty() {
-        let fix = if add.iter().any(|ip| matches!(ip, IpAddr::V6(v) if !v.is_loopback() && !v.is_unspecified())) {
+        let fix = if add
+            .iter()
+            .any(|ip| matches!(ip, IpAddr::V6(v) if !v.is_loopback() && !v.is_unspecified()))
+        {
             FIX_ADDRESS
         } else {
             FIX
@@ -175,7 +197,10 @@ pub(super) fn analyze(host: &Host, c: &Cluster, address: Option<Ipv6Addr>, a: &m
         a.edits(file).insert(s.value_span.end - 1, text);
     } else {
         let new = format!("{}{text}", s.value);
-        a.edits(file).replace(s.value_span.clone(), v6fix_core::dialect::postgresql::conf::quote(&new));
+        a.edits(file).replace(
+            s.value_span.clone(),
+            v6fix_core::dialect::postgresql::conf::quote(&new),
+        );
     }
     a.note(format!(
         "{at}: listen_addresses gains {}: each entry is its own socket, and an IPv6 one takes IPv6 clients only",

@@ -70,7 +70,9 @@ impl Plugin for Postgresql {
     fn analyze(&self, host: &Host, target: &Target, args: &Args) -> Result<Analysis> {
         let mirror = match args.one("mirror") {
             Some(m) => Some(Prefix::parse_network(m).map_err(|e| {
-                v6fix_core::Error::usage(format!("--mirror {m}: {e} (an IPv4 network of pg_hba.conf)"))
+                v6fix_core::Error::usage(format!(
+                    "--mirror {m}: {e} (an IPv4 network of pg_hba.conf)"
+                ))
             })?),
             None => None,
         };

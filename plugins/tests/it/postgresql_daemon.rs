@@ -74,7 +74,11 @@ fn a_converted_cluster_admits_the_site_network_over_ipv4_and_ipv6() -> support::
     let work = tempfile::tempdir().unwrap();
     let w = work.path();
     let chown = |p: &Path| {
-        let s = Command::new("chown").arg("-R").arg("postgres:").arg(p).status();
+        let s = Command::new("chown")
+            .arg("-R")
+            .arg("postgres:")
+            .arg(p)
+            .status();
         assert!(s.is_ok_and(|s| s.success()));
     };
     std::fs::set_permissions(w, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
@@ -98,7 +102,13 @@ fn a_converted_cluster_admits_the_site_network_over_ipv4_and_ipv6() -> support::
 
     let o = support::v6fix(
         &root,
-        &["postgresql", "--network", "2001:db8::/64", "--address", "2001:db8::10"],
+        &[
+            "postgresql",
+            "--network",
+            "2001:db8::/64",
+            "--address",
+            "2001:db8::10",
+        ],
     );
     assert!(o.status.success(), "{}", support::show(&o));
     chown(&root);

@@ -199,7 +199,8 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
     for l in lines(text) {
         let body = &text[l.content.clone()];
         let base = l.content.start;
-        let skip = |from: usize| from + body[from..].len() - body[from..].trim_start_matches(blank).len();
+        let skip =
+            |from: usize| from + body[from..].len() - body[from..].trim_start_matches(blank).len();
         let at = skip(0);
         if at == body.len() || body[at..].starts_with('#') {
             items.push(Line {

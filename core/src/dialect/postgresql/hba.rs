@@ -277,7 +277,10 @@ fn record(text: &str, fs: Vec<Field>) -> Result<Record, ParseError> {
         (None, 3)
     } else {
         let Some(af) = fs.get(3) else {
-            return Err(need(line_end, "an address (addr/len, addr mask, all, samehost, samenet or a host name)"));
+            return Err(need(
+                line_end,
+                "an address (addr/len, addr mask, all, samehost, samenet or a host name)",
+            ));
         };
         let Some(tok) = af.single() else {
             return Err(ParseError::new(
@@ -336,7 +339,10 @@ fn record(text: &str, fs: Vec<Field>) -> Result<Record, ParseError> {
     let Some(mf) = fs.get(method) else {
         return Err(need(line_end, "an authentication method"));
     };
-    if !mf.single().is_some_and(|t| METHODS.contains(&t.value.as_str())) {
+    if !mf
+        .single()
+        .is_some_and(|t| METHODS.contains(&t.value.as_str()))
+    {
         return Err(ParseError::new(
             mf.span.start,
             format!("`{}`", &text[mf.span.clone()]),
@@ -368,7 +374,10 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         let record = if fs.is_empty() {
             None
         } else {
-            if fs[0].single().is_some_and(|t| t.value.starts_with("include")) {
+            if fs[0]
+                .single()
+                .is_some_and(|t| t.value.starts_with("include"))
+            {
                 return Err(ParseError::new(
                     fs[0].span.start,
                     format!("`{}`", &text[fs[0].span.clone()]),
@@ -455,7 +464,10 @@ mod tests {
         };
         assert_eq!(prefix.to_string(), "198.51.100.0/24");
         assert_eq!(&t[span.clone()], "198.51.100.0 255.255.255.0");
-        assert_eq!(r[2].method_and_options(), vec!["md5", "clientcert=verify-ca"]);
+        assert_eq!(
+            r[2].method_and_options(),
+            vec!["md5", "clientcert=verify-ca"]
+        );
         assert_eq!(r[3].address, Some(Address::Keyword("samenet".into())));
         assert_eq!(r[4].address, Some(Address::Name(".example.net".into())));
     }
@@ -486,6 +498,9 @@ mod tests {
             "host    all             all             2001:db8::/64           scram-sha-256"
         );
         let d = parse("host all all 192.0.2.0 255.255.255.0 md5").unwrap();
-        assert_eq!(d.with_address(0, "2001:db8::/64"), "host all all 2001:db8::/64 md5");
+        assert_eq!(
+            d.with_address(0, "2001:db8::/64"),
+            "host all all 2001:db8::/64 md5"
+        );
     }
 }
