@@ -94,11 +94,10 @@ pub(super) fn analyze(
     a: &mut Analysis,
 ) -> bool {
     let label = format!("{}/{}", c.version, c.name);
-    if let (Some(auto), Some((file, doc))) = (c.get_auto("listen_addresses"), &c.auto) {
+    if let (Some(auto), Some((file, _))) = (c.get_auto("listen_addresses"), &c.auto) {
         let list = entries(&auto.value);
         let (add, need) = missing(&list, address);
         let offset = auto.name_span.start;
-        let _ = doc;
         if !add.is_empty() || !need.is_empty() {
             let mut new = list.clone();
             new.extend(add.iter().map(IpAddr::to_string));

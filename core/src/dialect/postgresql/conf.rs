@@ -120,8 +120,7 @@ fn is_bare_value(t: &str) -> bool {
             return false;
         }
         let n = b.bytes().take_while(u8::is_ascii_digit).count();
-        let (frac, exp) = b.split_at(n);
-        let _ = frac;
+        let exp = &b[n..];
         if exp.is_empty() {
             return true;
         }
