@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, dovecot, interfaces, nginx, postfix, pureftpd, resolv, sshd, systemd, varnish,
+    apache, bind, dovecot, interfaces, nginx, postfix, pureftpd, resolv, sshd, systemd, varnish,
 };
 use v6fix_core::text::{self, BOM};
 use v6fix_core::ParseError;
@@ -19,6 +19,7 @@ type Printer = fn(&str) -> Result<(String, bool), ParseError>;
 fn parser_for(dir: &str, name: &str) -> Option<Printer> {
     Some(match dir {
         "apache" => |t| apache::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "bind" => |t| bind::parse(t).map(|d| (d.to_string(), d.tiles())),
         "dovecot" => |t| dovecot::parse(t).map(|d| (d.to_string(), d.tiles())),
         "interfaces" => |t| interfaces::parse(t).map(|d| (d.to_string(), d.tiles())),
         "nginx" => {
@@ -82,6 +83,7 @@ fn fixture_promise(dir: &str, text: &str) -> Result<(), String> {
 /// moved or emptied directory cannot pass by testing nothing.
 const MIN_FIXTURES: &[(&str, usize)] = &[
     ("apache", 5),
+    ("bind", 6),
     ("dovecot", 25),
     ("interfaces", 5),
     ("nginx", 4),
