@@ -197,7 +197,7 @@ pub fn element(src: &str, s: &Stmt) -> Result<(bool, Entry), ParseError> {
                 None => parse_prefix(&v, None),
             };
             match parsed {
-                Some(p) => checked(src, a.span.start, &v, p).map(|p| (negated, Entry::Prefix(p))),
+                Some(p) => checked(a.span.start, &v, p).map(|p| (negated, Entry::Prefix(p))),
                 None if a.kind == TokKind::Str && v.contains('/') => Err(bad(a.span.start)),
                 None => {
                     let builtin = ["any", "none", "localhost", "localnets"];
@@ -215,7 +215,7 @@ pub fn element(src: &str, s: &Stmt) -> Result<(bool, Entry), ParseError> {
         {
             let v = value(src, a);
             match parse_prefix(&v, Some(text(l))) {
-                Some(p) => checked(src, a.span.start, &format!("{v}/{}", text(l)), p)
+                Some(p) => checked(a.span.start, &format!("{v}/{}", text(l)), p)
                     .map(|p| (negated, Entry::Prefix(p))),
                 None => Err(bad(a.span.start)),
             }
@@ -224,7 +224,7 @@ pub fn element(src: &str, s: &Stmt) -> Result<(bool, Entry), ParseError> {
     }
 }
 
-fn checked(src: &str, at: usize, written: &str, p: Prefix) -> Result<Prefix, ParseError> {
+fn checked(at: usize, written: &str, p: Prefix) -> Result<Prefix, ParseError> {
     if p.has_host_bits() {
         return Err(ParseError::new(
             at,
@@ -306,7 +306,14 @@ impl Doc {
         let end = after.span.end;
         let rest = src[end..line_end_full(src, end)].trim_end_matches(['\n', '\r']);
         let rest = rest.trim_start_matches([' ', '\t']);
-        if rest.is_empty() || rest.starts_with("//") || rest.starts_with('#') {
+        // A comment after the element (to the end of the line) stays with it.
+        let comment_only = rest.starts_with("//")
+            || rest.starts_with('#')
+            || (rest.starts_with("/*")
+                && rest
+                    .find("*/")
+                    .is_some_and(|n| rest[n + 2..].trim().is_empty()));
+        if rest.is_empty() || comment_only {
             let ls = line_start(src, after.span.start);
             let before = &src[ls..after.span.start];
             let indent = if before.trim().is_empty() {
@@ -391,8 +398,8 @@ impl Parser<'_> {
                 rest.find(['\n', '\r'])
                     .map_or(self.src.len(), |n| self.i + n),
             ))
-        } else if rest.starts_with("/*") {
-            match rest[2..].find("*/") {
+        } else if let Some(body) = rest.strip_prefix("/*") {
+            match body.find("*/") {
                 Some(n) => Ok(Some(self.i + 2 + n + 2)),
                 None => Err(self.err(self.i, "`*/` closing the comment")),
             }
@@ -612,7 +619,7 @@ mod tests {
 
     #[test]
     fn insertions_copy_the_lists_layout() {
-        let t = "acl a {\n\t192.0.2.0/24;\n};\nacl b { 192.0.2.0/24; };\n";
+        let t = "acl a {\n\t192.0.2.0/24;\n};\nacl b { 192.0.2.0/24; };\nacl c {\n 192.0.2.0/24; /* x */\n};\n";
         let d = parse(t).unwrap();
         let mut e = Edits::new();
         for s in d.statements() {
@@ -621,7 +628,7 @@ mod tests {
         }
         assert_eq!(
             e.apply(t),
-            "acl a {\n\t192.0.2.0/24;\n\t2001:db8::/64;\n};\nacl b { 192.0.2.0/24; 2001:db8::/64; };\n"
+            "acl a {\n\t192.0.2.0/24;\n\t2001:db8::/64;\n};\nacl b { 192.0.2.0/24; 2001:db8::/64; };\nacl c {\n 192.0.2.0/24; /* x */\n 2001:db8::/64;\n};\n"
         );
     }
 }
