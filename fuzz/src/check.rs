@@ -110,7 +110,7 @@ pub(crate) fn relevant(plugin: &str, path: &Path) -> bool {
     dialect_of(plugin, path).is_some()
         || match plugin {
             "apache" => p.starts_with("/etc/apache2/"),
-        "bind9" => p.starts_with("/etc/bind/"),
+            "bind9" => p.starts_with("/etc/bind/"),
             "pure-ftpd" => p.starts_with("/etc/pure-ftpd/") || p == "/etc/default/pure-ftpd-common",
             "resolv" => p.starts_with("/run/") || p.starts_with("/etc/resolvconf"),
             "varnish" => {

@@ -10,7 +10,8 @@
 //!
 //! Address match lists (`allow-query { 192.0.2.0/24; !198.51.100.7; localnets; };`) are
 //! blocks whose statements are the list's elements; [`element`] reads one as BIND does,
-//! including the shortened IPv4 forms `10/8` and `192.168/16`.
+//! including the shortened IPv4 forms `10/8` and `192.168/16`, and a quoted element as the
+//! name of an acl, never as an address.
 
 use crate::addr::Prefix;
 use crate::edit::Edits;
@@ -190,7 +191,10 @@ pub fn element(src: &str, s: &Stmt) -> Result<(bool, Entry), ParseError> {
         {
             Ok((negated, Entry::Key))
         }
-        [Elem::Tok(a)] if a.kind != TokKind::Mark => {
+        // A quoted string is always a name: `"192.0.2.0/24"` names an acl (named reports it
+        // as an undefined ACL), it is no address.
+        [Elem::Tok(a)] if a.kind == TokKind::Str => Ok((negated, Entry::Name(value(src, a)))),
+        [Elem::Tok(a)] if a.kind == TokKind::Word => {
             let v = value(src, a);
             let parsed = match v.split_once('/') {
                 Some((addr, len)) => parse_prefix(addr, Some(len)),
@@ -198,7 +202,6 @@ pub fn element(src: &str, s: &Stmt) -> Result<(bool, Entry), ParseError> {
             };
             match parsed {
                 Some(p) => checked(a.span.start, &v, p).map(|p| (negated, Entry::Prefix(p))),
-                None if a.kind == TokKind::Str && v.contains('/') => Err(bad(a.span.start)),
                 None => {
                     let builtin = ["any", "none", "localhost", "localnets"];
                     let name = if builtin.iter().any(|b| b.eq_ignore_ascii_case(&v)) {
@@ -211,7 +214,7 @@ pub fn element(src: &str, s: &Stmt) -> Result<(bool, Entry), ParseError> {
             }
         }
         [Elem::Tok(a), Elem::Tok(m), Elem::Tok(l)]
-            if a.kind != TokKind::Mark && text(m) == "/" && l.kind == TokKind::Word =>
+            if a.kind == TokKind::Word && text(m) == "/" && l.kind == TokKind::Word =>
         {
             let v = value(src, a);
             match parse_prefix(&v, Some(text(l))) {
@@ -564,7 +567,7 @@ mod tests {
                 (false, p("10.0.0.0/8")),
                 (false, p("192.168.0.0/16")),
                 (true, p("192.0.2.5")),
-                (false, p("2001:db8::/64")),
+                (false, Entry::Name("2001:db8::/64".into())),
                 (false, p("2001:db8::1")),
                 (false, Entry::Key),
                 (false, Entry::Nested),

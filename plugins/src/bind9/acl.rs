@@ -3,7 +3,7 @@
 use super::conf::{Conf, Ctx, Placed};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use v6fix_core::dialect::bind::{element, Entry, Stmt};
-use v6fix_core::{Analysis, Host, Prefix, Severity, Style};
+use v6fix_core::{policy, Analysis, Host, Prefix, Severity, Style};
 
 /// The lists that decide who may ask, recurse, transfer or notify.
 const LISTS: &[&str] = &[
@@ -64,6 +64,25 @@ pub(super) fn plan(
         }
         if read.len() < block.stmts.len() {
             continue;
+        }
+        for (st, (neg, e)) in &read {
+            let Entry::Prefix(x) = e else { continue };
+            if let Some(why) = Some(x)
+                .filter(|x| x.is_ipv6() && !neg)
+                .and_then(policy::acl_entry)
+            {
+                a.find(
+                    host,
+                    file,
+                    st.span.start,
+                    Severity::Error,
+                    format!(
+                        "{name}: `{}` admits too much: {why}; admit the site's own networks instead",
+                        doc.src[st.span.clone()].trim_end_matches(';').trim_end()
+                    ),
+                    "",
+                );
+            }
         }
         let positive =
             |want: &dyn Fn(&Entry) -> bool| read.iter().any(|(_, (neg, e))| !neg && want(e));
@@ -127,7 +146,7 @@ pub(super) fn plan(
                     a.warn(format!(
                         "{}: {name}: `{}` excludes IPv4 clients only; v6fix cannot know which IPv6 addresses to exclude as well",
                         host.locate(file, s.span.start),
-                        &doc.src[s.span.clone()]
+                        doc.src[s.span.clone()].trim_end_matches(';').trim_end()
                     ));
                 }
             }

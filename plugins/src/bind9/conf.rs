@@ -83,13 +83,7 @@ impl Conf {
         out
     }
 
-    fn walk<'a>(
-        &'a self,
-        fi: usize,
-        stmts: &[&'a Stmt],
-        ctx: Ctx,
-        out: &mut Vec<Placed<'a>>,
-    ) {
+    fn walk<'a>(&'a self, fi: usize, stmts: &[&'a Stmt], ctx: Ctx, out: &mut Vec<Placed<'a>>) {
         let src = &self.set.files[fi].doc.src;
         for &s in stmts {
             if s.include_path(src).is_some() {

@@ -139,7 +139,10 @@ fn want_of(
                 (
                     l.file,
                     s.span.start,
-                    format!("`{}`", &doc.src[s.span.clone()]),
+                    format!(
+                        "`{}`",
+                        doc.src[s.span.clone()].trim_end_matches(';').trim_end()
+                    ),
                 )
             };
             match element(&doc.src, s).map_err(|_| unmapped())? {
@@ -284,7 +287,7 @@ fn present(
                     a.warn(format!(
                         "{}: listen-on-v6: `{}`: v6fix does not edit a list with networks, names or negations; left alone",
                         host.locate(file, s.span.start),
-                        &doc.src[s.span.clone()]
+                        doc.src[s.span.clone()].trim_end_matches(';').trim_end()
                     ));
                     return false;
                 }
@@ -308,6 +311,11 @@ fn present(
                 ..
             } = want
             {
+                a.warn(format!(
+                    "{}: listen-on-v6 {{ none; }}: named does not answer on IPv6; give --address ADDR \
+                     (listen-on names specific IPv4 addresses, so v6fix does not guess)",
+                    host.locate(file, s.span.start)
+                ));
                 return false;
             }
             let Some(Elem::Tok(t)) = s.elems.first() else {
@@ -330,18 +338,18 @@ fn present(
             let add: Vec<String> = wanted
                 .iter()
                 .filter(|w| !have.contains(w))
-                .map(|w| format!("{w};"))
+                .map(Ipv6Addr::to_string)
                 .collect();
             if add.is_empty() {
                 return false;
             }
             for t in &add {
-                doc.insert_element_after(a.edits(file), s, t);
+                doc.insert_element_after(a.edits(file), s, &format!("{t};"));
             }
             a.note(format!(
                 "{}: listen-on-v6: added {}",
                 host.locate(file, l.stmt.span.start),
-                add.join(" ")
+                add.join(", ")
             ));
             true
         }
