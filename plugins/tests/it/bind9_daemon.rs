@@ -23,7 +23,7 @@ fn cases(ok: bool) -> Vec<PathBuf> {
 }
 
 /// `named-checkconf /etc/bind/named.conf` with the tree's etc/bind in place.
-fn checkconf(tree: &Path) -> Output {
+pub(crate) fn checkconf(tree: &Path) -> Output {
     let stage = tree.join("etc/bind");
     support::in_namespace(
         &[(&stage, "/etc/bind")],
