@@ -3,7 +3,7 @@
 use super::conf::{Conf, Ctx, Placed};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use v6fix_core::dialect::bind::{element, Entry, Stmt};
-use v6fix_core::{policy, Analysis, Host, Prefix, Severity, Style};
+use v6fix_core::{policy, Analysis, Prefix, Severity, Style};
 
 /// The lists that decide who may ask, recurse, transfer or notify.
 const LISTS: &[&str] = &[
@@ -18,7 +18,6 @@ const FIX: &str = "v6fix bind9 --network PREFIX";
 
 /// Plans the list edits; true when a file changes.
 pub(super) fn plan(
-    host: &Host,
     conf: &Conf,
     stmts: &[Placed<'_>],
     networks: &[Prefix],
@@ -54,7 +53,6 @@ pub(super) fn plan(
                 Ok(e) => read.push((s, e)),
                 Err(e) => {
                     a.refuse(
-                        host,
                         file,
                         e.offset,
                         format!("{name}: found {}, expected {}", e.found, e.expected),
@@ -72,7 +70,6 @@ pub(super) fn plan(
                 .and_then(policy::acl_entry)
             {
                 a.find(
-                    host,
                     file,
                     st.span.start,
                     Severity::Error,
@@ -116,25 +113,21 @@ pub(super) fn plan(
         }
         if let Some(last) = site.last() {
             if v6.is_empty() {
-                a.find(
-                    host,
-                    file,
-                    p.stmt.span.start,
-                    Severity::Warning,
-                    format!("{name} admits IPv4 networks but no IPv6 network: the site's IPv6 clients are refused"),
-                    FIX,
+                // Without --network the run leaves it: it warns, and the audit reports it.
+                let message = format!(
+                    "{name} admits IPv4 networks but no IPv6 network: the site's IPv6 clients are refused"
                 );
+                let at = p.stmt.span.start;
+                if networks.is_empty() {
+                    a.lasting(file, at, Severity::Warning, message, FIX);
+                } else {
+                    a.find(file, at, Severity::Warning, message, FIX);
+                }
             }
             for n in networks {
                 if !covered(n) {
                     edits.push((*last, format!("{};", n.render(Style::Bare))));
                 }
-            }
-            if networks.is_empty() && v6.is_empty() {
-                a.warn(format!(
-                    "{}: {name} admits IPv4 networks only; give --network PREFIX to add the site's IPv6 network",
-                    host.locate(file, p.stmt.span.start)
-                ));
             }
         }
         if edits.is_empty() {
@@ -143,20 +136,23 @@ pub(super) fn plan(
         for (s, (neg, e)) in &read {
             if let (true, Entry::Prefix(x)) = (neg, e) {
                 if !x.is_ipv6() {
-                    a.warn(format!(
-                        "{}: {name}: `{}` excludes IPv4 clients only; v6fix cannot know which IPv6 addresses to exclude as well",
-                        host.locate(file, s.span.start),
-                        doc.src[s.span.clone()].trim_end_matches(';').trim_end()
-                    ));
+                    a.warn_at(
+                        file,
+                        s.span.start,
+                        format!(
+                            "{name}: `{}` excludes IPv4 clients only; v6fix cannot know which IPv6 addresses to exclude as well",
+                            doc.src[s.span.clone()].trim_end_matches(';').trim_end()
+                        ),
+                    );
                 }
             }
         }
         let added: Vec<&str> = edits.iter().map(|(_, t)| t.trim_end_matches(';')).collect();
-        a.note(format!(
-            "{}: {name}: added {}",
-            host.locate(file, p.stmt.span.start),
-            added.join(", ")
-        ));
+        a.note_at(
+            file,
+            p.stmt.span.start,
+            format!("{name}: added {}", added.join(", ")),
+        );
         for (after, text) in &edits {
             doc.insert_element_after(a.edits(file), after, text);
         }

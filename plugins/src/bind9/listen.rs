@@ -4,7 +4,7 @@ use super::conf::{Conf, Ctx, Placed};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv6Addr};
 use v6fix_core::dialect::bind::{element, Elem, Entry, Stmt};
-use v6fix_core::{Analysis, Host, Severity};
+use v6fix_core::{Analysis, Severity};
 
 /// What named should listen on over IPv6 for one port, from its IPv4 `listen-on`s.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,9 +29,13 @@ struct Listen<'a> {
     explicit: bool,
 }
 
+const FIX: &str = "v6fix bind9 --address ADDR";
+
+const ANY_BY_DEFAULT: &str =
+    "named listens on every IPv6 address already (no listen-on-v6: named's default is { any; })";
+
 /// Plans the listen-on-v6 edits; true when a file changes.
 pub(super) fn plan(
-    host: &Host,
     conf: &Conf,
     stmts: &[Placed<'_>],
     address: Option<Ipv6Addr>,
@@ -64,10 +68,11 @@ pub(super) fn plan(
             [_] => (default_port.clone(), false),
             [_, w, port] if w.eq_ignore_ascii_case("port") => (port.clone(), true),
             _ => {
-                a.note(format!(
-                    "{}: {k} with options other than a port (tls, http, proxy): left alone",
-                    host.locate(file, p.stmt.span.start)
-                ));
+                a.note_at(
+                    file,
+                    p.stmt.span.start,
+                    format!("{k} with options other than a port (tls, http, proxy): left alone"),
+                );
                 continue;
             }
         };
@@ -90,10 +95,13 @@ pub(super) fn plan(
                 Ok(w) => w,
                 Err((fi, at, what)) => {
                     let (file, _) = conf.file(fi);
-                    a.warn(format!(
-                        "{}: listen-on: {what}: v6fix does not map it to IPv6; listen-on-v6 for port {port} left alone",
-                        host.locate(file, at)
-                    ));
+                    a.warn_at(
+                        file,
+                        at,
+                        format!(
+                            "listen-on: {what}: v6fix does not map it to IPv6; listen-on-v6 for port {port} left alone"
+                        ),
+                    );
                     continue;
                 }
             },
@@ -104,7 +112,6 @@ pub(super) fn plan(
         let v6s = v6.get(&port).map(Vec::as_slice).unwrap_or(&[]);
         if v6s.is_empty() {
             changed |= missing(
-                host,
                 conf,
                 v4.get(&port),
                 &port,
@@ -115,7 +122,7 @@ pub(super) fn plan(
                 a,
             );
         } else {
-            changed |= present(host, conf, v6s, &port, &want, address, a);
+            changed |= present(conf, v6s, &port, &want, address, a);
         }
     }
     changed
@@ -195,7 +202,6 @@ fn render(want: &Want) -> String {
 /// No listen-on-v6 for this port.
 #[allow(clippy::too_many_arguments)]
 fn missing(
-    host: &Host,
     conf: &Conf,
     v4: Option<&Vec<Listen<'_>>>,
     port: &str,
@@ -210,37 +216,38 @@ fn missing(
     let implicit_any = !any_v6 && port == default_port;
     let Some(last) = v4.and_then(|v| v.last()) else {
         if implicit_any {
-            a.note("named listens on every IPv6 address already (no listen-on-v6: named's default is { any; })");
+            a.note(ANY_BY_DEFAULT);
         }
         return false;
     };
     let (file, doc) = conf.file(last.file);
-    let at = host.locate(file, last.stmt.span.start);
+    let at = last.stmt.span.start;
     if implicit_any && *want == Want::Any {
-        a.note("named listens on every IPv6 address already (no listen-on-v6: named's default is { any; })");
+        a.note(ANY_BY_DEFAULT);
         return false;
     }
+    let no_twin = format!(
+        "listen-on port {port} has no listen-on-v6 twin: named does not answer on IPv6 there"
+    );
     if let Want::Hosts {
         needs_address: true,
         ..
     } = want
     {
         if implicit_any {
-            a.note(format!(
-                "{at}: listen-on names specific IPv4 addresses while named listens on every IPv6 address \
-                 (its default); give --address ADDR to listen on this host's IPv6 address alone"
-            ));
+            a.note_at(
+                file,
+                at,
+                "listen-on names specific IPv4 addresses while named listens on every IPv6 address \
+                 (its default); give --address ADDR to listen on this host's IPv6 address alone",
+            );
         } else {
-            a.find(host, file, last.stmt.span.start, Severity::Warning,
-                format!("listen-on port {port} has no listen-on-v6 twin: named does not answer on IPv6 there"),
-                "v6fix bind9 --address ADDR");
+            a.lasting(file, at, Severity::Warning, no_twin, FIX);
         }
         return false;
     }
     if !implicit_any {
-        a.find(host, file, last.stmt.span.start, Severity::Warning,
-            format!("listen-on port {port} has no listen-on-v6 twin: named does not answer on IPv6 there"),
-            "v6fix bind9 --address ADDR");
+        a.find(file, at, Severity::Warning, no_twin, FIX);
     }
     let port_words = if last.explicit {
         format!(" port {port}")
@@ -249,17 +256,17 @@ fn missing(
     };
     let text = format!("listen-on-v6{port_words} {{ {}; }};", render(want));
     doc.insert_stmt_after(a.edits(file), last.stmt, &text);
-    a.note(format!("{at}: added `{text}` beside listen-on{}", if address.is_some() && implicit_any {
+    let why = if address.is_some() && implicit_any {
         " (named listened on every IPv6 address; now on the IPv6 twins of listen-on's addresses)"
     } else {
         ""
-    }));
+    };
+    a.note_at(file, at, format!("added `{text}` beside listen-on{why}"));
     true
 }
 
 /// listen-on-v6 statements exist for this port.
 fn present(
-    host: &Host,
     conf: &Conf,
     v6s: &[Listen<'_>],
     port: &str,
@@ -284,49 +291,43 @@ fn present(
                     last = Some((l, s));
                 }
                 _ => {
-                    a.warn(format!(
-                        "{}: listen-on-v6: `{}`: v6fix does not edit a list with networks, names or negations; left alone",
-                        host.locate(file, s.span.start),
-                        doc.src[s.span.clone()].trim_end_matches(';').trim_end()
-                    ));
+                    a.warn_at(
+                        file,
+                        s.span.start,
+                        format!(
+                            "listen-on-v6: `{}`: v6fix does not edit a list with networks, names or negations; left alone",
+                            doc.src[s.span.clone()].trim_end_matches(';').trim_end()
+                        ),
+                    );
                     return false;
                 }
             }
         }
     }
-    let fix = "v6fix bind9 --address ADDR";
     match (last, none) {
         (None, Some((l, s))) => {
             let (file, _) = conf.file(l.file);
-            a.find(
-                host,
-                file,
-                s.span.start,
-                Severity::Warning,
-                format!("listen-on-v6 port {port} is {{ none; }}: named does not answer on IPv6"),
-                fix,
-            );
+            let message =
+                format!("listen-on-v6 port {port} is {{ none; }}: named does not answer on IPv6");
             if let Want::Hosts {
                 needs_address: true,
                 ..
             } = want
             {
-                a.warn(format!(
-                    "{}: listen-on-v6 {{ none; }}: named does not answer on IPv6; give --address ADDR \
-                     (listen-on names specific IPv4 addresses, so v6fix does not guess)",
-                    host.locate(file, s.span.start)
-                ));
+                // listen-on names specific IPv4 addresses: v6fix does not guess their twin.
+                a.lasting(file, s.span.start, Severity::Warning, message, FIX);
                 return false;
             }
+            a.find(file, s.span.start, Severity::Warning, message, FIX);
             let Some(Elem::Tok(t)) = s.elems.first() else {
                 return false;
             };
             a.edits(file).replace(t.span.clone(), render(want));
-            a.note(format!(
-                "{}: listen-on-v6 {{ none; }} -> {{ {}; }}",
-                host.locate(file, s.span.start),
-                render(want)
-            ));
+            a.note_at(
+                file,
+                s.span.start,
+                format!("listen-on-v6 {{ none; }} -> {{ {}; }}", render(want)),
+            );
             true
         }
         (Some((l, s)), _) => {
@@ -346,11 +347,11 @@ fn present(
             for t in &add {
                 doc.insert_element_after(a.edits(file), s, &format!("{t};"));
             }
-            a.note(format!(
-                "{}: listen-on-v6: added {}",
-                host.locate(file, l.stmt.span.start),
-                add.join(", ")
-            ));
+            a.note_at(
+                file,
+                l.stmt.span.start,
+                format!("listen-on-v6: added {}", add.join(", ")),
+            );
             true
         }
         (None, None) => false,

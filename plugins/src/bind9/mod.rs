@@ -63,18 +63,22 @@ impl Plugin for Bind9 {
     fn analyze(&self, host: &Host, target: &Target, _: &Args) -> Result<Analysis> {
         let Some(conf) = Conf::load(host)? else {
             let mut a = Analysis::new();
-            a.notes.push(format!(
+            a.note(format!(
                 "{} does not exist: BIND is not installed here",
                 host.display(Path::new(MAIN))
             ));
             return Ok(a);
         };
         let mut a = Analysis::new();
-        a.notes.extend(conf.set.notes.iter().cloned());
-        a.warnings.extend(conf.set.warnings.iter().cloned());
+        for n in &conf.set.notes {
+            a.note(n.clone());
+        }
+        for w in &conf.set.warnings {
+            a.warn(w.clone());
+        }
         let stmts = conf.statements();
-        let listen = listen::plan(host, &conf, &stmts, target.address(), &mut a);
-        let lists = acl::plan(host, &conf, &stmts, &target.networks, &mut a);
+        let listen = listen::plan(&conf, &stmts, target.address(), &mut a);
+        let lists = acl::plan(&conf, &stmts, &target.networks, &mut a);
         if listen {
             a.restart(
                 "named",
