@@ -7,8 +7,9 @@
 //! - A runtime test starts named in a network namespace on addresses of that namespace,
 //!   with the `site` case's configuration and a throwaway /var/cache/bind and /run. A
 //!   client in the site network (2001:db8::5) gets no answer over IPv6 before the
-//!   conversion; after it, and after `rndc reconfig` (the command v6fix reports), the same
-//!   query is answered (recursion available), while a client outside the site network
+//!   conversion, is refused after a conversion with `--address` alone (named listens, the
+//!   acls still admit IPv4 networks only), and after the full conversion and `rndc
+//!   reconfig` (the command v6fix reports) the same query is answered (recursion available), while a client outside the site network
 //!   (3fff::5) is refused, and its recursive query gets no recursion.
 
 use crate::support;
@@ -58,8 +59,9 @@ fn named_checkconf_accepts_every_golden_tree_and_rejects_the_bad_ones() -> suppo
     Ok(())
 }
 
-/// The script run in the namespace: named on the `before` configuration, queried, then
-/// the `after` configuration put in place and `rndc reconfig`, queried again. Each query
+/// The script run in the namespace: named on the `before` configuration, queried; then
+/// the `listen` configuration (converted with `--address` alone) put in place and `rndc
+/// reconfig`, queried; then the `after` one (`--address` and `--network`), queried again. Each query
 /// prints `LABEL STATUS RA FIRST-ANSWER`: `none -` when no server answered, `no-ra` when
 /// the answer says recursion is not available to this client.
 const LIVE: &str = r#"
@@ -87,6 +89,9 @@ q() {
 }
 q before-site-v4 -b 192.0.2.53 @192.0.2.53 www.example.com A
 q before-site-v6 -b 2001:db8::5 @2001:db8::53 www.example.com A
+mount --bind "$LISTEN" /etc/bind
+rndc reconfig
+q listen-only-site-v6 -b 2001:db8::5 @2001:db8::53 www.example.com A
 mount --bind "$AFTER" /etc/bind
 rndc reconfig
 q after-site-v6 -b 2001:db8::5 @2001:db8::53 www.example.com A
@@ -106,6 +111,17 @@ fn named_answers_the_site_over_ipv6_after_conversion_and_refuses_outsiders() -> 
     let before = work.path().join("before");
     let after = work.path().join("after");
     support::copy_tree(&case.join("in/etc/bind"), &before);
+    // The same configuration converted without --network: named listens on IPv6, and the
+    // acls still admit IPv4 networks only.
+    let root = work.path().join("listen-root");
+    support::copy_tree(&case.join("in"), &root);
+    let o = support::v6fix(&root, &["bind9", "--address", "2001:db8::53"]);
+    assert!(
+        o.status.success(),
+        "v6fix --address only\n{}",
+        support::show(&o)
+    );
+    let listen = root.join("etc/bind");
     let expected = support::expected_tree(&case);
     support::copy_tree(&expected.path().join("etc/bind"), &after);
     // A throwaway rndc key, the same in both configurations.
@@ -116,10 +132,12 @@ fn named_answers_the_site_over_ipv6_after_conversion_and_refuses_outsiders() -> 
         .unwrap();
     assert!(o.status.success(), "rndc-confgen\n{}", support::show(&o));
     std::fs::copy(before.join("rndc.key"), after.join("rndc.key")).unwrap();
+    std::fs::copy(before.join("rndc.key"), listen.join("rndc.key")).unwrap();
     let o = std::process::Command::new("unshare")
         .args(["--mount", "--net", "--propagation", "private", "sh", "-c"])
         .arg(format!("set -e\nip link set lo up\n{LIVE}"))
         .env("BEFORE", &before)
+        .env("LISTEN", &listen)
         .env("AFTER", &after)
         .env("W", work.path())
         .output()
@@ -134,6 +152,8 @@ fn named_answers_the_site_over_ipv6_after_conversion_and_refuses_outsiders() -> 
         [
             "before-site-v4 NOERROR ra 192.0.2.80",
             "before-site-v6 none - -",
+            // Listening on IPv6 is not enough: the acl must admit the site's IPv6 network.
+            "listen-only-site-v6 REFUSED no-ra -",
             "after-site-v6 NOERROR ra 192.0.2.80",
             "after-outside-v6 REFUSED no-ra -",
             // allow-query-cache { any; } hands out the root hints, without recursion.
