@@ -9,8 +9,9 @@
 //!   client in the site network (2001:db8::5) gets no answer over IPv6 before the
 //!   conversion, is refused after a conversion with `--address` alone (named listens, the
 //!   acls still admit IPv4 networks only), and after the full conversion and `rndc
-//!   reconfig` (the command v6fix reports) the same query is answered (recursion available), while a client outside the site network
-//!   (3fff::5) is refused, and its recursive query gets no recursion.
+//!   reconfig` (the command v6fix reports) the same query is answered (recursion
+//!   available), while a client outside the site network (3fff::5) is refused, and its
+//!   recursive query gets no recursion.
 
 use crate::support;
 use std::path::{Path, PathBuf};
