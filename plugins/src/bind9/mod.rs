@@ -15,6 +15,9 @@
 //!   networks gain the `--network` prefixes, bare (`2001:db8::/64;`), after their last
 //!   IPv4 network, and `::1` beside `127.0.0.1`; never twice in any spelling, never in a
 //!   list that admits `any`.
+//!
+//! `-4` in OPTIONS of /etc/default/named (named ignores IPv6 then) is a warning the run
+//! leaves and the audit keeps reporting: removing it needs a restart the admin plans.
 
 mod acl;
 mod conf;
@@ -23,7 +26,7 @@ mod listen;
 use conf::{Conf, MAIN};
 use std::path::{Path, PathBuf};
 use v6fix_core::target::{Fact, Need, Target};
-use v6fix_core::{Analysis, Args, Host, Plugin, Result};
+use v6fix_core::{Analysis, Args, Host, Plugin, Result, Severity};
 
 pub(crate) struct Bind9;
 
@@ -76,6 +79,7 @@ impl Plugin for Bind9 {
         for w in &conf.set.warnings {
             a.warn(w.clone());
         }
+        ipv4_only(host, &mut a)?;
         let stmts = conf.statements();
         let listen = listen::plan(&conf, &stmts, target.address(), &mut a);
         let lists = acl::plan(&conf, &stmts, &target.networks, &mut a);
@@ -98,4 +102,36 @@ impl Plugin for Bind9 {
         }
         Ok(a)
     }
+}
+
+/// Debian's unit runs `named -f $OPTIONS` with the options of this file.
+const DEFAULT: &str = "/etc/default/named";
+
+/// `-4` in OPTIONS: named then ignores IPv6 whatever named.conf says, which v6fix leaves
+/// to the admin (a restart, not a reload, takes it away).
+fn ipv4_only(host: &Host, a: &mut Analysis) -> Result<()> {
+    let Some(f) = host.read(Path::new(DEFAULT))? else {
+        return Ok(());
+    };
+    let mut at = 0;
+    for line in f.text.split_inclusive('\n') {
+        let t = line.trim();
+        if let Some(v) = t.strip_prefix("OPTIONS=") {
+            if v.trim_matches(['"', '\''])
+                .split_whitespace()
+                .any(|w| w == "-4")
+            {
+                a.lasting(
+                    &f,
+                    at,
+                    Severity::Warning,
+                    "OPTIONS runs named with -4: it ignores IPv6 whatever named.conf says; \
+                     remove -4 and restart named (systemctl restart named)",
+                    "",
+                );
+            }
+        }
+        at += line.len();
+    }
+    Ok(())
 }
