@@ -17,7 +17,7 @@ enum Want {
         hosts: Vec<Ipv6Addr>,
         needs_address: bool,
     },
-    /// Nothing (`none`), or something v6fix does not map (networks, acl names).
+    /// Nothing (`none`).
     Nothing,
 }
 
@@ -217,6 +217,13 @@ fn missing(
     let Some(last) = v4.and_then(|v| v.last()) else {
         if implicit_any {
             a.note(ANY_BY_DEFAULT);
+        } else {
+            // No listen-on at all (IPv4 on every address of this port), and listen-on-v6
+            // only for other ports: there is no statement to put the twin beside.
+            a.warn(format!(
+                "named listens on every IPv4 address of port {port} but on IPv6 only on other \
+                 ports; add `listen-on-v6 {{ any; }};` to options by hand"
+            ));
         }
         return false;
     };
