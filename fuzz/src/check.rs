@@ -21,7 +21,8 @@ use std::os::unix::fs::MetadataExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, bind, dovecot, interfaces, nginx, postfix, pureftpd, resolv, sshd, systemd, varnish,
+    apache, bind, dovecot, exim, interfaces, nginx, postfix, pureftpd, resolv, sshd, systemd,
+    varnish,
 };
 use v6fix_core::{Args, Host, OwnAddress, Plugin, Prefix, Target};
 
@@ -65,6 +66,7 @@ pub(crate) const DIALECTS: &[&str] = &[
     "apache",
     "bind",
     "dovecot",
+    "exim4",
     "interfaces",
     "nginx",
     "postfix",
@@ -86,6 +88,7 @@ pub(crate) fn dialect_of(plugin: &str, path: &Path) -> Option<&'static str> {
             Some("bind")
         }
         "dovecot" if under("/etc/dovecot/") => Some("dovecot"),
+        "exim4" if under("/etc/exim4/") => Some("exim4"),
         "interfaces" if p == "/etc/network/interfaces" || under("/etc/network/interfaces.d/") => {
             Some("interfaces")
         }
@@ -137,6 +140,10 @@ pub(crate) fn reprint(dialect: &str, path: &Path, text: &str) -> Result<String, 
         "apache" => apache::parse(text).map(|d| d.to_string()).map_err(e),
         "bind" => bind::parse(text).map(|d| d.to_string()).map_err(e),
         "dovecot" => dovecot::parse(text).map(|d| d.to_string()).map_err(e),
+        "exim4" if name != "update-exim4.conf.conf" => exim::conf::parse(text, true)
+            .map(|d| d.to_string())
+            .map_err(e),
+        "exim4" => exim::debconf::parse(text).map(|d| d.to_string()).map_err(e),
         "interfaces" => interfaces::parse(text).map(|d| d.to_string()).map_err(e),
         "nginx" => nginx::parse(text).map(|d| d.to_string()).map_err(e),
         "pureftpd" => Ok(pureftpd::parse(text).to_string()),

@@ -27,6 +27,7 @@ mod list;
 mod apache;
 mod bind9;
 mod dovecot;
+mod exim4;
 mod interfaces;
 mod nginx;
 mod postfix;

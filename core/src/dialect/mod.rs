@@ -7,6 +7,7 @@
 pub mod apache;
 pub mod bind;
 pub mod dovecot;
+pub mod exim;
 pub mod interfaces;
 pub mod nginx;
 pub mod postfix;

@@ -7,7 +7,8 @@
 
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, bind, dovecot, interfaces, nginx, postfix, pureftpd, resolv, sshd, systemd, varnish,
+    apache, bind, dovecot, exim, interfaces, nginx, postfix, pureftpd, resolv, sshd, systemd,
+    varnish,
 };
 use v6fix_core::text::{self, BOM};
 use v6fix_core::ParseError;
@@ -21,6 +22,10 @@ fn parser_for(dir: &str, name: &str) -> Option<Printer> {
         "apache" => |t| apache::parse(t).map(|d| (d.to_string(), d.tiles())),
         "bind" => |t| bind::parse(t).map(|d| (d.to_string(), d.tiles())),
         "dovecot" => |t| dovecot::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "exim4" if name.ends_with("update-exim4.conf.conf") => {
+            |t| exim::debconf::parse(t).map(|d| (d.to_string(), d.tiles()))
+        }
+        "exim4" => |t| exim::conf::parse(t, true).map(|d| (d.to_string(), d.tiles())),
         "interfaces" => |t| interfaces::parse(t).map(|d| (d.to_string(), d.tiles())),
         "nginx" => {
             |t| nginx::parse(t).map(|d| (d.to_string(), d.tiles() && nginx_blocks_tile(&d.items)))
@@ -85,6 +90,7 @@ const MIN_FIXTURES: &[(&str, usize)] = &[
     ("apache", 5),
     ("bind", 6),
     ("dovecot", 25),
+    ("exim4", 10),
     ("interfaces", 5),
     ("nginx", 4),
     ("postfix", 8),

@@ -51,6 +51,7 @@ fn the_registry_holds_exactly_these_plugins() {
             "apache",
             "bind9",
             "dovecot",
+            "exim4",
             "interfaces",
             "nginx",
             "postfix",
