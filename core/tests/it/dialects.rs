@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, dovecot, exim, interfaces, mycnf, nginx, postfix, postgresql, pureftpd, resolv, sshd,
-    systemd, varnish,
+    apache, bind, dovecot, exim, interfaces, mycnf, nginx, postfix, postgresql, pureftpd, resolv,
+    sshd, systemd, varnish,
 };
 use v6fix_core::text::{self, BOM};
 use v6fix_core::ParseError;
@@ -20,6 +20,7 @@ type Printer = fn(&str) -> Result<(String, bool), ParseError>;
 fn parser_for(dir: &str, name: &str) -> Option<Printer> {
     Some(match dir {
         "apache" => |t| apache::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "bind" => |t| bind::parse(t).map(|d| (d.to_string(), d.tiles())),
         "dovecot" => |t| dovecot::parse(t).map(|d| (d.to_string(), d.tiles())),
         "exim4" if name.ends_with("update-exim4.conf.conf") => {
             |t| exim::debconf::parse(t).map(|d| (d.to_string(), d.tiles()))
@@ -92,6 +93,7 @@ fn fixture_promise(dir: &str, text: &str) -> Result<(), String> {
 /// moved or emptied directory cannot pass by testing nothing.
 const MIN_FIXTURES: &[(&str, usize)] = &[
     ("apache", 5),
+    ("bind", 6),
     ("dovecot", 25),
     ("exim4", 10),
     ("interfaces", 5),

@@ -49,6 +49,7 @@ mod truncated;
 mod txn;
 
 mod apache_daemon;
+mod bind9_daemon;
 mod dovecot_daemon;
 mod exim4_daemon;
 mod interfaces_daemon;
@@ -120,6 +121,7 @@ fn all_trials() -> Vec<Trial> {
         sshd_daemon::trials(),
         validation_daemon::trials(),
         varnish_daemon::trials(),
+        bind9_daemon::trials(),
     ]
     .into_iter()
     .flatten()
