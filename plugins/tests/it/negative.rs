@@ -4,8 +4,10 @@
 //! nothing written) at the line the checker names, with `path:line:col`. v6fix being
 //! looser than the daemon — editing a file the daemon will not load — fails here.
 
+use crate::apache_daemon::apache_t;
 use crate::dovecot_daemon::doveconf;
 use crate::nginx_daemon::nginx_t;
+use crate::sshd_daemon::sshd_t;
 use crate::support;
 use std::path::{Path, PathBuf};
 
@@ -29,8 +31,13 @@ fn line_after(out: &str, marker: &str) -> Option<u32> {
 
 /// v6fix refuses the tree at `line` of `file` (relative to the root), writing nothing.
 fn v6fix_refuses(name: &str, tree: &Path, plugin: &str, file: &str, line: u32) {
+    v6fix_refuses_with(name, tree, &[plugin], file, line);
+}
+
+/// [`v6fix_refuses`] with the command line `args`.
+fn v6fix_refuses_with(name: &str, tree: &Path, args: &[&str], file: &str, line: u32) {
     let before = support::read_tree(tree);
-    let o = support::v6fix(tree, &[plugin]);
+    let o = support::v6fix(tree, args);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(
         o.status.code(),
@@ -98,10 +105,71 @@ fn doveconf_and_v6fix_reject_the_dovecot_corpus() -> support::Skippable {
     Ok(())
 }
 
+/// A copy of `case` in a fresh directory, and the case's name.
+fn staged(case: &Path) -> (String, tempfile::TempDir) {
+    let name = case.file_name().unwrap().to_string_lossy().into_owned();
+    let tree = tempfile::tempdir().unwrap();
+    support::copy_tree(case, tree.path());
+    (name, tree)
+}
+
+/// The last `line N of /etc/apache2/FILE` in Apache's output: the innermost file.
+fn apache_line(out: &str) -> Option<(String, u32)> {
+    let at = out.rfind(" of /etc/apache2/")?;
+    let file = out[at + 4..].split([':', '\n', ' ']).next()?;
+    let line = out[..at].rsplit(' ').next()?.parse().ok()?;
+    Some((file.trim_start_matches('/').to_string(), line))
+}
+
+fn sshd_and_v6fix_reject_the_sshd_corpus() -> support::Skippable {
+    support::daemon("sshd")?;
+    support::can_unshare()?;
+    for case in corpus("sshd") {
+        let (name, tree) = staged(&case);
+        let o = sshd_t(tree.path());
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(!o.status.success(), "{name}: sshd -t accepts it\n{out}");
+        let line = line_after(&out, "sshd_config line ")
+            .unwrap_or_else(|| panic!("{name}: no line in sshd's output\n{out}"));
+        v6fix_refuses_with(
+            &name,
+            tree.path(),
+            &["sshd", "--address", "2001:db8::10"],
+            "etc/ssh/sshd_config",
+            line,
+        );
+    }
+    Ok(())
+}
+
+fn apache_and_v6fix_reject_the_apache_corpus() -> support::Skippable {
+    support::daemon("apache2")?;
+    support::daemon("openssl")?;
+    support::can_unshare()?;
+    for case in corpus("apache") {
+        let (name, tree) = staged(&case);
+        let o = apache_t(tree.path());
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(!o.status.success(), "{name}: apache2 -t accepts it\n{out}");
+        let (file, line) = apache_line(&out)
+            .unwrap_or_else(|| panic!("{name}: no line in Apache's output\n{out}"));
+        v6fix_refuses_with(
+            &name,
+            tree.path(),
+            &["apache", "--address", "2001:db8::10"],
+            &file,
+            line,
+        );
+    }
+    Ok(())
+}
+
 /// This module's tests, for the harness in `main.rs`.
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
     crate::trials![
         nginx_and_v6fix_reject_the_nginx_corpus,
         doveconf_and_v6fix_reject_the_dovecot_corpus,
+        sshd_and_v6fix_reject_the_sshd_corpus,
+        apache_and_v6fix_reject_the_apache_corpus,
     ]
 }
