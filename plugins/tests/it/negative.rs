@@ -164,6 +164,50 @@ fn apache_and_v6fix_reject_the_apache_corpus() -> support::Skippable {
     Ok(())
 }
 
+/// `varnishd -C` on the tree's default.vcl (its includes read from the tree), with a
+/// private working directory.
+fn varnishd_c(tree: &Path) -> std::process::Output {
+    let work = tempfile::tempdir().unwrap();
+    let vcl = tree.join("etc/varnish");
+    std::process::Command::new("varnishd")
+        .arg("-C")
+        .arg("-n")
+        .arg(work.path().join("varnish"))
+        .arg("-p")
+        .arg(format!("vcl_path={}:/usr/share/varnish/vcl", vcl.display()))
+        .arg("-f")
+        .arg(vcl.join("default.vcl"))
+        .output()
+        .expect("run varnishd")
+}
+
+fn varnishd_and_v6fix_reject_the_varnish_corpus() -> support::Skippable {
+    support::daemon("varnishd")?;
+    for case in corpus("varnish") {
+        let (name, tree) = staged(&case);
+        let o = varnishd_c(tree.path());
+        let out = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(!o.status.success(), "{name}: varnishd -C accepts it\n{out}");
+        // `('/…/etc/varnish/default.vcl' Line 13 Pos 5)`
+        let line = line_after(&out, "default.vcl' Line ")
+            .unwrap_or_else(|| panic!("{name}: no line in varnishd's output\n{out}"));
+        v6fix_refuses_with(
+            &name,
+            tree.path(),
+            &[
+                "varnish",
+                "--address",
+                "2001:db8::10",
+                "--network",
+                "2001:db8::/64",
+            ],
+            "etc/varnish/default.vcl",
+            line,
+        );
+    }
+    Ok(())
+}
+
 /// This module's tests, for the harness in `main.rs`.
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
     crate::trials![
@@ -171,5 +215,6 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
         doveconf_and_v6fix_reject_the_dovecot_corpus,
         sshd_and_v6fix_reject_the_sshd_corpus,
         apache_and_v6fix_reject_the_apache_corpus,
+        varnishd_and_v6fix_reject_the_varnish_corpus,
     ]
 }
