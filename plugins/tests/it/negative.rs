@@ -208,6 +208,77 @@ fn varnishd_and_v6fix_reject_the_varnish_corpus() -> support::Skippable {
     Ok(())
 }
 
+/// What Postfix's checkers say about the tree: `postconf -n`, `postconf -M`, then
+/// `postfix check` (on a terminal, where it prints its fatal errors instead of logging
+/// them). `None` when all accept it.
+fn postfix_checks(tree: &Path) -> Option<String> {
+    let dir = tree.join("etc/postfix");
+    for args in [&["-n"][..], &["-M"]] {
+        let o = std::process::Command::new("postconf")
+            .arg("-c")
+            .arg(&dir)
+            .args(args)
+            .output()
+            .expect("run postconf");
+        if !o.status.success() {
+            return Some(String::from_utf8_lossy(&o.stderr).into_owned());
+        }
+    }
+    let o = std::process::Command::new("script")
+        .args(["-qec"])
+        .arg(format!("postfix -c '{}' check", dir.display()))
+        .arg("/dev/null")
+        .output()
+        .expect("run script");
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    (!o.status.success() || out.contains("fatal:")).then_some(out)
+}
+
+/// The file and line a Postfix error names: `main.cf, line 6` or `master.cf: line 7`, or
+/// the line holding the text it quotes (`invalid type field "inex" in "127.0.0.1:10025
+/// inex …"`, `unknown inet_protocols value "IPv4" in "IPv4"`).
+fn postfix_line(tree: &Path, out: &str) -> Option<(String, u32)> {
+    for (file, marker) in [
+        ("main.cf", "main.cf, line "),
+        ("master.cf", "master.cf: line "),
+    ] {
+        if let Some(line) = line_after(out, marker) {
+            return Some((format!("etc/postfix/{file}"), line));
+        }
+    }
+    let file = if out.contains("inet_protocols") {
+        "main.cf"
+    } else {
+        "master.cf"
+    };
+    let quoted = out.split("\" in \"").nth(1)?;
+    let quoted: String = quoted.chars().take_while(|&c| c != '"').take(30).collect();
+    let text = std::fs::read_to_string(tree.join("etc/postfix").join(file)).ok()?;
+    let at = text.lines().position(|l| l.contains(quoted.trim()))?;
+    Some((format!("etc/postfix/{file}"), u32::try_from(at).ok()? + 1))
+}
+
+fn postfix_and_v6fix_reject_the_postfix_corpus() -> support::Skippable {
+    support::daemon("postconf")?;
+    support::daemon("postfix")?;
+    support::daemon("script")?;
+    for case in corpus("postfix") {
+        let (name, tree) = staged(&case);
+        let out = postfix_checks(tree.path())
+            .unwrap_or_else(|| panic!("{name}: postconf and postfix check accept it"));
+        let (file, line) = postfix_line(tree.path(), &out)
+            .unwrap_or_else(|| panic!("{name}: no line in Postfix's output\n{out}"));
+        v6fix_refuses_with(
+            &name,
+            tree.path(),
+            &["postfix", "--network", "2001:db8::/64"],
+            &file,
+            line,
+        );
+    }
+    Ok(())
+}
+
 /// This module's tests, for the harness in `main.rs`.
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
     crate::trials![
@@ -216,5 +287,6 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
         sshd_and_v6fix_reject_the_sshd_corpus,
         apache_and_v6fix_reject_the_apache_corpus,
         varnishd_and_v6fix_reject_the_varnish_corpus,
+        postfix_and_v6fix_reject_the_postfix_corpus,
     ]
 }
