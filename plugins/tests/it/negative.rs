@@ -279,6 +279,37 @@ fn postfix_and_v6fix_reject_the_postfix_corpus() -> support::Skippable {
     Ok(())
 }
 
+fn ifup_and_v6fix_reject_the_interfaces_corpus() -> support::Skippable {
+    support::daemon("ifup")?;
+    support::can_unshare()?;
+    for case in corpus("interfaces") {
+        let (name, tree) = staged(&case);
+        let net = tree.path().join("etc/network");
+        std::fs::create_dir_all(net.join("interfaces.d")).unwrap();
+        let state = tempfile::tempdir().unwrap();
+        let script = format!(
+            "ifup --no-act --no-mappings --no-scripts -a -i /etc/network/interfaces \
+             --state-dir='{}' 2>&1 >/dev/null",
+            state.path().display()
+        );
+        let o = support::in_namespace(&[(net.as_path(), "/etc/network")], &script);
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(!o.status.success(), "{name}: ifup --no-act accepts it\n{out}");
+        // `ifup: /etc/network/interfaces:8: misplaced option`
+        let line = line_after(&out, "/etc/network/interfaces:")
+            .unwrap_or_else(|| panic!("{name}: no line in ifup's output\n{out}"));
+        std::fs::remove_dir(net.join("interfaces.d")).unwrap();
+        v6fix_refuses_with(
+            &name,
+            tree.path(),
+            &["interfaces", "--address", "2001:db8::10/64", "--gateway", "2001:db8::1"],
+            "etc/network/interfaces",
+            line,
+        );
+    }
+    Ok(())
+}
+
 /// This module's tests, for the harness in `main.rs`.
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
     crate::trials![
@@ -288,5 +319,6 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
         apache_and_v6fix_reject_the_apache_corpus,
         varnishd_and_v6fix_reject_the_varnish_corpus,
         postfix_and_v6fix_reject_the_postfix_corpus,
+        ifup_and_v6fix_reject_the_interfaces_corpus,
     ]
 }
