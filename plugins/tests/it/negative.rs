@@ -294,7 +294,10 @@ fn ifup_and_v6fix_reject_the_interfaces_corpus() -> support::Skippable {
         );
         let o = support::in_namespace(&[(net.as_path(), "/etc/network")], &script);
         let out = String::from_utf8_lossy(&o.stdout).into_owned();
-        assert!(!o.status.success(), "{name}: ifup --no-act accepts it\n{out}");
+        assert!(
+            !o.status.success(),
+            "{name}: ifup --no-act accepts it\n{out}"
+        );
         // `ifup: /etc/network/interfaces:8: misplaced option`
         let line = line_after(&out, "/etc/network/interfaces:")
             .unwrap_or_else(|| panic!("{name}: no line in ifup's output\n{out}"));
@@ -302,7 +305,13 @@ fn ifup_and_v6fix_reject_the_interfaces_corpus() -> support::Skippable {
         v6fix_refuses_with(
             &name,
             tree.path(),
-            &["interfaces", "--address", "2001:db8::10/64", "--gateway", "2001:db8::1"],
+            &[
+                "interfaces",
+                "--address",
+                "2001:db8::10/64",
+                "--gateway",
+                "2001:db8::1",
+            ],
             "etc/network/interfaces",
             line,
         );
