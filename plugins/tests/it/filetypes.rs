@@ -4,8 +4,8 @@
 //! an error naming the file and what it is, before anything is opened for reading (a FIFO
 //! opened for reading would block the run forever, holding the run lock), and nothing is
 //! written. A main.cf linked to /dev/null (in any spelling, through any chain of links) is
-//! a disabled file: read as empty, never written,
-//! and a note says so. Every run here has a deadline, so a hang fails the test.
+//! a disabled file: read as empty, never written, and a note says so. Every run here has a
+//! deadline, so a hang fails the test.
 
 use crate::support::{bin, copy_tree, read_tree, testdata};
 use std::path::Path;
