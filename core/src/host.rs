@@ -176,6 +176,8 @@ impl Host {
     /// [`Host::resolve`]; with `clamp`, a `..` at the root stays there, as the kernel
     /// reads it, instead of being an error.
     fn resolve_in(&self, path: &Path, clamp: bool) -> Result<PathBuf> {
+        #[cfg(test)]
+        LOOKUPS.with(|n| n.set(n.get() + 1));
         let refuse = |reason: String| Error::Refused {
             path: self.display(path),
             reason,
@@ -468,6 +470,18 @@ fn under(base: &Path, path: &Path) -> PathBuf {
         }
     }
     p
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many paths this thread resolved: the file-system look-ups tests count.
+    static LOOKUPS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The paths this thread resolved so far (tests only).
+#[cfg(test)]
+pub(crate) fn lookups() -> usize {
+    LOOKUPS.with(std::cell::Cell::get)
 }
 
 fn push_components(todo: &mut VecDeque<OsString>, path: &Path, front: bool) -> Result<(), String> {
