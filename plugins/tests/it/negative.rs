@@ -319,6 +319,40 @@ fn ifup_and_v6fix_reject_the_interfaces_corpus() -> support::Skippable {
     Ok(())
 }
 
+fn the_wrapper_and_v6fix_reject_the_pureftpd_corpus() -> support::Skippable {
+    let wrapper = support::daemon("pure-ftpd-wrapper")?;
+    support::daemon("perl")?;
+    for case in corpus("pure-ftpd") {
+        let (name, tree) = staged(&case);
+        let o = crate::pureftpd_daemon::show_options(&wrapper, tree.path());
+        let out = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(!o.status.success(), "{name}: the wrapper accepts it\n{out}");
+        // `Invalid configuration file /…/conf/IPV4Only: "maybe" not convertible …`
+        let conf = tree.path().join("etc/pure-ftpd/conf");
+        let (file, value) = out
+            .split_once(&format!("{}/", conf.display()))
+            .and_then(|(_, rest)| {
+                let (file, rest) = rest.split_once(": \"")?;
+                Some((file.to_string(), rest.split_once('"')?.0.to_string()))
+            })
+            .unwrap_or_else(|| panic!("{name}: no file and value in the wrapper's output\n{out}"));
+        // The wrapper names the value; its line is where the file holds it.
+        let text = std::fs::read_to_string(conf.join(&file)).unwrap();
+        let line = text
+            .lines()
+            .position(|l| l.trim() == value)
+            .unwrap_or_else(|| panic!("{name}: `{value}` is not a line of {file}"));
+        v6fix_refuses_with(
+            &name,
+            tree.path(),
+            &["pure-ftpd", "--address", "2001:db8::21"],
+            &format!("etc/pure-ftpd/conf/{file}"),
+            u32::try_from(line).unwrap() + 1,
+        );
+    }
+    Ok(())
+}
+
 /// This module's tests, for the harness in `main.rs`.
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
     crate::trials![
@@ -329,5 +363,6 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
         varnishd_and_v6fix_reject_the_varnish_corpus,
         postfix_and_v6fix_reject_the_postfix_corpus,
         ifup_and_v6fix_reject_the_interfaces_corpus,
+        the_wrapper_and_v6fix_reject_the_pureftpd_corpus,
     ]
 }
