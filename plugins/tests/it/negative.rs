@@ -353,6 +353,85 @@ fn the_wrapper_and_v6fix_reject_the_pureftpd_corpus() -> support::Skippable {
     Ok(())
 }
 
+/// A program that prints the nameservers glibc's stub resolver uses after `res_init`,
+/// one per line, in order (an IPv6 one with `%scope-id` when it has one).
+const GLIBC_NAMESERVERS: &str = r#"
+#include <arpa/inet.h>
+#include <resolv.h>
+#include <stdio.h>
+int main(void) {
+    if (res_init() != 0) return 1;
+    for (int i = 0; i < _res.nscount; i++) {
+        char buf[INET6_ADDRSTRLEN];
+        struct sockaddr_in6 *six = _res._u._ext.nsaddrs[i];
+        if (six != NULL && six->sin6_family == AF_INET6)
+            printf("%s\n", inet_ntop(AF_INET6, &six->sin6_addr, buf, sizeof buf));
+        else
+            printf("%s\n", inet_ntop(AF_INET, &_res.nsaddr_list[i].sin_addr, buf, sizeof buf));
+    }
+    return 0;
+}
+"#;
+
+/// The nameservers glibc uses with `conf` as /etc/resolv.conf (`prog`: the compiled
+/// [`GLIBC_NAMESERVERS`]).
+fn glibc_nameservers(prog: &Path, conf: &Path) -> Vec<String> {
+    let o = support::in_namespace(&[(conf, "/etc/resolv.conf")], &prog.display().to_string());
+    assert!(o.status.success(), "{}", support::show(&o));
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// resolv.conf has no checker, and glibc never rejects one: it skips what it cannot read.
+/// So v6fix never refuses a resolv.conf either; what it must get right is which lines
+/// glibc uses. For each mangled file, the nameservers v6fix's dialect says glibc uses are
+/// the ones the real glibc uses, and after `v6fix resolv` the new server is among them.
+fn glibc_reads_the_resolv_corpus_as_v6fix_does() -> support::Skippable {
+    support::daemon("cc")?;
+    support::can_unshare()?;
+    let build = tempfile::tempdir().unwrap();
+    let src = build.path().join("ns.c");
+    let prog = build.path().join("ns");
+    std::fs::write(&src, GLIBC_NAMESERVERS).unwrap();
+    let o = std::process::Command::new("cc")
+        .arg("-o")
+        .arg(&prog)
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", support::show(&o));
+    for case in corpus("resolv") {
+        let (name, tree) = staged(&case);
+        let conf = tree.path().join("etc/resolv.conf");
+        let text = std::fs::read_to_string(&conf).unwrap();
+        let doc = v6fix_core::dialect::resolv::parse(&text).unwrap();
+        let v6fix: Vec<String> = doc
+            .nameservers()
+            .iter()
+            .filter(|n| {
+                n.slot
+                    .is_some_and(|s| s < v6fix_core::dialect::resolv::MAXNS)
+            })
+            .filter_map(|n| n.addr().map(|(ip, _)| ip.to_string()))
+            .collect();
+        assert_eq!(
+            glibc_nameservers(&prog, &conf),
+            v6fix,
+            "{name}: glibc and v6fix read different nameservers"
+        );
+        let o = support::v6fix(tree.path(), &["resolv", "--nameserver", "2001:db8::53"]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", support::show(&o));
+        assert!(
+            glibc_nameservers(&prog, &conf).contains(&"2001:db8::53".to_string()),
+            "{name}: glibc does not use the nameserver v6fix added\n{}",
+            std::fs::read_to_string(&conf).unwrap()
+        );
+    }
+    Ok(())
+}
+
 /// This module's tests, for the harness in `main.rs`.
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
     crate::trials![
@@ -364,5 +443,6 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
         postfix_and_v6fix_reject_the_postfix_corpus,
         ifup_and_v6fix_reject_the_interfaces_corpus,
         the_wrapper_and_v6fix_reject_the_pureftpd_corpus,
+        glibc_reads_the_resolv_corpus_as_v6fix_does,
     ]
 }
