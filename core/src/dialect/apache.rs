@@ -366,12 +366,10 @@ impl Doc {
             let end = crate::text::lines(&self.src[it.span.clone()])
                 .first()
                 .map_or(it.span.end, |l| start + l.content.end);
-            format!(
-                "{}{}{}",
-                &self.src[start..a.span.start],
-                with,
-                &self.src[a.span.end..end]
-            )
+            // Without a dangling `\` (a last line continuing into nothing).
+            let tail = &self.src[a.span.end..end];
+            let tail = tail.strip_suffix('\\').map_or(tail, str::trim_end);
+            format!("{}{}{}", &self.src[start..a.span.start], with, tail)
         } else {
             let mut words: Vec<&str> = vec![it.name.as_str()];
             for (n, x) in it.args.iter().enumerate() {
@@ -391,7 +389,15 @@ impl Doc {
             .next_back()
             .map_or(it.span.start, |(k, _)| k)
             .max(it.span.start);
-        edits.insert_line_after(&self.src, last, line);
+        // A last line ending in `\` (the file's end, where Apache reads it as continuing
+        // into nothing) would take the new line in: an empty line after it ends it first.
+        let content = self.src[..it.span.end].trim_end_matches(['\n', '\r']);
+        if content.ends_with('\\') {
+            let nl = crate::text::newline_of(&self.src);
+            edits.insert_line_after(&self.src, last, &format!("{nl}{line}"));
+        } else {
+            edits.insert_line_after(&self.src, last, line);
+        }
     }
 
     /// Appends `words` after the last word of item `i` (a directive or an open tag),
@@ -553,6 +559,18 @@ mod tests {
             e.apply(t),
             "<IfModule ssl_module>\n    Listen   192.0.2.10:443 https\n    Listen   [2001:db8::10]:443 https\n</IfModule>\nRequire ip 192.0.2.0/24 \\\n  198.51.100.0/24 2001:db8::/64  \n"
         );
+        // A `\` ending the file continues into nothing: an empty line ends it first.
+        for (t, want) in [
+            ("Listen 0.0.0.0:80 \\", "Listen 0.0.0.0:80 \\\n\nListen [::]:80"),
+            ("Listen 0.0.0.0:80 \\\r\n", "Listen 0.0.0.0:80 \\\r\n\r\nListen [::]:80\r\n"),
+        ] {
+            let d = parse(t).unwrap();
+            let mut e = Edits::new();
+            d.insert_after(&mut e, 0, &d.line_with_arg(0, 0, "[::]:80"));
+            let out = e.apply(t);
+            assert_eq!(out, want);
+            assert_eq!(parse(&out).unwrap().directives("listen").count(), 2);
+        }
         // A last line without a newline stays without one.
         let t = "Listen 0.0.0.0:80";
         let d = parse(t).unwrap();

@@ -1,8 +1,12 @@
 //! The negative corpus: inputs the daemon's own checker rejects, in
 //! `testdata/negative/<plugin>/<name>/` (a tree under `etc/`). For each, the real checker
-//! (`nginx -t`, `doveconf -n`) must reject it, and v6fix must refuse it too (exit 2,
-//! nothing written) at the line the checker names, with `path:line:col`. v6fix being
-//! looser than the daemon — editing a file the daemon will not load — fails here.
+//! (`nginx -t`, `doveconf -n`, `sshd -t`, `apache2 -t`, `varnishd -C`, `postconf -n`/`-M`
+//! and `postfix check`, `ifup --no-act`, `pure-ftpd-wrapper`) must reject it, and v6fix
+//! must refuse it too (exit 2, nothing written) at the line the checker names, with
+//! `path:line:col`. v6fix being looser than the daemon — editing a file the daemon will
+//! not load — fails here. resolv.conf has no checker: there the real glibc reads each
+//! mangled file, and v6fix must agree with it on the nameservers used. What each dialect
+//! models, and what it leaves to the checker, is in `testdata/negative/README.md`.
 
 use crate::apache_daemon::apache_t;
 use crate::dovecot_daemon::doveconf;
