@@ -561,8 +561,14 @@ mod tests {
         );
         // A `\` ending the file continues into nothing: an empty line ends it first.
         for (t, want) in [
-            ("Listen 0.0.0.0:80 \\", "Listen 0.0.0.0:80 \\\n\nListen [::]:80"),
-            ("Listen 0.0.0.0:80 \\\r\n", "Listen 0.0.0.0:80 \\\r\n\r\nListen [::]:80\r\n"),
+            (
+                "Listen 0.0.0.0:80 \\",
+                "Listen 0.0.0.0:80 \\\n\nListen [::]:80",
+            ),
+            (
+                "Listen 0.0.0.0:80 \\\r\n",
+                "Listen 0.0.0.0:80 \\\r\n\r\nListen [::]:80\r\n",
+            ),
         ] {
             let d = parse(t).unwrap();
             let mut e = Edits::new();
