@@ -169,6 +169,7 @@ impl<D> ConfigSet<D> {
             },
             chain: Vec::new(),
             resolved: HashMap::new(),
+            matched: HashMap::new(),
         };
         w.add(file)?;
         Ok(Some(w.set))
@@ -205,6 +206,9 @@ struct Walker<'h, D, P, I> {
     /// What each pattern named, by (full pattern, expanded as a glob): one filesystem look-up
     /// per pattern however often the configuration repeats it.
     resolved: HashMap<(PathBuf, bool), (Vec<PathBuf>, bool)>,
+    /// What each matched path read (whether it named something, and the files), by path
+    /// and directory rule: a file sourced a thousand times is looked at once.
+    matched: HashMap<(PathBuf, usize), (bool, Vec<usize>)>,
 }
 
 impl<D, P, I> Walker<'_, D, P, I>
@@ -241,7 +245,7 @@ where
             let mut named = false;
             self.chain.push((fi, inc.offset));
             for p in paths {
-                named |= self.read_match(&p, inc.matched_dirs, 0, &mut got)?;
+                named |= self.read_once(&p, inc.matched_dirs, &mut got)?;
             }
             self.chain.pop();
             if !named {
@@ -290,6 +294,33 @@ where
             }
         }
         Ok(Vec::new())
+    }
+
+    /// [`Walker::read_match`] of a path an include matched, looked at once: the files it
+    /// gave before are given again, after the same loop check.
+    fn read_once(&mut self, path: &Path, dirs: Dirs, got: &mut Vec<usize>) -> Result<bool> {
+        let rule = match dirs {
+            Dirs::Read => 0,
+            Dirs::Skip => 1,
+            Dirs::Recurse => 2,
+            Dirs::Entries(ok) => ok as usize,
+        };
+        let key = (path.to_path_buf(), rule);
+        if let Some((named, files)) = self.matched.get(&key) {
+            if files.iter().any(|i| self.chain.iter().any(|(f, _)| f == i)) {
+                return Err(self.too_deep(&format!(
+                    "{} again: an include loop, which {} refuses",
+                    self.host.display(path),
+                    self.daemon
+                )));
+            }
+            got.extend(files);
+            return Ok(*named);
+        }
+        let from = got.len();
+        let named = self.read_match(path, dirs, 0, got)?;
+        self.matched.insert(key, (named, got[from..].to_vec()));
+        Ok(named)
     }
 
     /// Reads what `path` names into `got`; false when it names nothing.
@@ -550,6 +581,37 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("a.conf:1 → "), "{e}");
+    }
+
+    #[test]
+    fn a_file_included_a_thousand_times_is_looked_up_once() {
+        let lookups = |times: usize| {
+            let main = "opt d/b.conf\ninc ../etc/c.conf\nopt none.conf\n".repeat(times);
+            let (_d, h) = tree(&[
+                ("etc/a.conf", &main),
+                ("etc/d/b.conf", "x\n"),
+                ("etc/c.conf", "y\n"),
+            ]);
+            let before = crate::host::lookups();
+            let set = load(&h).unwrap().unwrap();
+            assert_eq!(names(&set), ["/etc/a.conf", "/etc/d/b.conf", "/etc/c.conf"]);
+            assert_eq!(set.files[0].includes.len(), 3 * times);
+            assert_eq!(set.notes.len(), times, "one note per line naming nothing");
+            crate::host::lookups() - before
+        };
+        assert_eq!(lookups(1), lookups(1000));
+        // A repeat still sees a loop.
+        let (_d, h) = tree(&[
+            ("etc/a.conf", "inc b.conf\n"),
+            ("etc/b.conf", "inc c.conf\ninc c.conf\n"),
+            ("etc/c.conf", "x\n"),
+        ]);
+        assert_eq!(names(&load(&h).unwrap().unwrap()).len(), 3);
+        let (_d, h) = tree(&[
+            ("etc/a.conf", "inc b.conf\ninc b.conf\n"),
+            ("etc/b.conf", "inc a.conf\n"),
+        ]);
+        assert!(load(&h).unwrap_err().to_string().contains("loop"));
     }
 
     #[test]

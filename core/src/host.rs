@@ -170,6 +170,14 @@ impl Host {
     /// Follows every symlink in `path` inside the root and returns the machine path of
     /// what it names (which need not exist).
     pub fn resolve(&self, path: &Path) -> Result<PathBuf> {
+        self.resolve_in(path, false)
+    }
+
+    /// [`Host::resolve`]; with `clamp`, a `..` at the root stays there, as the kernel
+    /// reads it, instead of being an error.
+    fn resolve_in(&self, path: &Path, clamp: bool) -> Result<PathBuf> {
+        #[cfg(test)]
+        LOOKUPS.with(|n| n.set(n.get() + 1));
         let refuse = |reason: String| Error::Refused {
             path: self.display(path),
             reason,
@@ -183,7 +191,7 @@ impl Host {
         let mut links = 0;
         while let Some(c) = todo.pop_front() {
             if c == ".." {
-                if cur.pop().is_none() {
+                if cur.pop().is_none() && !clamp {
                     return Err(refuse("a symlink or `..` leads outside --root".into()));
                 }
                 continue;
@@ -217,13 +225,12 @@ impl Host {
     ///
     /// A file that is a symlink to `/dev/null` (the usual way to disable a config) reads as
     /// an empty, disabled file, whatever `/dev/null` is under the root: the plan never
-    /// writes it (see [`crate::Plan::change`]). Anything but a regular file behind the path
-    /// (a directory, FIFO, socket or device) is an error naming what was found.
+    /// writes it (see [`crate::Plan::change`]). Any spelling counts (`//dev/null`,
+    /// `../../dev/null`, a chain of links), as the kernel resolves it. Anything but a
+    /// regular file behind the path (a directory, FIFO, socket or device) is an error
+    /// naming what was found.
     pub fn read(&self, path: &Path) -> Result<Option<File>> {
-        if self
-            .read_link(path)
-            .is_some_and(|l| l == Path::new(DEV_NULL))
-        {
+        if self.links_to_dev_null(path) {
             let mut f = File::new(path.to_path_buf(), path.to_path_buf(), String::new());
             f.disabled = true;
             f.shown = self.display(path);
@@ -261,6 +268,15 @@ impl Host {
             expected: "text without the code points U+10FF80 to U+10FFFF".into(),
         })?;
         Ok(Some(file(target, text)))
+    }
+
+    /// True when `path` is a symlink that resolves, through any chain of links, to
+    /// `/dev/null`.
+    fn links_to_dev_null(&self, path: &Path) -> bool {
+        self.is_symlink(path)
+            && self
+                .resolve_in(path, true)
+                .is_ok_and(|t| t == Path::new(DEV_NULL))
     }
 
     /// True when `path` names an existing file or directory (after following links), or
@@ -454,6 +470,18 @@ fn under(base: &Path, path: &Path) -> PathBuf {
         }
     }
     p
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many paths this thread resolved: the file-system look-ups tests count.
+    static LOOKUPS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The paths this thread resolved so far (tests only).
+#[cfg(test)]
+pub(crate) fn lookups() -> usize {
+    LOOKUPS.with(std::cell::Cell::get)
 }
 
 fn push_components(todo: &mut VecDeque<OsString>, path: &Path, front: bool) -> Result<(), String> {

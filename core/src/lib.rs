@@ -21,7 +21,8 @@
 //!   refuses it).
 //! - Only regular files are read or written: a directory, FIFO, socket or device where a
 //!   config is expected is an error before it is opened for reading; a config that is a
-//!   symlink to `/dev/null` (by its link text) is read as empty and never written.
+//!   symlink resolving to `/dev/null` (in any spelling, through any chain of links) is
+//!   read as empty and never written.
 //!
 //! # Limitations
 //! - An edit that would replace or copy a byte that is not UTF-8 is refused with its line,

@@ -164,6 +164,8 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
             };
             let want = &items[open].name;
             if !want.eq_ignore_ascii_case(&name) {
+                // Apache names this line too (except in a conditional section it skips,
+                // where it names the opening line, given here as well).
                 let at = crate::text::line_col(text, items[open].span.start);
                 return Err(ParseError::new(
                     head.span.start,
@@ -217,6 +219,17 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
                     format!("`>` closing the <{name}> line"),
                 ));
             }
+            if args.is_empty()
+                && NEEDS_ARGUMENTS
+                    .iter()
+                    .any(|n| n.eq_ignore_ascii_case(&name))
+            {
+                return Err(ParseError::new(
+                    head.span.start,
+                    format!("`<{name}>` without arguments"),
+                    format!("the arguments of <{name}> (Apache requires them)"),
+                ));
+            }
             let idx = items.len();
             items.push(Item {
                 kind: Kind::Open,
@@ -228,6 +241,22 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
             });
             stack.push(idx);
         } else {
+            if head.text.eq_ignore_ascii_case("listen") && !(1..=2).contains(&ws.len()) {
+                if let Some(hash) = ws.iter().find(|a| a.text.starts_with('#')) {
+                    return Err(ParseError::new(
+                        hash.span.start,
+                        "`#` after Listen",
+                        "the end of the line: Apache has no trailing comments, the words \
+                         become arguments; move the comment to its own line",
+                    ));
+                }
+                let at = ws.get(2).map_or(head.span.start, |a| a.span.start);
+                return Err(ParseError::new(
+                    at,
+                    ParseError::describe(text, at),
+                    "`Listen [address:]port [protocol]` (Apache requires 1 or 2 arguments)",
+                ));
+            }
             items.push(Item {
                 kind: Kind::Directive,
                 span,
@@ -239,20 +268,47 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         }
     }
     if let Some(&open) = stack.last() {
+        // Apache names the line of the section left open.
         return Err(ParseError::new(
-            text.len(),
-            "end of file",
-            format!(
-                "`</{}>` closing the section opened at line {}",
-                items[open].name,
-                crate::text::line_col(text, items[open].span.start).line
-            ),
+            open_at(text, &items[open]),
+            format!("`<{}>` open at the end of the file", items[open].name),
+            format!("`</{}>` closing it", items[open].name),
         ));
     }
     Ok(Doc {
         src: text.to_string(),
         items,
     })
+}
+
+/// The sections Apache refuses to open without arguments (`<Else>`, `<RequireAll>` and
+/// their kin take none).
+const NEEDS_ARGUMENTS: &[&str] = &[
+    "VirtualHost",
+    "IfModule",
+    "IfDefine",
+    "IfFile",
+    "IfDirective",
+    "IfSection",
+    "IfVersion",
+    "If",
+    "ElseIf",
+    "Directory",
+    "DirectoryMatch",
+    "Files",
+    "FilesMatch",
+    "Location",
+    "LocationMatch",
+    "Proxy",
+    "ProxyMatch",
+    "Limit",
+    "LimitExcept",
+    "Macro",
+];
+
+/// Where an open section's `<` is: the position of errors about it.
+fn open_at(text: &str, open: &Item) -> usize {
+    open.span.start + indent_of(&text[open.span.clone()]).len()
 }
 
 impl Doc {
@@ -309,12 +365,10 @@ impl Doc {
             let end = crate::text::lines(&self.src[it.span.clone()])
                 .first()
                 .map_or(it.span.end, |l| start + l.content.end);
-            format!(
-                "{}{}{}",
-                &self.src[start..a.span.start],
-                with,
-                &self.src[a.span.end..end]
-            )
+            // Without a dangling `\` (a last line continuing into nothing).
+            let tail = &self.src[a.span.end..end];
+            let tail = tail.strip_suffix('\\').map_or(tail, str::trim_end);
+            format!("{}{}{}", &self.src[start..a.span.start], with, tail)
         } else {
             let mut words: Vec<&str> = vec![it.name.as_str()];
             for (n, x) in it.args.iter().enumerate() {
@@ -334,7 +388,15 @@ impl Doc {
             .next_back()
             .map_or(it.span.start, |(k, _)| k)
             .max(it.span.start);
-        edits.insert_line_after(&self.src, last, line);
+        // A last line ending in `\` (the file's end, where Apache reads it as continuing
+        // into nothing) would take the new line in: an empty line after it ends it first.
+        let content = self.src[..it.span.end].trim_end_matches(['\n', '\r']);
+        if content.ends_with('\\') {
+            let nl = crate::text::newline_of(&self.src);
+            edits.insert_line_after(&self.src, last, &format!("{nl}{line}"));
+        } else {
+            edits.insert_line_after(&self.src, last, line);
+        }
     }
 
     /// Appends `words` after the last word of item `i` (a directive or an open tag),
@@ -426,8 +488,12 @@ mod tests {
         }
         let d = parse("<Directory \"/var/www\">\n</Directory>\n").unwrap();
         assert_eq!(d.items()[0].args[0].unquoted(), "/var/www");
-        let d = parse("<IfModule>\n</IfModule>\n").unwrap();
+        let d = parse("<RequireAll>\n</RequireAll>\n").unwrap();
         assert!(d.items()[0].args.is_empty());
+        let e = parse("<IfModule>\n</IfModule>\n").unwrap_err();
+        assert_eq!(e.offset, 0, "Apache requires the module's name");
+        let e = parse("Listen 80\n  <VirtualHost >\n</VirtualHost>\n").unwrap_err();
+        assert_eq!(e.offset, 12);
     }
 
     #[test]
@@ -446,9 +512,10 @@ mod tests {
 
     #[test]
     fn trailing_hash_is_not_a_comment() {
-        let d = parse("Listen 80 # web\n").unwrap();
+        let d = parse("Require ip 192.0.2.1 # web\n").unwrap();
         let a: Vec<_> = d.items()[0].args.iter().map(|a| a.text.as_str()).collect();
-        assert_eq!(a, ["80", "#", "web"]);
+        assert_eq!(a, ["ip", "192.0.2.1", "#", "web"]);
+        assert!(parse("Listen 80 # web\n").is_err(), "three arguments");
     }
 
     #[test]
@@ -457,12 +524,23 @@ mod tests {
         assert_eq!(e.offset, 34);
         assert_eq!(e.found, "`</Directory>`");
         assert!(e.expected.contains("</VirtualHost>"), "{e:?}");
-        let e = parse("<VirtualHost *:80>\n").unwrap_err();
-        assert_eq!(e.found, "end of file");
+        // A section left open at the end: Apache names its opening line, and so does v6fix.
+        let e = parse("Listen 80\n\t<VirtualHost *:80>\n").unwrap_err();
+        assert_eq!(e.offset, 11);
+        assert!(e.found.contains("end of the file"), "{e:?}");
         let e = parse("Listen 80\n</IfModule>\n").unwrap_err();
         assert_eq!(e.offset, 10);
         let e = parse("<VirtualHost *:80\n</VirtualHost>\n").unwrap_err();
         assert!(e.expected.contains('>'), "{e:?}");
+    }
+
+    #[test]
+    fn listen_takes_one_or_two_arguments() {
+        let e = parse("Listen 80\nListen\n").unwrap_err();
+        assert_eq!(e.offset, 10);
+        let e = parse("Listen 192.0.2.10:80 https extra\n").unwrap_err();
+        assert_eq!(e.offset, 27);
+        assert!(parse("listen 192.0.2.10:443 https\n").is_ok());
     }
 
     #[test]
@@ -480,6 +558,24 @@ mod tests {
             e.apply(t),
             "<IfModule ssl_module>\n    Listen   192.0.2.10:443 https\n    Listen   [2001:db8::10]:443 https\n</IfModule>\nRequire ip 192.0.2.0/24 \\\n  198.51.100.0/24 2001:db8::/64  \n"
         );
+        // A `\` ending the file continues into nothing: an empty line ends it first.
+        for (t, want) in [
+            (
+                "Listen 0.0.0.0:80 \\",
+                "Listen 0.0.0.0:80 \\\n\nListen [::]:80",
+            ),
+            (
+                "Listen 0.0.0.0:80 \\\r\n",
+                "Listen 0.0.0.0:80 \\\r\n\r\nListen [::]:80\r\n",
+            ),
+        ] {
+            let d = parse(t).unwrap();
+            let mut e = Edits::new();
+            d.insert_after(&mut e, 0, &d.line_with_arg(0, 0, "[::]:80"));
+            let out = e.apply(t);
+            assert_eq!(out, want);
+            assert_eq!(parse(&out).unwrap().directives("listen").count(), 2);
+        }
         // A last line without a newline stays without one.
         let t = "Listen 0.0.0.0:80";
         let d = parse(t).unwrap();

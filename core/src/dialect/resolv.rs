@@ -6,7 +6,9 @@
 //!   column 1 and followed by a blank: an indented line is ignored by glibc.
 //! - A nameserver's value is its first token, ended by a space, a tab or the line feed, not
 //!   by `\r`: on a CRLF line the token carries the `\r` and the line is dropped. Brackets
-//!   and ports are never allowed; an IPv6 link-local address needs `%scope`.
+//!   and ports are never allowed; an IPv6 link-local address needs `%scope`. An IPv4
+//!   address is read by `inet_aton`: `192.0.2.053` is 192.0.2.43, `0xc0.0.2.1` is
+//!   192.0.2.1.
 //! - Only the first three valid nameserver lines are used (MAXNS); later ones are ignored
 //!   without a word.
 //!
@@ -139,6 +141,14 @@ pub fn classify(token: &str) -> Server {
             reason: "brackets are not allowed".into(),
         };
     }
+    // glibc tries the whole token as IPv4 first, with inet_aton's forms (`192.0.2.053`
+    // is 192.0.2.43, `0xc0.0.2.1` and `3221225985` are 192.0.2.1), then as IPv6.
+    if let Some(v4) = inet_aton(token) {
+        return Server::Valid {
+            ip: IpAddr::V4(v4),
+            scope: None,
+        };
+    }
     let (a, scope) = match token.split_once('%') {
         Some((a, s)) => (a, Some(s)),
         None => (token, None),
@@ -158,6 +168,41 @@ pub fn classify(token: &str) -> Server {
             reason: "not an IP address (and no port may follow it)".into(),
         },
     }
+}
+
+/// glibc's `inet_aton` (exact: nothing may follow): one to four parts, each decimal,
+/// octal after a `0` or hex after `0x`; every part but the last is one byte, the last
+/// fills the remaining bytes.
+fn inet_aton(s: &str) -> Option<std::net::Ipv4Addr> {
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.len() > 4 {
+        return None;
+    }
+    let mut vals = Vec::with_capacity(4);
+    for p in &parts {
+        let (digits, radix) = match p.strip_prefix("0x").or_else(|| p.strip_prefix("0X")) {
+            Some(h) => (h, 16),
+            None if p.len() > 1 && p.starts_with('0') => (&p[1..], 8),
+            None => (*p, 10),
+        };
+        if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+            return None;
+        }
+        vals.push(u32::from_str_radix(digits, radix).ok()?);
+    }
+    let (last, first) = vals.split_last()?;
+    if first.iter().any(|&v| v > 0xff) {
+        return None;
+    }
+    let room = 32 - 8 * u32::try_from(first.len()).ok()?;
+    if room < 32 && *last >> room != 0 {
+        return None;
+    }
+    let mut addr = *last;
+    for (i, v) in first.iter().enumerate() {
+        addr |= v << (24 - 8 * i);
+    }
+    Some(addr.into())
 }
 
 impl crate::doc::Spanned for Item {
@@ -249,6 +294,30 @@ impl Doc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv4_servers_are_read_as_inet_aton_reads_them() {
+        for (t, want) in [
+            ("192.0.2.053", Some("192.0.2.43")),
+            ("0xc0.0.2.1", Some("192.0.2.1")),
+            ("0300.0.2.1", Some("192.0.2.1")),
+            ("3221225985", Some("192.0.2.1")),
+            ("192.0.513", Some("192.0.2.1")),
+            ("192.11010", Some("192.0.43.2")),
+            ("0", Some("0.0.0.0")),
+            ("192.0.2.08", None),
+            ("192.0.2.256", None),
+            ("256.0.2.1", None),
+            ("192.0.2.", None),
+            ("1.2.3.4.5", None),
+            ("0x", None),
+            ("+1", None),
+            ("192.0.2.1\r", None),
+        ] {
+            let got = inet_aton(t).map(|a| a.to_string());
+            assert_eq!(got.as_deref(), want, "{t:?}");
+        }
+    }
 
     #[test]
     fn nameservers_as_glibc_takes_them() {

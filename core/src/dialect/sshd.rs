@@ -109,6 +109,14 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
                 span: w.span,
             });
         }
+        if rest_start == l.content.end || text[rest_start..l.content.end].trim().is_empty() {
+            return Err(ParseError::new(
+                start,
+                format!("`{keyword}` without an argument"),
+                "an argument after the keyword (sshd rejects a keyword without one)",
+            ));
+        }
+        check_values(keyword, &args, start)?;
         if keyword.eq_ignore_ascii_case("match") {
             in_match = Some(items.len());
         }
@@ -128,6 +136,79 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         src: text.to_string(),
         items,
     })
+}
+
+/// sshd's own checks of the values of the keywords v6fix reads and edits (`Port`,
+/// `AddressFamily`, `ListenAddress`): the argument count, port numbers and the
+/// `[address]:port` form. Host names are not resolved, and a `rdomain` name is taken
+/// as written.
+fn check_values(keyword: &str, args: &[Arg], start: usize) -> Result<(), ParseError> {
+    let k = keyword.to_ascii_lowercase();
+    if !matches!(k.as_str(), "port" | "addressfamily" | "listenaddress") {
+        return Ok(());
+    }
+    let Some(first) = args.first() else {
+        return Err(ParseError::new(
+            start,
+            format!("`{keyword}` without a value"),
+            "a value (sshd rejects a missing one)",
+        ));
+    };
+    let bad = |a: &Arg, expected: &str| {
+        Err(ParseError::new(
+            a.span.start,
+            format!("`{}`", a.text),
+            format!("{expected} (sshd -t rejects this {keyword})"),
+        ))
+    };
+    match k.as_str() {
+        "port" | "addressfamily" if args.len() > 1 => bad(&args[1], "the end of the line"),
+        "port" if !port_ok(first.unquoted()) => bad(first, "a port number from 1 to 65535"),
+        "addressfamily"
+            if !["any", "inet", "inet6"]
+                .iter()
+                .any(|v| first.unquoted().eq_ignore_ascii_case(v)) =>
+        {
+            bad(first, "`any`, `inet` or `inet6`")
+        }
+        "listenaddress" if args.len() == 2 || args.len() > 3 => {
+            bad(&args[1], "the end of the line or `rdomain NAME`")
+        }
+        "listenaddress" if args.len() == 3 && args[1].text != "rdomain" => {
+            bad(&args[1], "`rdomain NAME`")
+        }
+        "listenaddress" if !listen_ok(first.unquoted()) => {
+            bad(first, "an address, `address:port` or `[address]:port`")
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A port as sshd takes it: a number from 1 to 65535, or a service name (looked up by
+/// sshd, not here).
+fn port_ok(p: &str) -> bool {
+    if p.bytes().all(|b| b.is_ascii_digit()) {
+        p.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n))
+    } else {
+        !p.is_empty()
+    }
+}
+
+/// A `ListenAddress` value as sshd splits it: `[host]`, `[host]:port`, `host:port` (one
+/// colon) or a bare host (no colon, or an IPv6 literal with several).
+fn listen_ok(v: &str) -> bool {
+    if let Some(rest) = v.strip_prefix('[') {
+        let Some((host, after)) = rest.split_once(']') else {
+            return false;
+        };
+        return !host.is_empty()
+            && (after.is_empty() || after.strip_prefix(':').is_some_and(port_ok));
+    }
+    match v.split_once(':') {
+        _ if v.is_empty() => false,
+        Some((host, port)) if !port.contains(':') => !host.is_empty() && port_ok(port),
+        _ => true,
+    }
 }
 
 impl Doc {
@@ -246,5 +327,43 @@ mod tests {
         assert!(e.expected.contains("quote"));
         let e = parse("= 22\n").unwrap_err();
         assert_eq!(e.offset, 0);
+    }
+
+    #[test]
+    fn what_sshd_rejects_in_the_lines_v6fix_reads_is_an_error_there() {
+        for (t, at) in [
+            ("Port 22\nListenAddress\n", 8),
+            ("Port =\n", 0),
+            ("Include\n", 0),
+            ("Port 22 23\n", 8),
+            ("Port 65536\n", 5),
+            ("Port 0\n", 5),
+            ("AddressFamily inet7\n", 14),
+            ("AddressFamily any x\n", 18),
+            ("AddressFamily # c\n", 0),
+            ("ListenAddress 192.0.2.1 x\n", 24),
+            ("ListenAddress 192.0.2.1 rdomain\n", 24),
+            ("ListenAddress 192.0.2.1 domain x\n", 24),
+            ("ListenAddress 192.0.2.1:70000\n", 14),
+            ("ListenAddress 192.0.2.1:\n", 14),
+            ("ListenAddress [2001:db8::1\n", 14),
+            ("ListenAddress [2001:db8::1]x\n", 14),
+            ("ListenAddress \"\"\n", 14),
+        ] {
+            let e = parse(t).unwrap_err();
+            assert_eq!(e.offset, at, "{t:?}: {e:?}");
+        }
+        for t in [
+            "Port ssh\n",
+            "Port 22 # c\n",
+            "AcceptEnv LANG\n",
+            "AddressFamily INET6\n",
+            "ListenAddress [2001:db8::1]\n",
+            "ListenAddress [2001:db8::1]:22 rdomain blue\n",
+            "ListenAddress 2001:db8::1\n",
+            "ListenAddress host.example:2222\n",
+        ] {
+            assert!(parse(t).is_ok(), "{t:?}");
+        }
     }
 }

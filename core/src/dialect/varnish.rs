@@ -122,7 +122,8 @@ impl Doc {
     /// `acl NAME { … }`.
     pub fn acl_fragment(&self) -> Result<Vec<AclEntry>, ParseError> {
         let body: Vec<&Lexeme> = self.stmts().flat_map(|s| s.tokens.iter()).collect();
-        let (entries, includes) = self.acl_body(&body, self.src.len())?;
+        // The including acl's flags are not known here: host bits are not checked.
+        let (entries, includes) = self.acl_body(&body, self.src.len(), false)?;
         if let Some((_, span)) = includes.first() {
             return Err(ParseError::new(
                 span.start,
@@ -139,20 +140,34 @@ impl Doc {
             return None;
         }
         let (_, close) = s.block?;
-        let name = self.text(&s.tokens[1]).to_string();
+        let at = &s.tokens[1];
+        if at.kind != TokKind::Word {
+            return Some(Err(ParseError::new(
+                at.span.start,
+                ParseError::describe(&self.src, at.span.start),
+                "the acl's name after `acl` (varnishd requires one)",
+            )));
+        }
+        let name = self.text(at).to_string();
         let open_idx = s
             .tokens
             .iter()
             .position(|t| t.kind == TokKind::Punct && self.text(t) == "{")
             .unwrap_or(s.tokens.len());
+        // `acl NAME -pedantic {`: host bits under the mask allowed (an error by default).
+        let flags: String = s.tokens[2..open_idx].iter().map(|t| self.text(t)).collect();
+        let pedantic = !flags.contains("-pedantic");
         let body: Vec<&Lexeme> = s.tokens[open_idx + 1..s.tokens.len() - 1].iter().collect();
-        Some(self.acl_body(&body, close).map(|(entries, includes)| Acl {
-            name,
-            span: s.span.clone(),
-            entries,
-            includes,
-            close,
-        }))
+        Some(
+            self.acl_body(&body, close, pedantic)
+                .map(|(entries, includes)| Acl {
+                    name,
+                    span: s.span.clone(),
+                    entries,
+                    includes,
+                    close,
+                }),
+        )
     }
 
     /// Every `acl` declaration with its entries.
@@ -160,8 +175,15 @@ impl Doc {
         self.stmts().filter_map(|s| self.acl_of(s)).collect()
     }
 
-    /// The entries and `include` statements of an acl body (`close`: where it ends).
-    fn acl_body(&self, body: &[&Lexeme], close: usize) -> Result<AclBody, ParseError> {
+    /// The entries and `include` statements of an acl body (`close`: where it ends). As
+    /// varnishd, a mask wider than the address is an error, and so, when `pedantic`, are
+    /// address bits under the mask.
+    fn acl_body(
+        &self,
+        body: &[&Lexeme],
+        close: usize,
+        pedantic: bool,
+    ) -> Result<AclBody, ParseError> {
         let mut entries = Vec::new();
         let mut includes = Vec::new();
         let mut i = 0;
@@ -228,6 +250,25 @@ impl Doc {
                 else {
                     return Err(bad(body[i], "a prefix length after `/`"));
                 };
+                let addr = e.addr.parse::<std::net::IpAddr>().ok();
+                let width = match addr {
+                    Some(std::net::IpAddr::V4(_)) => 32,
+                    Some(std::net::IpAddr::V6(_)) => 128,
+                    None => u8::MAX,
+                };
+                if n > width {
+                    return Err(bad(
+                        body[i + 1],
+                        &format!("a mask of at most /{width} (varnishd rejects a wider one)"),
+                    ));
+                }
+                if pedantic && addr.is_some_and(|a| host_bits(a, n)) {
+                    return Err(bad(
+                        t,
+                        "no address bits under the mask (varnishd rejects them unless the \
+                         acl says `-pedantic`)",
+                    ));
+                }
                 e.mask = Some(n);
                 i += 2;
             }
@@ -298,6 +339,21 @@ impl Doc {
             edits.insert(end, format!(" {text}"));
         }
     }
+}
+
+/// True when `a` has bits set past the first `len`.
+fn host_bits(a: std::net::IpAddr, len: u8) -> bool {
+    let (bits, width) = match a {
+        std::net::IpAddr::V4(v) => (u128::from(u32::from(v)), 32),
+        std::net::IpAddr::V6(v) => (u128::from(v), 128),
+    };
+    let host = u32::from(width - len.min(width));
+    let mask = if host >= 128 {
+        u128::MAX
+    } else {
+        (1u128 << host) - 1
+    };
+    bits & mask != 0
 }
 
 fn unquote(s: &str) -> &str {
@@ -551,5 +607,26 @@ mod tests {
         assert_eq!(parse("x = \"a\nb\";").unwrap_err().offset, 4);
         let d = parse("acl a { \"1.2.3.4\" }\n").unwrap();
         assert_eq!(d.acls().unwrap_err().offset, 18);
+    }
+
+    #[test]
+    fn what_varnishd_rejects_in_an_acl_is_an_error_there() {
+        for (t, at) in [
+            ("acl { \"127.0.0.1\"; }\n", 4),
+            ("acl a { \"192.0.2.0\"/33; }\n", 20),
+            ("acl a { \"2001:db8::\"/129; }\n", 21),
+            ("acl a {\n  \"192.0.2.1\"/24;\n}\n", 10),
+            ("acl a +log {\n  ! \"2001:db8::1\"/64;\n}\n", 17),
+        ] {
+            let e = parse(t).unwrap().acls().unwrap_err();
+            assert_eq!(e.offset, at, "{t:?}: {e:?}");
+        }
+        for t in [
+            "acl a -pedantic { \"192.0.2.1\"/24; }\n",
+            "acl a { \"192.0.2.0\"/24; \"2001:db8::\"/32; \"::\"/0; \"192.0.2.1\"/32; }\n",
+            "acl a { \"localhost\"/8; }\n",
+        ] {
+            assert!(parse(t).unwrap().acls().is_ok(), "{t:?}");
+        }
     }
 }

@@ -2,7 +2,8 @@
 
 use super::conf::{Conf, Placed};
 use super::listen::{twin_of, At};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 use v6fix_core::{policy, Finding, Host, Prefix, Severity};
 use v6fix_core::{Bind, Endpoint, Twin};
 
@@ -29,10 +30,18 @@ impl Conf {
                 v4wild.insert((k.0.clone(), k.2.clone()), true);
             }
         }
-        // Each server's listens, so a listen is checked against its own server's only.
-        let mut by_server: HashMap<Option<usize>, Vec<usize>> = HashMap::new();
-        for (i, (p, _, _)) in listens.iter().enumerate() {
-            by_server.entry(p.server).or_default().push(i);
+        // The IPv6 listens of each server: by port, and by port and address, so the check
+        // of each IPv4-only listen is one look-up (many listens stay linear).
+        let mut v6_ports: HashSet<(Option<usize>, &str)> = HashSet::new();
+        let mut v6_addrs: HashSet<(Option<usize>, &str, IpAddr)> = HashSet::new();
+        for (q, ql, qk) in &listens {
+            if let Some(qk) = qk
+                .as_ref()
+                .filter(|_| ql.endpoint().is_some_and(Endpoint::serves_ipv6))
+            {
+                v6_ports.insert((q.server, qk.2.as_str()));
+                v6_addrs.insert((q.server, qk.2.as_str(), qk.1));
+            }
         }
         for (p, l, key) in &listens {
             let text = self.text_of(p);
@@ -58,15 +67,12 @@ impl Conf {
                 At::Ep(ep) if ep.is_ipv4_only() => {
                     let Some(k) = key else { continue };
                     let twin = twin_of(l, None);
-                    let has_v6 = by_server[&p.server].iter().map(|&i| &listens[i]).any(|(q, ql, qk)| {
-                        q.server == p.server
-                            && ql.endpoint().is_some_and(Endpoint::serves_ipv6)
-                            && qk.as_ref().is_some_and(|qk| qk.2 == k.2)
-                            && match &twin {
-                                Twin::Have(t) => qk.as_ref().is_some_and(|qk| Some(qk.1) == t.ip()),
-                                _ => true,
-                            }
-                    });
+                    let has_v6 = match &twin {
+                        Twin::Have(t) => t
+                            .ip()
+                            .is_some_and(|ip| v6_addrs.contains(&(p.server, k.2.as_str(), ip))),
+                        _ => v6_ports.contains(&(p.server, k.2.as_str())),
+                    };
                     if !has_v6 {
                         let fix = match twin {
                             Twin::Have(_) => "v6fix nginx",

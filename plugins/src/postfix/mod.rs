@@ -130,7 +130,7 @@ impl Plugin for Postfix {
         } else {
             let address = target.address();
             let mut st = State::new(&conf, tables);
-            let opened = if conf.inet_protocols(&mut st) {
+            let opened = if conf.inet_protocols(&mut st)? {
                 Some("IPv6 is now on".to_string())
             } else {
                 conf.opens_v6_loopback()?

@@ -3,11 +3,15 @@
 use super::conf::{live_tokens, Conf};
 use super::state::State;
 use super::MAIN_CF;
+use std::path::Path;
 use v6fix_core::dialect::postfix::{self as pf, Doc, Param};
+use v6fix_core::{Error, Result};
 
 impl Conf<'_> {
-    /// Enables IPv6 in inet_protocols; true when this run turns it on (it was off).
-    pub(super) fn inet_protocols(&self, st: &mut State) -> bool {
+    /// Enables IPv6 in inet_protocols; true when this run turns it on (it was off). A
+    /// value Postfix does not know (`postfix check`: unknown inet_protocols value) is an
+    /// error; a `#` note after the value is the one repair made (see below).
+    pub(super) fn inet_protocols(&self, st: &mut State) -> Result<bool> {
         let defs = self.doc.defs("inet_protocols");
         let Some(&p) = defs.last() else {
             let after = self.doc.param("inet_interfaces");
@@ -20,19 +24,33 @@ impl Conf<'_> {
                 "inet_protocols was not set: set to `all` explicitly, since the compiled-in default differs across Postfix versions (old ones default to ipv4)",
             );
             st.listeners_changed = true;
-            return true;
+            return Ok(true);
         };
         self.warn_duplicates(st, "inet_protocols");
         let all_tokens = self.doc.tokens(p);
         let note = all_tokens.iter().any(pf::Element::is_comment);
         let live = live_tokens(&self.doc, p);
+        // Postfix spells the protocols in lower case only; `$name` is expanded first.
+        if let Some(t) = live
+            .iter()
+            .find(|t| !matches!(&*t.text, "all" | "ipv4" | "ipv6") && !t.text.contains('$'))
+        {
+            return Err(Error::invalid(
+                self.host.display(Path::new(MAIN_CF)),
+                Some(self.main.line_col(t.span.start)),
+                format!(
+                    "found `{}` in inet_protocols, expected `all`, `ipv4` or `ipv6` (Postfix refuses to start: unknown inet_protocols value \"{}\")",
+                    t.text, t.text
+                ),
+            ));
+        }
         let place = self.locate(&self.main, p.name_span.start);
         if enables_ipv6(&self.doc, p) && !note {
             st.note(format!(
                 "{place}: inet_protocols = {} already enables IPv6: left alone",
                 self.doc.value(p)
             ));
-            return false;
+            return Ok(false);
         }
         let was_on = enables_ipv6(&self.doc, p);
         let value = if was_on {
@@ -67,7 +85,7 @@ impl Conf<'_> {
             }
         ));
         st.listeners_changed = true;
-        !was_on
+        Ok(!was_on)
     }
 }
 

@@ -30,19 +30,13 @@ impl Setup {
     /// The entries of acl `acl` of file `fi` in the order VCL reads them: its own, and at
     /// each `include` in its body the entries of the file that include read. A file
     /// included there that does not read as acl entries is an error at its place.
+    /// `tags`: the file's includes (`Doc::includes`), read once for all its acls.
     pub(super) fn acl_entries(
         &self,
         fi: usize,
+        tags: &[(String, Span)],
         acl: &vcl::Acl,
     ) -> Result<Vec<Entry>, (usize, ParseError)> {
-        let doc = &self.vcls[fi].1;
-        // Only an acl with includes needs the file's include order (reading it walks every
-        // acl of the file, so doing it for each acl would be quadratic in their number).
-        let tags = if acl.includes.is_empty() {
-            Vec::new()
-        } else {
-            doc.includes()
-        };
         let mut out: Vec<Entry> = acl
             .entries
             .iter()
@@ -82,11 +76,12 @@ impl Setup {
                 continue;
             }
             let Ok(acls) = doc.acls() else { continue };
+            let tags = doc.includes();
             let mut edits = Edits::new();
             for acl in &acls {
                 let mut v4 = Vec::new();
                 let mut v6 = Vec::new();
-                let all = match self.acl_entries(fi, acl) {
+                let all = match self.acl_entries(fi, &tags, acl) {
                     Ok(all) => all,
                     Err((f, e)) => {
                         let (ffile, _) = &self.vcls[f];

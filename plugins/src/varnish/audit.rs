@@ -109,10 +109,11 @@ impl Setup {
         }
         for (fi, (acl_file, doc)) in self.vcls.iter().enumerate() {
             let Ok(acls) = doc.acls() else { continue };
+            let tags = doc.includes();
             for acl in acls {
                 let mut v4 = false;
                 let mut v6 = false;
-                let Ok(all) = self.acl_entries(fi, &acl) else {
+                let Ok(all) = self.acl_entries(fi, &tags, &acl) else {
                     continue;
                 };
                 for en in &all {

@@ -27,7 +27,7 @@ fn ok_cases() -> Vec<PathBuf> {
 }
 
 /// `apache2 -t` on the staged `etc/apache2` of `tree`.
-fn apache_t(tree: &Path) -> Output {
+pub(crate) fn apache_t(tree: &Path) -> Output {
     let stage = tree.join("etc/apache2");
     let vars = tempfile::tempdir().unwrap();
     let v = vars.path().display();

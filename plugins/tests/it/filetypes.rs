@@ -3,8 +3,9 @@
 //! A FIFO, a socket or a directory in place of Postfix's main.cf stops the run (exit 2) with
 //! an error naming the file and what it is, before anything is opened for reading (a FIFO
 //! opened for reading would block the run forever, holding the run lock), and nothing is
-//! written. A main.cf linked to /dev/null is a disabled file: read as empty, never written,
-//! and a note says so. Every run here has a deadline, so a hang fails the test.
+//! written. A main.cf linked to /dev/null (in any spelling, through any chain of links) is
+//! a disabled file: read as empty, never written, and a note says so. Every run here has a
+//! deadline, so a hang fails the test.
 
 use crate::support::{bin, copy_tree, read_tree, testdata};
 use std::path::Path;
@@ -119,24 +120,52 @@ fn a_directory_is_refused() {
 }
 
 fn a_symlink_to_dev_null_is_disabled_and_never_written() {
-    let root = tree_with(|p| std::os::unix::fs::symlink("/dev/null", p).unwrap());
-    let o = run(root.path()).expect("v6fix did not finish within 60 seconds");
-    let out = String::from_utf8_lossy(&o.stdout);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(0), "{out}{err}");
-    assert!(
-        out.contains("etc/postfix/main.cf: a symlink to /dev/null")
-            && out.contains("(disabled): left as it is"),
-        "{out}"
-    );
-    let main = root.path().join("etc/postfix/main.cf");
-    assert_eq!(
-        std::fs::read_link(&main).unwrap(),
-        Path::new("/dev/null"),
-        "main.cf is no longer the symlink"
-    );
-    assert!(
-        !root.path().join("dev").exists(),
-        "something was created under the root's /dev"
-    );
+    // The link as written, then a chain ending in /dev/null: every spelling the kernel
+    // resolves to /dev/null, `..` past the root included.
+    let spellings: &[&[&str]] = &[
+        &["/dev/null"],
+        &["//dev/null"],
+        &["/dev/./null"],
+        &["../../dev/null"],
+        &["../../../../../../dev/null"],
+        &["/etc/../dev/null"],
+        &["main.cf.off", "/dev/null"],
+        &["disabled/main.cf", "../../../dev//null"],
+    ];
+    for chain in spellings {
+        let root = tree_with(|p| {
+            let dir = p.parent().unwrap();
+            let mut at = p.to_path_buf();
+            for target in *chain {
+                std::os::unix::fs::symlink(target, &at).unwrap();
+                at = dir.join(target);
+                if let Some(d) = at.parent() {
+                    if !target.starts_with('/') && !target.starts_with("..") {
+                        std::fs::create_dir_all(d).unwrap();
+                    }
+                }
+            }
+        });
+        let before = read_tree(root.path());
+        let o = run(root.path()).expect("v6fix did not finish within 60 seconds");
+        let out = String::from_utf8_lossy(&o.stdout);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{chain:?}: {out}{err}");
+        assert!(
+            out.contains("etc/postfix/main.cf: a symlink to /dev/null")
+                && out.contains("(disabled): left as it is"),
+            "{chain:?}: {out}"
+        );
+        let main = root.path().join("etc/postfix/main.cf");
+        assert_eq!(
+            std::fs::read_link(&main).unwrap(),
+            Path::new(chain[0]),
+            "{chain:?}: main.cf is no longer the symlink"
+        );
+        assert_eq!(before, read_tree(root.path()), "{chain:?}: v6fix wrote");
+        assert!(
+            !root.path().join("dev").exists(),
+            "{chain:?}: something was created under the root's /dev"
+        );
+    }
 }

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 /// Runs a copy of the wrapper whose conf/ and auth/ are those under `root`.
-fn show_options(wrapper: &Path, root: &Path) -> Output {
+pub(crate) fn show_options(wrapper: &Path, root: &Path) -> Output {
     let text = std::fs::read_to_string(wrapper).unwrap();
     let conf = root.join("etc/pure-ftpd/conf");
     let auth = root.join("etc/pure-ftpd/auth");

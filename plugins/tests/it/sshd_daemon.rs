@@ -45,6 +45,11 @@ fn sshd(tree: &Path, args: &str) -> Output {
     support::in_namespace(&[(&stage, "/etc/ssh")], &script)
 }
 
+/// `sshd -t` on the staged tree.
+pub(crate) fn sshd_t(tree: &Path) -> Output {
+    sshd(tree, "-t")
+}
+
 fn sshd_accepts_every_golden_output_tree() -> support::Skippable {
     support::daemon("sshd")?;
     support::can_unshare()?;

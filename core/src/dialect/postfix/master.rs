@@ -59,6 +59,7 @@ pub fn parse_master(text: &str) -> Result<MasterDoc, ParseError> {
                         "a service line: name, type, private, unpriv, chroot, wakeup, maxproc, command",
                     ));
                 }
+                check_fields(&words)?;
                 MasterItem::Service(Service {
                     fields: words.into_iter().map(|w| w.span).collect(),
                     logical: lg,
@@ -70,6 +71,49 @@ pub fn parse_master(text: &str) -> Result<MasterDoc, ParseError> {
         src: text.to_string(),
         items,
     })
+}
+
+/// A field check: its name, the test, what is expected.
+type FieldCheck = (&'static str, fn(&str) -> bool, &'static str);
+
+fn yes_no(w: &str) -> bool {
+    matches!(w, "y" | "n" | "-")
+}
+
+fn number(w: &str) -> bool {
+    !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The checks `postconf -M` makes of fields 2 to 7 (`invalid type field "inex"`, …).
+const FIELDS: [FieldCheck; 6] = [
+    (
+        "type",
+        |w| matches!(w, "inet" | "unix" | "unix-dgram" | "fifo" | "pass"),
+        "`inet`, `unix`, `unix-dgram`, `fifo` or `pass`",
+    ),
+    ("private", yes_no, "`y`, `n` or `-`"),
+    ("unpriv", yes_no, "`y`, `n` or `-`"),
+    ("chroot", yes_no, "`y`, `n` or `-`"),
+    (
+        "wakeup",
+        |w| w == "-" || number(w.strip_suffix('?').unwrap_or(w)),
+        "a number of seconds, optionally with `?`, or `-`",
+    ),
+    ("maxproc", |w| w == "-" || number(w), "a number or `-`"),
+];
+
+/// A service line whose fields 2 to 7 `postconf -M` rejects is an error at the field.
+fn check_fields(words: &[crate::lex::Word<'_>]) -> Result<(), ParseError> {
+    for (w, (field, ok, expected)) in words[1..7].iter().zip(FIELDS) {
+        if !ok(w.text) {
+            return Err(ParseError::new(
+                w.span.start,
+                format!("`{}` as the {field} field", w.text),
+                format!("{expected} (postconf rejects the service otherwise)"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl crate::doc::Spanned for MasterItem {

@@ -432,6 +432,24 @@ mod tests {
             "# services\n192.0.2.25:smtp inet  n - y - - smtpd\n  -o syslog_name=postfix/a\n# x\n  -o smtpd_tls_security_level=may\n[2001:db8::25]:smtp inet  n - y - - smtpd\n  -o syslog_name=postfix/a\n  -o smtpd_tls_security_level=may\npickup unix n - y 60 1 pickup\n"
         );
         assert!(parse_master("smtp inet n\n").is_err());
+        for (line, at) in [
+            ("x inex n - y - - smtpd\n", 2),
+            ("x INET n - y - - smtpd\n", 2),
+            ("x inet N - y - - smtpd\n", 7),
+            ("x inet n - x - - smtpd\n", 11),
+            ("x inet n - y 1x - smtpd\n", 13),
+            ("x inet n - y - a smtpd\n", 15),
+        ] {
+            assert_eq!(parse_master(line).unwrap_err().offset, at, "{line:?}");
+        }
+        for line in [
+            "pickup unix-dgram n - y 60 1 pickup\n",
+            "qmgr unix n - n 300? 1 qmgr\n",
+            "x pass - - y - - smtpd\n",
+            "retry fifo n - - - - error\n",
+        ] {
+            assert!(parse_master(line).is_ok(), "{line:?}");
+        }
     }
 
     #[test]
