@@ -13,9 +13,9 @@
 //! absolute ones inside --root; sites-enabled without a suffix filter).
 
 mod access;
-mod audit;
 mod conf;
 mod listen;
+mod spelling;
 
 use conf::{Conf, MAIN};
 use std::net::Ipv6Addr;
@@ -79,11 +79,11 @@ impl Conf {
     ) -> Result<Analysis> {
         let mut plan = Analysis::new();
         plan.notes.extend(self.notes.iter().cloned());
-        plan.findings = self.audit(host);
         let (placed, servers) = self.placed(host)?;
-
+        // Each step records its findings where it decides its edits, so an audit (this
+        // pass with an empty target) and a run judge the config the same way.
         self.plan_listens(host, &placed, &servers, address, &mut plan);
-
+        self.find_misspelt(host, &placed, &mut plan);
         self.plan_access(host, &placed, networks, &mut plan);
 
         for f in &self.files {

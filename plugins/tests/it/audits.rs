@@ -1,7 +1,7 @@
 //! `audit` on the golden cases of each service: a converted tree audits clean, and an input
 //! reports the problems it was chosen for.
 
-use crate::support::{copy_tree, testdata, v6fix};
+use crate::support::{cases, copy_tree, testdata, v6fix};
 
 /// Findings of warning level or worse, as `audit --plugin PLUGIN` prints them with the root
 /// left out, for a case's input (`converted` false) or its converted tree (`converted` true).
@@ -98,9 +98,93 @@ fn varnish_inputs_report_and_converted_trees_are_clean() {
     assert!(serious("varnish", "debian-default", false).is_empty());
 }
 
+/// `audit --plugin PLUGIN --json` on `root`: each finding as (path, message, fix); none
+/// when the config cannot be read (the audit's answer is then an error object).
+fn findings(root: &std::path::Path, plugin: &str) -> Vec<(String, String, Option<String>)> {
+    let o = v6fix(root, &["--json", "audit", "--plugin", plugin]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}\n{}", crate::support::show(&o)));
+    let Some(found) = v["findings"].as_array() else {
+        assert_eq!(o.status.code(), Some(2), "{}", crate::support::show(&o));
+        return Vec::new();
+    };
+    found
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap_or_default().to_string(),
+                f["message"].as_str().unwrap_or_default().to_string(),
+                f["fix"].as_str().map(str::to_string),
+            )
+        })
+        .collect()
+}
+
+/// Every finding on a golden input names a fix, and running that fix (with documentation
+/// values for ADDR and PREFIX) makes the finding go away: the audit and the run are one
+/// judgement. A fix the run refuses (exit 2) is left to the case's own test.
+fn each_fix_removes_its_finding(plugin: &str) {
+    let mut checked = 0;
+    for case in cases(plugin) {
+        let input = case.join("in");
+        let probe = tempfile::tempdir().unwrap();
+        copy_tree(&input, probe.path());
+        let mut fixes: Vec<String> = findings(probe.path(), plugin)
+            .into_iter()
+            .filter_map(|(_, _, fix)| fix)
+            .collect();
+        fixes.sort();
+        fixes.dedup();
+        for fix in fixes {
+            let t = tempfile::tempdir().unwrap();
+            copy_tree(&input, t.path());
+            let before = findings(t.path(), plugin);
+            let args: Vec<&str> = fix
+                .split(' ')
+                .skip(1)
+                .map(|w| match w {
+                    "ADDR" => "2001:db8::10",
+                    "PREFIX" => "2001:db8::/64",
+                    w => w,
+                })
+                .collect();
+            let o = v6fix(t.path(), &args);
+            if o.status.code() == Some(2) {
+                continue;
+            }
+            let after = findings(t.path(), plugin);
+            for f in before
+                .iter()
+                .filter(|f| f.2.as_deref() == Some(fix.as_str()))
+            {
+                assert!(
+                    !after.iter().any(|a| a.0 == f.0 && a.1 == f.1),
+                    "{}: `{fix}` leaves {}: {}\n{}",
+                    case.display(),
+                    f.0,
+                    f.1,
+                    crate::support::show(&o)
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 0, "{plugin}: no finding with a fix was checked");
+}
+
+fn nginx_fixes_remove_their_findings() {
+    each_fix_removes_its_finding("nginx");
+}
+
+fn varnish_fixes_remove_their_findings() {
+    each_fix_removes_its_finding("varnish");
+}
+
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
     crate::trials![
         nginx_inputs_report_and_converted_trees_are_clean,
         varnish_inputs_report_and_converted_trees_are_clean,
+        nginx_fixes_remove_their_findings,
+        varnish_fixes_remove_their_findings,
     ]
 }
