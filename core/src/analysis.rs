@@ -138,6 +138,25 @@ impl Analysis {
         });
     }
 
+    /// Records a finding that a run shows as a warning too, `path:line: message`: one
+    /// record of a problem the change leaves as it is.
+    pub fn find_and_warn(
+        &mut self,
+        host: &Host,
+        file: &File,
+        offset: usize,
+        severity: Severity,
+        message: String,
+        fix: &str,
+    ) {
+        self.warn(format!(
+            "{}: {}",
+            host.locate(file, offset),
+            crate::text::quoted(&message)
+        ));
+        self.find(host, file, offset, severity, message, fix);
+    }
+
     /// Records an error finding and refuses the plan with the same message: the config
     /// holds something the daemon rejects or v6fix must not guess about.
     pub fn refuse(&mut self, host: &Host, file: &File, offset: usize, message: String) {
@@ -219,6 +238,24 @@ mod tests {
         assert_eq!(plan.files.len(), 1);
         assert_eq!(plan.files[0].new, "x\ny\nz\n");
         assert_eq!(plan.restarts.len(), 1);
+    }
+
+    #[test]
+    fn a_finding_shown_as_a_warning_too_has_one_message() {
+        let d = tempfile::tempdir().unwrap();
+        let host = Host::new(d.path()).unwrap();
+        let f = File::new("/etc/a".into(), "/etc/a".into(), "ok\nbad\n".into());
+        let mut a = Analysis::new();
+        a.find_and_warn(&host, &f, 3, Severity::Error, "`bad` breaks".into(), "");
+        assert_eq!(a.findings.len(), 1);
+        assert_eq!(a.findings[0].line, Some(2));
+        let plan = a.into_plan().unwrap();
+        assert_eq!(plan.warnings.len(), 1);
+        assert!(
+            plan.warnings[0].ends_with("/etc/a:2: `bad` breaks"),
+            "{:?}",
+            plan.warnings
+        );
     }
 
     #[test]
