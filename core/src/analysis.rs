@@ -138,8 +138,8 @@ impl Analysis {
         });
     }
 
-    /// Records a finding that a run shows as a warning too, `path:line: message`: one
-    /// record of a problem the change leaves as it is.
+    /// Records a finding that a run shows as a warning too, as an audit prints it
+    /// (`path:line: message (fix: …)`): one record of a problem the change leaves as it is.
     pub fn find_and_warn(
         &mut self,
         host: &Host,
@@ -149,8 +149,13 @@ impl Analysis {
         message: String,
         fix: &str,
     ) {
+        let fixed_by = if fix.is_empty() {
+            String::new()
+        } else {
+            format!(" (fix: {fix})")
+        };
         self.warn(format!(
-            "{}: {}",
+            "{}: {}{fixed_by}",
             host.locate(file, offset),
             crate::text::quoted(&message)
         ));
@@ -246,13 +251,20 @@ mod tests {
         let host = Host::new(d.path()).unwrap();
         let f = File::new("/etc/a".into(), "/etc/a".into(), "ok\nbad\n".into());
         let mut a = Analysis::new();
-        a.find_and_warn(&host, &f, 3, Severity::Error, "`bad` breaks".into(), "");
+        a.find_and_warn(
+            &host,
+            &f,
+            3,
+            Severity::Error,
+            "`bad` breaks".into(),
+            "v6fix a",
+        );
         assert_eq!(a.findings.len(), 1);
         assert_eq!(a.findings[0].line, Some(2));
         let plan = a.into_plan().unwrap();
         assert_eq!(plan.warnings.len(), 1);
         assert!(
-            plan.warnings[0].ends_with("/etc/a:2: `bad` breaks"),
+            plan.warnings[0].ends_with("/etc/a:2: `bad` breaks (fix: v6fix a)"),
             "{:?}",
             plan.warnings
         );

@@ -2,14 +2,23 @@
 
 use super::conf::{live_tokens, Conf};
 use super::state::State;
-use super::MAIN_CF;
+use super::{FIX, MAIN_CF};
+use std::path::Path;
 use v6fix_core::dialect::postfix::{self as pf, Doc, Param};
+use v6fix_core::{Finding, Severity};
 
 impl Conf<'_> {
     /// Enables IPv6 in inet_protocols; true when this run turns it on (it was off).
     pub(super) fn inet_protocols(&self, st: &mut State) -> bool {
         let defs = self.doc.defs("inet_protocols");
         let Some(&p) = defs.last() else {
+            st.plan.findings.push(Finding {
+                severity: Severity::Info,
+                path: self.host.display(Path::new(MAIN_CF)),
+                line: None,
+                message: "inet_protocols is not set: the compiled-in default is `all` in current Postfix but `ipv4` in old versions".into(),
+                fix: Some(FIX.into()),
+            });
             let after = self.doc.param("inet_interfaces");
             let e = st.edits(MAIN_CF);
             match after {
@@ -35,6 +44,31 @@ impl Conf<'_> {
             return false;
         }
         let was_on = enables_ipv6(&self.doc, p);
+        let (severity, message) = if note {
+            (
+                Severity::Error,
+                format!(
+                    "inet_protocols = {}: Postfix refuses to start with a `#` note in this value (unknown inet_protocols value \"#\")",
+                    self.doc.value(p)
+                ),
+            )
+        } else {
+            (
+                Severity::Warning,
+                format!(
+                    "inet_protocols = {} keeps Postfix IPv4-only: it neither listens nor connects over IPv6",
+                    self.doc.value(p)
+                ),
+            )
+        };
+        st.plan.find(
+            self.host,
+            &self.main,
+            p.name_span.start,
+            severity,
+            message,
+            FIX,
+        );
         let value = if was_on {
             live.iter()
                 .map(|t| t.text.as_str())

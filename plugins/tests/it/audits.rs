@@ -180,11 +180,16 @@ fn varnish_fixes_remove_their_findings() {
     each_fix_removes_its_finding("varnish");
 }
 
+fn postfix_fixes_remove_their_findings() {
+    each_fix_removes_its_finding("postfix");
+}
+
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
     crate::trials![
         nginx_inputs_report_and_converted_trees_are_clean,
         varnish_inputs_report_and_converted_trees_are_clean,
         nginx_fixes_remove_their_findings,
         varnish_fixes_remove_their_findings,
+        postfix_fixes_remove_their_findings,
     ]
 }
