@@ -184,6 +184,52 @@ fn postfix_fixes_remove_their_findings() {
     each_fix_removes_its_finding("postfix");
 }
 
+/// A problem the run leaves as it is is one record: the run warns with the line the audit
+/// prints for it (an unbracketed IPv6 `-a`, which varnishd reads whole, on port 80).
+fn a_problem_left_alone_is_one_record_in_the_run_and_the_audit() {
+    let case = testdata().join("cases/varnish/seed/in");
+    let t = tempfile::tempdir().unwrap();
+    copy_tree(&case, t.path());
+    let unit = t
+        .path()
+        .join("etc/systemd/system/varnish.service.d/override.conf");
+    let text = std::fs::read_to_string(&unit).unwrap();
+    let text = text.replace(
+        "-a 192.0.2.10:80 \\\n",
+        "-a 192.0.2.10:80 \\\n          -a 2001:db8::1:6081 \\\n",
+    );
+    std::fs::write(&unit, text).unwrap();
+    let root = t.path().display().to_string();
+    let audit = v6fix(t.path(), &["audit", "--plugin", "varnish"]);
+    let audit = String::from_utf8_lossy(&audit.stdout).replace(&root, "");
+    let found = audit
+        .lines()
+        .find(|l| l.contains("-a 2001:db8::1:6081"))
+        .unwrap_or_else(|| panic!("no finding for the unbracketed -a\n{audit}"));
+    let (place, message) = found.split_once(": error: ").expect("an error finding");
+    assert_eq!(
+        place,
+        "/etc/systemd/system/varnish.service.d/override.conf:8"
+    );
+    let run = v6fix(
+        t.path(),
+        &[
+            "--check",
+            "varnish",
+            "--address",
+            "2001:db8::10",
+            "--network",
+            "2001:db8::/64",
+        ],
+    );
+    let warnings = String::from_utf8_lossy(&run.stderr).replace(&root, "");
+    let said: Vec<&str> = warnings
+        .lines()
+        .filter(|l| l.contains("2001:db8::1:6081"))
+        .collect();
+    assert_eq!(said, [format!("warning: {place}: {message}")], "{warnings}");
+}
+
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
     crate::trials![
         nginx_inputs_report_and_converted_trees_are_clean,
@@ -191,5 +237,6 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
         nginx_fixes_remove_their_findings,
         varnish_fixes_remove_their_findings,
         postfix_fixes_remove_their_findings,
+        a_problem_left_alone_is_one_record_in_the_run_and_the_audit,
     ]
 }
