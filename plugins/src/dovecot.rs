@@ -432,9 +432,11 @@ impl Plugin for Dovecot {
                 }
             }
             if s.from_file || s.value.contains('$') {
-                plan.warn(format!(
-                    "{at}: {what} is read from elsewhere when Dovecot starts: not checked; make sure it has IPv4 and IPv6"
-                ));
+                plan.warn_at(
+                    file,
+                    s.key_span.start,
+                    format!("{what} is read from elsewhere when Dovecot starts: not checked; make sure it has IPv4 and IPv6"),
+                );
                 continue;
             }
             if s.value.is_empty() {
@@ -449,7 +451,10 @@ impl Plugin for Dovecot {
             let raw = &doc.src()[s.value_span.clone()];
             // The finding judges the list as it is, without this run's addresses.
             let found = plan_list(raw, &s.value, v, &[]);
-            if !found.dual && (found.new.is_some() || !found.need_address.is_empty()) {
+            let fix = plan_list(raw, &s.value, v, &extra);
+            // An IPv4 address without its twin stays so after the run: said once, below.
+            let lasts = !fix.need_address.is_empty();
+            if !found.dual && !lasts && (found.new.is_some() || !found.need_address.is_empty()) {
                 let v6_only = split_list(&s.value).iter().all(|x| token(x).serves_ipv6());
                 let message = if v6_only {
                     format!(
@@ -463,7 +468,7 @@ impl Plugin for Dovecot {
                 } else {
                     "v6fix dovecot --address <this host's IPv6 address>"
                 };
-                plan.findings.push(Finding {
+                plan.finding(Finding {
                     severity: Severity::Warning,
                     path: host.display(&file.path),
                     line: Some(doc.line_of(s.key_span.start)),
@@ -471,7 +476,6 @@ impl Plugin for Dovecot {
                     fix: Some(fix_cmd.to_string()),
                 });
             }
-            let fix = plan_list(raw, &s.value, v, &extra);
             if let (true, [address]) = (fix.new.is_some(), extra.as_slice()) {
                 // Several IPv4-specific addresses in one list would all get the one
                 // --address twin: refused, naming them.
@@ -490,7 +494,7 @@ impl Plugin for Dovecot {
                     .collect();
                 if let Some(group) = endpoint::collapsing(&specific).first() {
                     let msg = endpoint::collapse_message(group, *address, &format!("`{address}`"));
-                    plan.refuse(host, file, s.value_span.start, format!("{what}: {msg}"));
+                    plan.refuse(file, s.value_span.start, format!("{what}: {msg}"));
                 }
             }
             used_listen |= fix.used_listen;
@@ -505,15 +509,21 @@ impl Plugin for Dovecot {
                 ));
             }
             if fix.v6_only {
-                plan.warn(format!(
-                    "{at}: {what} listens on specific IPv6 addresses only: IPv4 clients cannot connect; add this host's IPv4 address if they should (v6fix does not invent one)"
-                ));
+                plan.warn_at(
+                    file,
+                    s.key_span.start,
+                    format!("{what} listens on specific IPv6 addresses only: IPv4 clients cannot connect; add this host's IPv4 address if they should (v6fix does not invent one)"),
+                );
             }
-            if !fix.need_address.is_empty() {
+            if lasts {
                 let ips = fix.need_address.join(", ");
-                plan.warn(format!(
-                    "{at}: {what} listens on IPv4 address {ips} only: pass this host's IPv6 address with --address (for example `v6fix dovecot --address 2001:db8::10`) to add it beside; v6fix does not guess one, because an address the host lacks stops Dovecot"
-                ));
+                plan.lasting(
+                    file,
+                    s.key_span.start,
+                    Severity::Warning,
+                    format!("{what} listens on IPv4 address {ips} only: its IPv6 twin needs this host's IPv6 address; v6fix does not guess one, because an address the host lacks stops Dovecot"),
+                    "v6fix dovecot --address <this host's IPv6 address>",
+                );
             }
             if let Some(new) = fix.new {
                 if let Some(c) = debian_comment(&conf, t, &new) {
@@ -553,7 +563,7 @@ impl Plugin for Dovecot {
                     else {
                         continue;
                     };
-                    plan.findings.push(Finding {
+                    plan.finding(Finding {
                         severity: Severity::Error,
                         path: host.display(&file.path),
                         line: Some(doc.line_of(s.key_span.start)),
@@ -573,7 +583,7 @@ impl Plugin for Dovecot {
                 .position(|(f, _)| f.path == Path::new(CONF))
                 .unwrap_or(0);
             let (file, doc) = &conf.files[main];
-            plan.findings.push(Finding {
+            plan.finding(Finding {
                 severity: Severity::Warning,
                 path: host.display(Path::new(CONF)),
                 line: None,

@@ -46,7 +46,6 @@ impl Conf {
                 let file = &self.files[p.file].file;
                 if a.contains('[') {
                     plan.find(
-                        host,
                         file,
                         p.d.span.start,
                         Severity::Error,
@@ -81,7 +80,6 @@ impl Conf {
                     .and_then(|x| policy::acl_entry(&x))
                 {
                     plan.find(
-                        host,
                         file,
                         p.d.span.start,
                         Severity::Error,
@@ -105,7 +103,6 @@ impl Conf {
             let first = v4[0].0;
             if site && !any_v6 {
                 plan.find(
-                    host,
                     &self.files[first.file].file,
                     first.d.span.start,
                     Severity::Warning,
@@ -119,9 +116,7 @@ impl Conf {
             {
                 if !covered(&lo6) {
                     if !site || any_v6 {
-                        plan.find(
-                            host,
-                            &self.files[lp.file].file,
+                        plan.find(&self.files[lp.file].file,
                             lp.d.span.start,
                             Severity::Warning,
                             format!(

@@ -135,7 +135,6 @@ impl Conf {
     /// as parameters. Refused at the word, as nginx refuses it.
     fn refuse_unknown_params(
         &self,
-        host: &Host,
         listens: &[(&Placed<'_>, Listen, Option<Key>)],
         plan: &mut Analysis,
     ) {
@@ -155,9 +154,7 @@ impl Conf {
             } else {
                 ""
             };
-            plan.refuse(
-                host,
-                file,
+            plan.refuse(file,
                 bad.span.start,
                 format!(
                     "found `{}` among the parameters of `listen {}`, expected a listen parameter (ssl, http2, default_server, proxy_protocol, reuseport, backlog=…); nginx -t fails with invalid parameter \"{}\"{hint}",
@@ -230,7 +227,7 @@ impl Conf {
                 let first = place[idx[0]];
                 let twin = format!("`listen [{address}]:{}`", group[0].port);
                 let msg = endpoint::collapse_message(&group, address, &twin);
-                plan.refuse(host, &self.files[first.file].file, first.d.span.start, msg);
+                plan.refuse(&self.files[first.file].file, first.d.span.start, msg);
             }
         }
     }
@@ -301,7 +298,7 @@ impl Conf {
             .filter(|(_, k)| k.1.is_ipv6())
             .map(|(s, k)| (s, k.0.as_str(), k.2.as_str()))
             .collect();
-        self.refuse_unknown_params(host, &listens, plan);
+        self.refuse_unknown_params(&listens, plan);
         self.refuse_collapsing(host, &listens, address, plan);
         let mut need_address = Vec::new();
         let mut conflicts: HashSet<(usize, usize)> = HashSet::new();
@@ -312,7 +309,6 @@ impl Conf {
             match &l.at {
                 At::Refused(why) => {
                     plan.refuse(
-                        host,
                         file,
                         p.d.span.start,
                         format!("`{text}`: nginx refuses it: {why}"),
@@ -348,9 +344,7 @@ impl Conf {
                     ));
                     for w in wide {
                         if conflicts.insert((w.file, w.d.span.start)) {
-                            plan.find(
-                                host,
-                                &self.files[w.file].file,
+                            plan.find(&self.files[w.file].file,
                                 w.d.span.start,
                                 Severity::Error,
                                 format!("`{}` takes IPv4 too, so the IPv4 wildcard listen on the same port fails to bind at start", self.text_of(w)),
@@ -376,7 +370,6 @@ impl Conf {
             }
             let needs_address = matches!(twin_of(l, None), Twin::NeedAddress);
             plan.find(
-                host,
                 file,
                 p.d.span.start,
                 Severity::Warning,

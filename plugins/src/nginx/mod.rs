@@ -78,12 +78,14 @@ impl Conf {
         networks: &[Prefix],
     ) -> Result<Analysis> {
         let mut plan = Analysis::new();
-        plan.notes.extend(self.notes.iter().cloned());
+        for n in &self.notes {
+            plan.note(n.clone());
+        }
         let (placed, servers) = self.placed(host)?;
         // Each step records its findings where it decides its edits, so an audit (this
         // pass with an empty target) and a run judge the config the same way.
         self.plan_listens(host, &placed, &servers, address, &mut plan);
-        self.find_misspelt(host, &placed, &mut plan);
+        self.find_misspelt(&placed, &mut plan);
         self.plan_access(host, &placed, networks, &mut plan);
 
         for f in &self.files {

@@ -3,11 +3,11 @@
 //! right spelling depends on what the admin meant).
 
 use super::conf::{Conf, Placed};
-use v6fix_core::{Analysis, Host, Severity};
+use v6fix_core::{Analysis, Severity};
 
 impl Conf {
     /// An error finding for each address written in a spelling nginx rejects or misreads.
-    pub(super) fn find_misspelt(&self, host: &Host, placed: &[Placed<'_>], plan: &mut Analysis) {
+    pub(super) fn find_misspelt(&self, placed: &[Placed<'_>], plan: &mut Analysis) {
         for p in placed {
             let args = p.d.args();
             let Some(a) = args.first() else { continue };
@@ -30,7 +30,6 @@ impl Conf {
             };
             if let Some(why) = bad {
                 plan.find(
-                    host,
                     &self.files[p.file].file,
                     p.d.span.start,
                     Severity::Error,

@@ -51,26 +51,17 @@ impl Conf<'_> {
                     format!("inet_interfaces = {value} names 127.0.0.1 but not [::1]: local clients that connect over ::1 are refused")
                 };
                 match (needs_address, needs_loop) {
-                    (true, _) if address.is_none() => st.plan.find_and_warn(
-                        self.host,
-                        &self.main,
-                        at,
-                        Severity::Warning,
-                        message,
-                        FIX_ADDRESS,
-                    ),
-                    (true, _) => st.plan.find(
-                        self.host,
-                        &self.main,
-                        at,
-                        Severity::Warning,
-                        message,
-                        FIX_ADDRESS,
-                    ),
-                    (false, true) => {
+                    (true, _) if address.is_none() => {
                         st.plan
-                            .find(self.host, &self.main, at, Severity::Warning, message, FIX)
+                            .lasting(&self.main, at, Severity::Warning, message, FIX_ADDRESS)
                     }
+                    (true, _) => {
+                        st.plan
+                            .find(&self.main, at, Severity::Warning, message, FIX_ADDRESS)
+                    }
+                    (false, true) => st
+                        .plan
+                        .find(&self.main, at, Severity::Warning, message, FIX),
                     (false, false) => {}
                 }
                 let mut added = Vec::new();

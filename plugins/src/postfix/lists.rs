@@ -106,14 +106,11 @@ impl Conf<'_> {
     /// An error finding at entry `e` (shown as a warning by a run too when `warn`).
     fn find(&self, st: &mut State, e: &Entry, message: String, fix: &str, warn: bool) {
         match self.file_of(&st.tables, &e.path) {
-            Some(f) if warn => {
-                st.plan
-                    .find_and_warn(self.host, f, e.span.start, Severity::Error, message, fix)
-            }
-            Some(f) => st
+            Some(f) if warn => st
                 .plan
-                .find(self.host, f, e.span.start, Severity::Error, message, fix),
-            None => st.plan.findings.push(Finding {
+                .lasting(f, e.span.start, Severity::Error, message, fix),
+            Some(f) => st.plan.find(f, e.span.start, Severity::Error, message, fix),
+            None => st.plan.finding(Finding {
                 severity: Severity::Error,
                 path: self.host.display(&e.path),
                 line: None,

@@ -205,9 +205,7 @@ impl Conf<'_> {
                                 ));
                             }
                             Err(why) => {
-                                st.plan.find_and_warn(
-                                    self.host,
-                                    &file,
+                                st.plan.lasting(&file,
                                     offset,
                                     Severity::Warning,
                                     format!(
@@ -225,16 +223,14 @@ impl Conf<'_> {
                         _ => FIX,
                     };
                     st.plan
-                        .find(self.host, &file, offset, Severity::Warning, lonely, fix);
+                        .find(&file, offset, Severity::Warning, lonely, fix);
                     doc.insert_after_service(b.service, &copy, &mut edits);
                     st.note(format!(
                         "{place}: service {name} listens on IPv4 only: added the sibling {sibling} with the same settings"
                     ));
                 }
                 Twin::None => {}
-                Twin::NeedAddress => st.plan.find_and_warn(
-                    self.host,
-                    &file,
+                Twin::NeedAddress => st.plan.lasting(&file,
                     offset,
                     Severity::Warning,
                     format!("service {name} listens on IPv4 only: pass --address ADDR to add an IPv6 sibling"),

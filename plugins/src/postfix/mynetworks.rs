@@ -42,9 +42,7 @@ impl Conf<'_> {
             })
             .collect();
         if let (false, Some((first, _))) = (nets.iter().any(|(_, p)| p.is_ipv6()), nets.first()) {
-            st.plan.find(
-                self.host,
-                &self.main,
+            st.plan.find(&self.main,
                 p.name_span.start,
                 Severity::Warning,
                 format!(

@@ -12,7 +12,7 @@ impl Conf<'_> {
     pub(super) fn inet_protocols(&self, st: &mut State) -> bool {
         let defs = self.doc.defs("inet_protocols");
         let Some(&p) = defs.last() else {
-            st.plan.findings.push(Finding {
+            st.plan.finding(Finding {
                 severity: Severity::Info,
                 path: self.host.display(Path::new(MAIN_CF)),
                 line: None,
@@ -61,14 +61,8 @@ impl Conf<'_> {
                 ),
             )
         };
-        st.plan.find(
-            self.host,
-            &self.main,
-            p.name_span.start,
-            severity,
-            message,
-            FIX,
-        );
+        st.plan
+            .find(&self.main, p.name_span.start, severity, message, FIX);
         let value = if was_on {
             live.iter()
                 .map(|t| t.text.as_str())

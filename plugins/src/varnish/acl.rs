@@ -86,7 +86,6 @@ impl Setup {
                     Err((f, e)) => {
                         let (ffile, _) = &self.vcls[f];
                         plan.refuse(
-                            host,
                             ffile,
                             e.offset,
                             format!(
@@ -101,9 +100,7 @@ impl Setup {
                     let e = &en.entry;
                     let (file, doc) = &self.vcls[en.file];
                     if e.addr.starts_with('[') {
-                        plan.find_and_warn(
-                            host,
-                            file,
+                        plan.lasting(file,
                             e.span.start,
                             Severity::Error,
                             format!(
@@ -129,9 +126,7 @@ impl Setup {
                     }
                     if p.is_ipv6() {
                         if let Some(why) = policy::acl_entry(&p) {
-                            plan.find(
-                                host,
-                                file,
+                            plan.find(file,
                                 e.span.start,
                                 Severity::Error,
                                 format!(
@@ -152,7 +147,6 @@ impl Setup {
                 let site: Vec<_> = v4.iter().filter(|(_, p)| !lo4.covers(p)).collect();
                 if !site.is_empty() && v6.is_empty() {
                     plan.find(
-                        host,
                         file,
                         acl.span.start,
                         Severity::Warning,
@@ -166,9 +160,7 @@ impl Setup {
                 {
                     if !covered(&lo6) {
                         if site.is_empty() || !v6.is_empty() {
-                            plan.find(
-                                host,
-                                file,
+                            plan.find(file,
                                 acl.span.start,
                                 Severity::Warning,
                                 format!("acl {} matches 127.0.0.1 but not ::1: local clients that reach it over ::1 are refused", acl.name),

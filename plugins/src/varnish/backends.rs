@@ -2,17 +2,15 @@
 //! (v6fix does not guess which part the admin meant as the port).
 
 use super::conf::Setup;
-use v6fix_core::{Analysis, Host, Severity};
+use v6fix_core::{Analysis, Severity};
 
 impl Setup {
     /// A warning finding for each backend host that is an unbracketed IPv6 address.
-    pub(super) fn find_backends(&self, host: &Host, plan: &mut Analysis) {
+    pub(super) fn find_backends(&self, plan: &mut Analysis) {
         for (file, doc) in &self.vcls {
             for (offset, host_text) in doc.backend_hosts() {
                 if host_text.matches(':').count() >= 2 && !host_text.starts_with('[') {
-                    plan.find(
-                        host,
-                        file,
+                    plan.find(file,
                         offset,
                         Severity::Warning,
                         format!(

@@ -99,12 +99,10 @@ impl Setup {
         let src = &file.text;
         if self.exec_count > 1 {
             // The edit below adds the empty `ExecStart=` (or a drop-in that starts with one).
-            plan.find(
-                host,
-                file,
+            plan.find(file,
                 0,
                 Severity::Error,
-                "varnish.service gets more than one ExecStart= (a drop-in lacks the empty `ExecStart=`): systemd refuses to start it".into(),
+                "varnish.service gets more than one ExecStart= (a drop-in lacks the empty `ExecStart=`): systemd refuses to start it",
                 "v6fix varnish",
             );
         }
@@ -156,7 +154,7 @@ impl Setup {
                     .unwrap_or(0);
                 let twin = format!("`-a [{address}]:{}`", group[0].port);
                 let msg = endpoint::collapse_message(&group, address, &twin);
-                plan.refuse(host, file, place[first], msg);
+                plan.refuse(file, place[first], msg);
             }
         }
         for (o, l) in &listens {
@@ -167,9 +165,7 @@ impl Setup {
                     .any(|(_, x)| x.bind() == Some(b) && x.port() == l.port())
             };
             if l.unbracketed() {
-                plan.find_and_warn(
-                    host,
-                    file,
+                plan.lasting(file,
                     o.flag.start,
                     Severity::Error,
                     format!("`{shown}`: varnishd reads an unbracketed IPv6 address as the whole host, on port 80"),
@@ -180,9 +176,7 @@ impl Setup {
             match l.bind() {
                 Some(Bind::AnyDual) => {
                     if has(&Bind::AnyV6) {
-                        plan.find(
-                            host,
-                            file,
+                        plan.find(file,
                             o.flag.start,
                             Severity::Error,
                             format!(
@@ -234,7 +228,6 @@ impl Setup {
                 _ => {}
             }
             plan.find(
-                host,
                 file,
                 o.flag.start,
                 Severity::Warning,

@@ -90,7 +90,7 @@ impl Setup {
         // Each step records its findings where it decides its edits, so an audit (this
         // pass with an empty target) and a run judge the config the same way.
         let unit_changed = self.plan_listeners(host, address, &mut plan)?;
-        self.find_backends(host, &mut plan);
+        self.find_backends(&mut plan);
         let vcl_changed = self.plan_vcl(host, networks, &mut plan);
         if unit_changed {
             match self.cmd {
