@@ -116,7 +116,8 @@ impl Conf {
             {
                 if !covered(&lo6) {
                     if !site || any_v6 {
-                        plan.find(&self.files[lp.file].file,
+                        plan.find(
+                            &self.files[lp.file].file,
                             lp.d.span.start,
                             Severity::Warning,
                             format!(

@@ -344,7 +344,8 @@ impl Conf {
                     ));
                     for w in wide {
                         if conflicts.insert((w.file, w.d.span.start)) {
-                            plan.find(&self.files[w.file].file,
+                            plan.find(
+                                &self.files[w.file].file,
                                 w.d.span.start,
                                 Severity::Error,
                                 format!("`{}` takes IPv4 too, so the IPv4 wildcard listen on the same port fails to bind at start", self.text_of(w)),

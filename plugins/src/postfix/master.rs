@@ -205,7 +205,8 @@ impl Conf<'_> {
                                 ));
                             }
                             Err(why) => {
-                                st.plan.lasting(&file,
+                                st.plan.lasting(
+                                    &file,
                                     offset,
                                     Severity::Warning,
                                     format!(
@@ -230,7 +231,8 @@ impl Conf<'_> {
                     ));
                 }
                 Twin::None => {}
-                Twin::NeedAddress => st.plan.lasting(&file,
+                Twin::NeedAddress => st.plan.lasting(
+                    &file,
                     offset,
                     Severity::Warning,
                     format!("service {name} listens on IPv4 only: pass --address ADDR to add an IPv6 sibling"),

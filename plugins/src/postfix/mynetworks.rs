@@ -42,7 +42,8 @@ impl Conf<'_> {
             })
             .collect();
         if let (false, Some((first, _))) = (nets.iter().any(|(_, p)| p.is_ipv6()), nets.first()) {
-            st.plan.find(&self.main,
+            st.plan.find(
+                &self.main,
                 p.name_span.start,
                 Severity::Warning,
                 format!(

@@ -100,7 +100,8 @@ impl Setup {
                     let e = &en.entry;
                     let (file, doc) = &self.vcls[en.file];
                     if e.addr.starts_with('[') {
-                        plan.lasting(file,
+                        plan.lasting(
+                            file,
                             e.span.start,
                             Severity::Error,
                             format!(
@@ -126,7 +127,8 @@ impl Setup {
                     }
                     if p.is_ipv6() {
                         if let Some(why) = policy::acl_entry(&p) {
-                            plan.find(file,
+                            plan.find(
+                                file,
                                 e.span.start,
                                 Severity::Error,
                                 format!(
@@ -160,7 +162,8 @@ impl Setup {
                 {
                     if !covered(&lo6) {
                         if site.is_empty() || !v6.is_empty() {
-                            plan.find(file,
+                            plan.find(
+                                file,
                                 acl.span.start,
                                 Severity::Warning,
                                 format!("acl {} matches 127.0.0.1 but not ::1: local clients that reach it over ::1 are refused", acl.name),

@@ -10,7 +10,8 @@ impl Setup {
         for (file, doc) in &self.vcls {
             for (offset, host_text) in doc.backend_hosts() {
                 if host_text.matches(':').count() >= 2 && !host_text.starts_with('[') {
-                    plan.find(file,
+                    plan.find(
+                        file,
                         offset,
                         Severity::Warning,
                         format!(

@@ -99,7 +99,8 @@ impl Setup {
         let src = &file.text;
         if self.exec_count > 1 {
             // The edit below adds the empty `ExecStart=` (or a drop-in that starts with one).
-            plan.find(file,
+            plan.find(
+                file,
                 0,
                 Severity::Error,
                 "varnish.service gets more than one ExecStart= (a drop-in lacks the empty `ExecStart=`): systemd refuses to start it",
@@ -165,7 +166,8 @@ impl Setup {
                     .any(|(_, x)| x.bind() == Some(b) && x.port() == l.port())
             };
             if l.unbracketed() {
-                plan.lasting(file,
+                plan.lasting(
+                    file,
                     o.flag.start,
                     Severity::Error,
                     format!("`{shown}`: varnishd reads an unbracketed IPv6 address as the whole host, on port 80"),
@@ -176,7 +178,8 @@ impl Setup {
             match l.bind() {
                 Some(Bind::AnyDual) => {
                     if has(&Bind::AnyV6) {
-                        plan.find(file,
+                        plan.find(
+                            file,
                             o.flag.start,
                             Severity::Error,
                             format!(
