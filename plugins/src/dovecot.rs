@@ -441,10 +441,14 @@ impl Plugin for Dovecot {
             }
             if s.value.is_empty() {
                 if t.key == "address" {
-                    plan.note(format!(
-                        "{at}: `address` is empty (in {}): this listener uses `listen`",
-                        t.place
-                    ));
+                    plan.note_at(
+                        file,
+                        s.key_span.start,
+                        format!(
+                            "`address` is empty (in {}): this listener uses `listen`",
+                            t.place
+                        ),
+                    );
                 }
                 continue;
             }
@@ -499,14 +503,15 @@ impl Plugin for Dovecot {
             }
             used_listen |= fix.used_listen;
             if fix.names {
-                plan.note(format!(
-                    "{at}: {what} names a host: Dovecot binds what it resolves to at start; check that it has IPv4 and IPv6 addresses"
+                plan.note_at(file, s.key_span.start, format!("{what} names a host: Dovecot binds what it resolves to at start; check that it has IPv4 and IPv6 addresses"
                 ));
             }
             if fix.dual {
-                plan.note(format!(
-                    "{at}: {what} already listens on IPv4 and IPv6: left alone"
-                ));
+                plan.note_at(
+                    file,
+                    s.key_span.start,
+                    format!("{what} already listens on IPv4 and IPv6: left alone"),
+                );
             }
             if fix.v6_only {
                 plan.warn_at(
@@ -532,8 +537,7 @@ impl Plugin for Dovecot {
                     let item = &doc.items()[t.item];
                     plan.edits(file).replace(c.marker.clone(), "");
                     plan.edits(file).replace(item.span.clone(), "");
-                    plan.note(format!(
-                        "{at}: {what} did not cover both families: uncommented Debian's `listen = {new}` above it instead"
+                    plan.note_at(file, s.key_span.start, format!("{what} did not cover both families: uncommented Debian's `listen = {new}` above it instead"
                     ));
                     continue;
                 }
@@ -543,9 +547,11 @@ impl Plugin for Dovecot {
                     new.clone()
                 };
                 doc.set_value(t.item, &value, plan.edits(file));
-                plan.note(format!(
-                    "{at}: {what} did not cover both families: now `{new}`"
-                ));
+                plan.note_at(
+                    file,
+                    s.key_span.start,
+                    format!("{what} did not cover both families: now `{new}`"),
+                );
             }
         }
         // Networks trusted to log in from (proxies; their clients' IPs are believed).
@@ -597,17 +603,13 @@ impl Plugin for Dovecot {
                 .find(|c| split_list(&c.value) == split_list(want))
             {
                 plan.edits(file).replace(c.marker.clone(), "");
-                let at = host.locate(file, c.marker.start);
-                plan.note(format!(
-                    "{at}: no `listen` was set, so Dovecot 1.x listened on IPv4 only: uncommented `listen = {want}`"
+                plan.note_at(file, c.marker.start, format!("no `listen` was set, so Dovecot 1.x listened on IPv4 only: uncommented `listen = {want}`"
                 ));
             } else if let Some(c) = commented.last() {
                 let start = doc.items()[c.item].span.start;
                 plan.edits(file)
                     .insert_line_after(doc.src(), start, &format!("listen = {want}"));
-                let at = host.locate(file, start);
-                plan.note(format!(
-                    "{at}: no `listen` was set, so Dovecot 1.x listened on IPv4 only: added `listen = {want}` below the commented one"
+                plan.note_at(file, start, format!("no `listen` was set, so Dovecot 1.x listened on IPv4 only: added `listen = {want}` below the commented one"
                 ));
             } else {
                 plan.edits(file)

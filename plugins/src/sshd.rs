@@ -198,7 +198,6 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
             continue;
         }
         let Some(v) = it.args.first() else { continue };
-        let at = host.locate(file, it.span.start);
         let value = v.unquoted().to_ascii_lowercase();
         if value == "inet" {
             a.edits(file).replace(v.span.clone(), "any");
@@ -215,14 +214,18 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
                         .to_string(),
                 )
             };
-            a.note(format!(
-                "{at}: AddressFamily inet -> any{}",
-                if first {
-                    " (this is the value sshd uses: the first one read wins)"
-                } else {
-                    " (an earlier value wins now; changed so it cannot come back)"
-                }
-            ));
+            a.note_at(
+                file,
+                it.span.start,
+                format!(
+                    "AddressFamily inet -> any{}",
+                    if first {
+                        " (this is the value sshd uses: the first one read wins)"
+                    } else {
+                        " (an earlier value wins now; changed so it cannot come back)"
+                    }
+                ),
+            );
             a.find(
                 file,
                 it.span.start,
@@ -355,7 +358,6 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
         let (file, doc) = &conf.files[*fi];
         let it = &doc.items()[*i];
         let w = &it.args[0];
-        let at = host.locate(file, it.span.start);
         let Some(IpAddr::V4(v4)) = l.ip() else {
             if family_inet && matches!(l.ip(), Some(IpAddr::V6(_))) {
                 let msg = format!(
@@ -381,8 +383,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
             Twin::Have(t) => {
                 let spelled = t.render(false);
                 if has(&bound, t.ip(), &l.port) {
-                    a.note(format!(
-                        "{at}: ListenAddress {} has its IPv6 counterpart ({spelled}) already: left alone",
+                    a.note_at(file, it.span.start, format!("ListenAddress {} has its IPv6 counterpart ({spelled}) already: left alone",
                         w.text,
                     ));
                     continue;
@@ -397,8 +398,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
                 doc.insert_after(a.edits(file), *i, &line);
                 a.find(file, it.span.start, sev, msg, fix);
                 if v4.is_loopback() {
-                    a.note(format!(
-                        "{at}: ListenAddress {} is loopback only: it gets {spelled}, still local only",
+                    a.note_at(file, it.span.start, format!("ListenAddress {} is loopback only: it gets {spelled}, still local only",
                         w.text
                     ));
                 }

@@ -3,10 +3,9 @@
 use super::analysis::{has_hash, hash_at, hash_message, FIX_NETWORK, FIX_PLAIN};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use v6fix_core::dialect::apache::Doc;
-use v6fix_core::{policy, Analysis, File, Host, Prefix, Severity};
+use v6fix_core::{policy, Analysis, File, Prefix, Severity};
 
 pub(super) fn acl(
-    host: &Host,
     file: &File,
     doc: &Doc,
     i: usize,
@@ -15,7 +14,6 @@ pub(super) fn acl(
     a: &mut Analysis,
 ) {
     let it = &doc.items()[i];
-    let at = host.locate(file, it.span.start);
     if has_hash(it) {
         a.refuse(file, hash_at(it), hash_message(it));
         return;
@@ -46,9 +44,11 @@ pub(super) fn acl(
             let bare = t.replace(['[', ']'], "");
             if Prefix::parse(&bare).is_ok() {
                 a.edits(file).replace(w.span.clone(), bare.clone());
-                a.note(format!(
-                    "{at}: {label} {t}: Apache rejects brackets here; written {bare}"
-                ));
+                a.note_at(
+                    file,
+                    it.span.start,
+                    format!("{label} {t}: Apache rejects brackets here; written {bare}"),
+                );
                 a.find(file,
                     w.span.start,
                     Severity::Error,
