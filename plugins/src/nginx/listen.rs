@@ -364,7 +364,14 @@ impl Conf {
                     continue;
                 }
                 (None, _) if v6_in_server.contains(&(p.server, &key.0, &key.2)) => {
-                    plan.note(format!("{at}: `{text}`: this server already listens on IPv6 on port {}: left alone", key.2));
+                    plan.note_at(
+                        file,
+                        p.d.span.start,
+                        format!(
+                            "`{text}`: this server already listens on IPv6 on port {}: left alone",
+                            key.2
+                        ),
+                    );
                     continue;
                 }
                 _ => {}

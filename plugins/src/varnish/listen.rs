@@ -222,10 +222,11 @@ impl Setup {
                     matches!(x.bind(), Some(Bind::V6(_))) && x.port() == l.port()
                 }) =>
                 {
-                    plan.note(format!(
-                        "{}: `{shown}`: an IPv6 listener on a specific address already shares its port: left alone",
-                        at(o)
-                    ));
+                    plan.note_at(
+                        file,
+                        o.flag.start,
+                        format!("`{shown}`: an IPv6 listener on a specific address already shares its port: left alone"),
+                    );
                     continue;
                 }
                 _ => {}

@@ -230,6 +230,66 @@ fn a_problem_left_alone_is_one_record_in_the_run_and_the_audit() {
     assert_eq!(said, [format!("warning: {place}: {message}")], "{warnings}");
 }
 
+/// An IPv4-specific listen whose server already listens on an IPv6 address of the port was
+/// given its twin by hand: without --address the run leaves it alone and says so, without a
+/// warning, and the audit finds nothing, for nginx and Varnish alike.
+fn a_twin_made_by_hand_is_one_judgement_without_address() {
+    let t = tempfile::tempdir().unwrap();
+    let conf = t.path().join("etc/nginx/nginx.conf");
+    std::fs::create_dir_all(conf.parent().unwrap()).unwrap();
+    std::fs::write(
+        &conf,
+        "events {}\nhttp {\n    server {\n        listen 192.0.2.10:80;\n        listen [2001:db8::10]:80;\n    }\n}\n",
+    )
+    .unwrap();
+    let dropin = t
+        .path()
+        .join("etc/systemd/system/varnish.service.d/override.conf");
+    std::fs::create_dir_all(dropin.parent().unwrap()).unwrap();
+    std::fs::write(
+        &dropin,
+        "[Service]\nExecStart=\nExecStart=/usr/sbin/varnishd -a 192.0.2.10:80 -a [2001:db8::10]:80 -f /etc/varnish/default.vcl\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(t.path().join("etc/varnish")).unwrap();
+    std::fs::write(
+        t.path().join("etc/varnish/default.vcl"),
+        "vcl 4.1;\nbackend default { .host = \"127.0.0.1\"; .port = \"8080\"; }\n",
+    )
+    .unwrap();
+    for (plugin, says) in [
+        (
+            "nginx",
+            "this server already listens on IPv6 on port 80: left alone",
+        ),
+        (
+            "varnish",
+            "an IPv6 listener on a specific address already shares its port: left alone",
+        ),
+    ] {
+        let args = if plugin == "nginx" {
+            vec!["--check", plugin]
+        } else {
+            vec!["--check", plugin, "--network", "2001:db8::/64"]
+        };
+        let run = v6fix(t.path(), &args);
+        let out = String::from_utf8_lossy(&run.stdout);
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{plugin}: {}",
+            crate::support::show(&run)
+        );
+        assert!(
+            run.stderr.is_empty(),
+            "{plugin}: {}",
+            crate::support::show(&run)
+        );
+        assert!(out.contains(says), "{plugin}: {out}");
+        assert_eq!(findings(t.path(), plugin), [], "{plugin}");
+    }
+}
+
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
     crate::trials![
         nginx_inputs_report_and_converted_trees_are_clean,
@@ -238,5 +298,6 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
         varnish_fixes_remove_their_findings,
         postfix_fixes_remove_their_findings,
         a_problem_left_alone_is_one_record_in_the_run_and_the_audit,
+        a_twin_made_by_hand_is_one_judgement_without_address,
     ]
 }
