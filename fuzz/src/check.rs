@@ -21,7 +21,7 @@ use std::os::unix::fs::MetadataExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, dovecot, interfaces, nginx, postfix, pureftpd, resolv, sshd, systemd, varnish,
+    apache, dovecot, exim, interfaces, nginx, postfix, pureftpd, resolv, sshd, systemd, varnish,
 };
 use v6fix_core::{Args, Host, OwnAddress, Plugin, Prefix, Target};
 
@@ -64,6 +64,7 @@ pub(crate) fn target(plugin: &dyn Plugin) -> Target {
 pub(crate) const DIALECTS: &[&str] = &[
     "apache",
     "dovecot",
+    "exim4",
     "interfaces",
     "nginx",
     "postfix",
@@ -82,6 +83,7 @@ pub(crate) fn dialect_of(plugin: &str, path: &Path) -> Option<&'static str> {
     match plugin {
         "apache" if under("/etc/apache2/") && name != "envvars" => Some("apache"),
         "dovecot" if under("/etc/dovecot/") => Some("dovecot"),
+        "exim4" if under("/etc/exim4/") => Some("exim4"),
         "interfaces" if p == "/etc/network/interfaces" || under("/etc/network/interfaces.d/") => {
             Some("interfaces")
         }
@@ -131,6 +133,10 @@ pub(crate) fn reprint(dialect: &str, path: &Path, text: &str) -> Result<String, 
     match dialect {
         "apache" => apache::parse(text).map(|d| d.to_string()).map_err(e),
         "dovecot" => dovecot::parse(text).map(|d| d.to_string()).map_err(e),
+        "exim4" if name != "update-exim4.conf.conf" => exim::conf::parse(text, true)
+            .map(|d| d.to_string())
+            .map_err(e),
+        "exim4" => exim::debconf::parse(text).map(|d| d.to_string()).map_err(e),
         "interfaces" => interfaces::parse(text).map(|d| d.to_string()).map_err(e),
         "nginx" => nginx::parse(text).map(|d| d.to_string()).map_err(e),
         "pureftpd" => Ok(pureftpd::parse(text).to_string()),
