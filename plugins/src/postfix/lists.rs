@@ -5,17 +5,18 @@ use super::conf::{Conf, Entry};
 use super::elem::{broken_message, Elem};
 use super::state::State;
 use super::{FIX, NETWORK_LISTS};
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use v6fix_core::{policy, Finding, Result, Severity};
 
 impl Conf<'_> {
     /// Rewrites entries that break Postfix in every network list, and records what else is
     /// wrong in them.
     pub(super) fn fix_lists(&self, st: &mut State) -> Result<()> {
-        let mut done = BTreeSet::new();
+        // An element two lists share (a /file list both name) is judged once.
+        let mut done = HashSet::new();
         for name in NETWORK_LISTS {
             let entries = self.walk(name, &mut st.tables)?;
-            for e in entries {
+            for e in entries.iter() {
                 if !done.insert((e.path.clone(), e.span.start)) {
                     continue;
                 }

@@ -103,7 +103,7 @@ impl Plugin for Postfix {
         }
         let mut tables = Tables::default();
         for name in NETWORK_LISTS {
-            for e in conf.walk(name, &mut tables)? {
+            for e in conf.walk(name, &mut tables)?.iter() {
                 if let Elem::File(p) | Elem::Cidr(p) = &e.elem {
                     if host.exists(p) && !out.contains(p) {
                         out.push(p.clone());
@@ -128,7 +128,7 @@ impl Plugin for Postfix {
         // where it decides its edits, and an audit is this pass with an empty target.
         let networks = &target.networks;
         let address = target.address();
-        let mut st = State::new(&conf);
+        let mut st = State::new(&conf, Tables::default());
         let opened = if conf.inet_protocols(&mut st) {
             Some("IPv6 is now on".to_string())
         } else {

@@ -65,7 +65,7 @@ impl Conf<'_> {
             .find(&self.main, p.name_span.start, severity, message, FIX);
         let value = if was_on {
             live.iter()
-                .map(|t| t.text.as_str())
+                .map(|t| t.text.as_ref())
                 .collect::<Vec<_>>()
                 .join(", ")
         } else {
@@ -85,7 +85,7 @@ impl Conf<'_> {
         st.note(format!(
             "{place}: inet_protocols = {} → {value}{}",
             live.iter()
-                .map(|t| t.text.as_str())
+                .map(|t| t.text.as_ref())
                 .collect::<Vec<_>>()
                 .join(" "),
             if value == "all" {
