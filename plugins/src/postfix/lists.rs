@@ -37,7 +37,7 @@ impl Conf<'_> {
                     {
                         self.find(
                             st,
-                            &e,
+                            e,
                             format!(
                                 "`{}` in {name} trusts too much: {why}; list the site's own networks instead",
                                 e.text
@@ -47,12 +47,12 @@ impl Conf<'_> {
                         );
                     }
                 }
-                let place = self.where_is(&st.tables, &e);
+                let place = self.where_is(&st.tables, e);
                 match &e.elem {
                     Elem::Broken { fixed, why, .. } if e.editable => {
                         self.find(
                             st,
-                            &e,
+                            e,
                             format!("{}; write it as `{fixed}`", broken_message(name, &e.text, *why)),
                             FIX,
                             false,
@@ -65,7 +65,7 @@ impl Conf<'_> {
                     }
                     Elem::Broken { fixed, why, .. } => self.find(
                         st,
-                        &e,
+                        e,
                         format!(
                             "{}; it comes from expanding `$…`, so write it as `{fixed}` where it is defined",
                             broken_message(name, &e.text, *why)
@@ -75,7 +75,7 @@ impl Conf<'_> {
                     ),
                     Elem::UnknownType(ty) => self.find(
                         st,
-                        &e,
+                        e,
                         format!(
                             "`{}` in {name}: Postfix reads it as a lookup table of the unknown type `{ty}`, and every client whose check reaches it gets 451 4.3.0",
                             e.text
@@ -85,7 +85,7 @@ impl Conf<'_> {
                     ),
                     Elem::File(p) | Elem::Cidr(p) if !self.host.exists(p) => self.find(
                         st,
-                        &e,
+                        e,
                         format!(
                             "{name} names {}, which does not exist: Postfix cannot open it",
                             self.host.display(p)
