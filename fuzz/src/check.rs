@@ -21,7 +21,8 @@ use std::os::unix::fs::MetadataExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, dovecot, exim, interfaces, nginx, postfix, pureftpd, resolv, sshd, systemd, varnish,
+    apache, dovecot, exim, interfaces, mycnf, nginx, postfix, postgresql, pureftpd, resolv, sshd,
+    systemd, varnish,
 };
 use v6fix_core::{Args, Host, OwnAddress, Plugin, Prefix, Target};
 
@@ -66,8 +67,10 @@ pub(crate) const DIALECTS: &[&str] = &[
     "dovecot",
     "exim4",
     "interfaces",
+    "mycnf",
     "nginx",
     "postfix",
+    "postgresql",
     "pureftpd",
     "resolv",
     "sshd",
@@ -90,6 +93,10 @@ pub(crate) fn dialect_of(plugin: &str, path: &Path) -> Option<&'static str> {
         "nginx" if under("/etc/nginx/") => Some("nginx"),
         "postfix" if under("/etc/postfix/") => Some("postfix"),
         "pure-ftpd" if under("/etc/pure-ftpd/conf/") => Some("pureftpd"),
+        "mariadb" if under("/etc/mysql/") || p == "/etc/my.cnf" => Some("mycnf"),
+        "postgresql" if under("/etc/postgresql/") || under("/var/lib/postgresql/") => {
+            Some("postgresql")
+        }
         "resolv" if p == "/etc/resolv.conf" => Some("resolv"),
         "sshd" if p == "/etc/ssh/sshd_config" || under("/etc/ssh/sshd_config.d/") => Some("sshd"),
         "varnish" if name.ends_with(".vcl") => Some("varnish"),
@@ -140,6 +147,13 @@ pub(crate) fn reprint(dialect: &str, path: &Path, text: &str) -> Result<String, 
         "interfaces" => interfaces::parse(text).map(|d| d.to_string()).map_err(e),
         "nginx" => nginx::parse(text).map(|d| d.to_string()).map_err(e),
         "pureftpd" => Ok(pureftpd::parse(text).to_string()),
+        "mycnf" => mycnf::parse(text).map(|d| d.to_string()).map_err(e),
+        "postgresql" if name.contains("pg_hba") => postgresql::hba::parse(text)
+            .map(|d| d.to_string())
+            .map_err(e),
+        "postgresql" => postgresql::conf::parse(text)
+            .map(|d| d.to_string())
+            .map_err(e),
         "resolv" => resolv::parse(text).map(|d| d.to_string()).map_err(e),
         "sshd" => sshd::parse(text).map(|d| d.to_string()).map_err(e),
         "systemd" => systemd::parse(text).map(|d| d.to_string()).map_err(e),

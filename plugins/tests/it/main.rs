@@ -52,8 +52,10 @@ mod apache_daemon;
 mod dovecot_daemon;
 mod exim4_daemon;
 mod interfaces_daemon;
+mod mariadb_daemon;
 mod nginx_daemon;
 mod postfix_daemon;
+mod postgresql_daemon;
 mod pureftpd_daemon;
 mod sshd_daemon;
 mod validation_daemon;
@@ -112,6 +114,8 @@ fn all_trials() -> Vec<Trial> {
         interfaces_daemon::trials(),
         nginx_daemon::trials(),
         postfix_daemon::trials(),
+        postgresql_daemon::trials(),
+        mariadb_daemon::trials(),
         pureftpd_daemon::trials(),
         sshd_daemon::trials(),
         validation_daemon::trials(),
