@@ -3,7 +3,7 @@
 use super::conf::{Conf, Placed};
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use v6fix_core::{Analysis, Host, Prefix};
+use v6fix_core::{policy, Analysis, Host, Prefix, Severity};
 
 impl Conf {
     /// allow/deny lists, block by block.
@@ -43,9 +43,20 @@ impl Conf {
                 let Ok(prefix) = Prefix::parse_any(a) else {
                     continue;
                 };
+                let file = &self.files[p.file].file;
                 if a.contains('[') {
+                    plan.find(
+                        file,
+                        p.d.span.start,
+                        Severity::Error,
+                        format!(
+                            "`{}`: nginx rejects a bracketed address here",
+                            self.text_of(p)
+                        ),
+                        "v6fix nginx",
+                    );
                     let w = &p.d.words[1];
-                    plan.edits(&self.files[p.file].file)
+                    plan.edits(file)
                         .replace(w.span.clone(), prefix_text(&prefix));
                     plan.note(format!(
                         "{}: `{}`: nginx rejects brackets here; written `{}`",
@@ -64,6 +75,21 @@ impl Conf {
                     }
                     continue;
                 }
+                if let Some(why) = Some(prefix)
+                    .filter(Prefix::is_ipv6)
+                    .and_then(|x| policy::acl_entry(&x))
+                {
+                    plan.find(
+                        file,
+                        p.d.span.start,
+                        Severity::Error,
+                        format!(
+                            "`{}` admits too much: {why}; allow the site's own networks instead",
+                            self.text_of(p)
+                        ),
+                        "",
+                    );
+                }
                 allows.push((p, prefix));
             }
             let covered = |n: &Prefix| allows.iter().any(|(_, a)| a.is_ipv6() && a.covers(n));
@@ -72,11 +98,35 @@ impl Conf {
             let Some(last) = v4.last() else { continue };
             let lo6 = Prefix::host(IpAddr::V6(Ipv6Addr::LOCALHOST));
             let lo4 = Prefix::parse("127.0.0.0/8").expect("constant");
+            let site = v4.iter().any(|(_, a)| !lo4.covers(a));
+            let any_v6 = allows.iter().any(|(_, a)| a.is_ipv6());
+            let first = v4[0].0;
+            if site && !any_v6 {
+                plan.find(
+                    &self.files[first.file].file,
+                    first.d.span.start,
+                    Severity::Warning,
+                    "this allow list admits no IPv6 client".to_string(),
+                    "v6fix nginx --network PREFIX",
+                );
+            }
             if let Some((lp, _)) = v4
                 .iter()
                 .find(|(_, a)| lo4.covers(a) && a.contains(IpAddr::V4(Ipv4Addr::LOCALHOST)))
             {
                 if !covered(&lo6) {
+                    if !site || any_v6 {
+                        plan.find(
+                            &self.files[lp.file].file,
+                            lp.d.span.start,
+                            Severity::Warning,
+                            format!(
+                                "`{}` admits 127.0.0.1 but not ::1: local clients that reach it over ::1 are refused",
+                                self.text_of(lp)
+                            ),
+                            "v6fix nginx",
+                        );
+                    }
                     self.files[lp.file].doc.insert_after(
                         plan.edits(&self.files[lp.file].file),
                         lp.d,
@@ -84,7 +134,6 @@ impl Conf {
                     );
                 }
             }
-            let site = v4.iter().any(|(_, a)| !lo4.covers(a));
             if !site {
                 continue;
             }

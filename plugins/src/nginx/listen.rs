@@ -1,10 +1,10 @@
 //! `listen` directives: how nginx reads them, and their IPv6 twins.
 
 use super::conf::{Conf, Placed, Server};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv6Addr};
 use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
-use v6fix_core::{Analysis, Host};
+use v6fix_core::{Analysis, Host, Severity};
 
 /// Listen parameters that set socket options: one server per address may set them.
 const SOCKET_OPTS: &[&str] = &[
@@ -264,8 +264,10 @@ impl Conf {
 
         let mut defaults: HashSet<Key> = HashSet::new();
         let mut sockopts: HashSet<Key> = HashSet::new();
-        let mut v6off: HashSet<(String, String)> = HashSet::new();
-        for (_, l, key) in &listens {
+        // The `[::]` listens with ipv6only=off, by protocol block and port: each takes IPv4
+        // too, so an IPv4 wildcard listen on its port cannot bind.
+        let mut v6off: HashMap<(String, String), Vec<&Placed<'_>>> = HashMap::new();
+        for (p, l, key) in &listens {
             if let Some(k) = key {
                 if l.is_default() {
                     defaults.insert(k.clone());
@@ -276,26 +278,41 @@ impl Conf {
                 if k.1 == IpAddr::V6(Ipv6Addr::UNSPECIFIED)
                     && l.params.iter().any(|p| p == "ipv6only=off")
                 {
-                    v6off.insert((k.0.clone(), k.2.clone()));
+                    v6off
+                        .entry((k.0.clone(), k.2.clone()))
+                        .or_default()
+                        .push(*p);
                 }
             }
         }
-        // Which server already listens on which address, for the twin check.
+        // Which server already listens on which address, for the twin check; and which
+        // listens on IPv6 at all on a port (without --address, any of them is the twin of a
+        // specific IPv4 listen there).
         let in_server: HashSet<(Option<usize>, &Key)> = listens
             .iter()
             .filter_map(|(q, _, k)| k.as_ref().map(|k| (q.server, k)))
             .collect();
+        let v6_in_server: HashSet<(Option<usize>, &str, &str)> = listens
+            .iter()
+            .filter_map(|(q, _, k)| k.as_ref().map(|k| (q.server, k)))
+            .filter(|(_, k)| k.1.is_ipv6())
+            .map(|(s, k)| (s, k.0.as_str(), k.2.as_str()))
+            .collect();
         self.refuse_unknown_params(&listens, plan);
         self.refuse_collapsing(host, &listens, address, plan);
         let mut need_address = Vec::new();
+        let mut conflicts: HashSet<(usize, usize)> = HashSet::new();
         for (p, l, key) in &listens {
             let at = self.at(host, p);
             let text = self.text_of(p);
+            let file = &self.files[p.file].file;
             match &l.at {
                 At::Refused(why) => {
-                    plan.warn(format!(
-                        "{at}: `{text}`: nginx refuses it: {why}; left alone"
-                    ));
+                    plan.refuse(
+                        file,
+                        p.d.span.start,
+                        format!("`{text}`: nginx refuses it: {why}"),
+                    );
                     continue;
                 }
                 At::Ep(Endpoint {
@@ -312,28 +329,72 @@ impl Conf {
                 continue;
             }
             let twin_ep = match twin_of(l, address) {
-                Twin::Have(t) => t,
-                Twin::NeedAddress => {
-                    need_address.push(format!("{at}: `{text}`"));
-                    continue;
-                }
+                Twin::Have(t) => Some(t),
+                Twin::NeedAddress => None,
                 Twin::None => continue,
             };
-            let twin = twin_ep.ip().expect("a twin is an address");
-            let tkey: Key = (key.0.clone(), twin, key.2.clone());
-            let has_twin = in_server.contains(&(p.server, &tkey));
-            let twin_str = twin_ep.render(true);
-            if twin.is_unspecified() && v6off.contains(&(key.0.clone(), key.2.clone())) {
-                plan.warn(format!(
-                    "{at}: `{text}`: a server listens on [::]:{} with ipv6only=off, which takes IPv4 too; nginx cannot bind both and fails at start (`nginx -t` does not notice): left alone, remove one of them",
+            let twin = twin_ep
+                .as_ref()
+                .map(|t| t.ip().expect("a twin is an address"));
+            if let (Some(ip), Some(wide)) = (twin, v6off.get(&(key.0.clone(), key.2.clone()))) {
+                if ip.is_unspecified() {
+                    plan.warn(format!(
+                        "{at}: `{text}`: a server listens on [::]:{} with ipv6only=off, which takes IPv4 too; nginx cannot bind both and fails at start (`nginx -t` does not notice): left alone, remove one of them",
+                        key.2
+                    ));
+                    for w in wide {
+                        if conflicts.insert((w.file, w.d.span.start)) {
+                            plan.find(
+                                &self.files[w.file].file,
+                                w.d.span.start,
+                                Severity::Error,
+                                format!("`{}` takes IPv4 too, so the IPv4 wildcard listen on the same port fails to bind at start", self.text_of(w)),
+                                "",
+                            );
+                        }
+                    }
+                    continue;
+                }
+            }
+            let tkey: Option<Key> = twin.map(|ip| (key.0.clone(), ip, key.2.clone()));
+            let twin_str = twin_ep.as_ref().map(|t| t.render(true));
+            match (&tkey, &twin_str) {
+                (Some(tkey), Some(twin_str)) if in_server.contains(&(p.server, tkey)) => {
+                    plan.note(format!("{at}: `{text}` already has its twin `listen {twin_str}` in this server: left alone"));
+                    continue;
+                }
+                (None, _) if v6_in_server.contains(&(p.server, &key.0, &key.2)) => {
+                    plan.note_at(
+                        file,
+                        p.d.span.start,
+                        format!(
+                            "`{text}`: this server already listens on IPv6 on port {}: left alone",
+                            key.2
+                        ),
+                    );
+                    continue;
+                }
+                _ => {}
+            }
+            let needs_address = matches!(twin_of(l, None), Twin::NeedAddress);
+            plan.find(
+                file,
+                p.d.span.start,
+                Severity::Warning,
+                format!(
+                    "`{text}` accepts IPv4 only and this server has no IPv6 listen on port {}",
                     key.2
-                ));
+                ),
+                if needs_address {
+                    "v6fix nginx --address ADDR"
+                } else {
+                    "v6fix nginx"
+                },
+            );
+            let (Some(tkey), Some(twin_str)) = (tkey, twin_str) else {
+                need_address.push(format!("{at}: `{text}`"));
                 continue;
-            }
-            if has_twin {
-                plan.note(format!("{at}: `{text}` already has its twin `listen {twin_str}` in this server: left alone"));
-                continue;
-            }
+            };
             let mut params = Vec::new();
             let copy_opts = !sockopts.contains(&tkey);
             let mut dropped_default = Vec::new();

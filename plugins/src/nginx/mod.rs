@@ -13,9 +13,9 @@
 //! absolute ones inside --root; sites-enabled without a suffix filter).
 
 mod access;
-mod audit;
 mod conf;
 mod listen;
+mod spelling;
 
 use conf::{Conf, MAIN};
 use std::net::Ipv6Addr;
@@ -81,13 +81,11 @@ impl Conf {
         for n in &self.notes {
             plan.note(n.clone());
         }
-        for f in self.audit(host) {
-            plan.finding(f);
-        }
         let (placed, servers) = self.placed(host)?;
-
+        // Each step records its findings where it decides its edits, so an audit (this
+        // pass with an empty target) and a run judge the config the same way.
         self.plan_listens(host, &placed, &servers, address, &mut plan);
-
+        self.find_misspelt(&placed, &mut plan);
         self.plan_access(host, &placed, networks, &mut plan);
 
         for f in &self.files {

@@ -235,10 +235,6 @@ impl<'h> Conf<'h> {
             None => self.host.display(&e.path),
         }
     }
-
-    pub(super) fn line_of(&self, tables: &Tables, path: &Path, offset: usize) -> Option<usize> {
-        self.file_of(tables, path).map(|f| f.line(offset))
-    }
 }
 
 pub(super) fn live_tokens<'d>(doc: &'d Doc, p: &Param) -> Vec<pf::Element<'d>> {

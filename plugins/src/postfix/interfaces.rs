@@ -2,8 +2,9 @@
 
 use super::conf::{live_tokens, token_ip, Conf};
 use super::state::State;
-use super::MAIN_CF;
+use super::{FIX, FIX_ADDRESS, MAIN_CF};
 use std::net::IpAddr;
+use v6fix_core::Severity;
 
 impl Conf<'_> {
     pub(super) fn interfaces(&self, st: &mut State, address: Option<IpAddr>) {
@@ -32,6 +33,37 @@ impl Conf<'_> {
                     .iter()
                     .rposition(|i| matches!(i, Some(IpAddr::V4(a)) if !a.is_loopback()));
                 let v6_loop: IpAddr = "::1".parse().expect("literal");
+                // What keeps Postfix off IPv6 here: 127.0.0.1 without [::1] (added below),
+                // an IPv4 address without any of this host's IPv6 ones (added with --address).
+                let needs_loop = loop4.is_some() && !has(v6_loop);
+                let needs_address = last4.is_some()
+                    && !ips
+                        .iter()
+                        .any(|i| matches!(i, Some(IpAddr::V6(a)) if !a.is_loopback()));
+                let any_v6 = ips.iter().any(|i| matches!(i, Some(IpAddr::V6(_))));
+                let at = p.name_span.start;
+                let value = self.doc.value(p);
+                let message = if !any_v6 {
+                    format!("inet_interfaces = {value} binds IPv4 addresses only: Postfix does not listen on IPv6")
+                } else if needs_address {
+                    format!("inet_interfaces = {value} names no IPv6 address of this host beside its IPv4 ones: Postfix takes IPv6 connections on loopback only")
+                } else {
+                    format!("inet_interfaces = {value} names 127.0.0.1 but not [::1]: local clients that connect over ::1 are refused")
+                };
+                match (needs_address, needs_loop) {
+                    (true, _) if address.is_none() => {
+                        st.plan
+                            .lasting(&self.main, at, Severity::Warning, message, FIX_ADDRESS)
+                    }
+                    (true, _) => {
+                        st.plan
+                            .find(&self.main, at, Severity::Warning, message, FIX_ADDRESS)
+                    }
+                    (false, true) => st
+                        .plan
+                        .find(&self.main, at, Severity::Warning, message, FIX),
+                    (false, false) => {}
+                }
                 let mut added = Vec::new();
                 if let (Some(i), false) = (loop4, has(v6_loop)) {
                     self.doc
@@ -48,18 +80,6 @@ impl Conf<'_> {
                             st.edits(MAIN_CF),
                         );
                         added.push(t);
-                    }
-                    (Some(i), None) => {
-                        let any_v6 = ips
-                            .iter()
-                            .any(|i| matches!(i, Some(IpAddr::V6(a)) if !a.is_loopback()));
-                        if !any_v6 {
-                            st.plan.warn(format!(
-                                "{}: inet_interfaces names {} but no IPv6 address: pass --address ADDR to add this host's IPv6 address",
-                                self.locate(&self.main, p.name_span.start),
-                                tokens[i].text
-                            ));
-                        }
                     }
                     _ => {}
                 }

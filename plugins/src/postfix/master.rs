@@ -2,12 +2,12 @@
 
 use super::conf::{live_tokens, token_ip, Conf};
 use super::state::State;
-use super::MASTER_CF;
+use super::{FIX, FIX_ADDRESS, MASTER_CF};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 use v6fix_core::dialect::postfix as pf;
 use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
-use v6fix_core::{Edits, Error, File, Prefix, Result};
+use v6fix_core::{Edits, Error, File, Prefix, Result, Severity};
 
 /// An `inet` service of master.cf bound to an address: its service and endpoint.
 pub(super) struct Bound<'a> {
@@ -176,16 +176,21 @@ impl Conf<'_> {
                     .map_or(0, |b| b.service.fields[0].start);
                 let twin = format!("service [{address}]:{}", group[0].port);
                 let msg = endpoint::collapse_message(group, address, &twin);
-                return Err(Error::invalid(
+                st.plan.invalid.get_or_insert(Error::invalid(
                     self.host.display(&file.path),
                     Some(file.line_col(offset)),
                     msg,
                 ));
+                return Ok(());
             }
         }
         for b in lonely_v4(&bound) {
-            let place = self.locate(&file, b.service.fields[0].start);
+            let offset = b.service.fields[0].start;
+            let place = self.locate(&file, offset);
             let name = doc.field(b.service, 0);
+            let lonely = format!(
+                "service {name} listens on an IPv4 address only: Postfix takes no IPv6 connections for it"
+            );
             match endpoint::twin(&b.ep, address, &Bind::AnyV6) {
                 Twin::Have(t) => {
                     let sibling = t.render(true);
@@ -200,23 +205,39 @@ impl Conf<'_> {
                                 ));
                             }
                             Err(why) => {
-                                st.plan.warn(format!(
-                                    "{place}: service {name} listens on IPv4 only, and {why}: no IPv6 sibling made, since local clients over ::1 might lose the trust they have over 127.0.0.1; add [::1]:{} with [::1]/128 in its mynetworks by hand",
-                                    b.ep.port.as_deref().unwrap_or_default()
-                                ));
+                                st.plan.lasting(
+                                    &file,
+                                    offset,
+                                    Severity::Warning,
+                                    format!(
+                                        "service {name} listens on IPv4 only, and {why}: no IPv6 sibling made, since local clients over ::1 might lose the trust they have over 127.0.0.1; add [::1]:{} with [::1]/128 in its mynetworks by hand",
+                                        b.ep.port.as_deref().unwrap_or_default()
+                                    ),
+                                    "",
+                                );
                                 continue;
                             }
                         }
                     }
+                    let fix = match endpoint::twin(&b.ep, None, &Bind::AnyV6) {
+                        Twin::NeedAddress => FIX_ADDRESS,
+                        _ => FIX,
+                    };
+                    st.plan
+                        .find(&file, offset, Severity::Warning, lonely, fix);
                     doc.insert_after_service(b.service, &copy, &mut edits);
                     st.note(format!(
                         "{place}: service {name} listens on IPv4 only: added the sibling {sibling} with the same settings"
                     ));
                 }
                 Twin::None => {}
-                Twin::NeedAddress => st.plan.warn(format!(
-                    "{place}: service {name} listens on IPv4 only: pass --address ADDR to add an IPv6 sibling"
-                )),
+                Twin::NeedAddress => st.plan.lasting(
+                    &file,
+                    offset,
+                    Severity::Warning,
+                    format!("service {name} listens on IPv4 only: pass --address ADDR to add an IPv6 sibling"),
+                    "",
+                ),
             }
         }
         if !edits.is_empty() {

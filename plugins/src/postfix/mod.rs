@@ -26,7 +26,6 @@
 //! the style does for IPv6. A `/file/name` list that does not exist is an error: Postfix
 //! cannot read it either, and v6fix does not guess which IPv4 networks belong in it.
 
-mod audit;
 mod conf;
 mod elem;
 mod interfaces;
@@ -49,6 +48,11 @@ v6fix_core::inventory::submit! { v6fix_core::Registration(&Postfix) }
 
 const MAIN_CF: &str = "/etc/postfix/main.cf";
 const MASTER_CF: &str = "/etc/postfix/master.cf";
+
+/// The fix a finding names: every run of the plugin needs --network.
+const FIX: &str = "v6fix postfix --network PREFIX";
+/// The fix of what needs this host's IPv6 address as well.
+const FIX_ADDRESS: &str = "v6fix postfix --network PREFIX --address ADDR";
 
 /// Parameters whose values are network-pattern lists (postconf(5): IPv6 inside `[]`).
 const NETWORK_LISTS: &[&str] = &[
@@ -120,29 +124,26 @@ impl Plugin for Postfix {
             ));
             return Ok(a);
         };
-        let mut tables = Tables::default();
-        let findings = conf.audit(&mut tables)?;
+        // One pass, with or without the target's facts: each step records its findings
+        // where it decides its edits, and an audit is this pass with an empty target.
         let networks = &target.networks;
-        let mut a = if networks.is_empty() {
-            let mut a = Analysis::new();
-            a.invalid = Some(Error::usage("--network is required"));
-            a
+        let address = target.address();
+        let mut st = State::new(&conf, Tables::default());
+        let opened = if conf.inet_protocols(&mut st)? {
+            Some("IPv6 is now on".to_string())
         } else {
-            let address = target.address();
-            let mut st = State::new(&conf, tables);
-            let opened = if conf.inet_protocols(&mut st)? {
-                Some("IPv6 is now on".to_string())
-            } else {
-                conf.opens_v6_loopback()?
-            };
-            conf.fix_lists(&mut st)?;
-            conf.mynetworks(&mut st, networks, opened.as_deref())?;
-            conf.interfaces(&mut st, address.map(std::net::IpAddr::V6));
-            conf.master(&mut st, address)?;
-            st.finish()
+            conf.opens_v6_loopback()?
         };
-        for f in findings {
-            a.finding(f);
+        conf.fix_lists(&mut st)?;
+        // A mynetworks v6fix cannot add to refuses the plan; the rest is still judged.
+        if let Err(e) = conf.mynetworks(&mut st, networks, opened.as_deref()) {
+            st.plan.invalid.get_or_insert(e);
+        }
+        conf.interfaces(&mut st, address.map(std::net::IpAddr::V6));
+        conf.master(&mut st, address)?;
+        let mut a = st.finish();
+        if networks.is_empty() {
+            a.invalid = Some(Error::usage("--network is required"));
         }
         Ok(a)
     }

@@ -3,11 +3,11 @@
 use super::conf::{Conf, Entry};
 use super::elem::Elem;
 use super::state::State;
-use super::MAIN_CF;
+use super::{FIX, MAIN_CF};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 use v6fix_core::addr::Style;
-use v6fix_core::{Edits, Error, Prefix, Result};
+use v6fix_core::{Edits, Error, Prefix, Result, Severity};
 
 impl Conf<'_> {
     /// Adds `networks` to mynetworks; when this run opens ::1 to clients (`opened` says
@@ -25,6 +25,35 @@ impl Conf<'_> {
         self.warn_duplicates(st, "mynetworks");
         let entries = self.walk("mynetworks", &mut st.tables)?;
         let entries = &entries[..];
+
+        // The lost email: IPv4 networks trusted to relay, no IPv6 one.
+        let nets: Vec<(&Entry, Prefix)> = entries
+            .iter()
+            .filter_map(|e| match &e.elem {
+                Elem::Net {
+                    prefix,
+                    negated: false,
+                }
+                | Elem::Broken {
+                    prefix,
+                    negated: false,
+                    ..
+                } if !is_loopback(prefix) => Some((e, *prefix)),
+                _ => None,
+            })
+            .collect();
+        if let (false, Some((first, _))) = (nets.iter().any(|(_, p)| p.is_ipv6()), nets.first()) {
+            st.plan.find(
+                &self.main,
+                p.name_span.start,
+                Severity::Warning,
+                format!(
+                    "mynetworks trusts IPv4 networks ({} …) but no IPv6 network: the same clients are refused relaying (554 Relay access denied) once they use IPv6",
+                    first.text
+                ),
+                FIX,
+            );
+        }
 
         // A `{` never closed: Postfix reads the rest of the list as one element, so an
         // entry added after it would never be seen (and would be added again on every run).
@@ -278,4 +307,11 @@ fn unreadable(host: &v6fix_core::Host, path: &Path, kind: &str) -> Error {
             host.display(path)
         ),
     )
+}
+
+fn is_loopback(p: &Prefix) -> bool {
+    match p.addr() {
+        IpAddr::V4(a) => a.is_loopback(),
+        IpAddr::V6(a) => a.is_loopback() || a.to_ipv4_mapped().is_some_and(|v| v.is_loopback()),
+    }
 }

@@ -2,10 +2,10 @@
 
 use super::conf::{live_tokens, Conf};
 use super::state::State;
-use super::MAIN_CF;
+use super::{FIX, MAIN_CF};
 use std::path::Path;
 use v6fix_core::dialect::postfix::{self as pf, Doc, Param};
-use v6fix_core::{Error, Result};
+use v6fix_core::{Finding, Result, Severity};
 
 impl Conf<'_> {
     /// Enables IPv6 in inet_protocols; true when this run turns it on (it was off). A
@@ -14,6 +14,13 @@ impl Conf<'_> {
     pub(super) fn inet_protocols(&self, st: &mut State) -> Result<bool> {
         let defs = self.doc.defs("inet_protocols");
         let Some(&p) = defs.last() else {
+            st.plan.finding(Finding {
+                severity: Severity::Info,
+                path: self.host.display(Path::new(MAIN_CF)),
+                line: None,
+                message: "inet_protocols is not set: the compiled-in default is `all` in current Postfix but `ipv4` in old versions".into(),
+                fix: Some(FIX.into()),
+            });
             let after = self.doc.param("inet_interfaces");
             let e = st.edits(MAIN_CF);
             match after {
@@ -35,14 +42,15 @@ impl Conf<'_> {
             .iter()
             .find(|t| !matches!(&*t.text, "all" | "ipv4" | "ipv6") && !t.text.contains('$'))
         {
-            return Err(Error::invalid(
-                self.host.display(Path::new(MAIN_CF)),
-                Some(self.main.line_col(t.span.start)),
+            st.plan.refuse(
+                &self.main,
+                t.span.start,
                 format!(
                     "found `{}` in inet_protocols, expected `all`, `ipv4` or `ipv6` (Postfix refuses to start: unknown inet_protocols value \"{}\")",
                     t.text, t.text
                 ),
-            ));
+            );
+            return Ok(false);
         }
         let place = self.locate(&self.main, p.name_span.start);
         if enables_ipv6(&self.doc, p) && !note {
@@ -53,6 +61,25 @@ impl Conf<'_> {
             return Ok(false);
         }
         let was_on = enables_ipv6(&self.doc, p);
+        let (severity, message) = if note {
+            (
+                Severity::Error,
+                format!(
+                    "inet_protocols = {}: Postfix refuses to start with a `#` note in this value (unknown inet_protocols value \"#\")",
+                    self.doc.value(p)
+                ),
+            )
+        } else {
+            (
+                Severity::Warning,
+                format!(
+                    "inet_protocols = {} keeps Postfix IPv4-only: it neither listens nor connects over IPv6",
+                    self.doc.value(p)
+                ),
+            )
+        };
+        st.plan
+            .find(&self.main, p.name_span.start, severity, message, FIX);
         let value = if was_on {
             live.iter()
                 .map(|t| t.text.as_ref())

@@ -13,7 +13,7 @@ pub(super) struct State<'c> {
     edits: BTreeMap<PathBuf, Edits>,
     /// Files read outside main.cf's lists (master.cf), by machine path.
     pub(super) others: BTreeMap<PathBuf, File>,
-    /// The notes and warnings so far.
+    /// The notes, warnings and findings so far; the edits join it at [`State::finish`].
     pub(super) plan: Analysis,
     pub(super) listeners_changed: bool,
     pub(super) lists_changed: bool,
@@ -46,7 +46,7 @@ impl<'c> State<'c> {
 
     /// The analysis: each file's edits, the notes and warnings, and the restart they need.
     pub(super) fn finish(mut self) -> Analysis {
-        let mut a = Analysis::new();
+        let mut a = std::mem::take(&mut self.plan);
         for (path, edits) in std::mem::take(&mut self.edits) {
             if edits.is_empty() {
                 continue;
@@ -59,7 +59,6 @@ impl<'c> State<'c> {
                 a.change(file, edits);
             }
         }
-        a.say_all(self.plan.take_diagnostics());
         if self.listeners_changed {
             a.restart(
                 "postfix",

@@ -7,7 +7,7 @@ use v6fix_core::config_set::included;
 use v6fix_core::dialect::varnish as vcl;
 use v6fix_core::error::ParseError;
 use v6fix_core::text::Span;
-use v6fix_core::{Analysis, Edits, Host, Prefix, Style};
+use v6fix_core::{policy, Analysis, Edits, Host, Prefix, Severity, Style};
 
 /// One entry of an acl, where it is written.
 pub(super) struct Entry {
@@ -72,9 +72,9 @@ impl Setup {
         let lo4 = Prefix::parse("127.0.0.0/8").expect("constant");
         let lo6 = Prefix::host(IpAddr::V6(Ipv6Addr::LOCALHOST));
         for (fi, (file, doc)) in self.vcls.iter().enumerate() {
-            if !file.target.starts_with("/etc") {
-                continue;
-            }
+            // v6fix edits VCL under /etc only; the acls elsewhere are judged all the same.
+            let editable = file.target.starts_with("/etc");
+            let fix = |cmd: &'static str| if editable { cmd } else { "" };
             let Ok(acls) = doc.acls() else { continue };
             let tags = doc.includes();
             let mut edits = Edits::new();
@@ -83,6 +83,7 @@ impl Setup {
                 let mut v6 = Vec::new();
                 let all = match self.acl_entries(fi, &tags, acl) {
                     Ok(all) => all,
+                    Err(_) if !editable => continue,
                     Err((f, e)) => {
                         let (ffile, _) = &self.vcls[f];
                         plan.refuse(
@@ -100,12 +101,17 @@ impl Setup {
                     let e = &en.entry;
                     let (file, doc) = &self.vcls[en.file];
                     if e.addr.starts_with('[') {
-                        plan.warn(format!(
-                            "{}: acl {}: `{}`: Varnish rejects brackets in acl entries; write the address bare",
-                            host.locate(file, e.span.start),
-                            acl.name,
-                            &doc.src[e.span.clone()]
-                        ));
+                        plan.lasting(
+                            file,
+                            e.span.start,
+                            Severity::Error,
+                            format!(
+                                "acl {}: `{}`: a bracketed address does not compile; write the address bare",
+                                acl.name,
+                                &doc.src[e.span.clone()]
+                            ),
+                            "",
+                        );
                         continue;
                     }
                     let Some(p) = entry_prefix(e) else { continue };
@@ -121,24 +127,59 @@ impl Setup {
                         continue;
                     }
                     if p.is_ipv6() {
+                        if let Some(why) = policy::acl_entry(&p) {
+                            plan.find(
+                                file,
+                                e.span.start,
+                                Severity::Error,
+                                format!(
+                                    "acl {}: \"{}\"{} matches too much: {why}; list the site's own networks instead",
+                                    acl.name,
+                                    e.addr,
+                                    e.mask.map(|m| format!("/{m}")).unwrap_or_default()
+                                ),
+                                "",
+                            );
+                        }
                         v6.push(p);
                     } else {
                         v4.push((en, p));
                     }
                 }
                 let covered = |n: &Prefix| v6.iter().any(|a| a.covers(n));
+                let site: Vec<_> = v4.iter().filter(|(_, p)| !lo4.covers(p)).collect();
+                if !site.is_empty() && v6.is_empty() {
+                    plan.find(
+                        file,
+                        acl.span.start,
+                        Severity::Warning,
+                        format!("acl {} matches no IPv6 client", acl.name),
+                        fix("v6fix varnish --network PREFIX"),
+                    );
+                }
                 if let Some((e, _)) = v4
                     .iter()
                     .find(|(_, p)| lo4.covers(p) && p.contains(IpAddr::V4(Ipv4Addr::LOCALHOST)))
                 {
                     if !covered(&lo6) {
+                        if site.is_empty() || !v6.is_empty() {
+                            plan.find(
+                                file,
+                                acl.span.start,
+                                Severity::Warning,
+                                format!("acl {} matches 127.0.0.1 but not ::1: local clients that reach it over ::1 are refused", acl.name),
+                                fix("v6fix varnish"),
+                            );
+                        }
                         doc.insert_after(&mut edits, e.anchor(), "\"::1\";");
                     }
                 }
-                let site: Vec<_> = v4.iter().filter(|(_, p)| !lo4.covers(p)).collect();
                 let Some((last, _)) = site.last() else {
                     continue;
                 };
+                if !editable {
+                    continue;
+                }
                 if networks.is_empty() {
                     need_network.push(format!(
                         "{}: acl {}",
@@ -156,7 +197,7 @@ impl Setup {
                     }
                 }
             }
-            if !edits.is_empty() {
+            if editable && !edits.is_empty() {
                 plan.change(file, edits);
                 changed = true;
             }

@@ -9,7 +9,7 @@ use std::path::Path;
 use v6fix_core::dialect::systemd::{self, escape_word};
 use v6fix_core::edit::Attach;
 use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
-use v6fix_core::{Analysis, Edits, Host, Result};
+use v6fix_core::{Analysis, Edits, Host, Result, Severity};
 
 const DROPIN_NEW: &str = "/etc/systemd/system/varnish.service.d/override.conf";
 
@@ -97,6 +97,16 @@ impl Setup {
             return Ok(false);
         };
         let src = &file.text;
+        if self.exec_count > 1 {
+            // The edit below adds the empty `ExecStart=` (or a drop-in that starts with one).
+            plan.find(
+                file,
+                0,
+                Severity::Error,
+                "varnish.service gets more than one ExecStart= (a drop-in lacks the empty `ExecStart=`): systemd refuses to start it",
+                "v6fix varnish",
+            );
+        }
         if let Some(w) = self.words.iter().find(|w| w.value.contains('$')) {
             plan.warn(format!(
                 "{}: `{}`: part of the varnishd command line comes from a variable, which v6fix cannot see; check its -a options by hand",
@@ -115,14 +125,26 @@ impl Setup {
         let mut edits = Edits::new();
         let mut need_address = Vec::new();
         let at = |o: &Opt| host.locate(file, o.flag.start);
+        // What the -a options bind, by port, so each listener is checked in constant time
+        // (a unit with thousands of -a stays linear).
+        let bound: HashSet<(&Bind, &str)> = listens
+            .iter()
+            .filter_map(|(_, x)| Some((x.bind()?, x.port())))
+            .collect();
+        let v6_ports: HashSet<&str> = listens
+            .iter()
+            .filter(|(_, x)| matches!(x.bind(), Some(Bind::V6(_))))
+            .map(|(_, x)| x.port())
+            .collect();
         // Several IPv4-specific -a on one port would all get the one --address twin (and
         // varnishd refuses two -a with the same address): refused, naming them.
         if let Some(address) = address {
-            let mapped = |port: &str| {
-                listens.iter().any(|(_, x)| {
-                    matches!(x.bind(), Some(Bind::V6(v)) if !v.is_loopback()) && x.port() == port
-                })
-            };
+            let mapped_ports: HashSet<&str> = listens
+                .iter()
+                .filter(|(_, x)| matches!(x.bind(), Some(Bind::V6(v)) if !v.is_loopback()))
+                .map(|(_, x)| x.port())
+                .collect();
+            let mapped = |port: &str| mapped_ports.contains(port);
             let mut specific = Vec::new();
             let mut place = Vec::new();
             for (o, l) in &listens {
@@ -150,15 +172,31 @@ impl Setup {
         }
         for (o, l) in &listens {
             let shown = format!("-a {}", o.value);
+            let has = |b: &Bind| bound.contains(&(b, l.port()));
             if l.unbracketed() {
-                plan.warn(format!(
-                    "{}: `{shown}`: varnishd reads an unbracketed IPv6 address as the whole host (port 80); write it in brackets with the port after it: left alone",
-                    at(o)
-                ));
+                plan.lasting(
+                    file,
+                    o.flag.start,
+                    Severity::Error,
+                    format!("`{shown}`: varnishd reads an unbracketed IPv6 address as the whole host, on port 80"),
+                    "",
+                );
                 continue;
             }
             match l.bind() {
                 Some(Bind::AnyDual) => {
+                    if has(&Bind::AnyV6) {
+                        plan.find(
+                            file,
+                            o.flag.start,
+                            Severity::Error,
+                            format!(
+                                "`{shown}` with -a [::]:{}: varnishd stops with \"have same address\"",
+                                l.port()
+                            ),
+                            "",
+                        );
+                    }
                     plan.note(format!(
                         "{}: `{shown}` already listens on IPv4 and IPv6: left alone (adding -a [::]:{} would stop varnishd: \"have same address\")",
                         at(o),
@@ -173,24 +211,47 @@ impl Setup {
                 _ => {}
             }
             let twin = match twin_of(l, address) {
-                Twin::Have(t) => t,
-                Twin::NeedAddress => {
-                    need_address.push(format!("{}: `{shown}`", at(o)));
-                    continue;
-                }
+                Twin::Have(t) => Some(t),
+                Twin::NeedAddress => None,
                 Twin::None => continue,
             };
-            let exists = listens
-                .iter()
-                .any(|(_, x)| x.bind() == Some(&twin.bind) && x.port() == l.port());
-            let endpoint = twin.render(true);
-            if exists {
-                plan.note(format!(
-                    "{}: `{shown}` already has its twin {endpoint}: left alone",
-                    at(o)
-                ));
-                continue;
+            match &twin {
+                Some(t) if has(&t.bind) => {
+                    plan.note(format!(
+                        "{}: `{shown}` already has its twin {}: left alone",
+                        at(o),
+                        t.render(true)
+                    ));
+                    continue;
+                }
+                // Without --address, an IPv6 listener on a specific address of the port is
+                // taken as the twin made by hand.
+                None if v6_ports.contains(l.port()) => {
+                    plan.note_at(
+                        file,
+                        o.flag.start,
+                        format!("`{shown}`: an IPv6 listener on a specific address already shares its port: left alone"),
+                    );
+                    continue;
+                }
+                _ => {}
             }
+            plan.find(
+                file,
+                o.flag.start,
+                Severity::Warning,
+                format!("`{shown}` accepts IPv4 only and no IPv6 listener shares its port"),
+                if matches!(twin_of(l, None), Twin::NeedAddress) {
+                    "v6fix varnish --address ADDR"
+                } else {
+                    "v6fix varnish"
+                },
+            );
+            let Some(twin) = twin else {
+                need_address.push(format!("{}: `{shown}`", at(o)));
+                continue;
+            };
+            let endpoint = twin.render(true);
             let name = l.name.as_ref().map(|n| {
                 let mut cand = format!("{n}6");
                 let mut k = 2;

@@ -15,7 +15,7 @@
 //! last IPv4 entry; backends stay as they are.
 
 mod acl;
-mod audit;
+mod backends;
 mod cmdline;
 mod conf;
 mod listen;
@@ -87,10 +87,10 @@ impl Setup {
         networks: &[Prefix],
     ) -> Result<Analysis> {
         let mut plan = Analysis::new();
-        for f in self.audit(host) {
-            plan.finding(f);
-        }
+        // Each step records its findings where it decides its edits, so an audit (this
+        // pass with an empty target) and a run judge the config the same way.
         let unit_changed = self.plan_listeners(host, address, &mut plan)?;
+        self.find_backends(&mut plan);
         let vcl_changed = self.plan_vcl(host, networks, &mut plan);
         if unit_changed {
             match self.cmd {
