@@ -21,7 +21,7 @@ use std::os::unix::fs::MetadataExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, dovecot, interfaces, nginx, postfix, pureftpd, resolv, sshd, systemd, varnish,
+    apache, dovecot, interfaces, nginx, postfix, pureftpd, resolv, sshd, systemd, varnish, vsftpd,
 };
 use v6fix_core::{Args, Host, OwnAddress, Plugin, Prefix, Target};
 
@@ -72,6 +72,7 @@ pub(crate) const DIALECTS: &[&str] = &[
     "sshd",
     "systemd",
     "varnish",
+    "vsftpd",
 ];
 
 /// The dialect `plugin` reads the file at machine path `path` with, if it reads it with one.
@@ -91,6 +92,7 @@ pub(crate) fn dialect_of(plugin: &str, path: &Path) -> Option<&'static str> {
         "resolv" if p == "/etc/resolv.conf" => Some("resolv"),
         "sshd" if p == "/etc/ssh/sshd_config" || under("/etc/ssh/sshd_config.d/") => Some("sshd"),
         "varnish" if name.ends_with(".vcl") => Some("varnish"),
+        "vsftpd" if p == "/etc/vsftpd.conf" => Some("vsftpd"),
         "varnish"
             if name == "varnish.service" || under("/etc/systemd/system/varnish.service.d/") =>
         {
@@ -138,6 +140,7 @@ pub(crate) fn reprint(dialect: &str, path: &Path, text: &str) -> Result<String, 
         "sshd" => sshd::parse(text).map(|d| d.to_string()).map_err(e),
         "systemd" => systemd::parse(text).map(|d| d.to_string()).map_err(e),
         "varnish" => varnish::parse(text).map(|d| d.to_string()).map_err(e),
+        "vsftpd" => vsftpd::parse(text).map(|d| d.to_string()).map_err(e),
         "postfix" if name == "main.cf" => postfix::parse(text).map(|d| d.to_string()).map_err(e),
         "postfix" if name == "master.cf" => postfix::parse_master(text)
             .map(|d| d.to_string())

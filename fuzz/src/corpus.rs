@@ -118,6 +118,7 @@ fn place(root: &Path, dialect: &str, rel: &Path) -> Option<(&'static str, PathBu
             unit(),
         ),
         "varnish" => ("varnish", p("/etc/varnish/default.vcl"), unit()),
+        "vsftpd" => ("vsftpd", p("/etc/vsftpd.conf"), vec![]),
         _ => return None,
     })
 }

@@ -33,6 +33,7 @@ mod pureftpd;
 mod resolv;
 mod sshd;
 mod varnish;
+mod vsftpd;
 
 pub mod manual;
 

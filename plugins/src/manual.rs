@@ -114,6 +114,7 @@ pub const PAGES: &[Page] = &[
                 "The dovecot command (and its includes).",
             ),
             ("/etc/pure-ftpd/conf/", "The pure-ftpd command."),
+            ("/etc/vsftpd.conf", "The vsftpd command."),
             ("/etc/apache2/", "The apache command."),
             ("/etc/nginx/", "The nginx command."),
             (
@@ -415,6 +416,20 @@ pub const PAGES: &[Page] = &[
             "One option per file; pure-ftpd.conf is never read.",
         )],
         examples: &[("v6fix pure-ftpd", "Make Pure-FTPd serve both families.")],
+        json: CHANGE_JSON,
+    },
+    Page {
+        command: "vsftpd",
+        description: &[
+            "Turns listen=YES (IPv4 only) into listen=NO with listen_ipv6=YES, one socket \
+             serving both families. A listen_address on one address is left alone with the \
+             second instance both families would need. Apply with systemctl restart vsftpd.",
+        ],
+        files: &[("/etc/vsftpd.conf", "The only file vsftpd reads.")],
+        examples: &[(
+            "v6fix vsftpd --address 2001:db8::21",
+            "Make vsftpd serve both families.",
+        )],
         json: CHANGE_JSON,
     },
     Page {

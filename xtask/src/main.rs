@@ -130,6 +130,7 @@ const CI_FUZZ_DIALECTS: &[&str] = &[
     "sshd",
     "systemd",
     "varnish",
+    "vsftpd",
 ];
 
 /// The fuzzer's package: `fuzz/`, a binary that runs the plugins in-process.

@@ -14,3 +14,4 @@ pub mod resolv;
 pub mod sshd;
 pub mod systemd;
 pub mod varnish;
+pub mod vsftpd;

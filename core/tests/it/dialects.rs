@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, dovecot, interfaces, nginx, postfix, pureftpd, resolv, sshd, systemd, varnish,
+    apache, dovecot, interfaces, nginx, postfix, pureftpd, resolv, sshd, systemd, varnish, vsftpd,
 };
 use v6fix_core::text::{self, BOM};
 use v6fix_core::ParseError;
@@ -32,6 +32,7 @@ fn parser_for(dir: &str, name: &str) -> Option<Printer> {
         "sshd" => |t| sshd::parse(t).map(|d| (d.to_string(), d.tiles())),
         "systemd" => |t| systemd::parse(t).map(|d| (d.to_string(), d.tiles())),
         "varnish" => |t| varnish::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "vsftpd" => |t| vsftpd::parse(t).map(|d| (d.to_string(), d.tiles())),
         "postfix" if name.ends_with(".cidr") => {
             |t| postfix::parse_cidr(t).map(|d| (d.to_string(), d.tiles()))
         }
@@ -91,6 +92,7 @@ const MIN_FIXTURES: &[(&str, usize)] = &[
     ("sshd", 3),
     ("systemd", 3),
     ("varnish", 3),
+    ("vsftpd", 4),
 ];
 
 /// Every file below `dir`, at any depth.

@@ -57,6 +57,7 @@ fn the_registry_holds_exactly_these_plugins() {
             "resolv",
             "sshd",
             "varnish",
+            "vsftpd",
             "all",
             "audit",
             "list",

@@ -57,6 +57,7 @@ mod pureftpd_daemon;
 mod sshd_daemon;
 mod validation_daemon;
 mod varnish_daemon;
+mod vsftpd_daemon;
 
 /// What a test function returns: nothing, or whether it could run here.
 pub(crate) trait Outcome {
@@ -114,6 +115,7 @@ fn all_trials() -> Vec<Trial> {
         sshd_daemon::trials(),
         validation_daemon::trials(),
         varnish_daemon::trials(),
+        vsftpd_daemon::trials(),
     ]
     .into_iter()
     .flatten()
