@@ -119,6 +119,7 @@ fn place(root: &Path, dialect: &str, rel: &Path) -> Option<(&'static str, PathBu
         ),
         "varnish" => ("varnish", p("/etc/varnish/default.vcl"), unit()),
         "vsftpd" => ("vsftpd", p("/etc/vsftpd.conf"), vec![]),
+        "haproxy" => ("haproxy", p("/etc/haproxy/haproxy.cfg"), vec![]),
         _ => return None,
     })
 }

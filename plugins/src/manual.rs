@@ -115,6 +115,7 @@ pub const PAGES: &[Page] = &[
             ),
             ("/etc/pure-ftpd/conf/", "The pure-ftpd command."),
             ("/etc/vsftpd.conf", "The vsftpd command."),
+            ("/etc/haproxy/haproxy.cfg", "The haproxy command."),
             ("/etc/apache2/", "The apache command."),
             ("/etc/nginx/", "The nginx command."),
             (
@@ -416,6 +417,24 @@ pub const PAGES: &[Page] = &[
             "One option per file; pure-ftpd.conf is never read.",
         )],
         examples: &[("v6fix pure-ftpd", "Make Pure-FTPd serve both families.")],
+        json: CHANGE_JSON,
+    },
+    Page {
+        command: "haproxy",
+        description: &[
+            "Makes IPv4-only binds dual-stack: bind :80 becomes bind :::80 v4v6 with its \
+             options kept; a bind on a specific IPv4 address gets its IPv6 twin beside it. \
+             Adds the --network prefixes to src ACLs that admit IPv4 networks, never to a \
+             block list. Apply with systemctl reload haproxy.",
+        ],
+        files: &[(
+            "/etc/haproxy/haproxy.cfg",
+            "The one file HAProxy reads on Debian.",
+        )],
+        examples: &[(
+            "v6fix haproxy --address 2001:db8::10 --network 2001:db8::/64",
+            "Make HAProxy listen and admit on both families.",
+        )],
         json: CHANGE_JSON,
     },
     Page {

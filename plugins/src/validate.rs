@@ -94,6 +94,14 @@ const CHECKERS: &[Checker] = &[
                  sshd -t -f /etc/ssh/sshd_config -h $W/hostkey",
     },
     Checker {
+        service: "haproxy",
+        program: "haproxy",
+        dirs: &["/etc/haproxy"],
+        main: "/etc/haproxy/haproxy.cfg",
+        command: "haproxy -c -f /etc/haproxy/haproxy.cfg",
+        script: "haproxy -c -q -f /etc/haproxy/haproxy.cfg",
+    },
+    Checker {
         service: "interfaces",
         program: "ifup",
         dirs: &["/etc/network"],

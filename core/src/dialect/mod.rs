@@ -6,6 +6,7 @@
 
 pub mod apache;
 pub mod dovecot;
+pub mod haproxy;
 pub mod interfaces;
 pub mod nginx;
 pub mod postfix;

@@ -7,7 +7,8 @@
 
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, dovecot, interfaces, nginx, postfix, pureftpd, resolv, sshd, systemd, varnish, vsftpd,
+    apache, dovecot, haproxy, interfaces, nginx, postfix, pureftpd, resolv, sshd, systemd, varnish,
+    vsftpd,
 };
 use v6fix_core::text::{self, BOM};
 use v6fix_core::ParseError;
@@ -20,6 +21,7 @@ fn parser_for(dir: &str, name: &str) -> Option<Printer> {
     Some(match dir {
         "apache" => |t| apache::parse(t).map(|d| (d.to_string(), d.tiles())),
         "dovecot" => |t| dovecot::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "haproxy" => |t| haproxy::parse(t).map(|d| (d.to_string(), d.tiles())),
         "interfaces" => |t| interfaces::parse(t).map(|d| (d.to_string(), d.tiles())),
         "nginx" => {
             |t| nginx::parse(t).map(|d| (d.to_string(), d.tiles() && nginx_blocks_tile(&d.items)))
@@ -84,6 +86,7 @@ fn fixture_promise(dir: &str, text: &str) -> Result<(), String> {
 const MIN_FIXTURES: &[(&str, usize)] = &[
     ("apache", 5),
     ("dovecot", 25),
+    ("haproxy", 3),
     ("interfaces", 5),
     ("nginx", 4),
     ("postfix", 8),

@@ -50,6 +50,7 @@ mod txn;
 
 mod apache_daemon;
 mod dovecot_daemon;
+mod haproxy_daemon;
 mod interfaces_daemon;
 mod nginx_daemon;
 mod postfix_daemon;
@@ -108,6 +109,7 @@ fn all_trials() -> Vec<Trial> {
         truncated::trials(),
         apache_daemon::trials(),
         dovecot_daemon::trials(),
+        haproxy_daemon::trials(),
         interfaces_daemon::trials(),
         nginx_daemon::trials(),
         postfix_daemon::trials(),
