@@ -99,7 +99,7 @@ const CHECKERS: &[Checker] = &[
         dirs: &["/etc/haproxy"],
         main: "/etc/haproxy/haproxy.cfg",
         command: "haproxy -c -f /etc/haproxy/haproxy.cfg",
-        script: "haproxy -c -q -f /etc/haproxy/haproxy.cfg",
+        script: "haproxy -c -f /etc/haproxy/haproxy.cfg >/dev/null",
     },
     Checker {
         service: "interfaces",

@@ -191,9 +191,47 @@ fn converted_haproxy_accepts_ipv4_and_ipv6() -> support::Skippable {
     Ok(())
 }
 
+/// A run validates with `haproxy -c` before writing: a converted config passes and is
+/// written; one HAProxy rejects for an unrelated reason is not, and the checker's words
+/// say it failed before the change too.
+fn a_run_checks_with_haproxy_c_before_writing() -> support::Skippable {
+    support::daemon("haproxy")?;
+    support::can_unshare()?;
+    let case = support::testdata().join("cases/haproxy/address-list");
+    let t = tempfile::tempdir().unwrap();
+    support::copy_tree(&case.join("in"), t.path());
+    let args = ["--json", "haproxy", "--address", "2001:db8::10"];
+    let o = support::v6fix_validating(t.path(), &args);
+    assert_eq!(o.status.code(), Some(0), "{}", support::show(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("haproxy -c -f /etc/haproxy/haproxy.cfg"),
+        "{out}"
+    );
+    assert_eq!(
+        support::read_tree(&t.path().join("etc")),
+        support::read_tree(&support::expected_tree(&case).path().join("etc"))
+    );
+
+    let cfg = t.path().join("etc/haproxy/haproxy.cfg");
+    std::fs::write(&cfg, "frontend www\n\tbind :80\n\tno_such_keyword 1\n").unwrap();
+    let o = support::v6fix_validating(t.path(), &["haproxy"]);
+    assert_eq!(o.status.code(), Some(2), "{}", support::show(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("it already failed before the change") && err.contains("no_such_keyword"),
+        "{err}"
+    );
+    assert!(std::fs::read_to_string(&cfg)
+        .unwrap()
+        .contains("bind :80\n"));
+    Ok(())
+}
+
 /// This module's tests, for the harness in `main.rs`.
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
     crate::trials![
+        a_run_checks_with_haproxy_c_before_writing,
         haproxy_c_accepts_every_golden_output_and_rejects_the_bad_inputs,
         converted_haproxy_accepts_ipv4_and_ipv6,
     ]
