@@ -21,8 +21,8 @@ use std::os::unix::fs::MetadataExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, dovecot, haproxy, interfaces, nginx, postfix, pureftpd, resolv, sshd, systemd, varnish,
-    vsftpd,
+    apache, dovecot, haproxy, interfaces, nginx, postfix, proftpd, pureftpd, resolv, sshd, systemd,
+    varnish, vsftpd,
 };
 use v6fix_core::{Args, Host, OwnAddress, Plugin, Prefix, Target};
 
@@ -69,6 +69,7 @@ pub(crate) const DIALECTS: &[&str] = &[
     "interfaces",
     "nginx",
     "postfix",
+    "proftpd",
     "pureftpd",
     "resolv",
     "sshd",
@@ -92,6 +93,7 @@ pub(crate) fn dialect_of(plugin: &str, path: &Path) -> Option<&'static str> {
         "nginx" if under("/etc/nginx/") => Some("nginx"),
         "postfix" if under("/etc/postfix/") => Some("postfix"),
         "pure-ftpd" if under("/etc/pure-ftpd/conf/") => Some("pureftpd"),
+        "proftpd" if under("/etc/proftpd/") => Some("proftpd"),
         "resolv" if p == "/etc/resolv.conf" => Some("resolv"),
         "sshd" if p == "/etc/ssh/sshd_config" || under("/etc/ssh/sshd_config.d/") => Some("sshd"),
         "varnish" if name.ends_with(".vcl") => Some("varnish"),
@@ -140,6 +142,7 @@ pub(crate) fn reprint(dialect: &str, path: &Path, text: &str) -> Result<String, 
         "interfaces" => interfaces::parse(text).map(|d| d.to_string()).map_err(e),
         "nginx" => nginx::parse(text).map(|d| d.to_string()).map_err(e),
         "pureftpd" => Ok(pureftpd::parse(text).to_string()),
+        "proftpd" => proftpd::parse(text).map(|d| d.to_string()).map_err(e),
         "resolv" => resolv::parse(text).map(|d| d.to_string()).map_err(e),
         "sshd" => sshd::parse(text).map(|d| d.to_string()).map_err(e),
         "systemd" => systemd::parse(text).map(|d| d.to_string()).map_err(e),

@@ -120,6 +120,7 @@ fn place(root: &Path, dialect: &str, rel: &Path) -> Option<(&'static str, PathBu
         "varnish" => ("varnish", p("/etc/varnish/default.vcl"), unit()),
         "vsftpd" => ("vsftpd", p("/etc/vsftpd.conf"), vec![]),
         "haproxy" => ("haproxy", p("/etc/haproxy/haproxy.cfg"), vec![]),
+        "proftpd" => ("proftpd", p("/etc/proftpd/proftpd.conf"), vec![]),
         _ => return None,
     })
 }

@@ -30,6 +30,7 @@ mod haproxy;
 mod interfaces;
 mod nginx;
 mod postfix;
+mod proftpd;
 mod pureftpd;
 mod resolv;
 mod sshd;

@@ -115,6 +115,7 @@ pub const PAGES: &[Page] = &[
             ),
             ("/etc/pure-ftpd/conf/", "The pure-ftpd command."),
             ("/etc/vsftpd.conf", "The vsftpd command."),
+            ("/etc/proftpd/proftpd.conf", "The proftpd command."),
             ("/etc/haproxy/haproxy.cfg", "The haproxy command."),
             ("/etc/apache2/", "The apache command."),
             ("/etc/nginx/", "The nginx command."),
@@ -434,6 +435,24 @@ pub const PAGES: &[Page] = &[
         examples: &[(
             "v6fix haproxy --address 2001:db8::10 --network 2001:db8::/64",
             "Make HAProxy listen and admit on both families.",
+        )],
+        json: CHANGE_JSON,
+    },
+    Page {
+        command: "proftpd",
+        description: &[
+            "Turns UseIPv6 off into on, adds this host's IPv6 address to DefaultAddress and \
+             <VirtualHost> lists of IPv4 addresses, and the --network prefixes to Allow from \
+             lines that admit IPv4 networks. Apply with proftpd -t && systemctl restart \
+             proftpd.",
+        ],
+        files: &[(
+            "/etc/proftpd/proftpd.conf",
+            "Read with the files and directories it includes.",
+        )],
+        examples: &[(
+            "v6fix proftpd --address 2001:db8::21 --network 2001:db8::/64",
+            "Make ProFTPD serve and admit both families.",
         )],
         json: CHANGE_JSON,
     },

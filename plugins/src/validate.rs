@@ -102,6 +102,15 @@ const CHECKERS: &[Checker] = &[
         script: "haproxy -c -f /etc/haproxy/haproxy.cfg >/dev/null",
     },
     Checker {
+        service: "proftpd",
+        program: "proftpd",
+        dirs: &["/etc/proftpd"],
+        main: "/etc/proftpd/proftpd.conf",
+        command: "proftpd -t -c /etc/proftpd/proftpd.conf",
+        script: "mkdir -p /run/proftpd\n\
+                 proftpd -t -c /etc/proftpd/proftpd.conf </dev/null",
+    },
+    Checker {
         service: "interfaces",
         program: "ifup",
         dirs: &["/etc/network"],

@@ -124,6 +124,7 @@ const CI_FUZZ_DIALECTS: &[&str] = &[
     "dovecot",
     "haproxy",
     "postfix",
+    "proftpd",
     "interfaces",
     "nginx",
     "pureftpd",

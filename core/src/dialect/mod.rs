@@ -10,6 +10,7 @@ pub mod haproxy;
 pub mod interfaces;
 pub mod nginx;
 pub mod postfix;
+pub mod proftpd;
 pub mod pureftpd;
 pub mod resolv;
 pub mod sshd;

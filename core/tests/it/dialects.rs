@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, dovecot, haproxy, interfaces, nginx, postfix, pureftpd, resolv, sshd, systemd, varnish,
-    vsftpd,
+    apache, dovecot, haproxy, interfaces, nginx, postfix, proftpd, pureftpd, resolv, sshd, systemd,
+    varnish, vsftpd,
 };
 use v6fix_core::text::{self, BOM};
 use v6fix_core::ParseError;
@@ -26,6 +26,7 @@ fn parser_for(dir: &str, name: &str) -> Option<Printer> {
         "nginx" => {
             |t| nginx::parse(t).map(|d| (d.to_string(), d.tiles() && nginx_blocks_tile(&d.items)))
         }
+        "proftpd" => |t| proftpd::parse(t).map(|d| (d.to_string(), d.tiles())),
         "pureftpd" => |t| {
             let d = pureftpd::parse(t);
             Ok((d.to_string(), d.tiles()))
@@ -90,6 +91,7 @@ const MIN_FIXTURES: &[(&str, usize)] = &[
     ("interfaces", 5),
     ("nginx", 4),
     ("postfix", 8),
+    ("proftpd", 4),
     ("pureftpd", 5),
     ("resolv", 4),
     ("sshd", 3),

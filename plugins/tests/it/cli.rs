@@ -54,6 +54,7 @@ fn the_registry_holds_exactly_these_plugins() {
             "interfaces",
             "nginx",
             "postfix",
+            "proftpd",
             "pure-ftpd",
             "resolv",
             "sshd",

@@ -54,6 +54,7 @@ mod haproxy_daemon;
 mod interfaces_daemon;
 mod nginx_daemon;
 mod postfix_daemon;
+mod proftpd_daemon;
 mod pureftpd_daemon;
 mod sshd_daemon;
 mod validation_daemon;
@@ -113,6 +114,7 @@ fn all_trials() -> Vec<Trial> {
         interfaces_daemon::trials(),
         nginx_daemon::trials(),
         postfix_daemon::trials(),
+        proftpd_daemon::trials(),
         pureftpd_daemon::trials(),
         sshd_daemon::trials(),
         validation_daemon::trials(),
