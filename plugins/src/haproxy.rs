@@ -81,7 +81,6 @@ impl Plugin for Haproxy {
         };
         let doc = haproxy::parse(&file.text).map_err(|e| host.parse_error(&file, e))?;
         let cx = Cx {
-            host,
             file: &file,
             doc: &doc,
         };
@@ -100,14 +99,14 @@ impl Plugin for Haproxy {
 
 /// What every step reads.
 struct Cx<'a> {
-    host: &'a Host,
     file: &'a File,
     doc: &'a Doc,
 }
 
 impl Cx<'_> {
-    fn at(&self, i: usize) -> String {
-        self.host.locate(self.file, self.doc.items[i].span.start)
+    /// Where line `i` starts, for diagnostics about it.
+    fn at(&self, i: usize) -> usize {
+        self.doc.items[i].span.start
     }
 
     /// False (and the plan refused) when line `i` is inside an `.if` block.
@@ -116,7 +115,6 @@ impl Cx<'_> {
             return true;
         }
         a.refuse(
-            self.host,
             self.file,
             self.doc.items[i].span.start,
             format!(
@@ -240,7 +238,6 @@ fn binds(cx: &Cx, address: Option<Ipv6Addr>, a: &mut Analysis) {
             served.contains(&(None, port.to_string()))
                 || ip.is_some_and(|ip| served.contains(&(Some(ip), port.to_string())))
         };
-    let mut need_address = false;
     for (i, addrs) in &lines {
         let i = *i;
         let it = &cx.doc.items[i];
@@ -253,7 +250,14 @@ fn binds(cx: &Cx, address: Option<Ipv6Addr>, a: &mut Analysis) {
         for x in addrs {
             let Some(ep) = &x.ep else {
                 if !x.text.starts_with('/') && !x.text.contains('@') {
-                    cx_note_name(a, &at, &x.text);
+                    a.note_at(
+                        cx.file,
+                        at,
+                        format!(
+                            "bind {}: a name or variable, whatever it resolves to at start; left alone",
+                            x.text
+                        ),
+                    );
                 }
                 rewritten.push(x.text.clone());
                 continue;
@@ -262,8 +266,8 @@ fn binds(cx: &Cx, address: Option<Ipv6Addr>, a: &mut Analysis) {
             match &ep.bind {
                 Bind::AnyV4 => {
                     if covered(&served, None, &port) {
-                        a.note(format!(
-                            "{at}: bind {}: IPv6 clients reach port {port} through another bind already; no second socket",
+                        a.note_at(cx.file, at, format!(
+                            "bind {}: IPv6 clients reach port {port} through another bind already; no second socket",
                             x.text
                         ));
                         rewritten.push(x.text.clone());
@@ -284,11 +288,15 @@ fn binds(cx: &Cx, address: Option<Ipv6Addr>, a: &mut Analysis) {
                             _ => None,
                         };
                         if covered(&served, ip, &port) {
-                            a.note(format!(
-                                "{at}: bind {}: its IPv6 twin {} is served already",
-                                x.text,
-                                t.render(true)
-                            ));
+                            a.note_at(
+                                cx.file,
+                                at,
+                                format!(
+                                    "bind {}: its IPv6 twin {} is served already",
+                                    x.text,
+                                    t.render(true)
+                                ),
+                            );
                         } else {
                             twins.push(t.render(true));
                             if let Some(v6) = ip {
@@ -302,16 +310,18 @@ fn binds(cx: &Cx, address: Option<Ipv6Addr>, a: &mut Analysis) {
                     {
                         // Without --address (an audit): a specific IPv6 bind on the port
                         // is taken for the twin.
-                        a.note(format!(
-                            "{at}: bind {}: an IPv6 address is bound on port {port} already",
-                            x.text
-                        ));
+                        a.note_at(
+                            cx.file,
+                            at,
+                            format!(
+                                "bind {}: an IPv6 address is bound on port {port} already",
+                                x.text
+                            ),
+                        );
                         rewritten.push(x.text.clone());
                     }
                     Twin::NeedAddress => {
-                        need_address = true;
-                        a.find(
-                            cx.host,
+                        a.lasting(
                             cx.file,
                             word.span.start,
                             Severity::Warning,
@@ -337,7 +347,6 @@ fn binds(cx: &Cx, address: Option<Ipv6Addr>, a: &mut Analysis) {
             "binds IPv4 addresses only"
         };
         a.find(
-            cx.host,
             cx.file,
             word.span.start,
             Severity::Warning,
@@ -415,28 +424,21 @@ fn binds(cx: &Cx, address: Option<Ipv6Addr>, a: &mut Analysis) {
         if !twins.is_empty() {
             done.push(format!("`bind {}` is added beside it", twins.join(",")));
         }
-        a.note(format!(
-            "{at}: bind {} {what}: {}{}",
-            word.value,
-            done.join("; "),
-            if opts_text.is_empty() {
-                ""
-            } else {
-                ", with the same options"
-            }
-        ));
-    }
-    if need_address {
-        a.warn(
-            "binds on a specific IPv4 address need this host's IPv6 address for their twins: pass --address ADDR",
+        a.note_at(
+            cx.file,
+            at,
+            format!(
+                "bind {} {what}: {}{}",
+                word.value,
+                done.join("; "),
+                if opts_text.is_empty() {
+                    ""
+                } else {
+                    ", with the same options"
+                }
+            ),
         );
     }
-}
-
-fn cx_note_name(a: &mut Analysis, at: &str, text: &str) {
-    a.note(format!(
-        "{at}: bind {text}: a name or variable, whatever it resolves to at start; left alone"
-    ));
 }
 
 /// One `src` pattern list: a named ACL line or an anonymous `{ src … }` condition.
@@ -613,8 +615,8 @@ fn acls(cx: &Cx, networks: &[Prefix], a: &mut Analysis) {
             None => "{ src … }".to_string(),
         };
         for f in &l.files {
-            a.warn(format!(
-                "{at}: {label} reads patterns from {f}, which v6fix does not edit: add the site's IPv6 network there"
+            a.warn_at(cx.file, at, format!(
+                "{label} reads patterns from {f}, which v6fix does not edit: add the site's IPv6 network there"
             ));
         }
         // A named ACL is the union of its lines: judge it once, on all of them.
@@ -637,10 +639,14 @@ fn acls(cx: &Cx, networks: &[Prefix], a: &mut Analysis) {
             None => (vec![l], l.denies),
         };
         if denies {
-            a.note(format!(
-                "{at}: {label}: a rule denies when it matches, so it is a block list: left alone \
+            a.note_at(
+                cx.file,
+                at,
+                format!(
+                    "{label}: a rule denies when it matches, so it is a block list: left alone \
                  (v6fix adds the site network only to lists that admit)"
-            ));
+                ),
+            );
             continue;
         }
         let mut h = Holds::default();
@@ -653,7 +659,6 @@ fn acls(cx: &Cx, networks: &[Prefix], a: &mut Analysis) {
         for p in &h.v6 {
             if let Some(why) = policy::acl_entry(p) {
                 a.find(
-                    cx.host,
                     cx.file,
                     it.span.start,
                     Severity::Error,
@@ -670,17 +675,13 @@ fn acls(cx: &Cx, networks: &[Prefix], a: &mut Analysis) {
         if h.v4 {
             if networks.is_empty() {
                 if !v6_site {
-                    a.find(
-                        cx.host,
+                    a.lasting(
                         cx.file,
                         it.span.start,
                         Severity::Warning,
                         format!("{label} admits IPv4 networks only: IPv6 clients never match it"),
                         FIX_NETWORK,
                     );
-                    a.warn(format!(
-                        "{at}: {label} admits IPv4 networks only: the site's IPv6 network needs --network PREFIX"
-                    ));
                 }
             } else {
                 add.extend(
@@ -716,9 +717,10 @@ fn acls(cx: &Cx, networks: &[Prefix], a: &mut Analysis) {
                 format!(" {joined}"),
             ),
         }
-        a.note(format!(
-            "{}: {label} admits IPv4 networks: {joined} added",
-            cx.at(target.item)
-        ));
+        a.note_at(
+            cx.file,
+            cx.at(target.item),
+            format!("{label} admits IPv4 networks: {joined} added"),
+        );
     }
 }

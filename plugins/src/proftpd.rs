@@ -104,12 +104,16 @@ impl Plugin for Proftpd {
             ));
             return Ok(a);
         };
-        a.notes.extend(set.notes.iter().cloned());
-        a.warnings.extend(set.warnings.iter().cloned());
+        for n in &set.notes {
+            a.note(n.clone());
+        }
+        for w in &set.warnings {
+            a.warn(w.clone());
+        }
         let files: Vec<(&File, &Doc)> = set.files.iter().map(|m| (&m.file, &m.doc)).collect();
-        use_ipv6(host, &files, &mut a);
-        addresses(host, &files, target.address(), &mut a);
-        acls(host, &files, &target.networks, &mut a);
+        use_ipv6(&files, &mut a);
+        addresses(&files, target.address(), &mut a);
+        acls(&files, &target.networks, &mut a);
         a.restart(
             "proftpd",
             "restart",
@@ -122,7 +126,7 @@ impl Plugin for Proftpd {
     }
 }
 
-fn use_ipv6(host: &Host, files: &[(&File, &Doc)], a: &mut Analysis) {
+fn use_ipv6(files: &[(&File, &Doc)], a: &mut Analysis) {
     for (file, doc) in files {
         for (_, it) in doc.directives("UseIPv6") {
             let Some(v) = it.args.first() else { continue };
@@ -131,7 +135,6 @@ fn use_ipv6(host: &Host, files: &[(&File, &Doc)], a: &mut Analysis) {
                 continue;
             }
             a.find(
-                host,
                 file,
                 it.span.start,
                 Severity::Warning,
@@ -144,11 +147,14 @@ fn use_ipv6(host: &Host, files: &[(&File, &Doc)], a: &mut Analysis) {
                 "on"
             };
             a.edits(file).replace(v.span.clone(), on);
-            a.note(format!(
-                "{}: UseIPv6 {} is now {on}: ProFTPD listens on IPv6 too (one socket that serves both families)",
-                host.locate(file, it.span.start),
-                v.text
-            ));
+            a.note_at(
+                file,
+                it.span.start,
+                format!(
+                    "UseIPv6 {} is now {on}: ProFTPD listens on IPv6 too (one socket that serves both families)",
+                    v.text
+                ),
+            );
         }
     }
 }
@@ -161,7 +167,7 @@ struct AddrList {
     v4: Vec<Ipv4Addr>,
 }
 
-fn addresses(host: &Host, files: &[(&File, &Doc)], address: Option<Ipv6Addr>, a: &mut Analysis) {
+fn addresses(files: &[(&File, &Doc)], address: Option<Ipv6Addr>, a: &mut Analysis) {
     let mut lists = Vec::new();
     for (fi, (_, doc)) in files.iter().enumerate() {
         for (i, it) in doc.items.iter().enumerate() {
@@ -218,7 +224,7 @@ fn addresses(host: &Host, files: &[(&File, &Doc)], address: Option<Ipv6Addr>, a:
     for l in &lists {
         let (file, doc) = files[l.file];
         let it = &doc.items[l.item];
-        let at = host.locate(file, it.span.start);
+        let at = it.span.start;
         let mut add = Vec::new();
         let mut missing = false;
         for v4 in &l.v4 {
@@ -238,39 +244,37 @@ fn addresses(host: &Host, files: &[(&File, &Doc)], address: Option<Ipv6Addr>, a:
                 .map(|v| v.to_string())
                 .collect::<Vec<_>>()
                 .join(" ");
-        a.find(
-            host,
-            file,
-            it.span.start,
-            Severity::Warning,
-            format!(
-                "{} {shown}: IPv4 only, so IPv6 clients reach no server here",
-                l.label
-            ),
-            if missing { FIX_ADDRESS } else { FIX },
+        let problem = format!(
+            "{} {shown}: IPv4 only, so IPv6 clients reach no server here",
+            l.label
         );
         if collide {
-            a.warn(format!(
-                "{at}: {} {shown}: the IPv4 addresses {} would all get the one IPv6 address, and ProFTPD would serve them as one: add an IPv6 address of its own to each by hand",
-                l.label,
-                public.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ")
-            ));
-        }
-        if missing {
-            a.warn(format!(
-                "{at}: {} {shown}: its IPv6 twin is this host's IPv6 address: pass --address ADDR",
-                l.label
-            ));
+            let all = public.iter().map(|v| v.to_string()).collect::<Vec<_>>();
+            a.lasting(
+                file,
+                at,
+                Severity::Warning,
+                format!(
+                    "{problem}; the IPv4 addresses {} would all get the one IPv6 address, and \
+                     ProFTPD would serve them as one: add an IPv6 address of its own to each by hand",
+                    all.join(", ")
+                ),
+                "",
+            );
+        } else if missing {
+            a.lasting(file, at, Severity::Warning, problem, FIX_ADDRESS);
+        } else {
+            a.find(file, at, Severity::Warning, problem, FIX);
         }
         if add.is_empty() {
             continue;
         }
         doc.append_args(a.edits(file), l.item, &add);
-        a.note(format!(
-            "{at}: {} {shown}: {} added",
-            l.label,
-            add.join(" ")
-        ));
+        a.note_at(
+            file,
+            at,
+            format!("{} {shown}: {} added", l.label, add.join(" ")),
+        );
     }
 }
 
@@ -307,7 +311,7 @@ fn holds(words: &[String]) -> Holds {
     h
 }
 
-fn acls(host: &Host, files: &[(&File, &Doc)], networks: &[Prefix], a: &mut Analysis) {
+fn acls(files: &[(&File, &Doc)], networks: &[Prefix], a: &mut Analysis) {
     let loopback = Prefix::host(IpAddr::V6(Ipv6Addr::LOCALHOST));
     for (file, doc) in files {
         for (i, it) in doc.items.iter().enumerate() {
@@ -323,12 +327,10 @@ fn acls(host: &Host, files: &[(&File, &Doc)], networks: &[Prefix], a: &mut Analy
                 words.remove(0);
             }
             let h = holds(&words);
-            let at = host.locate(file, it.span.start);
             let label = format!("{} from", it.name);
             for p in h.v6.iter().chain(&h.v6_negated) {
                 if let Some(why) = policy::acl_entry(p) {
                     a.find(
-                        host,
                         file,
                         it.span.start,
                         Severity::Error,
@@ -341,19 +343,18 @@ fn acls(host: &Host, files: &[(&File, &Doc)], networks: &[Prefix], a: &mut Analy
                 // `Deny from !NET` denies everyone outside NET, every IPv6 client too; an
                 // added `!PREFIX` would match every IPv4 client (the entries are or-ed).
                 if h.v4_negated && h.v6_negated.is_empty() {
-                    a.find(
-                        host,
+                    a.lasting(
                         file,
                         it.span.start,
                         Severity::Warning,
-                        format!("{label} with a negated IPv4 network denies every IPv6 client"),
+                        format!(
+                            "{label} !NET denies every IPv6 client, and a `!PREFIX` beside it would \
+                             deny every IPv4 client (ProFTPD matches any entry): write \
+                             `Order allow,deny` with `Allow from` both networks and `Deny from all` \
+                             instead; left alone"
+                        ),
                         "",
                     );
-                    a.warn(format!(
-                        "{at}: {label} !NET denies every IPv6 client, and a `!PREFIX` beside it would deny \
-                         every IPv4 client (ProFTPD matches any entry): write `Order allow,deny` with \
-                         `Allow from` both networks and `Deny from all` instead; left alone"
-                    ));
                 }
                 continue;
             }
@@ -365,17 +366,13 @@ fn acls(host: &Host, files: &[(&File, &Doc)], networks: &[Prefix], a: &mut Analy
             if v4 {
                 if networks.is_empty() {
                     if have.iter().all(|p| p.covers(&loopback)) {
-                        a.find(
-                            host,
+                        a.lasting(
                             file,
                             it.span.start,
                             Severity::Warning,
                             format!("{label} names IPv4 networks only: IPv6 clients are refused"),
                             FIX_NETWORK,
                         );
-                        a.warn(format!(
-                            "{at}: {label} names IPv4 networks only: the site's IPv6 network needs --network PREFIX"
-                        ));
                     }
                 } else {
                     add.extend(
@@ -403,10 +400,11 @@ fn acls(host: &Host, files: &[(&File, &Doc)], networks: &[Prefix], a: &mut Analy
                 add
             };
             doc.append_args(a.edits(file), i, &words);
-            a.note(format!(
-                "{at}: {label} names IPv4 networks: {} added",
-                words.join(" ")
-            ));
+            a.note_at(
+                file,
+                it.span.start,
+                format!("{label} names IPv4 networks: {} added", words.join(" ")),
+            );
         }
     }
 }

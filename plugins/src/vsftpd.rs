@@ -53,11 +53,10 @@ fn last(doc: &Doc, name: &str) -> Option<Set> {
 }
 
 /// The boolean `name` as vsftpd reads it (default off); refuses a value vsftpd stops on.
-fn boolean(host: &Host, file: &File, doc: &Doc, name: &str, a: &mut Analysis) -> Option<Set> {
+fn boolean(file: &File, doc: &Doc, name: &str, a: &mut Analysis) -> Option<Set> {
     let s = last(doc, name)?;
     if parse_bool(&s.value).is_none() {
         a.refuse(
-            host,
             file,
             s.span.start,
             format!(
@@ -85,14 +84,7 @@ enum Addr {
 
 /// `listen_address` (IPv4) or `listen_address6` (IPv6) as vsftpd reads it when its mode is
 /// on; refuses what vsftpd stops on (a name, the other family).
-fn address(
-    host: &Host,
-    file: &File,
-    doc: &Doc,
-    name: &str,
-    v6: bool,
-    a: &mut Analysis,
-) -> (Addr, Option<Set>) {
+fn address(file: &File, doc: &Doc, name: &str, v6: bool, a: &mut Analysis) -> (Addr, Option<Set>) {
     let Some(s) = last(doc, name) else {
         return (Addr::Any, None);
     };
@@ -109,7 +101,6 @@ fn address(
         Some(ip) => (Addr::One(ip), Some(s)),
         None => {
             a.refuse(
-                host,
                 file,
                 s.span.start,
                 format!(
@@ -177,33 +168,33 @@ impl Plugin for Vsftpd {
             return Ok(a);
         };
         let doc = vsftpd::parse(&file.text).map_err(|e| host.parse_error(&file, e))?;
-        let listen = boolean(host, &file, &doc, "listen", &mut a);
-        let listen6 = boolean(host, &file, &doc, "listen_ipv6", &mut a);
+        let listen = boolean(&file, &doc, "listen", &mut a);
+        let listen6 = boolean(&file, &doc, "listen_ipv6", &mut a);
         if a.invalid.is_some() {
             return Ok(a);
         }
         let (v4, v6) = (on(&listen), on(&listen6));
-        let at = |s: &Set| host.locate(&file, doc.items[s.item].span.start);
+        let at = |s: &Set| doc.items[s.item].span.start;
 
         if !v4 && !v6 {
-            a.note(format!(
-                "{}: listen and listen_ipv6 are off (or unset): vsftpd runs from inetd, which owns \
+            a.note_at(
+                &file,
+                0,
+                "listen and listen_ipv6 are off (or unset): vsftpd runs from inetd, which owns \
                  the listening socket and must listen on IPv6 too; left alone",
-                host.display(&file.path)
-            ));
+            );
             return Ok(a);
         }
         if !v4 {
             // listen_ipv6=YES alone: one IPv6 socket that serves both families.
             let listen6 = listen6.expect("on");
-            let (addr6, set6) = address(host, &file, &doc, "listen_address6", true, &mut a);
-            let (_, set4) = address(host, &file, &doc, "listen_address", false, &mut a);
+            let (addr6, set6) = address(&file, &doc, "listen_address6", true, &mut a);
+            let (_, set4) = address(&file, &doc, "listen_address", false, &mut a);
             let ignored = set4
                 .as_ref()
                 .filter(|s| !s.value.is_empty() && s.value != "0.0.0.0");
             if let (Some(s), Addr::Any) = (ignored, &addr6) {
-                a.find(
-                    host,
+                a.lasting(
                     &file,
                     doc.items[s.item].span.start,
                     Severity::Warning,
@@ -218,28 +209,31 @@ impl Plugin for Vsftpd {
             match addr6 {
                 Addr::One(ip) => {
                     let s = set6.expect("set");
-                    a.find(
-                        host,
+                    a.lasting(
                         &file,
-                        doc.items[s.item].span.start,
+                        at(&s),
                         Severity::Warning,
-                        format!("listen_address6={ip}: vsftpd listens on one IPv6 address, so IPv4 clients are not served"),
+                        format!(
+                            "listen_address6={ip}: vsftpd listens on one IPv6 address, so IPv4 clients \
+                             are not served; {}",
+                            second_instance(ip, target.address())
+                        ),
                         "",
                     );
-                    a.warn(format!("{}: listen_address6={ip}: {}", at(&s), second_instance(ip, target.address())));
                 }
-                Addr::Any => a.note(format!(
-                    "{}: listen_ipv6=YES: vsftpd listens on IPv6 and IPv4 (one socket, both families); left alone",
-                    at(&listen6)
-                )),
+                Addr::Any => a.note_at(
+                    &file,
+                    at(&listen6),
+                    "listen_ipv6=YES: vsftpd listens on IPv6 and IPv4 (one socket, both families); left alone",
+                ),
             }
             return Ok(a);
         }
 
         // listen=YES: IPv4 only, or (with listen_ipv6=YES too) not started at all.
         let listen = listen.expect("on");
-        let (addr4, set4) = address(host, &file, &doc, "listen_address", false, &mut a);
-        let (addr6, set6) = address(host, &file, &doc, "listen_address6", true, &mut a);
+        let (addr4, set4) = address(&file, &doc, "listen_address", false, &mut a);
+        let (addr6, set6) = address(&file, &doc, "listen_address6", true, &mut a);
         if a.invalid.is_some() {
             return Ok(a);
         }
@@ -253,7 +247,6 @@ impl Plugin for Vsftpd {
         if let Some((ip, s)) = specific {
             if both {
                 a.refuse(
-                    host,
                     &file,
                     start,
                     format!(
@@ -266,36 +259,31 @@ impl Plugin for Vsftpd {
             }
             if ip.is_ipv6() {
                 // listen=YES ignores listen_address6; turning IPv6 on would bind only it.
-                a.find(
-                    host,
+                a.lasting(
                     &file,
-                    start,
+                    at(s),
                     Severity::Warning,
-                    format!("listen=YES: vsftpd listens on IPv4 only; listen_address6={ip} is set, so listen_ipv6=YES would serve that one IPv6 address and no IPv4 client"),
+                    format!(
+                        "listen_address6={ip} with listen=YES: vsftpd listens on IPv4 only, and \
+                         listen_ipv6=YES would bind {ip} only and drop IPv4 clients, so it is left \
+                         alone; remove listen_address6 for every address of both families, or run a \
+                         second instance with listen=NO, listen_ipv6=YES and listen_address6={ip}"
+                    ),
                     "",
                 );
-                a.warn(format!(
-                    "{}: listen_address6={ip} with listen=YES: left alone, since listen_ipv6=YES would \
-                     bind {ip} only and drop IPv4 clients; remove listen_address6 for every address of \
-                     both families, or run a second instance with listen=NO, listen_ipv6=YES and \
-                     listen_address6={ip}",
-                    at(s)
-                ));
                 return Ok(a);
             }
-            a.find(
-                host,
+            a.lasting(
                 &file,
-                doc.items[s.item].span.start,
+                at(s),
                 Severity::Warning,
-                format!("listen_address={ip} with listen=YES: vsftpd listens on one IPv4 address, so IPv6 clients are not served"),
+                format!(
+                    "listen_address={ip} with listen=YES: vsftpd listens on one IPv4 address, so IPv6 \
+                     clients are not served; {}",
+                    second_instance(ip, target.address())
+                ),
                 "",
             );
-            a.warn(format!(
-                "{}: listen_address={ip}: {}",
-                at(s),
-                second_instance(ip, target.address())
-            ));
             return Ok(a);
         }
 
@@ -310,7 +298,7 @@ impl Plugin for Vsftpd {
                 "listen=YES: vsftpd listens on IPv4 only (listen_ipv6=YES serves both families)",
             )
         };
-        a.find(host, &file, start, sev, why.to_string(), FIX);
+        a.find(&file, start, sev, why.to_string(), FIX);
         let e = a.edits(&file);
         e.replace(listen.span.clone(), spell_bool(false, &listen.value));
         match &listen6 {
@@ -322,26 +310,27 @@ impl Plugin for Vsftpd {
                 &format!("listen_ipv6={}", spell_bool(true, &listen.value)),
             ),
         }
-        a.note(if both {
-            format!(
-                "{}: listen=YES beside listen_ipv6=YES stopped vsftpd at start: listen is now NO, so \
-                 the IPv6 socket serves both families",
-                at(&listen)
-            )
-        } else {
-            format!(
-                "{}: listen=YES (one IPv4 socket) is now listen=NO with listen_ipv6=YES: one IPv6 socket \
-                 that serves IPv4 clients too (the two modes exclude each other)",
-                at(&listen)
-            )
-        });
+        a.note_at(
+            &file,
+            start,
+            if both {
+                "listen=YES beside listen_ipv6=YES stopped vsftpd at start: listen is now NO, so \
+                 the IPv6 socket serves both families"
+            } else {
+                "listen=YES (one IPv4 socket) is now listen=NO with listen_ipv6=YES: one IPv6 socket \
+                 that serves IPv4 clients too (the two modes exclude each other)"
+            },
+        );
         if let Some(s) = set4.filter(|s| !s.value.is_empty()) {
-            a.note(format!(
-                "{}: listen_address={} (every IPv4 address) is ignored with listen_ipv6=YES, which binds \
-                 every address of both families; left in place",
+            a.note_at(
+                &file,
                 at(&s),
-                s.value
-            ));
+                format!(
+                    "listen_address={} (every IPv4 address) is ignored with listen_ipv6=YES, which \
+                     binds every address of both families; left in place",
+                    s.value
+                ),
+            );
         }
         a.restart(
             "vsftpd",

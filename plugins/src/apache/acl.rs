@@ -3,10 +3,9 @@
 use super::analysis::{has_hash, hash_at, hash_message, FIX_NETWORK, FIX_PLAIN};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use v6fix_core::dialect::apache::Doc;
-use v6fix_core::{policy, Analysis, File, Host, Prefix, Severity};
+use v6fix_core::{policy, Analysis, File, Prefix, Severity};
 
 pub(super) fn acl(
-    host: &Host,
     file: &File,
     doc: &Doc,
     i: usize,
@@ -15,9 +14,8 @@ pub(super) fn acl(
     a: &mut Analysis,
 ) {
     let it = &doc.items()[i];
-    let at = host.locate(file, it.span.start);
     if has_hash(it) {
-        a.refuse(host, file, hash_at(it), hash_message(it));
+        a.refuse(file, hash_at(it), hash_message(it));
         return;
     }
     let mut v4 = false;
@@ -32,7 +30,6 @@ pub(super) fn acl(
             .and_then(|p| policy::acl_entry(&p))
         {
             a.find(
-                host,
                 file,
                 w.span.start,
                 Severity::Error,
@@ -47,12 +44,12 @@ pub(super) fn acl(
             let bare = t.replace(['[', ']'], "");
             if Prefix::parse(&bare).is_ok() {
                 a.edits(file).replace(w.span.clone(), bare.clone());
-                a.notes.push(format!(
-                    "{at}: {label} {t}: Apache rejects brackets here; written {bare}"
-                ));
-                a.find(
-                    host,
+                a.note_at(
                     file,
+                    it.span.start,
+                    format!("{label} {t}: Apache rejects brackets here; written {bare}"),
+                );
+                a.find(file,
                     w.span.start,
                     Severity::Error,
                     format!("{label} {t}: Apache rejects a bracketed address (\"appears to be invalid\")"),
@@ -96,7 +93,6 @@ pub(super) fn acl(
     if v4_loop && !v6.iter().any(|p| p.covers(&loopback)) {
         add.push("::1".to_string());
         a.find(
-            host,
             file,
             it.span.start,
             Severity::Info,
@@ -108,11 +104,7 @@ pub(super) fn acl(
     if v4 {
         if networks.is_empty() {
             if !v6_site {
-                a.warnings.push(format!(
-                    "{at}: {label} admits IPv4 networks only: the site's IPv6 network needs --network PREFIX"
-                ));
-                a.find(
-                    host,
+                a.lasting(
                     file,
                     it.span.start,
                     Severity::Warning,
@@ -124,7 +116,6 @@ pub(super) fn acl(
             let missing: Vec<&Prefix> = networks.iter().filter(|n| !v6.contains(n)).collect();
             if !missing.is_empty() && !v6_site {
                 a.find(
-                    host,
                     file,
                     it.span.start,
                     Severity::Warning,
@@ -140,15 +131,11 @@ pub(super) fn acl(
     if v4_host && !v4 && !v6_site {
         // Single IPv4 hosts: their IPv6 addresses are unknown, and admitting the whole
         // site network would widen the rule.
-        a.warnings.push(format!(
-            "{at}: {label} admits single IPv4 hosts only: v6fix does not know their IPv6 addresses and does not widen the rule to a network; add them by hand"
-        ));
-        a.find(
-            host,
+        a.lasting(
             file,
             it.span.start,
             Severity::Info,
-            format!("{label} admits single IPv4 hosts only: the same hosts over IPv6 are refused"),
+            format!("{label} admits single IPv4 hosts only: the same hosts over IPv6 are refused; v6fix does not know their IPv6 addresses and does not widen the rule to a network, so add them by hand"),
             "",
         );
     }
