@@ -21,8 +21,8 @@ use std::os::unix::fs::MetadataExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, dovecot, haproxy, interfaces, nginx, postfix, proftpd, pureftpd, resolv, sshd, systemd,
-    varnish, vsftpd,
+    apache, dovecot, exim, haproxy, interfaces, nginx, postfix, proftpd, pureftpd, resolv, sshd,
+    systemd, varnish, vsftpd,
 };
 use v6fix_core::{Args, Host, OwnAddress, Plugin, Prefix, Target};
 
@@ -65,6 +65,7 @@ pub(crate) fn target(plugin: &dyn Plugin) -> Target {
 pub(crate) const DIALECTS: &[&str] = &[
     "apache",
     "dovecot",
+    "exim4",
     "haproxy",
     "interfaces",
     "nginx",
@@ -86,6 +87,7 @@ pub(crate) fn dialect_of(plugin: &str, path: &Path) -> Option<&'static str> {
     match plugin {
         "apache" if under("/etc/apache2/") && name != "envvars" => Some("apache"),
         "dovecot" if under("/etc/dovecot/") => Some("dovecot"),
+        "exim4" if under("/etc/exim4/") => Some("exim4"),
         "haproxy" if p == "/etc/haproxy/haproxy.cfg" => Some("haproxy"),
         "interfaces" if p == "/etc/network/interfaces" || under("/etc/network/interfaces.d/") => {
             Some("interfaces")
@@ -138,6 +140,10 @@ pub(crate) fn reprint(dialect: &str, path: &Path, text: &str) -> Result<String, 
     match dialect {
         "apache" => apache::parse(text).map(|d| d.to_string()).map_err(e),
         "dovecot" => dovecot::parse(text).map(|d| d.to_string()).map_err(e),
+        "exim4" if name != "update-exim4.conf.conf" => exim::conf::parse(text, true)
+            .map(|d| d.to_string())
+            .map_err(e),
+        "exim4" => exim::debconf::parse(text).map(|d| d.to_string()).map_err(e),
         "haproxy" => haproxy::parse(text).map(|d| d.to_string()).map_err(e),
         "interfaces" => interfaces::parse(text).map(|d| d.to_string()).map_err(e),
         "nginx" => nginx::parse(text).map(|d| d.to_string()).map_err(e),

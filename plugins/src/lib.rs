@@ -26,6 +26,7 @@ mod list;
 // Service plugins, one per daemon.
 mod apache;
 mod dovecot;
+mod exim4;
 mod haproxy;
 mod interfaces;
 mod nginx;

@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, dovecot, haproxy, interfaces, nginx, postfix, proftpd, pureftpd, resolv, sshd, systemd,
-    varnish, vsftpd,
+    apache, dovecot, exim, haproxy, interfaces, nginx, postfix, proftpd, pureftpd, resolv, sshd,
+    systemd, varnish, vsftpd,
 };
 use v6fix_core::text::{self, BOM};
 use v6fix_core::ParseError;
@@ -21,6 +21,10 @@ fn parser_for(dir: &str, name: &str) -> Option<Printer> {
     Some(match dir {
         "apache" => |t| apache::parse(t).map(|d| (d.to_string(), d.tiles())),
         "dovecot" => |t| dovecot::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "exim4" if name.ends_with("update-exim4.conf.conf") => {
+            |t| exim::debconf::parse(t).map(|d| (d.to_string(), d.tiles()))
+        }
+        "exim4" => |t| exim::conf::parse(t, true).map(|d| (d.to_string(), d.tiles())),
         "haproxy" => |t| haproxy::parse(t).map(|d| (d.to_string(), d.tiles())),
         "interfaces" => |t| interfaces::parse(t).map(|d| (d.to_string(), d.tiles())),
         "nginx" => {
@@ -87,6 +91,7 @@ fn fixture_promise(dir: &str, text: &str) -> Result<(), String> {
 const MIN_FIXTURES: &[(&str, usize)] = &[
     ("apache", 5),
     ("dovecot", 25),
+    ("exim4", 10),
     ("haproxy", 3),
     ("interfaces", 5),
     ("nginx", 4),
