@@ -3,7 +3,7 @@
 //! Plugins produce plans and never write; [`crate::apply`] is the only code that writes.
 
 use crate::host::File;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// One file's old and new text.
@@ -54,6 +54,9 @@ pub struct Plan {
     pub restarts: Vec<Restart>,
     /// Every warning and note so far, so repeats are dropped in constant time.
     said: HashSet<String>,
+    /// The path each planned target is listed by in `files` (kept sorted by path), so
+    /// recording a change costs a hash and a binary search, not a scan and a sort.
+    listed: HashMap<PathBuf, PathBuf>,
 }
 
 impl Plan {
@@ -106,19 +109,38 @@ impl Plan {
     }
 
     fn set(&mut self, path: PathBuf, target: PathBuf, old: Option<String>, new: String) {
-        if let Some(existing) = self.files.iter_mut().find(|f| f.target == target) {
-            existing.new = new;
-        } else {
-            self.files.push(FileChange {
+        if let Some(listed) = self.listed.get(&target) {
+            let i = self.position(listed).expect("a listed target is in files");
+            if self.files[i].old.as_deref() == Some(new.as_str()) {
+                // Changed back to the original: no change after all.
+                let gone = self.files.remove(i);
+                self.listed.remove(&gone.target);
+            } else {
+                self.files[i].new = new;
+            }
+            return;
+        }
+        if old.as_deref() == Some(new.as_str()) {
+            return;
+        }
+        // Files are planned in path order as a rule, so this is mostly a push.
+        let i = self.files.partition_point(|f| f.path <= path);
+        self.listed.insert(target.clone(), path.clone());
+        self.files.insert(
+            i,
+            FileChange {
                 path,
                 target,
                 old,
                 new,
-            });
-        }
-        self.files
-            .retain(|f| f.old.as_deref() != Some(f.new.as_str()));
-        self.files.sort_by(|a, b| a.path.cmp(&b.path));
+            },
+        );
+    }
+
+    /// Where the change listed under `path` is in `files`.
+    fn position(&self, path: &Path) -> Option<usize> {
+        let i = self.files.partition_point(|f| f.path.as_path() < path);
+        (self.files.get(i).map(|f| f.path.as_path()) == Some(path)).then_some(i)
     }
 
     /// Records a warning; quoted text of the file in it is shown as [`crate::text::quoted`]
@@ -157,11 +179,10 @@ impl Plan {
     /// (which was planned on top of this plan's) wins.
     pub fn merge(&mut self, other: Plan) {
         for f in other.files {
-            let old = self
-                .files
-                .iter()
-                .find(|x| x.target == f.target)
-                .map_or(f.old.clone(), |x| x.old.clone());
+            let old = match self.listed.get(&f.target).and_then(|p| self.position(p)) {
+                Some(i) => self.files[i].old.clone(),
+                None => f.old,
+            };
             self.set(f.path, f.target, old, f.new);
         }
         for w in other.warnings {
@@ -229,5 +250,31 @@ mod tests {
         assert_eq!(a.files[0].new, "3");
         assert_eq!(a.restarts.len(), 1);
         assert_eq!(a.restarts[0].action, "restart");
+    }
+
+    #[test]
+    fn files_stay_sorted_by_path_whatever_order_they_are_planned_in() {
+        let mut plan = Plan::new();
+        let names: Vec<String> = (0..50)
+            .map(|i| format!("/etc/f{:02}", (i * 37) % 50))
+            .collect();
+        for n in &names {
+            plan.change(&file(n, "a"), "b".into());
+        }
+        plan.change(&file("/etc/f07", "a"), "a".into());
+        plan.change(&file("/etc/f08", "a"), "c".into());
+        let paths: Vec<String> = plan
+            .files
+            .iter()
+            .map(|f| f.path.display().to_string())
+            .collect();
+        let mut want: Vec<String> = (0..50)
+            .filter(|i| *i != 7)
+            .map(|i| format!("/etc/f{i:02}"))
+            .collect();
+        want.sort();
+        assert_eq!(paths, want);
+        assert_eq!(plan.files[7].new, "c");
+        assert_eq!(plan.position(Path::new("/etc/f07")), None);
     }
 }

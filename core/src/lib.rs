@@ -58,6 +58,7 @@ pub mod fsroot;
 pub mod host;
 pub mod journal;
 pub mod lex;
+pub mod logical;
 pub mod plugin;
 pub mod policy;
 pub mod site;

@@ -15,7 +15,9 @@
 //!   (`[::ffff:127.0.0.0]/104`) is judged as the IPv4 prefix it maps.
 
 use crate::addr::Prefix;
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::LazyLock;
 
 /// The shortest IPv6 prefix taken as a site network, or trusted in an ACL: a /32 is a
 /// whole provider allocation.
@@ -120,8 +122,22 @@ pub const SPECIAL_V6: &[Special] = &[
 /// Where site networks live: global unicast and unique-local space.
 const UNICAST_V6: &[&str] = &["2000::/3", "fc00::/7"];
 
-fn prefix(text: &str) -> Prefix {
-    Prefix::parse(text).expect("a valid range in the table")
+/// The ranges of the tables above, parsed once: they are checked for every list entry.
+static PARSED: LazyLock<HashMap<&'static str, Prefix>> = LazyLock::new(|| {
+    SPECIAL_V6
+        .iter()
+        .map(|s| s.range)
+        .chain(UNICAST_V6.iter().copied())
+        .chain(["::ffff:0:0/96"])
+        .map(|r| (r, Prefix::parse(r).expect("a valid range in the table")))
+        .collect()
+});
+
+fn prefix(text: &'static str) -> Prefix {
+    match PARSED.get(text) {
+        Some(p) => *p,
+        None => Prefix::parse(text).expect("a valid range in the table"),
+    }
 }
 
 /// The first special range `p` lies in or includes.

@@ -108,33 +108,7 @@ impl Line {
 
 /// Splits `text` into physical lines. Together the `full` spans tile the text exactly.
 pub fn lines(text: &str) -> Vec<Line> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let bytes = text.as_bytes();
-    while start < text.len() {
-        let (end, next) = match memchr_newline(&bytes[start..]) {
-            Some(i) => {
-                let nl = start + i;
-                let end = if nl > start && bytes[nl - 1] == b'\r' {
-                    nl - 1
-                } else {
-                    nl
-                };
-                (end, nl + 1)
-            }
-            None => (text.len(), text.len()),
-        };
-        out.push(Line {
-            content: start..end,
-            full: start..next,
-        });
-        start = next;
-    }
-    out
-}
-
-fn memchr_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
+    crate::logical::PhysicalLines::new(text).collect()
 }
 
 /// The leading blanks (spaces and tabs) of a line.

@@ -21,8 +21,8 @@ use std::os::unix::fs::MetadataExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, dovecot, exim, haproxy, interfaces, nginx, postfix, proftpd, pureftpd, resolv, sshd,
-    systemd, varnish, vsftpd,
+    apache, dovecot, exim, haproxy, interfaces, mycnf, nginx, postfix, postgresql, proftpd,
+    pureftpd, resolv, sshd, systemd, varnish, vsftpd,
 };
 use v6fix_core::{Args, Host, OwnAddress, Plugin, Prefix, Target};
 
@@ -68,8 +68,10 @@ pub(crate) const DIALECTS: &[&str] = &[
     "exim4",
     "haproxy",
     "interfaces",
+    "mycnf",
     "nginx",
     "postfix",
+    "postgresql",
     "proftpd",
     "pureftpd",
     "resolv",
@@ -95,6 +97,10 @@ pub(crate) fn dialect_of(plugin: &str, path: &Path) -> Option<&'static str> {
         "nginx" if under("/etc/nginx/") => Some("nginx"),
         "postfix" if under("/etc/postfix/") => Some("postfix"),
         "pure-ftpd" if under("/etc/pure-ftpd/conf/") => Some("pureftpd"),
+        "mariadb" if under("/etc/mysql/") || p == "/etc/my.cnf" => Some("mycnf"),
+        "postgresql" if under("/etc/postgresql/") || under("/var/lib/postgresql/") => {
+            Some("postgresql")
+        }
         "proftpd" if under("/etc/proftpd/") => Some("proftpd"),
         "resolv" if p == "/etc/resolv.conf" => Some("resolv"),
         "sshd" if p == "/etc/ssh/sshd_config" || under("/etc/ssh/sshd_config.d/") => Some("sshd"),
@@ -148,6 +154,13 @@ pub(crate) fn reprint(dialect: &str, path: &Path, text: &str) -> Result<String, 
         "interfaces" => interfaces::parse(text).map(|d| d.to_string()).map_err(e),
         "nginx" => nginx::parse(text).map(|d| d.to_string()).map_err(e),
         "pureftpd" => Ok(pureftpd::parse(text).to_string()),
+        "mycnf" => mycnf::parse(text).map(|d| d.to_string()).map_err(e),
+        "postgresql" if name.contains("pg_hba") => postgresql::hba::parse(text)
+            .map(|d| d.to_string())
+            .map_err(e),
+        "postgresql" => postgresql::conf::parse(text)
+            .map(|d| d.to_string())
+            .map_err(e),
         "proftpd" => proftpd::parse(text).map(|d| d.to_string()).map_err(e),
         "resolv" => resolv::parse(text).map(|d| d.to_string()).map_err(e),
         "sshd" => sshd::parse(text).map(|d| d.to_string()).map_err(e),

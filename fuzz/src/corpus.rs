@@ -112,6 +112,20 @@ fn place(root: &Path, dialect: &str, rel: &Path) -> Option<(&'static str, PathBu
             )
         }
         "resolv" => ("resolv", p("/etc/resolv.conf"), vec![]),
+        "mycnf" => ("mariadb", p("/etc/mysql/my.cnf"), vec![]),
+        "postgresql" if name.contains("pg_hba") => (
+            "postgresql",
+            p("/etc/postgresql/15/main/pg_hba.conf"),
+            vec![(
+                p("/etc/postgresql/15/main/postgresql.conf"),
+                Node::File(b"listen_addresses = '192.0.2.10'\n".to_vec()),
+            )],
+        ),
+        "postgresql" => (
+            "postgresql",
+            p("/etc/postgresql/15/main/postgresql.conf"),
+            vec![],
+        ),
         "sshd" => ("sshd", p("/etc/ssh/sshd_config"), vec![]),
         "systemd" if name.ends_with(".service") => {
             ("varnish", p("/etc/systemd/system/varnish.service"), vec![])

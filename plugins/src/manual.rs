@@ -552,6 +552,53 @@ pub const PAGES: &[Page] = &[
         json: CHANGE_JSON,
     },
     Page {
+        command: "postgresql",
+        description: &[
+            "Reads every cluster under /etc/postgresql/VERSION/NAME/ as its server does. \
+             listen_addresses gains :: beside 0.0.0.0, ::1 beside 127.0.0.1 and --address \
+             beside a specific IPv4 address (* and localhost serve both families already). \
+             pg_hba.conf rows for the site's IPv4 network get a row for each --network right \
+             after them, with the same type, database, user, method and options; when rows \
+             name several IPv4 networks, --mirror PREFIX says which one. Then systemctl \
+             restart postgresql@VERSION-NAME (reload when only pg_hba.conf changed).",
+        ],
+        files: &[
+            (
+                "/etc/postgresql/*/*/postgresql.conf",
+                "With its include, include_if_exists and include_dir files.",
+            ),
+            ("pg_hba.conf", "The file hba_file names."),
+            (
+                "postgresql.auto.conf",
+                "In the data directory: read, never written (ALTER SYSTEM owns it).",
+            ),
+        ],
+        examples: &[(
+            "v6fix postgresql --network 2001:db8::/64 --address 2001:db8::10",
+            "Listen on IPv6 and admit the site's IPv6 network like its IPv4 one.",
+        )],
+        json: CHANGE_JSON,
+    },
+    Page {
+        command: "mariadb",
+        description: &[
+            "Makes the bind-address mariadbd reads dual-stack the way MariaDB 10.11 binds \
+             it: 0.0.0.0 becomes 0.0.0.0,:: (a lone :: is IPv6-only), a specific IPv4 \
+             address gains --address, 127.0.0.1 gains ::1 only with --loopback. Accounts \
+             are per host, so IPv6 clients need their own; v6fix never edits the database. \
+             Then systemctl restart mariadb.",
+        ],
+        files: &[(
+            "/etc/my.cnf, /etc/mysql/my.cnf",
+            "With their !include and !includedir files.",
+        )],
+        examples: &[(
+            "v6fix mariadb",
+            "Listen on IPv6 wherever mariadbd listens on IPv4.",
+        )],
+        json: CHANGE_JSON,
+    },
+    Page {
         command: "sshd",
         description: &[
             "Sets AddressFamily any in every file of the include set and gives each IPv4 \

@@ -128,6 +128,27 @@ const CHECKERS: &[Checker] = &[
         script: "ifup --no-act --no-mappings --no-scripts -a -i /etc/network/interfaces \
                  --state-dir=$W/ifstate >/dev/null",
     },
+    Checker {
+        service: "postgresql",
+        program: "pg_ctlcluster",
+        dirs: &["/etc/postgresql"],
+        main: "/etc/postgresql",
+        command: "postgres -C listen_addresses -c config_file=… (each cluster, as postgres)",
+        script: "for c in /etc/postgresql/*/*/postgresql.conf; do\n\
+                 v=${c#/etc/postgresql/}; v=${v%%/*}\n\
+                 setpriv --reuid postgres --regid postgres --init-groups \
+                 /usr/lib/postgresql/$v/bin/postgres -C listen_addresses -c config_file=$c \
+                 >/dev/null || exit 1\n\
+                 done",
+    },
+    Checker {
+        service: "mariadb",
+        program: "mariadbd",
+        dirs: &["/etc/mysql"],
+        main: "/etc/mysql/my.cnf",
+        command: "mariadbd --defaults-file=/etc/mysql/my.cnf --help --verbose",
+        script: "mariadbd --defaults-file=/etc/mysql/my.cnf --help --verbose >/dev/null",
+    },
 ];
 
 /// One checker's verdict.

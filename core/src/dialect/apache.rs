@@ -17,7 +17,8 @@
 use crate::edit::Edits;
 use crate::error::ParseError;
 use crate::lex::words;
-use crate::text::{indent_of, lines, Span};
+use crate::logical::{Join, LogicalLines};
+use crate::text::{indent_of, Line, Span};
 
 /// What one logical line is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,47 +65,45 @@ impl Item {
 /// A parsed Apache configuration file.
 pub type Doc = crate::doc::Doc<Item>;
 
+/// httpd's rule: a `\\` as the very last character of a line joins the next line.
+fn apache_rule(text: &str, _: &Line, last: &Line, _: &Line) -> Join {
+    if text[last.content.clone()].ends_with('\\') {
+        Join::Joins
+    } else {
+        Join::Ends
+    }
+}
+
 /// Parses one Apache configuration file.
 pub fn parse(text: &str) -> Result<Doc, ParseError> {
-    let ls = lines(text);
     let mut items: Vec<Item> = Vec::new();
     let mut stack: Vec<usize> = Vec::new();
-    let mut i = 0;
-    while i < ls.len() {
-        let first = ls[i].text(text);
-        if first.trim().is_empty() {
+    let mut segments: Vec<Span> = Vec::new();
+    for logical in LogicalLines::new(text, apache_rule) {
+        let first = logical.lines[0].text(text);
+        let span = logical.span;
+        let count = logical.lines.len();
+        if count == 1 && first.trim().is_empty() {
             items.push(Item {
                 kind: Kind::Blank,
-                span: ls[i].full.clone(),
+                span,
                 name: String::new(),
                 args: Vec::new(),
                 parent: stack.last().copied(),
                 lines: 1,
             });
-            i += 1;
             continue;
         }
         // The physical lines of this logical line, each without a trailing `\`.
-        let mut segments: Vec<Span> = Vec::new();
-        let mut j = i;
-        loop {
-            let c = ls[j].content.clone();
-            if text[c.clone()].ends_with('\\') && j + 1 < ls.len() {
-                segments.push(c.start..c.end - 1);
-                j += 1;
+        segments.clear();
+        segments.extend(logical.lines.iter().map(|l| {
+            let c = l.content.clone();
+            if text[c.clone()].ends_with('\\') {
+                c.start..c.end - 1
             } else {
-                let end = if text[c.clone()].ends_with('\\') {
-                    c.end - 1
-                } else {
-                    c.end
-                };
-                segments.push(c.start..end);
-                break;
+                c
             }
-        }
-        let span = ls[i].full.start..ls[j].full.end;
-        let count = j - i + 1;
-        i = j + 1;
+        }));
         let parent = stack.last().copied();
         let lead = first.trim_start_matches([' ', '\t']);
         if lead.starts_with('#') {

@@ -16,7 +16,8 @@
 
 use crate::edit::Edits;
 use crate::error::ParseError;
-use crate::text::{lines, Span};
+use crate::logical::{Join, LogicalLines};
+use crate::text::{Line, Span};
 use nom::bytes::complete::take_till1;
 use nom::{IResult, Parser};
 
@@ -141,14 +142,43 @@ struct Piece {
     end: usize,
 }
 
+/// The text of a line that Dovecot reads: without its indent and its comment, trailing
+/// blanks trimmed; its start offset; and whether it ends with a continuing `\\`.
+fn content(text: &str, l: &Line) -> (usize, usize, bool) {
+    let t = l.text(text);
+    let indent = t.len() - t.trim_start_matches([' ', '\t']).len();
+    let body = &t[indent..];
+    let cut = comment_start(body).unwrap_or(body.len());
+    let c = body[..cut].trim_end_matches([' ', '\t']);
+    let start = l.content.start + indent;
+    (start, start + c.len(), c.ends_with('\\'))
+}
+
+/// True for a blank line or a comment line.
+fn blank_or_comment(text: &str, l: &Line) -> bool {
+    let t = l.text(text).trim_start_matches([' ', '\t']);
+    t.trim_end_matches([' ', '\t']).is_empty() || t.starts_with('#')
+}
+
+/// Dovecot's rule: a line whose content (comment removed, trailing blanks trimmed) ends
+/// with `\\` continues on the next one, unless that is a blank or comment line, which ends
+/// it; blank and comment lines continue nothing.
+fn dovecot_rule(text: &str, first: &Line, last: &Line, next: &Line) -> Join {
+    let body = next.text(text).trim_start_matches([' ', '\t']);
+    let ends = body.trim().is_empty() || body.starts_with('#');
+    if !blank_or_comment(text, first) && content(text, last).2 && !ends {
+        Join::Joins
+    } else {
+        Join::Ends
+    }
+}
+
 /// Parses a Dovecot configuration file.
 pub fn parse(text: &str) -> Result<Doc, ParseError> {
-    let ls = lines(text);
     let mut items: Vec<Item> = Vec::new();
     let mut stack: Vec<usize> = Vec::new();
-    let mut i = 0;
-    while i < ls.len() {
-        let first = &ls[i];
+    for l in LogicalLines::new(text, dovecot_rule) {
+        let first = &l.lines[0];
         let raw = first.text(text);
         let trimmed = raw.trim_start_matches([' ', '\t']);
         let parent = stack.last().copied();
@@ -158,7 +188,6 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
                 kind: Kind::Blank,
                 parent,
             });
-            i += 1;
             continue;
         }
         if trimmed.starts_with('#') {
@@ -167,47 +196,25 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
                 kind: Kind::Comment,
                 parent,
             });
-            i += 1;
             continue;
         }
-        // Gather the logical line: pieces joined while a piece ends with a backslash.
-        let mut pieces: Vec<Piece> = Vec::new();
-        let mut j = i;
-        loop {
-            let l = &ls[j];
-            let t = l.text(text);
-            let indent = t.len() - t.trim_start_matches([' ', '\t']).len();
-            let body = &t[indent..];
-            if !pieces.is_empty() && (body.trim().is_empty() || body.starts_with('#')) {
-                // A blank or comment line ends a continued line (as in Dovecot).
-                break;
-            }
-            j += 1;
-            {
-                let cut = comment_start(body).unwrap_or(body.len());
-                let content = body[..cut].trim_end_matches([' ', '\t']);
-                let start = l.content.start + indent;
-                let mut p = Piece {
-                    start,
-                    end: start + content.len(),
-                };
-                let cont = content.ends_with('\\');
+        // The logical line's pieces, each without its continuing backslash and the blanks
+        // before it.
+        let pieces: Vec<Piece> = l
+            .lines
+            .iter()
+            .map(|x| {
+                let (start, mut end, cont) = content(text, x);
                 if cont {
-                    p.end -= 1;
-                    while p.end > p.start && is_white(text[..p.end].chars().last().unwrap_or('x')) {
-                        p.end -= 1;
+                    end -= 1;
+                    while end > start && is_white(text[..end].chars().last().unwrap_or('x')) {
+                        end -= 1;
                     }
                 }
-                pieces.push(p);
-                if !cont {
-                    break;
-                }
-            }
-            if j >= ls.len() {
-                break;
-            }
-        }
-        let span = first.full.start..ls[j - 1].full.end;
+                Piece { start, end }
+            })
+            .collect();
+        let span = l.span;
         let logical: String = pieces
             .iter()
             .map(|p| &text[p.start..p.end])
@@ -241,7 +248,6 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         if is_open {
             stack.push(items.len() - 1);
         }
-        i = j;
     }
     if let Some(&open) = stack.last() {
         let name = match &items[open].kind {

@@ -18,7 +18,8 @@
 
 use crate::edit::{Attach, Edits};
 use crate::error::ParseError;
-use crate::text::{indent_of, lines, newline_of, Span};
+use crate::logical::{Join, LogicalLines};
+use crate::text::{indent_of, newline_of, Line, Span};
 
 /// What one logical line is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,13 +137,11 @@ pub const IGNORED_IN_INET6_STATIC: &[(&str, &str)] = &[
 /// Parses an interfaces file. Fails where ifupdown fails: an option outside a stanza, an
 /// `iface` line without a known family and method, an option without a value.
 pub fn parse(text: &str) -> Result<Doc, ParseError> {
-    let phys = lines(text);
     let mut items = Vec::new();
     // 0: no stanza, 1: iface, 2: mapping
     let mut state = 0u8;
-    let mut i = 0;
-    while i < phys.len() {
-        let first = &phys[i];
+    for l in LogicalLines::new(text, ifupdown_rule) {
+        let first = &l.lines[0];
         let line = first.text(text);
         let indent = indent_of(line).to_string();
         let body = &line[indent.len()..];
@@ -153,7 +152,6 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
                 indent,
                 continued: false,
             });
-            i += 1;
             continue;
         }
         if body.starts_with('#') {
@@ -163,30 +161,20 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
                 indent,
                 continued: false,
             });
-            i += 1;
             continue;
         }
         // Join continuations: the `\` is removed and the next line appended verbatim.
         let start = first.full.start;
         let mut logical = String::new();
-        let mut j = i;
-        loop {
-            let l = &phys[j];
-            let raw = &text[l.full.start..l.full.end];
+        for x in &l.lines {
+            let raw = &text[x.full.start..x.full.end];
             let raw = raw.strip_suffix('\n').unwrap_or(raw);
-            if let Some(r) = raw.strip_suffix('\\') {
-                logical.push_str(r);
-                j += 1;
-                if j == phys.len() {
-                    break;
-                }
-            } else {
-                logical.push_str(l.text(text));
-                j += 1;
-                break;
+            match raw.strip_suffix('\\') {
+                Some(r) => logical.push_str(r),
+                None => logical.push_str(x.text(text)),
             }
         }
-        let end = phys[j - 1].full.end;
+        let end = l.span.end;
         let logical = logical.trim_end_matches(|c: char| c.is_ascii_whitespace());
         let words: Vec<&str> = logical.split_ascii_whitespace().collect();
         let offset = start + indent.len();
@@ -277,9 +265,8 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
             span: start..end,
             kind,
             indent,
-            continued: j - i > 1,
+            continued: l.lines.len() > 1,
         });
-        i = j;
     }
     Ok(Doc {
         src: text.to_string(),
@@ -287,7 +274,21 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
     })
 }
 
-fn raw_continues(text: &str, l: &crate::text::Line) -> bool {
+/// ifupdown's rule: a line whose last character is `\\` continues on the next one, which
+/// is appended as it is; a comment line continues nothing.
+fn ifupdown_rule(text: &str, first: &Line, last: &Line, _: &Line) -> Join {
+    let comment = first
+        .text(text)
+        .trim_start_matches([' ', '\t'])
+        .starts_with('#');
+    if !comment && raw_continues(text, last) {
+        Join::Joins
+    } else {
+        Join::Ends
+    }
+}
+
+fn raw_continues(text: &str, l: &Line) -> bool {
     let raw = &text[l.full.clone()];
     raw.strip_suffix('\n').unwrap_or(raw).ends_with('\\')
 }

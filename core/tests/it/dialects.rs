@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, dovecot, exim, haproxy, interfaces, nginx, postfix, proftpd, pureftpd, resolv, sshd,
-    systemd, varnish, vsftpd,
+    apache, dovecot, exim, haproxy, interfaces, mycnf, nginx, postfix, postgresql, proftpd,
+    pureftpd, resolv, sshd, systemd, varnish, vsftpd,
 };
 use v6fix_core::text::{self, BOM};
 use v6fix_core::ParseError;
@@ -27,6 +27,7 @@ fn parser_for(dir: &str, name: &str) -> Option<Printer> {
         "exim4" => |t| exim::conf::parse(t, true).map(|d| (d.to_string(), d.tiles())),
         "haproxy" => |t| haproxy::parse(t).map(|d| (d.to_string(), d.tiles())),
         "interfaces" => |t| interfaces::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "mycnf" => |t| mycnf::parse(t).map(|d| (d.to_string(), d.tiles())),
         "nginx" => {
             |t| nginx::parse(t).map(|d| (d.to_string(), d.tiles() && nginx_blocks_tile(&d.items)))
         }
@@ -50,6 +51,10 @@ fn parser_for(dir: &str, name: &str) -> Option<Printer> {
             |t| postfix::parse_master(t).map(|d| (d.to_string(), d.tiles()))
         }
         "postfix" => |t| postfix::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "postgresql" if name.contains("pg_hba") => {
+            |t| postgresql::hba::parse(t).map(|d| (d.to_string(), d.tiles()))
+        }
+        "postgresql" => |t| postgresql::conf::parse(t).map(|d| (d.to_string(), d.tiles())),
         _ => return None,
     })
 }
@@ -94,8 +99,10 @@ const MIN_FIXTURES: &[(&str, usize)] = &[
     ("exim4", 10),
     ("haproxy", 3),
     ("interfaces", 5),
+    ("mycnf", 5),
     ("nginx", 4),
     ("postfix", 8),
+    ("postgresql", 5),
     ("proftpd", 4),
     ("pureftpd", 5),
     ("resolv", 4),

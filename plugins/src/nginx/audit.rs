@@ -29,6 +29,11 @@ impl Conf {
                 v4wild.insert((k.0.clone(), k.2.clone()), true);
             }
         }
+        // Each server's listens, so a listen is checked against its own server's only.
+        let mut by_server: HashMap<Option<usize>, Vec<usize>> = HashMap::new();
+        for (i, (p, _, _)) in listens.iter().enumerate() {
+            by_server.entry(p.server).or_default().push(i);
+        }
         for (p, l, key) in &listens {
             let text = self.text_of(p);
             match &l.at {
@@ -53,7 +58,7 @@ impl Conf {
                 At::Ep(ep) if ep.is_ipv4_only() => {
                     let Some(k) = key else { continue };
                     let twin = twin_of(l, None);
-                    let has_v6 = listens.iter().any(|(q, ql, qk)| {
+                    let has_v6 = by_server[&p.server].iter().map(|&i| &listens[i]).any(|(q, ql, qk)| {
                         q.server == p.server
                             && ql.endpoint().is_some_and(Endpoint::serves_ipv6)
                             && qk.as_ref().is_some_and(|qk| qk.2 == k.2)

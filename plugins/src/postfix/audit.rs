@@ -5,9 +5,11 @@ use super::elem::{broken_message, Elem};
 use super::master::{bound_services, lonely_v4};
 use super::protocols::enables_ipv6;
 use super::{MAIN_CF, MASTER_CF, NETWORK_LISTS};
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use std::net::IpAddr;
+use std::path::Path as FsPath;
 use std::path::Path;
+use std::rc::Rc;
 use v6fix_core::addr::parse_ip;
 use v6fix_core::dialect::postfix as pf;
 use v6fix_core::policy;
@@ -16,7 +18,8 @@ use v6fix_core::{Finding, Prefix, Result, Severity};
 const FIX: &str = "v6fix postfix --network PREFIX";
 
 impl Conf<'_> {
-    pub(super) fn audit(&self) -> Result<Vec<Finding>> {
+    /// The audit, reading the lists and tables through `tables` (shared with the plan).
+    pub(super) fn audit(&self, tables: &mut Tables) -> Result<Vec<Finding>> {
         let mut out = Vec::new();
         let main_path = self.host.display(Path::new(MAIN_CF));
         let at = |offset: usize| Some(self.main.line(offset));
@@ -51,21 +54,22 @@ impl Conf<'_> {
             }),
         }
 
-        let mut tables = Tables::default();
-        let mut reported = BTreeSet::new();
+        // An element two lists share is reported once.
+        let mut reported = HashSet::new();
         for name in NETWORK_LISTS {
-            for e in self.walk(name, &mut tables)? {
-                if !reported.insert((e.path.clone(), e.span.start, e.text.clone())) {
-                    continue;
-                }
-                let path = self.host.display(&e.path);
-                let line = self.line_of(&tables, &e.path, e.span.start);
+            for e in self.walk(name, tables)?.iter() {
                 let finding = |message: String| Finding {
                     severity: Severity::Error,
-                    path: path.clone(),
-                    line,
+                    path: self.host.display(&e.path),
+                    line: self.line_of(tables, &e.path, e.span.start),
                     message,
                     fix: Some(FIX.into()),
+                };
+                let mut out = Reported {
+                    out: &mut out,
+                    reported: &mut reported,
+                    entry: e,
+                    fresh: None,
                 };
                 // An entry that trusts too much (every list grants something, but for
                 // debug_peer_list, which only logs more).
@@ -119,7 +123,7 @@ impl Conf<'_> {
 
         // The lost email: IPv4 networks trusted to relay, no IPv6 one.
         if self.doc.param("mynetworks").is_some() {
-            let entries = self.walk("mynetworks", &mut tables)?;
+            let entries = self.walk("mynetworks", tables)?;
             let nets: Vec<(&Entry, Prefix)> = entries
                 .iter()
                 .filter_map(|e| match &e.elem {
@@ -157,7 +161,7 @@ impl Conf<'_> {
             let v4: Vec<&str> = tokens
                 .iter()
                 .filter(|t| matches!(parse_ip(&t.text), Some(IpAddr::V4(_))))
-                .map(|t| t.text.as_str())
+                .map(|t| t.text.as_ref())
                 .collect();
             if !any_v6 && !v4.is_empty() {
                 out.push(Finding {
@@ -205,5 +209,28 @@ fn is_loopback(p: &Prefix) -> bool {
     match p.addr() {
         IpAddr::V4(a) => a.is_loopback(),
         IpAddr::V6(a) => a.is_loopback() || a.to_ipv4_mapped().is_some_and(|v| v.is_loopback()),
+    }
+}
+
+/// The findings of one list element, kept only when that element (its file, offset and
+/// text) has not had findings in an earlier list, so an element with none costs no
+/// bookkeeping.
+struct Reported<'o> {
+    out: &'o mut Vec<Finding>,
+    reported: &'o mut HashSet<(Rc<FsPath>, usize, String)>,
+    entry: &'o Entry,
+    fresh: Option<bool>,
+}
+
+impl Reported<'_> {
+    fn push(&mut self, f: Finding) {
+        let e = self.entry;
+        let fresh = *self.fresh.get_or_insert_with(|| {
+            self.reported
+                .insert((e.path.clone(), e.span.start, e.text.clone()))
+        });
+        if fresh {
+            self.out.push(f);
+        }
     }
 }

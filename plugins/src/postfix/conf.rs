@@ -2,9 +2,10 @@
 
 use super::elem::{classify, whole_ref, Elem};
 use super::MAIN_CF;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use v6fix_core::addr::parse_ip;
 use v6fix_core::dialect::postfix::{self as pf, CidrDoc, Doc, ListDoc, Param};
 use v6fix_core::text::Span;
@@ -21,8 +22,8 @@ pub(super) struct Conf<'h> {
 pub(super) struct Entry {
     pub(super) elem: Elem,
     pub(super) text: String,
-    /// The machine path of the file holding the literal.
-    pub(super) path: PathBuf,
+    /// The machine path of the file holding the literal, shared by its entries.
+    pub(super) path: Rc<Path>,
     pub(super) span: Span,
     /// The main.cf parameter holding it (None inside a list file or cidr table).
     pub(super) param: Option<String>,
@@ -34,6 +35,19 @@ pub(super) struct Entry {
 pub(super) struct Tables {
     pub(super) lists: BTreeMap<PathBuf, Option<(File, ListDoc)>>,
     pub(super) cidrs: BTreeMap<PathBuf, Option<(File, CidrDoc)>>,
+    /// Each list parameter's elements once walked: the files behind them do not change
+    /// during a run, so the audit and every step of the plan share one walk.
+    walks: HashMap<String, Rc<[Entry]>>,
+    /// main.cf's path, shared by the entries it holds.
+    main: Option<Rc<Path>>,
+}
+
+impl Tables {
+    fn main_path(&mut self) -> Rc<Path> {
+        self.main
+            .get_or_insert_with(|| Rc::from(Path::new(MAIN_CF)))
+            .clone()
+    }
 }
 
 impl<'h> Conf<'h> {
@@ -65,11 +79,16 @@ impl<'h> Conf<'h> {
 
     /// The elements of list parameter `name` (last definition), following `$name`
     /// references to other parameters, `/file/name` lists and `cidr:` tables.
-    pub(super) fn walk(&self, name: &str, tables: &mut Tables) -> Result<Vec<Entry>> {
+    pub(super) fn walk(&self, name: &str, tables: &mut Tables) -> Result<Rc<[Entry]>> {
+        if let Some(w) = tables.walks.get(name) {
+            return Ok(w.clone());
+        }
         let mut out = Vec::new();
         let mut seen = BTreeSet::new();
         self.walk_param(name, tables, &mut out, &mut seen)?;
-        Ok(out)
+        let w: Rc<[Entry]> = out.into();
+        tables.walks.insert(name.to_string(), w.clone());
+        Ok(w)
     }
 
     fn walk_param(
@@ -97,7 +116,7 @@ impl<'h> Conf<'h> {
             }
             let editable = !tok.text.contains('$');
             let pieces: Vec<String> = if editable {
-                vec![tok.text.clone()]
+                vec![tok.text.to_string()]
             } else {
                 match pf::expand(&tok.text, &|n| self.lookup(n)) {
                     Some(x) => x
@@ -108,8 +127,8 @@ impl<'h> Conf<'h> {
                     None => {
                         out.push(Entry {
                             elem: Elem::Unexpanded,
-                            text: tok.text.clone(),
-                            path: PathBuf::from(MAIN_CF),
+                            text: tok.text.to_string(),
+                            path: tables.main_path(),
                             span: tok.span.clone(),
                             param: Some(name.to_string()),
                             editable: false,
@@ -123,7 +142,7 @@ impl<'h> Conf<'h> {
                 let here = Entry {
                     elem: elem.clone(),
                     text: piece,
-                    path: PathBuf::from(MAIN_CF),
+                    path: tables.main_path(),
                     span: tok.span.clone(),
                     param: Some(name.to_string()),
                     editable,
@@ -153,11 +172,12 @@ impl<'h> Conf<'h> {
         let Some(Some((_, doc))) = tables.lists.get(path) else {
             return Ok(());
         };
+        let shared: Rc<Path> = Rc::from(path);
         for tok in doc.entries() {
             out.push(Entry {
                 elem: classify(&tok.text, false),
-                text: tok.text.clone(),
-                path: path.to_path_buf(),
+                text: tok.text.into_owned(),
+                path: shared.clone(),
                 span: tok.span.clone(),
                 param: None,
                 editable: true,
@@ -180,12 +200,13 @@ impl<'h> Conf<'h> {
         let Some(Some((_, doc))) = tables.cidrs.get(path) else {
             return Ok(());
         };
+        let shared: Rc<Path> = Rc::from(path);
         for r in doc.rules() {
             let text = doc.pattern(r);
             out.push(Entry {
                 elem: classify(text, true),
                 text: text.to_string(),
-                path: path.to_path_buf(),
+                path: shared.clone(),
                 span: r.pattern.clone(),
                 param: None,
                 editable: true,
@@ -220,7 +241,7 @@ impl<'h> Conf<'h> {
     }
 }
 
-pub(super) fn live_tokens(doc: &Doc, p: &Param) -> Vec<pf::Element> {
+pub(super) fn live_tokens<'d>(doc: &'d Doc, p: &Param) -> Vec<pf::Element<'d>> {
     doc.tokens(p)
         .into_iter()
         .take_while(|t| !t.is_comment())

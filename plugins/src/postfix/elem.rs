@@ -105,7 +105,8 @@ pub(super) fn classify(text: &str, in_cidr: bool) -> Elem {
         let net = p.network();
         let had_len = t.contains('/');
         let bare_v6 = p.is_ipv6() && !in_cidr;
-        let fixed = match (p.is_ipv6() && !in_cidr, had_len) {
+        // Spelled only for an element that needs rewriting: most are fine as they are.
+        let fixed = || match (p.is_ipv6() && !in_cidr, had_len) {
             (true, true) => net.render(Style::BracketedV6),
             (true, false) => format!("[{}]", p.addr()),
             (false, _) => net.render(Style::Bare),
@@ -114,7 +115,7 @@ pub(super) fn classify(text: &str, in_cidr: bool) -> Elem {
             return Elem::Broken {
                 prefix: net,
                 negated,
-                fixed: format!("{bang}{fixed}"),
+                fixed: format!("{bang}{}", fixed()),
                 why: Why::BareV6,
             };
         }
@@ -122,7 +123,7 @@ pub(super) fn classify(text: &str, in_cidr: bool) -> Elem {
             return Elem::Broken {
                 prefix: net,
                 negated,
-                fixed: format!("{bang}{fixed}"),
+                fixed: format!("{bang}{}", fixed()),
                 why: Why::HostBits,
             };
         }

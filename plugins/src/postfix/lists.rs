@@ -4,20 +4,25 @@ use super::conf::Conf;
 use super::elem::{broken_message, Elem};
 use super::state::State;
 use super::NETWORK_LISTS;
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use v6fix_core::Result;
 
 impl Conf<'_> {
     /// Rewrites entries that break Postfix in every network list.
     pub(super) fn fix_lists(&self, st: &mut State) -> Result<()> {
-        let mut done = BTreeSet::new();
+        // An element two lists share (a /file list both name) is reported once.
+        let mut done = HashSet::new();
         for name in NETWORK_LISTS {
             let entries = self.walk(name, &mut st.tables)?;
-            for e in entries {
-                if !done.insert((e.path.clone(), e.span.start)) {
+            for e in entries.iter() {
+                let said = matches!(
+                    &e.elem,
+                    Elem::Broken { .. } | Elem::UnknownType(_) | Elem::Unexpanded
+                );
+                if !said || !done.insert((e.path.clone(), e.span.start)) {
                     continue;
                 }
-                let place = self.where_is(&st.tables, &e);
+                let place = self.where_is(&st.tables, e);
                 match &e.elem {
                     Elem::Broken { fixed, why, .. } if e.editable => {
                         st.edits_path(&e.path).replace(e.span.clone(), fixed.clone());

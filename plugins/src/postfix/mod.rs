@@ -99,7 +99,7 @@ impl Plugin for Postfix {
         }
         let mut tables = Tables::default();
         for name in NETWORK_LISTS {
-            for e in conf.walk(name, &mut tables)? {
+            for e in conf.walk(name, &mut tables)?.iter() {
                 if let Elem::File(p) | Elem::Cidr(p) = &e.elem {
                     if host.exists(p) && !out.contains(p) {
                         out.push(p.clone());
@@ -120,7 +120,8 @@ impl Plugin for Postfix {
             ));
             return Ok(a);
         };
-        let findings = conf.audit()?;
+        let mut tables = Tables::default();
+        let findings = conf.audit(&mut tables)?;
         let networks = &target.networks;
         let mut a = if networks.is_empty() {
             let mut a = Analysis::new();
@@ -128,7 +129,7 @@ impl Plugin for Postfix {
             a
         } else {
             let address = target.address();
-            let mut st = State::new(&conf);
+            let mut st = State::new(&conf, tables);
             let opened = if conf.inet_protocols(&mut st) {
                 Some("IPv6 is now on".to_string())
             } else {

@@ -7,7 +7,7 @@ use super::MAIN_CF;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 use v6fix_core::addr::Style;
-use v6fix_core::{Error, Prefix, Result};
+use v6fix_core::{Edits, Error, Prefix, Result};
 
 impl Conf<'_> {
     /// Adds `networks` to mynetworks; when this run opens ::1 to clients (`opened` says
@@ -24,6 +24,7 @@ impl Conf<'_> {
         };
         self.warn_duplicates(st, "mynetworks");
         let entries = self.walk("mynetworks", &mut st.tables)?;
+        let entries = &entries[..];
 
         // A `{` never closed: Postfix reads the rest of the list as one element, so an
         // entry added after it would never be seen (and would be added again on every run).
@@ -41,7 +42,7 @@ impl Conf<'_> {
         }
 
         // A /file/name list that does not exist: Postfix cannot read it either.
-        for e in &entries {
+        for e in entries {
             if let Elem::File(path) = &e.elem {
                 if !self.host.exists(path) {
                     return Err(Error::invalid(
@@ -71,7 +72,7 @@ impl Conf<'_> {
         let mut missing = Vec::new();
         for n in networks {
             let mut found = None;
-            for e in &entries {
+            for e in entries {
                 let (prefix, negated) = match &e.elem {
                     Elem::Net { prefix, negated }
                     | Elem::Broken {
@@ -151,12 +152,13 @@ impl Conf<'_> {
             let Some(Some((_, doc))) = st.tables.lists.get(&path) else {
                 return Err(unreadable(self.host, &path, ""));
             };
-            let doc = doc.clone();
             let lines: Vec<String> = missing
                 .iter()
                 .map(|n| n.render(Style::BracketedV6))
                 .collect();
-            doc.append_entries(&lines, st.edits_path(&path));
+            let mut edits = Edits::new();
+            doc.append_entries(&lines, &mut edits);
+            st.edits_path(&path).extend(edits);
             st.note(format!(
                 "{}: added {} (mynetworks reads this list file)",
                 self.host.display(&path),
@@ -166,7 +168,6 @@ impl Conf<'_> {
             let Some(Some((_, doc))) = st.tables.cidrs.get(&path) else {
                 return Err(unreadable(self.host, &path, "cidr:"));
             };
-            let doc = doc.clone();
             let result = doc
                 .rules()
                 .filter(|r| r.depth == 0)
@@ -176,7 +177,9 @@ impl Conf<'_> {
                 .iter()
                 .map(|n| (n.render(Style::Bare), result.clone()))
                 .collect();
-            doc.append_rules(&rules, st.edits_path(&path));
+            let mut edits = Edits::new();
+            doc.append_rules(&rules, &mut edits);
+            st.edits_path(&path).extend(edits);
             st.note(format!(
                 "{}: added {added} (a cidr table mynetworks looks up; bare, as cidr_table(5) writes it)",
                 self.host.display(&path)
@@ -184,7 +187,7 @@ impl Conf<'_> {
         } else {
             let literal = entries.iter().rev().find(|e| {
                 e.editable
-                    && e.path == Path::new(MAIN_CF)
+                    && *e.path == *Path::new(MAIN_CF)
                     && matches!(e.elem, Elem::Net { .. } | Elem::Broken { .. })
             });
             let tables: Vec<&Entry> = entries

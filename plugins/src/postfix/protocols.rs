@@ -37,7 +37,7 @@ impl Conf<'_> {
         let was_on = enables_ipv6(&self.doc, p);
         let value = if was_on {
             live.iter()
-                .map(|t| t.text.as_str())
+                .map(|t| t.text.as_ref())
                 .collect::<Vec<_>>()
                 .join(", ")
         } else {
@@ -57,7 +57,7 @@ impl Conf<'_> {
         st.note(format!(
             "{place}: inet_protocols = {} → {value}{}",
             live.iter()
-                .map(|t| t.text.as_str())
+                .map(|t| t.text.as_ref())
                 .collect::<Vec<_>>()
                 .join(" "),
             if value == "all" {

@@ -20,10 +20,10 @@ pub(super) struct State<'c> {
 }
 
 impl<'c> State<'c> {
-    pub(super) fn new(conf: &'c Conf<'c>) -> Self {
+    pub(super) fn new(conf: &'c Conf<'c>, tables: Tables) -> Self {
         State {
             conf,
-            tables: Tables::default(),
+            tables,
             edits: BTreeMap::new(),
             others: BTreeMap::new(),
             plan: Analysis::new(),

@@ -53,8 +53,10 @@ mod dovecot_daemon;
 mod exim4_daemon;
 mod haproxy_daemon;
 mod interfaces_daemon;
+mod mariadb_daemon;
 mod nginx_daemon;
 mod postfix_daemon;
+mod postgresql_daemon;
 mod proftpd_daemon;
 mod pureftpd_daemon;
 mod sshd_daemon;
@@ -116,6 +118,8 @@ fn all_trials() -> Vec<Trial> {
         interfaces_daemon::trials(),
         nginx_daemon::trials(),
         postfix_daemon::trials(),
+        postgresql_daemon::trials(),
+        mariadb_daemon::trials(),
         proftpd_daemon::trials(),
         pureftpd_daemon::trials(),
         sshd_daemon::trials(),

@@ -56,29 +56,34 @@ impl ListDoc {
 
     /// The elements of each logical line, in order. Postfix reads each logical line as a
     /// list of its own, so a `# note` ends only its own line.
-    pub fn lines(&self) -> Vec<Vec<Element>> {
-        self.items
-            .iter()
-            .filter_map(|i| match i {
-                ListItem::Entries(l) => {
-                    let segs: Vec<Span> = l
-                        .lines
-                        .iter()
-                        .map(|x| trimmed_span(&self.src, x.content.start, x.content.end))
-                        .collect();
-                    Some(list_tokens(&self.src, &segs))
-                }
-                _ => None,
-            })
-            .collect()
+    pub fn lines(&self) -> Vec<Vec<Element<'_>>> {
+        self.logicals().map(|l| self.elements(l)).collect()
     }
 
     /// Every element Postfix reads (`# notes` and what follows them on their line left out).
-    pub fn entries(&self) -> Vec<Element> {
-        self.lines()
-            .into_iter()
-            .flat_map(|l| l.into_iter().take_while(|t| !t.is_comment()))
-            .collect()
+    pub fn entries(&self) -> Vec<Element<'_>> {
+        let mut out = Vec::with_capacity(self.items.len());
+        for l in self.logicals() {
+            out.extend(self.elements(l).into_iter().take_while(|t| !t.is_comment()));
+        }
+        out
+    }
+
+    fn logicals(&self) -> impl Iterator<Item = &Logical> {
+        self.items.iter().filter_map(|i| match i {
+            ListItem::Entries(l) => Some(l),
+            _ => None,
+        })
+    }
+
+    /// The elements of one logical line.
+    fn elements(&self, l: &Logical) -> Vec<Element<'_>> {
+        let segs: Vec<Span> = l
+            .lines
+            .iter()
+            .map(|x| trimmed_span(&self.src, x.content.start, x.content.end))
+            .collect();
+        list_tokens(&self.src, &segs)
     }
 
     /// Adds each entry on a line of its own after the last line holding entries (at the
@@ -95,9 +100,8 @@ impl ListDoc {
             return;
         };
         let comma = self
-            .lines()
+            .elements(last)
             .last()
-            .and_then(|l| l.last().cloned())
             .is_some_and(|t| t.comma.is_some());
         let line = last.lines.last().expect("a logical line has a line");
         for e in entries {

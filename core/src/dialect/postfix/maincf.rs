@@ -157,7 +157,7 @@ impl Doc {
     }
 
     /// A definition's value split as a list, with spans.
-    pub fn tokens(&self, p: &Param) -> Vec<Element> {
+    pub fn tokens(&self, p: &Param) -> Vec<Element<'_>> {
         list_tokens(&self.src, &p.segments)
     }
 

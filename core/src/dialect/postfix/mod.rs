@@ -25,17 +25,13 @@ pub use maincf::{expand, parse, Doc, Item, Kind, Param};
 pub use master::{parse_master, MasterDoc, MasterItem, Service};
 
 use crate::edit::Edits;
-use crate::text::{indent_of, lines, Line, Span};
+use crate::logical::{is_blank, Join, LogicalLines};
+use crate::text::{indent_of, Line, Span};
+use std::borrow::Cow;
 
 /// One logical line: its first physical line and its continuation lines (with any
 /// comment or blank lines between them), as Postfix's `readllines` groups them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Logical {
-    /// The physical lines that carry text of this logical line (first, then continuations).
-    pub lines: Vec<Line>,
-    /// From the start of the first line to the end of the last one, line ending included.
-    pub span: Span,
-}
+pub use crate::logical::Logical;
 
 enum Raw {
     Comment(Line),
@@ -43,41 +39,40 @@ enum Raw {
     Logical(Logical),
 }
 
+/// Postfix's rule: a line starting with a blank continues the logical line before it,
+/// and comment and blank lines between are passed over; a comment or blank line with no
+/// logical line before it continues nothing.
+fn postfix_rule(text: &str, first: &Line, _: &Line, next: &Line) -> Join {
+    let (f, t) = (first.text(text), next.text(text));
+    if is_blank(f) || f.trim_start_matches([' ', '\t']).starts_with('#') {
+        Join::Ends
+    } else if is_blank(t) || t.trim_start_matches([' ', '\t']).starts_with('#') {
+        Join::Passes
+    } else if t.starts_with([' ', '\t']) {
+        Join::Joins
+    } else {
+        Join::Ends
+    }
+}
+
 /// Groups `text` into comments, blanks and logical lines. An indented line with no
 /// logical line before it is returned as `Err(offset)` when `strict`, else it starts one.
 fn group(text: &str, strict: bool) -> Result<Vec<Raw>, usize> {
     let mut out: Vec<Raw> = Vec::new();
-    let mut pending: Vec<Raw> = Vec::new();
-    let mut current: Option<Logical> = None;
-    for line in lines(text) {
-        let t = line.text(text);
-        let trimmed = t.trim_matches([' ', '\t']);
-        if trimmed.is_empty() {
-            pending.push(Raw::Blank(line));
-        } else if trimmed.starts_with('#') {
-            pending.push(Raw::Comment(line));
-        } else if let (true, Some(cur)) = (t.starts_with([' ', '\t']), current.as_mut()) {
-            pending.clear();
-            cur.span.end = line.full.end;
-            cur.lines.push(line);
+    for l in LogicalLines::new(text, postfix_rule) {
+        let first = &l.lines[0];
+        let t = first.text(text);
+        if is_blank(t) {
+            out.push(Raw::Blank(first.clone()));
+        } else if t.trim_start_matches([' ', '\t']).starts_with('#') {
+            out.push(Raw::Comment(first.clone()));
         } else {
             if t.starts_with([' ', '\t']) && strict {
-                return Err(line.content.start + indent_of(t).len());
+                return Err(first.content.start + indent_of(t).len());
             }
-            if let Some(c) = current.take() {
-                out.push(Raw::Logical(c));
-            }
-            out.append(&mut pending);
-            current = Some(Logical {
-                span: line.full.clone(),
-                lines: vec![line],
-            });
+            out.push(Raw::Logical(l));
         }
     }
-    if let Some(c) = current.take() {
-        out.push(Raw::Logical(c));
-    }
-    out.append(&mut pending);
     Ok(out)
 }
 
@@ -95,14 +90,16 @@ fn trimmed_span(src: &str, from: usize, to: usize) -> Span {
 
 /// One element of a Postfix list value, with its span in the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Element {
-    pub text: String,
+pub struct Element<'a> {
+    /// The element's text: borrowed from the file, owned only for a `{...}` group that
+    /// spans lines (Postfix joins its pieces with a blank).
+    pub text: Cow<'a, str>,
     pub span: Span,
     /// The byte offset of a comma that directly follows the token (blanks allowed between).
     pub comma: Option<usize>,
 }
 
-impl Element {
+impl Element<'_> {
     /// True for a `# note`: Postfix stops reading the list here.
     pub fn is_comment(&self) -> bool {
         self.text.starts_with('#')
@@ -111,23 +108,24 @@ impl Element {
 
 /// Splits the value pieces `segments` of `src` into list elements the way Postfix does:
 /// commas and blanks separate, `{...}` groups stay one element.
-pub fn list_tokens(src: &str, segments: &[Span]) -> Vec<Element> {
-    let mut out: Vec<Element> = Vec::new();
+pub fn list_tokens<'a>(src: &'a str, segments: &[Span]) -> Vec<Element<'a>> {
+    let mut out: Vec<Element<'a>> = Vec::new();
     let mut depth = 0usize;
+    // Where the current element starts, and the pieces that earlier segments gave it
+    // when it is a `{...}` group spanning lines (each followed by a blank).
     let mut start: Option<usize> = None;
-    let mut text = String::new();
+    let mut joined: Option<String> = None;
     let mut last_end = 0;
     for seg in segments {
+        // Where this segment's piece of the current element starts.
+        let mut piece = start.map(|_| seg.start);
         for (i, c) in src[seg.clone()].char_indices() {
             let at = seg.start + i;
             let sep = depth == 0 && matches!(c, ' ' | '\t' | ',' | '\r');
             if sep {
                 if let Some(s) = start.take() {
-                    out.push(Element {
-                        text: std::mem::take(&mut text),
-                        span: s..last_end,
-                        comma: None,
-                    });
+                    let from = piece.take().unwrap_or(s);
+                    out.push(element(src, s, from, last_end, joined.take()));
                 }
                 if c == ',' {
                     if let Some(t) = out.last_mut() {
@@ -145,30 +143,53 @@ pub fn list_tokens(src: &str, segments: &[Span]) -> Vec<Element> {
             }
             if start.is_none() {
                 start = Some(at);
+                piece = Some(at);
             }
-            text.push(c);
             last_end = at + c.len_utf8();
         }
-        if depth == 0 {
-            if let Some(s) = start.take() {
-                out.push(Element {
-                    text: std::mem::take(&mut text),
-                    span: s..last_end,
-                    comma: None,
-                });
+        if let Some(s) = start {
+            let from = piece.unwrap_or(seg.start);
+            if depth == 0 {
+                out.push(element(src, s, from, last_end, joined.take()));
+                start = None;
+            } else {
+                let j = joined.get_or_insert_with(String::new);
+                j.push_str(&src[from..last_end.max(from)]);
+                j.push(' ');
             }
-        } else {
-            text.push(' ');
         }
     }
     if let Some(s) = start {
         out.push(Element {
-            text,
+            text: Cow::Owned(joined.unwrap_or_default()),
             span: s..last_end,
             comma: None,
         });
     }
     out
+}
+
+/// The element from `start` to `end`: borrowed when it lies in one segment, else the
+/// pieces of the segments before (`joined`) and this one's from `from`.
+fn element(
+    src: &str,
+    start: usize,
+    from: usize,
+    end: usize,
+    joined: Option<String>,
+) -> Element<'_> {
+    let text = match joined {
+        Some(mut j) => {
+            j.push_str(&src[from..end]);
+            Cow::Owned(j)
+        }
+        None => Cow::Borrowed(&src[start..end]),
+    };
+    Element {
+        text,
+        span: start..end,
+        comma: None,
+    }
 }
 
 /// How a list separates its elements, learned from the elements themselves.
@@ -274,7 +295,7 @@ mod tests {
                     .tokens(q)
                     .into_iter()
                     .take_while(|t| !t.is_comment())
-                    .map(|t| t.text)
+                    .map(|t| t.text.into_owned())
                     .collect();
                 assert_eq!(live.last(), Some(&entry), "{name}/{}:\n{out}", p.name);
                 assert_eq!(again.params().count(), d.params().count(), "{name}");
@@ -318,7 +339,7 @@ mod tests {
     fn list_tokens_split_on_commas_and_blanks_and_keep_brace_groups() {
         let t = "a,b , c\t{x, y} cidr:{ {1 OK}, {2 OK} },";
         let toks = list_tokens(t, std::slice::from_ref(&(0..t.len())));
-        let texts: Vec<_> = toks.iter().map(|t| t.text.as_str()).collect();
+        let texts: Vec<_> = toks.iter().map(|t| &*t.text).collect();
         assert_eq!(texts, ["a", "b", "c", "{x, y}", "cidr:{ {1 OK}, {2 OK} }"]);
         assert_eq!(toks[0].comma, Some(1));
         assert_eq!(toks[1].comma, Some(4));
