@@ -21,7 +21,7 @@ use std::os::unix::fs::MetadataExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, dovecot, exim, haproxy, interfaces, mycnf, nginx, postfix, postgresql, proftpd,
+    apache, bind, dovecot, exim, haproxy, interfaces, mycnf, nginx, postfix, postgresql, proftpd,
     pureftpd, resolv, sshd, systemd, varnish, vsftpd,
 };
 use v6fix_core::{Args, Host, OwnAddress, Plugin, Prefix, Target};
@@ -64,6 +64,7 @@ pub(crate) fn target(plugin: &dyn Plugin) -> Target {
 /// The dialects, by the name of their directory under `testdata/`.
 pub(crate) const DIALECTS: &[&str] = &[
     "apache",
+    "bind",
     "dovecot",
     "exim4",
     "haproxy",
@@ -88,6 +89,9 @@ pub(crate) fn dialect_of(plugin: &str, path: &Path) -> Option<&'static str> {
     let under = |dir: &str| p.starts_with(dir);
     match plugin {
         "apache" if under("/etc/apache2/") && name != "envvars" => Some("apache"),
+        "bind9" if under("/etc/bind/") && !name.starts_with("db.") && name != "bind.keys" => {
+            Some("bind")
+        }
         "dovecot" if under("/etc/dovecot/") => Some("dovecot"),
         "exim4" if under("/etc/exim4/") => Some("exim4"),
         "haproxy" if p == "/etc/haproxy/haproxy.cfg" => Some("haproxy"),
@@ -121,6 +125,7 @@ pub(crate) fn relevant(plugin: &str, path: &Path) -> bool {
     dialect_of(plugin, path).is_some()
         || match plugin {
             "apache" => p.starts_with("/etc/apache2/"),
+            "bind9" => p.starts_with("/etc/bind/"),
             "pure-ftpd" => p.starts_with("/etc/pure-ftpd/") || p == "/etc/default/pure-ftpd-common",
             "resolv" => p.starts_with("/run/") || p.starts_with("/etc/resolvconf"),
             "varnish" => {
@@ -145,6 +150,7 @@ pub(crate) fn reprint(dialect: &str, path: &Path, text: &str) -> Result<String, 
     let e = |e: v6fix_core::ParseError| format!("{e:?}");
     match dialect {
         "apache" => apache::parse(text).map(|d| d.to_string()).map_err(e),
+        "bind" => bind::parse(text).map(|d| d.to_string()).map_err(e),
         "dovecot" => dovecot::parse(text).map(|d| d.to_string()).map_err(e),
         "exim4" if name != "update-exim4.conf.conf" => exim::conf::parse(text, true)
             .map(|d| d.to_string())

@@ -77,6 +77,7 @@ fn place(root: &Path, dialect: &str, rel: &Path) -> Option<(&'static str, PathBu
     let p = |s: &str| PathBuf::from(s);
     Some(match dialect {
         "apache" => ("apache", p("/etc/apache2/apache2.conf"), vec![]),
+        "bind" => ("bind9", p("/etc/bind/named.conf"), vec![]),
         "dovecot" => match rel.strip_prefix("debian") {
             Ok(inner) => ("dovecot", Path::new("/etc/dovecot").join(inner), vec![]),
             Err(_) => ("dovecot", p("/etc/dovecot/dovecot.conf"), vec![]),

@@ -25,6 +25,7 @@ mod list;
 
 // Service plugins, one per daemon.
 mod apache;
+mod bind9;
 mod dovecot;
 mod exim4;
 mod haproxy;

@@ -599,6 +599,26 @@ pub const PAGES: &[Page] = &[
         json: CHANGE_JSON,
     },
     Page {
+        command: "bind9",
+        description: &[
+            "Makes named answer on IPv6: listen-on-v6 { none; } becomes { any; } (or this \
+             host's addresses where listen-on names specific IPv4 addresses, which also get a \
+             listen-on-v6 beside them), and adds the --network prefixes to allow-query, \
+             allow-recursion, allow-query-cache, allow-transfer, allow-notify and acl blocks \
+             that admit IPv4 networks. Then run named-checkconf && rndc reconfig (rndc reload \
+             when only access lists change).",
+        ],
+        files: &[(
+            "/etc/bind/named.conf",
+            "The configuration and everything it includes.",
+        )],
+        examples: &[(
+            "v6fix bind9 --network 2001:db8::/64 --address 2001:db8::53",
+            "Answer on IPv6 and admit the site network wherever its IPv4 networks are.",
+        )],
+        json: CHANGE_JSON,
+    },
+    Page {
         command: "sshd",
         description: &[
             "Sets AddressFamily any in every file of the include set and gives each IPv4 \

@@ -94,6 +94,14 @@ const CHECKERS: &[Checker] = &[
                  sshd -t -f /etc/ssh/sshd_config -h $W/hostkey",
     },
     Checker {
+        service: "bind9",
+        program: "named-checkconf",
+        dirs: &["/etc/bind"],
+        main: "/etc/bind/named.conf",
+        command: "named-checkconf /etc/bind/named.conf",
+        script: "named-checkconf /etc/bind/named.conf",
+    },
+    Checker {
         service: "exim4",
         program: "exim4",
         dirs: &["/etc/exim4"],

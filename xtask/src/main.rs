@@ -121,6 +121,7 @@ const CI_FUZZ_BUDGET_MS: &str = "10000";
 /// The dialects CI fuzzes: all of them.
 const CI_FUZZ_DIALECTS: &[&str] = &[
     "apache",
+    "bind",
     "dovecot",
     "exim4",
     "haproxy",

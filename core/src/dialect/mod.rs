@@ -5,6 +5,7 @@
 //! [`crate::Edits`]. Dialects never touch the disk.
 
 pub mod apache;
+pub mod bind;
 pub mod dovecot;
 pub mod exim;
 pub mod haproxy;

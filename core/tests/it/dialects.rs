@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, dovecot, exim, haproxy, interfaces, mycnf, nginx, postfix, postgresql, proftpd,
+    apache, bind, dovecot, exim, haproxy, interfaces, mycnf, nginx, postfix, postgresql, proftpd,
     pureftpd, resolv, sshd, systemd, varnish, vsftpd,
 };
 use v6fix_core::text::{self, BOM};
@@ -20,6 +20,7 @@ type Printer = fn(&str) -> Result<(String, bool), ParseError>;
 fn parser_for(dir: &str, name: &str) -> Option<Printer> {
     Some(match dir {
         "apache" => |t| apache::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "bind" => |t| bind::parse(t).map(|d| (d.to_string(), d.tiles())),
         "dovecot" => |t| dovecot::parse(t).map(|d| (d.to_string(), d.tiles())),
         "exim4" if name.ends_with("update-exim4.conf.conf") => {
             |t| exim::debconf::parse(t).map(|d| (d.to_string(), d.tiles()))
@@ -95,6 +96,7 @@ fn fixture_promise(dir: &str, text: &str) -> Result<(), String> {
 /// moved or emptied directory cannot pass by testing nothing.
 const MIN_FIXTURES: &[(&str, usize)] = &[
     ("apache", 5),
+    ("bind", 6),
     ("dovecot", 25),
     ("exim4", 10),
     ("haproxy", 3),

@@ -49,6 +49,7 @@ fn the_registry_holds_exactly_these_plugins() {
         commands,
         [
             "apache",
+            "bind9",
             "dovecot",
             "exim4",
             "haproxy",

@@ -49,6 +49,7 @@ mod truncated;
 mod txn;
 
 mod apache_daemon;
+mod bind9_daemon;
 mod dovecot_daemon;
 mod exim4_daemon;
 mod haproxy_daemon;
@@ -126,6 +127,7 @@ fn all_trials() -> Vec<Trial> {
         validation_daemon::trials(),
         varnish_daemon::trials(),
         vsftpd_daemon::trials(),
+        bind9_daemon::trials(),
     ]
     .into_iter()
     .flatten()

@@ -1,9 +1,10 @@
 //! The negative corpus: inputs the daemon's own checker rejects, in
 //! `testdata/negative/<plugin>/<name>/` (a tree under `etc/`). For each, the real checker
-//! (`nginx -t`, `doveconf -n`) must reject it, and v6fix must refuse it too (exit 2,
+//! (`nginx -t`, `doveconf -n`, `named-checkconf`) must reject it, and v6fix must refuse it too (exit 2,
 //! nothing written) at the line the checker names, with `path:line:col`. v6fix being
 //! looser than the daemon — editing a file the daemon will not load — fails here.
 
+use crate::bind9_daemon::checkconf;
 use crate::dovecot_daemon::doveconf;
 use crate::nginx_daemon::nginx_t;
 use crate::support;
@@ -98,10 +99,39 @@ fn doveconf_and_v6fix_reject_the_dovecot_corpus() -> support::Skippable {
     Ok(())
 }
 
+fn named_checkconf_and_v6fix_reject_the_bind9_corpus() -> support::Skippable {
+    support::daemon("named-checkconf")?;
+    support::can_unshare()?;
+    for case in corpus("bind9") {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let tree = tempfile::tempdir().unwrap();
+        support::copy_tree(&case, tree.path());
+        let o = checkconf(tree.path());
+        // named-checkconf reports on stdout.
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(
+            !o.status.success(),
+            "{name}: named-checkconf accepts it\n{out}"
+        );
+        // `/etc/bind/named.conf:4: missing ';' before '}'`
+        let (file, line) = out
+            .split_whitespace()
+            .filter_map(|w| w.strip_prefix("/etc/bind/"))
+            .find_map(|w| {
+                let (f, l) = w.trim_end_matches(':').rsplit_once(':')?;
+                Some((format!("etc/bind/{f}"), l.parse::<u32>().ok()?))
+            })
+            .unwrap_or_else(|| panic!("{name}: no file:line in named-checkconf's output\n{out}"));
+        v6fix_refuses(&name, tree.path(), "bind9", &file, line);
+    }
+    Ok(())
+}
+
 /// This module's tests, for the harness in `main.rs`.
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
     crate::trials![
         nginx_and_v6fix_reject_the_nginx_corpus,
         doveconf_and_v6fix_reject_the_dovecot_corpus,
+        named_checkconf_and_v6fix_reject_the_bind9_corpus,
     ]
 }
