@@ -21,8 +21,8 @@ use std::os::unix::fs::MetadataExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, bind, dovecot, exim, interfaces, mycnf, nginx, postfix, postgresql, pureftpd, resolv,
-    sshd, systemd, varnish,
+    apache, bind, dovecot, exim, haproxy, interfaces, mycnf, nginx, postfix, postgresql, proftpd,
+    pureftpd, resolv, sshd, systemd, varnish, vsftpd,
 };
 use v6fix_core::{Args, Host, OwnAddress, Plugin, Prefix, Target};
 
@@ -67,16 +67,19 @@ pub(crate) const DIALECTS: &[&str] = &[
     "bind",
     "dovecot",
     "exim4",
+    "haproxy",
     "interfaces",
     "mycnf",
     "nginx",
     "postfix",
     "postgresql",
+    "proftpd",
     "pureftpd",
     "resolv",
     "sshd",
     "systemd",
     "varnish",
+    "vsftpd",
 ];
 
 /// The dialect `plugin` reads the file at machine path `path` with, if it reads it with one.
@@ -91,6 +94,7 @@ pub(crate) fn dialect_of(plugin: &str, path: &Path) -> Option<&'static str> {
         }
         "dovecot" if under("/etc/dovecot/") => Some("dovecot"),
         "exim4" if under("/etc/exim4/") => Some("exim4"),
+        "haproxy" if p == "/etc/haproxy/haproxy.cfg" => Some("haproxy"),
         "interfaces" if p == "/etc/network/interfaces" || under("/etc/network/interfaces.d/") => {
             Some("interfaces")
         }
@@ -101,9 +105,11 @@ pub(crate) fn dialect_of(plugin: &str, path: &Path) -> Option<&'static str> {
         "postgresql" if under("/etc/postgresql/") || under("/var/lib/postgresql/") => {
             Some("postgresql")
         }
+        "proftpd" if under("/etc/proftpd/") => Some("proftpd"),
         "resolv" if p == "/etc/resolv.conf" => Some("resolv"),
         "sshd" if p == "/etc/ssh/sshd_config" || under("/etc/ssh/sshd_config.d/") => Some("sshd"),
         "varnish" if name.ends_with(".vcl") => Some("varnish"),
+        "vsftpd" if p == "/etc/vsftpd.conf" => Some("vsftpd"),
         "varnish"
             if name == "varnish.service" || under("/etc/systemd/system/varnish.service.d/") =>
         {
@@ -150,6 +156,7 @@ pub(crate) fn reprint(dialect: &str, path: &Path, text: &str) -> Result<String, 
             .map(|d| d.to_string())
             .map_err(e),
         "exim4" => exim::debconf::parse(text).map(|d| d.to_string()).map_err(e),
+        "haproxy" => haproxy::parse(text).map(|d| d.to_string()).map_err(e),
         "interfaces" => interfaces::parse(text).map(|d| d.to_string()).map_err(e),
         "nginx" => nginx::parse(text).map(|d| d.to_string()).map_err(e),
         "pureftpd" => Ok(pureftpd::parse(text).to_string()),
@@ -160,10 +167,12 @@ pub(crate) fn reprint(dialect: &str, path: &Path, text: &str) -> Result<String, 
         "postgresql" => postgresql::conf::parse(text)
             .map(|d| d.to_string())
             .map_err(e),
+        "proftpd" => proftpd::parse(text).map(|d| d.to_string()).map_err(e),
         "resolv" => resolv::parse(text).map(|d| d.to_string()).map_err(e),
         "sshd" => sshd::parse(text).map(|d| d.to_string()).map_err(e),
         "systemd" => systemd::parse(text).map(|d| d.to_string()).map_err(e),
         "varnish" => varnish::parse(text).map(|d| d.to_string()).map_err(e),
+        "vsftpd" => vsftpd::parse(text).map(|d| d.to_string()).map_err(e),
         "postfix" if name == "main.cf" => postfix::parse(text).map(|d| d.to_string()).map_err(e),
         "postfix" if name == "master.cf" => postfix::parse_master(text)
             .map(|d| d.to_string())

@@ -137,6 +137,9 @@ fn place(root: &Path, dialect: &str, rel: &Path) -> Option<(&'static str, PathBu
             unit(),
         ),
         "varnish" => ("varnish", p("/etc/varnish/default.vcl"), unit()),
+        "vsftpd" => ("vsftpd", p("/etc/vsftpd.conf"), vec![]),
+        "haproxy" => ("haproxy", p("/etc/haproxy/haproxy.cfg"), vec![]),
+        "proftpd" => ("proftpd", p("/etc/proftpd/proftpd.conf"), vec![]),
         _ => return None,
     })
 }

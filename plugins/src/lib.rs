@@ -28,15 +28,18 @@ mod apache;
 mod bind9;
 mod dovecot;
 mod exim4;
+mod haproxy;
 mod interfaces;
 mod mariadb;
 mod nginx;
 mod postfix;
 mod postgresql;
+mod proftpd;
 mod pureftpd;
 mod resolv;
 mod sshd;
 mod varnish;
+mod vsftpd;
 
 pub mod manual;
 

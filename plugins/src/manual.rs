@@ -115,6 +115,9 @@ pub const PAGES: &[Page] = &[
             ),
             ("/etc/exim4/update-exim4.conf.conf", "The exim4 command."),
             ("/etc/pure-ftpd/conf/", "The pure-ftpd command."),
+            ("/etc/vsftpd.conf", "The vsftpd command."),
+            ("/etc/proftpd/proftpd.conf", "The proftpd command."),
+            ("/etc/haproxy/haproxy.cfg", "The haproxy command."),
             ("/etc/apache2/", "The apache command."),
             ("/etc/nginx/", "The nginx command."),
             (
@@ -446,6 +449,56 @@ pub const PAGES: &[Page] = &[
             "One option per file; pure-ftpd.conf is never read.",
         )],
         examples: &[("v6fix pure-ftpd", "Make Pure-FTPd serve both families.")],
+        json: CHANGE_JSON,
+    },
+    Page {
+        command: "haproxy",
+        description: &[
+            "Makes IPv4-only binds dual-stack: bind :80 becomes bind :::80 v4v6 with its \
+             options kept; a bind on a specific IPv4 address gets its IPv6 twin beside it. \
+             Adds the --network prefixes to src ACLs that admit IPv4 networks, never to a \
+             block list. Apply with systemctl reload haproxy.",
+        ],
+        files: &[(
+            "/etc/haproxy/haproxy.cfg",
+            "The one file HAProxy reads on Debian.",
+        )],
+        examples: &[(
+            "v6fix haproxy --address 2001:db8::10 --network 2001:db8::/64",
+            "Make HAProxy listen and admit on both families.",
+        )],
+        json: CHANGE_JSON,
+    },
+    Page {
+        command: "proftpd",
+        description: &[
+            "Turns UseIPv6 off into on, adds this host's IPv6 address to DefaultAddress and \
+             <VirtualHost> lists of IPv4 addresses, and the --network prefixes to Allow from \
+             lines that admit IPv4 networks. Apply with proftpd -t && systemctl restart \
+             proftpd.",
+        ],
+        files: &[(
+            "/etc/proftpd/proftpd.conf",
+            "Read with the files and directories it includes.",
+        )],
+        examples: &[(
+            "v6fix proftpd --address 2001:db8::21 --network 2001:db8::/64",
+            "Make ProFTPD serve and admit both families.",
+        )],
+        json: CHANGE_JSON,
+    },
+    Page {
+        command: "vsftpd",
+        description: &[
+            "Turns listen=YES (IPv4 only) into listen=NO with listen_ipv6=YES, one socket \
+             serving both families. A listen_address on one address is left alone with the \
+             second instance both families would need. Apply with systemctl restart vsftpd.",
+        ],
+        files: &[("/etc/vsftpd.conf", "The only file vsftpd reads.")],
+        examples: &[(
+            "v6fix vsftpd --address 2001:db8::21",
+            "Make vsftpd serve both families.",
+        )],
         json: CHANGE_JSON,
     },
     Page {

@@ -111,6 +111,23 @@ const CHECKERS: &[Checker] = &[
                  else update-exim4.conf -o $W/exim4.conf >/dev/null && exim4 -C $W/exim4.conf -bV >/dev/null; fi",
     },
     Checker {
+        service: "haproxy",
+        program: "haproxy",
+        dirs: &["/etc/haproxy"],
+        main: "/etc/haproxy/haproxy.cfg",
+        command: "haproxy -c -f /etc/haproxy/haproxy.cfg",
+        script: "haproxy -c -f /etc/haproxy/haproxy.cfg >/dev/null",
+    },
+    Checker {
+        service: "proftpd",
+        program: "proftpd",
+        dirs: &["/etc/proftpd"],
+        main: "/etc/proftpd/proftpd.conf",
+        command: "proftpd -t -c /etc/proftpd/proftpd.conf",
+        script: "mkdir -p /run/proftpd\n\
+                 proftpd -t -c /etc/proftpd/proftpd.conf </dev/null",
+    },
+    Checker {
         service: "interfaces",
         program: "ifup",
         dirs: &["/etc/network"],

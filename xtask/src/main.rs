@@ -124,7 +124,9 @@ const CI_FUZZ_DIALECTS: &[&str] = &[
     "bind",
     "dovecot",
     "exim4",
+    "haproxy",
     "postfix",
+    "proftpd",
     "interfaces",
     "mycnf",
     "nginx",
@@ -134,6 +136,7 @@ const CI_FUZZ_DIALECTS: &[&str] = &[
     "sshd",
     "systemd",
     "varnish",
+    "vsftpd",
 ];
 
 /// The fuzzer's package: `fuzz/`, a binary that runs the plugins in-process.

@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, bind, dovecot, exim, interfaces, mycnf, nginx, postfix, postgresql, pureftpd, resolv,
-    sshd, systemd, varnish,
+    apache, bind, dovecot, exim, haproxy, interfaces, mycnf, nginx, postfix, postgresql, proftpd,
+    pureftpd, resolv, sshd, systemd, varnish, vsftpd,
 };
 use v6fix_core::text::{self, BOM};
 use v6fix_core::ParseError;
@@ -26,11 +26,13 @@ fn parser_for(dir: &str, name: &str) -> Option<Printer> {
             |t| exim::debconf::parse(t).map(|d| (d.to_string(), d.tiles()))
         }
         "exim4" => |t| exim::conf::parse(t, true).map(|d| (d.to_string(), d.tiles())),
+        "haproxy" => |t| haproxy::parse(t).map(|d| (d.to_string(), d.tiles())),
         "interfaces" => |t| interfaces::parse(t).map(|d| (d.to_string(), d.tiles())),
         "mycnf" => |t| mycnf::parse(t).map(|d| (d.to_string(), d.tiles())),
         "nginx" => {
             |t| nginx::parse(t).map(|d| (d.to_string(), d.tiles() && nginx_blocks_tile(&d.items)))
         }
+        "proftpd" => |t| proftpd::parse(t).map(|d| (d.to_string(), d.tiles())),
         "pureftpd" => |t| {
             let d = pureftpd::parse(t);
             Ok((d.to_string(), d.tiles()))
@@ -39,6 +41,7 @@ fn parser_for(dir: &str, name: &str) -> Option<Printer> {
         "sshd" => |t| sshd::parse(t).map(|d| (d.to_string(), d.tiles())),
         "systemd" => |t| systemd::parse(t).map(|d| (d.to_string(), d.tiles())),
         "varnish" => |t| varnish::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "vsftpd" => |t| vsftpd::parse(t).map(|d| (d.to_string(), d.tiles())),
         "postfix" if name.ends_with(".cidr") => {
             |t| postfix::parse_cidr(t).map(|d| (d.to_string(), d.tiles()))
         }
@@ -96,16 +99,19 @@ const MIN_FIXTURES: &[(&str, usize)] = &[
     ("bind", 6),
     ("dovecot", 25),
     ("exim4", 10),
+    ("haproxy", 3),
     ("interfaces", 5),
     ("mycnf", 5),
     ("nginx", 4),
     ("postfix", 8),
     ("postgresql", 5),
+    ("proftpd", 4),
     ("pureftpd", 5),
     ("resolv", 4),
     ("sshd", 3),
     ("systemd", 3),
     ("varnish", 3),
+    ("vsftpd", 4),
 ];
 
 /// Every file below `dir`, at any depth.

@@ -52,15 +52,18 @@ mod apache_daemon;
 mod bind9_daemon;
 mod dovecot_daemon;
 mod exim4_daemon;
+mod haproxy_daemon;
 mod interfaces_daemon;
 mod mariadb_daemon;
 mod nginx_daemon;
 mod postfix_daemon;
 mod postgresql_daemon;
+mod proftpd_daemon;
 mod pureftpd_daemon;
 mod sshd_daemon;
 mod validation_daemon;
 mod varnish_daemon;
+mod vsftpd_daemon;
 
 /// What a test function returns: nothing, or whether it could run here.
 pub(crate) trait Outcome {
@@ -112,15 +115,18 @@ fn all_trials() -> Vec<Trial> {
         apache_daemon::trials(),
         dovecot_daemon::trials(),
         exim4_daemon::trials(),
+        haproxy_daemon::trials(),
         interfaces_daemon::trials(),
         nginx_daemon::trials(),
         postfix_daemon::trials(),
         postgresql_daemon::trials(),
         mariadb_daemon::trials(),
+        proftpd_daemon::trials(),
         pureftpd_daemon::trials(),
         sshd_daemon::trials(),
         validation_daemon::trials(),
         varnish_daemon::trials(),
+        vsftpd_daemon::trials(),
         bind9_daemon::trials(),
     ]
     .into_iter()

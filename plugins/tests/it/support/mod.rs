@@ -202,6 +202,80 @@ pub fn show(o: &Output) -> String {
     )
 }
 
+/// A file of a package that `.ci/install-daemons` unpacks rather than installs (it
+/// conflicts with an installed one): `$V6FIX_DAEMONS/<package>/<path>`, under
+/// `/opt/v6fix-daemons` by default. A [`Skip`] when it is missing; on CI a failure.
+pub fn unpacked(package: &str, path: &str) -> Result<PathBuf, Skip> {
+    let base = std::env::var_os("V6FIX_DAEMONS").unwrap_or_else(|| "/opt/v6fix-daemons".into());
+    let p = Path::new(&base).join(package).join(path);
+    if p.exists() {
+        return Ok(p);
+    }
+    if on_ci() {
+        panic!("{} is missing; .ci/install-daemons unpacks it", p.display());
+    }
+    Err(Skip(format!(
+        "{} missing; .ci/install-daemons unpacks it",
+        p.display()
+    )))
+}
+
+/// Starts the server `command` (a shell command line, run in the background) in new private
+/// mount and network namespaces whose loopback also holds the addresses `extra`, waits
+/// until something listens on `port` (or the server exits), and returns the first line
+/// read from each of `addrs` on `port` (empty when nothing answers there) and the
+/// server's output. The server is killed before the namespace ends.
+pub fn greetings(
+    command: &str,
+    extra: &[&str],
+    addrs: &[&str],
+    port: u16,
+) -> (Vec<String>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let mut script = String::new();
+    for a in extra {
+        let (len, opts) = if a.contains(':') {
+            (128, " nodad")
+        } else {
+            (32, "")
+        };
+        script.push_str(&format!("ip addr add {a}/{len} dev lo{opts}\n"));
+    }
+    script.push_str(&format!(
+        "{command} </dev/null >'{log}' 2>&1 &\npid=$!\n\
+         for i in $(seq 1 100); do\n\
+           if [ -n \"$(ss -ltnH 'sport = :{port}')\" ]; then break; fi\n\
+           kill -0 $pid 2>/dev/null || break\n\
+           sleep 0.05\n\
+         done\n",
+        log = log.display()
+    ));
+    for a in addrs {
+        script.push_str(&format!(
+            "g=$(timeout 5 bash -c 'exec 3<>/dev/tcp/{a}/{port}; head -n1 <&3' 2>/dev/null | tr -d '\\r') || true\n\
+             echo \"{a}=$g\"\n"
+        ));
+    }
+    script.push_str(&format!(
+        "kill $pid 2>/dev/null || true\nwait $pid 2>/dev/null || true\ncat '{}' >&2\n",
+        log.display()
+    ));
+    let o = in_namespace(&[], &script);
+    assert!(o.status.success(), "{}", show(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let got = addrs
+        .iter()
+        .map(|a| {
+            out.lines()
+                .find_map(|l| l.strip_prefix(&format!("{a}=")))
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    (got, String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
 /// `v6fix audit --json` findings of severity warning or error in files under `dir` (relative
 /// to `root`, like `etc/ssh/`), each as its JSON text.
 pub fn serious_findings(root: &Path, dir: &str) -> Vec<String> {
