@@ -26,6 +26,7 @@ mod list;
 // Service plugins, one per daemon.
 mod apache;
 mod dovecot;
+mod firewall;
 mod interfaces;
 mod nginx;
 mod postfix;

@@ -6,11 +6,16 @@
 
 pub mod apache;
 pub mod dovecot;
+pub mod hostsfile;
 pub mod interfaces;
+pub mod iptables;
+pub mod nftables;
 pub mod nginx;
 pub mod postfix;
 pub mod pureftpd;
 pub mod resolv;
+pub mod shellvars;
 pub mod sshd;
+pub mod sysctl;
 pub mod systemd;
 pub mod varnish;
