@@ -15,6 +15,10 @@ use v6fix_core::{registry, Args, Error, Host, Plan, Plugin, Result};
 /// Plugins that must run before the services, in this order.
 const FIRST: &[&str] = &["interfaces", "resolv"];
 
+/// Plugins `all` leaves to their own command: what the host lets in is changed only when
+/// asked for (`all` checks the firewall first, see `preflight`).
+const OWN_COMMAND: &[&str] = &["firewall"];
+
 /// The facts `all` takes: what the address plan needs, and what some plugins use.
 const NEEDS: &[Need] = &[
     Need::new(
@@ -52,6 +56,12 @@ pub(crate) fn command() -> Command {
                 .value_name("PLUGIN")
                 .action(ArgAction::Append)
                 .help("Leave this plugin out (may be repeated)"),
+        )
+        .arg(
+            Arg::new("no-firewall-check")
+                .long("no-firewall-check")
+                .action(ArgAction::SetTrue)
+                .help("Go on when the firewall filters IPv4 but leaves IPv6 open (audit keeps reporting it)"),
         )
 }
 
@@ -98,6 +108,10 @@ pub(crate) fn plan_all(host: &Host, target: &Target, skip: &[String]) -> Result<
             plan.note(format!("{name}: skipped (--skip)"));
             continue;
         }
+        if OWN_COMMAND.contains(&name) {
+            plan.note(format!("{name}: not run by all; run `v6fix {name}` on its own"));
+            continue;
+        }
         if p.files(host)?.is_empty() {
             plan.note(format!("{name}: skipped, not installed"));
             continue;
@@ -130,6 +144,7 @@ pub(crate) fn run(global: &Global, m: &ArgMatches) -> Result<u8> {
     }
     run_plan(global, |host| {
         let mut plan = plan_all(host, &target, &skip)?;
+        crate::preflight::gate(host, &plan, !m.get_flag("no-firewall-check"))?;
         plan.notes.insert(
             0,
             format!(

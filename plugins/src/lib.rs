@@ -22,11 +22,12 @@ mod address_plan;
 mod all;
 mod audit;
 mod list;
+mod preflight;
 
 // Service plugins, one per daemon.
 mod apache;
 mod dovecot;
-mod firewall;
+pub(crate) mod firewall;
 mod interfaces;
 mod nginx;
 mod postfix;

@@ -13,6 +13,7 @@
 
 pub(crate) mod ipt;
 pub(crate) mod nft;
+pub(crate) mod other;
 pub(crate) mod pairs;
 pub(crate) mod rules;
 pub(crate) mod sysctl;
@@ -58,7 +59,8 @@ impl Gap {
             path: self.path.clone(),
             line: Some(self.line),
             message: format!("{}: {}", self.firewall, self.message),
-            fix: Some("v6fix firewall --network PREFIX [--ipv4-network PREFIX]".into()),
+            fix: matches!(self.firewall, "nftables" | "iptables-persistent")
+                .then(|| "v6fix firewall --network PREFIX [--ipv4-network PREFIX]".into()),
         }
     }
 }
@@ -70,6 +72,7 @@ pub(crate) fn gaps(host: &Host) -> Result<Vec<Gap>> {
     if let Some(set) = nft::load(host)? {
         out.extend(nft::gaps(host, &set));
     }
+    out.extend(other::gaps(host)?);
     Ok(out)
 }
 
@@ -114,6 +117,10 @@ impl Plugin for Firewall {
         let u = ufw::analyze(host, &mut a, p)?;
         let n = nft::analyze(host, &mut a, p)?;
         let i = ipt::analyze(host, &mut a, p)?;
+        for g in other::gaps(host)? {
+            a.findings.push(g.finding());
+            a.warn(format!("{}:{}: {}: {}", g.path, g.line, g.firewall, g.message));
+        }
         if !(u || n || i) && host.exists(Path::new(nft::MAIN)) | host.exists(Path::new(ipt::V4)) | host.exists(Path::new(ufw::USER)) {
             a.note("the firewall filters IPv6 as it filters IPv4: nothing to bring to parity");
         }

@@ -50,6 +50,7 @@ fn the_registry_holds_exactly_these_plugins() {
         [
             "apache",
             "dovecot",
+            "firewall",
             "interfaces",
             "nginx",
             "postfix",
@@ -60,6 +61,7 @@ fn the_registry_holds_exactly_these_plugins() {
             "all",
             "audit",
             "list",
+            "preflight",
             "plan",
             "history",
             "restore",

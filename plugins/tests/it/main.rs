@@ -50,6 +50,7 @@ mod txn;
 
 mod apache_daemon;
 mod dovecot_daemon;
+mod firewall_daemon;
 mod interfaces_daemon;
 mod nginx_daemon;
 mod postfix_daemon;
@@ -107,6 +108,7 @@ fn all_trials() -> Vec<Trial> {
         truncated::trials(),
         apache_daemon::trials(),
         dovecot_daemon::trials(),
+        firewall_daemon::trials(),
         interfaces_daemon::trials(),
         nginx_daemon::trials(),
         postfix_daemon::trials(),
