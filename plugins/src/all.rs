@@ -109,7 +109,9 @@ pub(crate) fn plan_all(host: &Host, target: &Target, skip: &[String]) -> Result<
             continue;
         }
         if OWN_COMMAND.contains(&name) {
-            plan.note(format!("{name}: not run by all; run `v6fix {name}` on its own"));
+            plan.note(format!(
+                "{name}: not run by all; run `v6fix {name}` on its own"
+            ));
             continue;
         }
         if p.files(host)?.is_empty() {

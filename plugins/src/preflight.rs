@@ -48,7 +48,11 @@ fn grub_disabled(host: &Host) -> Result<Vec<(PathBuf, usize, String)>> {
         for var in ["GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT"] {
             if let Some((i, v, _)) = d.get(var) {
                 if v.split_whitespace().any(|w| w == "ipv6.disable=1") {
-                    out.push((f.path.clone(), f.line(d.items[i].span.start), var.to_string()));
+                    out.push((
+                        f.path.clone(),
+                        f.line(d.items[i].span.start),
+                        var.to_string(),
+                    ));
                 }
             }
         }
@@ -78,7 +82,9 @@ pub(crate) fn host_findings(host: &Host) -> Result<Vec<Finding>> {
                     severity: Severity::Warning,
                     path: host.display(&f.path),
                     line: None,
-                    message: format!("no line maps {name} to {addr}: tools that resolve {name} over IPv6 fail"),
+                    message: format!(
+                        "no line maps {name} to {addr}: tools that resolve {name} over IPv6 fail"
+                    ),
                     fix: Some(if *addr == "::1" {
                         "add the line `::1 localhost ip6-localhost ip6-loopback`".to_string()
                     } else {
@@ -129,7 +135,10 @@ fn refusal(gaps: &[Gap], services: &[&str]) -> String {
         "the firewall filters IPv4 only: making services dual-stack would open them to the IPv6 Internet; nothing was written",
     );
     for g in gaps {
-        m.push_str(&format!("\n  {}:{}: {}: {}", g.path, g.line, g.firewall, g.message));
+        m.push_str(&format!(
+            "\n  {}:{}: {}: {}",
+            g.path, g.line, g.firewall, g.message
+        ));
         if !g.allowed.is_empty() {
             m.push_str(&format!(
                 "\n    IPv4 lets in only ports {}; over IPv6 every port answers",
@@ -150,5 +159,9 @@ fn refusal(gaps: &[Gap], services: &[&str]) -> String {
 pub(crate) fn run(global: &Global, _: &ArgMatches) -> Result<u8> {
     let host = global.host()?;
     let found = findings(&host)?;
-    Ok(crate::audit::report(global, &found, "clean: IPv6 is on and the firewall filters it as it filters IPv4"))
+    Ok(crate::audit::report(
+        global,
+        &found,
+        "clean: IPv6 is on and the firewall filters it as it filters IPv4",
+    ))
 }

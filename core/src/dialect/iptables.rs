@@ -24,9 +24,14 @@ pub enum Kind {
     /// `*filter`: the table's name.
     Table(String),
     /// `:INPUT DROP [0:0]`: the chain and its policy (`-` for a user chain).
-    Chain { name: String, policy: String },
+    Chain {
+        name: String,
+        policy: String,
+    },
     /// `-A INPUT …` or `-I INPUT …`: the chain the rule joins.
-    Rule { chain: String },
+    Rule {
+        chain: String,
+    },
     Commit,
     /// Anything else (iptables-restore refuses it; its checker says so).
     Other,
@@ -215,7 +220,8 @@ impl Doc {
     /// True when `table` drops or rejects anything: a chain policy of DROP or REJECT, or a
     /// rule whose target is DROP or REJECT (or a ufw chain that ends in one).
     pub fn filters(&self, table: &str) -> bool {
-        self.chains(table).any(|(_, _, p)| p == "DROP" || p == "REJECT")
+        self.chains(table)
+            .any(|(_, _, p)| p == "DROP" || p == "REJECT")
             || self.rules(table).any(|i| {
                 let w = &self.items[i].words;
                 w.windows(2).any(|p| {
@@ -264,7 +270,10 @@ mod tests {
     #[test]
     fn an_open_quote_is_an_error_at_the_quote() {
         let e = parse("*filter\n-A INPUT -m comment --comment \"x\n").unwrap_err();
-        assert_eq!(&"*filter\n-A INPUT -m comment --comment \"x\n"[e.offset..e.offset + 1], "\"");
+        assert_eq!(
+            &"*filter\n-A INPUT -m comment --comment \"x\n"[e.offset..e.offset + 1],
+            "\""
+        );
     }
 
     #[test]

@@ -32,7 +32,11 @@ impl Word {
 
     /// The elements of a `{ a, b }` set, or the word itself.
     pub fn elements(&self) -> Vec<&str> {
-        match self.text.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+        match self
+            .text
+            .strip_prefix('{')
+            .and_then(|t| t.strip_suffix('}'))
+        {
             Some(inner) => inner
                 .split([',', '\n', ' ', '\t', '\r'])
                 .filter(|e| !e.is_empty())
@@ -144,7 +148,7 @@ impl Parser<'_> {
     }
 
     /// Past the end of the line (its newline included).
-    fn to_line_end(&mut self) {
+    fn skip_line(&mut self) {
         while let Some(c) = self.peek() {
             self.pos += 1;
             if c == b'\n' {
@@ -180,7 +184,7 @@ impl Parser<'_> {
                     if self.peek() == Some(b';') {
                         self.pos += 1;
                     } else {
-                        self.to_line_end();
+                        self.skip_line();
                     }
                     out.push(Item {
                         span: start..self.pos,
@@ -222,7 +226,7 @@ impl Parser<'_> {
                     break;
                 }
                 Some(b'#') => {
-                    self.to_line_end();
+                    self.skip_line();
                     break;
                 }
                 Some(b';') => {
@@ -330,7 +334,7 @@ impl Parser<'_> {
         self.blanks();
         match self.peek() {
             Some(b'\n') => self.pos += 1,
-            Some(b'#') => self.to_line_end(),
+            Some(b'#') => self.skip_line(),
             None => {}
             _ => self.pos = save,
         }
@@ -399,7 +403,9 @@ pub fn chain_info(b: &Block) -> ChainInfo {
     for it in &b.items {
         let w = it.words();
         for (i, x) in w.iter().enumerate() {
-            let next = w.get(i + 1).map(|n| n.text.trim_end_matches(';').to_string());
+            let next = w
+                .get(i + 1)
+                .map(|n| n.text.trim_end_matches(';').to_string());
             match x.text.as_str() {
                 "type" if i == 0 => info.kind = next,
                 "hook" => info.hook = next,

@@ -73,9 +73,7 @@ fn assignment(body: &str, base: usize) -> Option<Kind> {
     let eq = body.find('=')?;
     let name = &body[..eq];
     if name.is_empty()
-        || !name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
         || name.as_bytes()[0].is_ascii_digit()
     {
         return None;

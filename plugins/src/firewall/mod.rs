@@ -94,11 +94,18 @@ impl Plugin for Firewall {
     }
 
     fn files(&self, host: &Host) -> Result<Vec<PathBuf>> {
-        let mut out: Vec<PathBuf> = [ipt::V4, ipt::V6, nft::MAIN, ufw::DEFAULTS, ufw::USER, ufw::USER6]
-            .iter()
-            .map(PathBuf::from)
-            .filter(|p| host.is_file(p))
-            .collect();
+        let mut out: Vec<PathBuf> = [
+            ipt::V4,
+            ipt::V6,
+            nft::MAIN,
+            ufw::DEFAULTS,
+            ufw::USER,
+            ufw::USER6,
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .filter(|p| host.is_file(p))
+        .collect();
         if let Some(set) = nft::load(host)? {
             out.extend(set.files.iter().skip(1).map(|m| m.file.path.clone()));
         }
@@ -119,9 +126,16 @@ impl Plugin for Firewall {
         let i = ipt::analyze(host, &mut a, p)?;
         for g in other::gaps(host)? {
             a.findings.push(g.finding());
-            a.warn(format!("{}:{}: {}: {}", g.path, g.line, g.firewall, g.message));
+            a.warn(format!(
+                "{}:{}: {}: {}",
+                g.path, g.line, g.firewall, g.message
+            ));
         }
-        if !(u || n || i) && host.exists(Path::new(nft::MAIN)) | host.exists(Path::new(ipt::V4)) | host.exists(Path::new(ufw::USER)) {
+        if !(u || n || i)
+            && host.exists(Path::new(nft::MAIN))
+                | host.exists(Path::new(ipt::V4))
+                | host.exists(Path::new(ufw::USER))
+        {
             a.note("the firewall filters IPv6 as it filters IPv4: nothing to bring to parity");
         }
         Ok(a)

@@ -24,25 +24,37 @@ const ND: &str = "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-rout
 
 /// The ruleset files, main file first; `None` when there is no /etc/nftables.conf.
 pub(crate) fn load(host: &Host) -> Result<Option<ConfigSet<Doc>>> {
-    ConfigSet::load(host, "nftables", Path::new(MAIN), nftables::parse, |file: &File, doc: &Doc| {
-        let base = file
-            .path
-            .parent()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| "/etc".into());
-        doc.items
-            .iter()
-            .enumerate()
-            .filter(|(_, it)| it.is("include"))
-            .filter_map(|(i, it)| {
-                let pat = it.words().get(1)?.unquoted().to_string();
-                Some(
-                    Include::new(i, it.span.start, format!("include \"{pat}\""), pat, base.as_str())
+    ConfigSet::load(
+        host,
+        "nftables",
+        Path::new(MAIN),
+        nftables::parse,
+        |file: &File, doc: &Doc| {
+            let base = file
+                .path
+                .parent()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "/etc".into());
+            doc.items
+                .iter()
+                .enumerate()
+                .filter(|(_, it)| it.is("include"))
+                .filter_map(|(i, it)| {
+                    let pat = it.words().get(1)?.unquoted().to_string();
+                    Some(
+                        Include::new(
+                            i,
+                            it.span.start,
+                            format!("include \"{pat}\""),
+                            pat,
+                            base.as_str(),
+                        )
                         .missing(Missing::Error),
-                )
-            })
-            .collect()
-    })
+                    )
+                })
+                .collect()
+        },
+    )
 }
 
 /// True when a chain drops or rejects: a `drop` policy or a rule ending in drop/reject.
@@ -50,7 +62,10 @@ fn filters(b: &Block) -> bool {
     chain_info(b).policy.as_deref() == Some("drop")
         || b.items.iter().any(|it| {
             matches!(it.kind, ItemKind::Statement(_))
-                && it.words().iter().any(|w| w.text == "drop" || w.text == "reject")
+                && it
+                    .words()
+                    .iter()
+                    .any(|w| w.text == "drop" || w.text == "reject")
         })
 }
 
@@ -121,7 +136,12 @@ pub(crate) fn gaps(host: &Host, set: &ConfigSet<Doc>) -> Vec<Gap> {
                 let w = r.words();
                 w.windows(2)
                     .filter(|p| p[0].text == "dport")
-                    .flat_map(|p| p[1].elements().into_iter().map(str::to_string).collect::<Vec<_>>())
+                    .flat_map(|p| {
+                        p[1].elements()
+                            .into_iter()
+                            .map(str::to_string)
+                            .collect::<Vec<_>>()
+                    })
                     .collect::<Vec<_>>()
             })
             .collect();
@@ -142,9 +162,12 @@ pub(crate) fn gaps(host: &Host, set: &ConfigSet<Doc>) -> Vec<Gap> {
 
 /// Words that make a rule IPv4-only in an inet table.
 fn family_bound(it: &Item) -> bool {
-    it.words()
-        .iter()
-        .any(|w| matches!(w.text.as_str(), "ip" | "icmp" | "igmp" | "nfproto" | "ip_protocol"))
+    it.words().iter().any(|w| {
+        matches!(
+            w.text.as_str(),
+            "ip" | "icmp" | "igmp" | "nfproto" | "ip_protocol"
+        )
+    })
 }
 
 /// True when a chain already accepts neighbour discovery.
@@ -162,14 +185,21 @@ fn accepts_nd(b: &Block) -> bool {
 /// Where the ND rule goes in a chain: after its `type`/`policy` statements, in the
 /// indentation of the chain's statements.
 fn nd_insert(src: &str, b: &Block) -> (usize, String, String) {
-    let stmts: Vec<&Item> = b.items.iter().filter(|i| matches!(i.kind, ItemKind::Statement(_))).collect();
+    let stmts: Vec<&Item> = b
+        .items
+        .iter()
+        .filter(|i| matches!(i.kind, ItemKind::Statement(_)))
+        .collect();
     let lead = stmts
         .iter()
         .rev()
         .find(|i| i.is("type") || i.is("policy"))
         .copied();
     let at = lead.map_or(b.open + 1, |i| i.span.end);
-    let sample = stmts.first().map(|i| &src[i.span.clone()]).unwrap_or("\t\t");
+    let sample = stmts
+        .first()
+        .map(|i| &src[i.span.clone()])
+        .unwrap_or("\t\t");
     let indent: String = sample
         .trim_start_matches(['\n', '\r'])
         .chars()
@@ -201,7 +231,10 @@ fn rule6(src: &str, it: &Item, pairs: &Pairs) -> std::result::Result<String, Str
                         let mut mapped = Vec::new();
                         for e in v.elements() {
                             mapped.push(pairs.map(e).ok_or_else(|| {
-                                format!("the IPv4 address {e} has no IPv6 counterpart ({})", Pairs::hint())
+                                format!(
+                                    "the IPv4 address {e} has no IPv6 counterpart ({})",
+                                    Pairs::hint()
+                                )
                             })?);
                         }
                         let val = if v.text.starts_with('{') {
@@ -222,7 +255,11 @@ fn rule6(src: &str, it: &Item, pairs: &Pairs) -> std::result::Result<String, Str
                         }
                         i += 3;
                     }
-                    _ => return Err(format!("`ip {field}`, which has no exact IPv6 form v6fix knows")),
+                    _ => {
+                        return Err(format!(
+                            "`ip {field}`, which has no exact IPv6 form v6fix knows"
+                        ))
+                    }
                 }
             }
             "icmp" => {
@@ -233,7 +270,10 @@ fn rule6(src: &str, it: &Item, pairs: &Pairs) -> std::result::Result<String, Str
                 let mut mapped = Vec::new();
                 for e in v.elements() {
                     mapped.push(match e {
-                        "echo-request" | "echo-reply" | "destination-unreachable" | "time-exceeded"
+                        "echo-request"
+                        | "echo-reply"
+                        | "destination-unreachable"
+                        | "time-exceeded"
                         | "parameter-problem" => e.to_string(),
                         _ => return Err(format!("the ICMP type `{e}`, which has no ICMPv6 twin")),
                     });
@@ -254,7 +294,11 @@ fn rule6(src: &str, it: &Item, pairs: &Pairs) -> std::result::Result<String, Str
                     "host-prohibited" | "admin-prohibited" | "net-prohibited" => "admin-prohibited",
                     "host-unreachable" => "addr-unreachable",
                     "net-unreachable" => "no-route",
-                    o => return Err(format!("`reject with icmp type {o}`, which has no ICMPv6 twin")),
+                    o => {
+                        return Err(format!(
+                            "`reject with icmp type {o}`, which has no ICMPv6 twin"
+                        ))
+                    }
                 };
                 reps.push((w[i + 1].span.clone(), "icmpv6".into()));
                 reps.push((v.span.clone(), t6.into()));
@@ -306,13 +350,20 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
         let _ = fi;
         let src = &m.file.text;
         for it in &m.doc.items {
-            let ItemKind::Block(t) = &it.kind else { continue };
-            let Some((fam, name)) = table_of(t) else { continue };
-            let is_gap = gap_lines.contains(&(host.display(&m.file.path), m.file.line(it.span.start)));
+            let ItemKind::Block(t) = &it.kind else {
+                continue;
+            };
+            let Some((fam, name)) = table_of(t) else {
+                continue;
+            };
+            let is_gap =
+                gap_lines.contains(&(host.display(&m.file.path), m.file.line(it.span.start)));
             if fam == "ip" && is_gap {
                 let rules: Vec<&Item> = chains(t)
                     .flat_map(|(_, c)| c.items.iter())
-                    .filter(|r| matches!(r.kind, ItemKind::Statement(_)) && !r.is("type") && !r.is("policy"))
+                    .filter(|r| {
+                        matches!(r.kind, ItemKind::Statement(_)) && !r.is("type") && !r.is("policy")
+                    })
                     .collect();
                 if rules.iter().all(|r| !family_bound(r)) {
                     // Family-neutral: one inet table filters both.
@@ -337,9 +388,14 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
                     // Twin table: the block's text, each rule in its ip6 form.
                     let mut twin = String::new();
                     let mut at = it.span.start;
-                    let push_range = |twin: &mut String, from: usize, to: usize| twin.push_str(&src[from..to]);
+                    let push_range =
+                        |twin: &mut String, from: usize, to: usize| twin.push_str(&src[from..to]);
                     // Head: `table ip NAME` -> `table ip6 NAME`.
-                    let fam_span = if t.head.len() == 3 { Some(t.head[1].span.clone()) } else { None };
+                    let fam_span = if t.head.len() == 3 {
+                        Some(t.head[1].span.clone())
+                    } else {
+                        None
+                    };
                     if let Some(fs) = &fam_span {
                         push_range(&mut twin, at, fs.start);
                         twin.push_str("ip6");
@@ -389,7 +445,10 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
                 }
             } else if fam == "inet" || fam == "ip6" {
                 for (_, c) in chains(t) {
-                    if chain_info(c).hook.as_deref() == Some("input") && filters(c) && !accepts_nd(c) {
+                    if chain_info(c).hook.as_deref() == Some("input")
+                        && filters(c)
+                        && !accepts_nd(c)
+                    {
                         let (at, indent, nl) = nd_insert(src, c);
                         a.edits(&m.file).insert(at, format!("{indent}{ND}{nl}"));
                         a.note(format!(

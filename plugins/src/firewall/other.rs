@@ -14,7 +14,11 @@ const SHOREWALL6: &str = "/etc/shorewall6/shorewall6.conf";
 fn ferm_has_ip6(text: &str) -> bool {
     text.lines()
         .map(|l| l.split('#').next().unwrap_or(""))
-        .any(|l| l.contains("domain") && l.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| w == "ip6"))
+        .any(|l| {
+            l.contains("domain")
+                && l.split(|c: char| !c.is_ascii_alphanumeric())
+                    .any(|w| w == "ip6")
+        })
 }
 
 /// The ferm and Shorewall gaps.

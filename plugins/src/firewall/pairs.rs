@@ -78,8 +78,10 @@ mod tests {
 
     #[test]
     fn only_named_networks_any_and_loopback_translate() {
-        let mut t = Target::default();
-        t.networks = vec![Prefix::parse("2001:db8::/64").unwrap()];
+        let t = Target {
+            networks: vec![Prefix::parse("2001:db8::/64").unwrap()],
+            ..Default::default()
+        };
         let mut a = Args::new();
         a.push(OPTION, "192.0.2.0/24");
         let p = Pairs::from(&t, &a).unwrap();

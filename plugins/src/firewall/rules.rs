@@ -155,7 +155,11 @@ pub(crate) fn translate(
                 match v {
                     "tcp" | "udp" | "sctp" | "udplite" | "all" => {}
                     "icmp" => out.push((at, "ipv6-icmp".into())),
-                    _ => return Err(format!("the protocol `{v}` (only tcp, udp, sctp and icmp are translated)")),
+                    _ => {
+                        return Err(format!(
+                            "the protocol `{v}` (only tcp, udp, sctp and icmp are translated)"
+                        ))
+                    }
                 }
                 i = at + 1;
             }
@@ -164,20 +168,24 @@ pub(crate) fn translate(
                 if v == "icmp" {
                     out.push((at, "icmp6".into()));
                 } else if !MATCHES.contains(&v) {
-                    return Err(format!("the match `-m {v}`, which has no exact IPv6 form v6fix knows"));
+                    return Err(format!(
+                        "the match `-m {v}`, which has no exact IPv6 form v6fix knows"
+                    ));
                 }
                 i = at + 1;
             }
             "--icmp-type" => {
                 let v = value(at)?;
-                let t = icmp6(v).ok_or_else(|| format!("the ICMP type `{v}`, which has no ICMPv6 twin"))?;
+                let t = icmp6(v)
+                    .ok_or_else(|| format!("the ICMP type `{v}`, which has no ICMPv6 twin"))?;
                 out.push((i, "--icmpv6-type".into()));
                 out.push((at, t.into()));
                 i = at + 1;
             }
             "--reject-with" => {
                 let v = value(at)?;
-                let t = reject6(v).ok_or_else(|| format!("`--reject-with {v}`, which has no ICMPv6 twin"))?;
+                let t = reject6(v)
+                    .ok_or_else(|| format!("`--reject-with {v}`, which has no ICMPv6 twin"))?;
                 out.push((at, t.into()));
                 i = at + 1;
             }
@@ -192,7 +200,9 @@ pub(crate) fn translate(
                         out.push((at, c));
                     }
                 } else if !TARGETS.contains(&v) {
-                    return Err(format!("the target `{v}`, which has no exact IPv6 form v6fix knows"));
+                    return Err(format!(
+                        "the target `{v}`, which has no exact IPv6 form v6fix knows"
+                    ));
                 }
                 i = at + 1;
             }
@@ -203,7 +213,12 @@ pub(crate) fn translate(
 }
 
 /// The line's text with the replacements made (spans are offsets into `src`).
-pub(crate) fn rewrite(src: &str, line: std::ops::Range<usize>, words: &[Word], reps: &[(usize, String)]) -> String {
+pub(crate) fn rewrite(
+    src: &str,
+    line: std::ops::Range<usize>,
+    words: &[Word],
+    reps: &[(usize, String)],
+) -> String {
     let mut out = String::new();
     let mut at = line.start;
     let mut reps: Vec<&(usize, String)> = reps.iter().collect();
@@ -241,12 +256,17 @@ mod tests {
         let text = format!("*filter\n{line}\n");
         let d = iptables::parse(&text).unwrap();
         let it = &d.items[1];
-        let mut t = v6fix_core::Target::default();
-        t.networks = vec![v6fix_core::Prefix::parse("2001:db8::/64").unwrap()];
+        let t = v6fix_core::Target {
+            networks: vec![v6fix_core::Prefix::parse("2001:db8::/64").unwrap()],
+            ..Default::default()
+        };
         let mut a = v6fix_core::Args::new();
         a.push(super::super::pairs::OPTION, "192.0.2.0/24");
         let p = Pairs::from(&t, &a).unwrap();
-        let reps = translate(&it.words, &p, &|c| c.starts_with("ufw-").then(|| c.replacen("ufw-", "ufw6-", 1)))?;
+        let reps = translate(&it.words, &p, &|c| {
+            c.starts_with("ufw-")
+                .then(|| c.replacen("ufw-", "ufw6-", 1))
+        })?;
         Ok(rewrite(&text, it.content.clone(), &it.words, &reps))
     }
 
@@ -276,10 +296,18 @@ mod tests {
 
     #[test]
     fn rules_without_an_exact_form_say_why() {
-        assert!(tr("-A INPUT -s 203.0.113.9 -j ACCEPT").unwrap_err().contains("203.0.113.9"));
-        assert!(tr("-A PREROUTING -j DNAT --to-destination 192.0.2.1").unwrap_err().contains("DNAT"));
-        assert!(tr("-A INPUT -m addrtype --dst-type LOCAL -j ACCEPT").unwrap_err().contains("addrtype"));
+        assert!(tr("-A INPUT -s 203.0.113.9 -j ACCEPT")
+            .unwrap_err()
+            .contains("203.0.113.9"));
+        assert!(tr("-A PREROUTING -j DNAT --to-destination 192.0.2.1")
+            .unwrap_err()
+            .contains("DNAT"));
+        assert!(tr("-A INPUT -m addrtype --dst-type LOCAL -j ACCEPT")
+            .unwrap_err()
+            .contains("addrtype"));
         assert!(tr("-A INPUT -f -j DROP").unwrap_err().contains("-f"));
-        assert!(tr("-A INPUT -p icmp --icmp-type redirect -j DROP").unwrap_err().contains("redirect"));
+        assert!(tr("-A INPUT -p icmp --icmp-type redirect -j DROP")
+            .unwrap_err()
+            .contains("redirect"));
     }
 }

@@ -36,7 +36,8 @@ pub(crate) fn enabled(host: &Host) -> Result<bool> {
         return Ok(false);
     };
     let d = shellvars::parse(&f.text).map_err(|e| host.parse_error(&f, e))?;
-    Ok(d.get("ENABLED").is_some_and(|(_, v, _)| v.eq_ignore_ascii_case("yes")))
+    Ok(d.get("ENABLED")
+        .is_some_and(|(_, v, _)| v.eq_ignore_ascii_case("yes")))
 }
 
 /// A tuple's IPv6 form: its destination (4th) and source (6th) fields mapped.
@@ -44,13 +45,18 @@ fn tuple6(tuple: &str, pairs: &Pairs) -> std::result::Result<String, String> {
     let mut f: Vec<String> = tuple.split(' ').map(str::to_string).collect();
     for i in [3, 5] {
         let Some(v) = f.get(i) else {
-            return Err(format!("the tuple `{tuple}` has fewer fields than ufw writes"));
+            return Err(format!(
+                "the tuple `{tuple}` has fewer fields than ufw writes"
+            ));
         };
         if v.contains(':') {
             return Err(format!("the tuple `{tuple}` is IPv6 already"));
         }
         f[i] = pairs.map(v).ok_or_else(|| {
-            format!("the IPv4 address {v} has no IPv6 counterpart ({})", Pairs::hint())
+            format!(
+                "the IPv4 address {v} has no IPv6 counterpart ({})",
+                Pairs::hint()
+            )
         })?;
     }
     Ok(f.join(" "))
@@ -99,7 +105,10 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
                 );
                 if pairs.is_some() {
                     a.edits(&fd).replace(span, "yes");
-                    a.note(format!("{}: IPV6={v} -> yes", host.locate(&fd, dd.items[i].span.start)));
+                    a.note(format!(
+                        "{}: IPV6={v} -> yes",
+                        host.locate(&fd, dd.items[i].span.start)
+                    ));
                     changed = true;
                 }
             }
@@ -113,7 +122,9 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
         }
         None => None,
     };
-    let have6: Vec<&str> = v6.as_ref().map_or(Vec::new(), |(_, _, t)| t.iter().map(|(_, s)| s.as_str()).collect());
+    let have6: Vec<&str> = v6.as_ref().map_or(Vec::new(), |(_, _, t)| {
+        t.iter().map(|(_, s)| s.as_str()).collect()
+    });
     // Which v4 tuples lack a twin; with an empty target, compare with `any` only.
     let probe = pairs.cloned().unwrap_or_default();
     let missing: Vec<&(usize, String)> = v4
@@ -152,7 +163,10 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
             let mut s = String::new();
             let t6 = tuple6(&tuples_at(&du, i), pairs)?;
             let it = &du.items[i];
-            s.push_str(&format!("{TUPLE}{t6}{}", &du.src[it.content.end..it.span.end]));
+            s.push_str(&format!(
+                "{TUPLE}{t6}{}",
+                &du.src[it.content.end..it.span.end]
+            ));
             for it in du.items.iter().skip(i + 1) {
                 let Kind::Rule { .. } = &it.kind else { break };
                 s.push_str(&rule6(&du.src, it)?);
@@ -169,7 +183,13 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
                     .find(|it| d6.src[it.content.clone()].trim() == "### END RULES ###")
                     .map(|it| it.span.start);
                 let Some(end) = end else {
-                    a.refuse(host, f6, 0, "no `### END RULES ###` line, which ufw writes and v6fix adds rules before".into());
+                    a.refuse(
+                        host,
+                        f6,
+                        0,
+                        "no `### END RULES ###` line, which ufw writes and v6fix adds rules before"
+                            .into(),
+                    );
                     return Ok(true);
                 };
                 let mut add = String::new();
@@ -177,7 +197,10 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
                 for (i, t) in &missing {
                     match block(*i) {
                         Ok(b) => add.push_str(&format!("{b}{nl}")),
-                        Err(why) => refused.push(format!("{}: `{t}`: {why}", host.locate(&fu, du.items[*i].span.start))),
+                        Err(why) => refused.push(format!(
+                            "{}: `{t}`: {why}",
+                            host.locate(&fu, du.items[*i].span.start)
+                        )),
                     }
                 }
                 if refused.is_empty() {
@@ -195,7 +218,11 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
                                 let first = b.find('\n').map_or(b.len(), |n| n + 1);
                                 out.push_str(&b[..first]);
                             }
-                            Err(why) => refused.push(format!("{}: `{}`: {why}", host.locate(&fu, it.span.start), line.trim_end())),
+                            Err(why) => refused.push(format!(
+                                "{}: `{}`: {why}",
+                                host.locate(&fu, it.span.start),
+                                line.trim_end()
+                            )),
                         },
                         Kind::Chain { name, .. } => {
                             let c = chain6(name).unwrap_or_else(|| name.clone());
@@ -203,7 +230,11 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
                         }
                         Kind::Rule { .. } => match rule6(&du.src, it) {
                             Ok(l) => out.push_str(&l),
-                            Err(why) => refused.push(format!("{}: `{}`: {why}", host.locate(&fu, it.span.start), du.line(i))),
+                            Err(why) => refused.push(format!(
+                                "{}: `{}`: {why}",
+                                host.locate(&fu, it.span.start),
+                                du.line(i)
+                            )),
                         },
                         _ => out.push_str(line),
                     }

@@ -18,7 +18,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn sh(script: &str) -> Output {
-    Command::new("sh").arg("-c").arg(script).output().expect("run sh")
+    Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .output()
+        .expect("run sh")
 }
 
 fn ok_cases() -> Vec<PathBuf> {
@@ -68,9 +72,16 @@ fn the_checkers_can_fail() -> support::Skippable {
     support::can_unshare()?;
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join("bad.nft");
-    std::fs::write(&p, "table ip6 f {\n chain c {\n ip saddr 2001:db8::/64 accept\n }\n}\n").unwrap();
+    std::fs::write(
+        &p,
+        "table ip6 f {\n chain c {\n ip saddr 2001:db8::/64 accept\n }\n}\n",
+    )
+    .unwrap();
     let o = support::in_namespace(&[], &format!("nft -c -f {}", p.display()));
-    assert!(!o.status.success(), "nft -c accepted an IPv6 address in an ip match");
+    assert!(
+        !o.status.success(),
+        "nft -c accepted an IPv6 address in an ip match"
+    );
     Ok(())
 }
 
@@ -78,7 +89,9 @@ fn user6_rules_are_what_ufw_writes() {
     let case = support::testdata().join("cases/firewall/ufw-rules");
     let tree = support::expected_tree(&case);
     let ours = std::fs::read_to_string(tree.path().join("etc/ufw/user6.rules")).unwrap();
-    let ufw = std::fs::read_to_string(support::testdata().join("iptables/ufw-ipv6-yes/user6.rules")).unwrap();
+    let ufw =
+        std::fs::read_to_string(support::testdata().join("iptables/ufw-ipv6-yes/user6.rules"))
+            .unwrap();
     assert_eq!(ours, ufw);
 }
 
@@ -121,7 +134,11 @@ ip -n $B -6 neigh show 2001:db8::1 | grep -q lladdr && echo "nd yes" || echo "nd
         .env("LOAD", load)
         .output()
         .expect("run sh");
-    assert!(o.status.success(), "namespace probe failed\n{}", support::show(&o));
+    assert!(
+        o.status.success(),
+        "namespace probe failed\n{}",
+        support::show(&o)
+    );
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
@@ -143,11 +160,21 @@ fn in_namespaces(loads: &[(&str, &str)]) -> support::Skippable {
         );
         let tree = support::expected_tree(&dir);
         let after = probe(tree.path(), load);
-        assert!(after.starts_with(CLOSED_OVER_BOTH), "{case}: after the conversion:\n{after}");
-        assert!(after.contains("nd yes"), "{case}: neighbour discovery failed:\n{after}");
+        assert!(
+            after.starts_with(CLOSED_OVER_BOTH),
+            "{case}: after the conversion:\n{after}"
+        );
+        assert!(
+            after.contains("nd yes"),
+            "{case}: neighbour discovery failed:\n{after}"
+        );
         // Ping over IPv6 exactly where IPv4 allows it: parity, not more.
         let ping4 = after.contains("ping4 yes");
-        assert_eq!(after.contains("ping6 yes"), ping4, "{case}: ping parity:\n{after}");
+        assert_eq!(
+            after.contains("ping6 yes"),
+            ping4,
+            "{case}: ping parity:\n{after}"
+        );
         if *case != "nft-neutral" {
             assert!(ping4, "{case}: the rules allow echo requests:\n{after}");
         }
