@@ -6,12 +6,17 @@
 //! Edits are kept per file, keyed by the file behind the path (its symlink target): a plugin
 //! asks for a file's edit buffer with [`Analysis::edits`] and never keeps parallel vectors.
 //! Each file's edits are applied once, when the plan is made.
+//!
+//! Everything a plugin says is one [`Diagnostic`]: how bad, where (`path:line` when it sits
+//! on one), what, the fixing command, and who hears of it ([`Reach`]): the audit, a run as
+//! a note or a warning, or both for a problem the run leaves. A problem is recorded once and
+//! rendered by [`Diagnostic::said`] for a run and as a [`Finding`] for the audit.
 
 use crate::audit::{Finding, Severity};
 use crate::change::Plan;
 use crate::edit::Edits;
 use crate::error::{Error, Result};
-use crate::host::{File, Host};
+use crate::host::File;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -24,18 +29,76 @@ struct RestartHint {
     why: String,
 }
 
+/// Who hears of a [`Diagnostic`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// The audit only: a problem of the config as it is, which a run fixes.
+    Audit,
+    /// A run, as a note: what v6fix decided and why (left alone, already dual-stack…).
+    Note,
+    /// A run, as a warning: something wrong or risky about the change itself.
+    Warning,
+    /// Both: a problem the run leaves, so a run warns of it and the audit keeps reporting it.
+    Lasting,
+}
+
+/// One thing a reading of a config has to say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub reach: Reach,
+    /// How bad, as the audit grades it.
+    pub severity: Severity,
+    /// The file as messages show it, when the diagnostic is about one.
+    pub path: Option<String>,
+    /// 1-based line, when it sits on one.
+    pub line: Option<usize>,
+    pub message: String,
+    /// The v6fix command that fixes it, where one exists.
+    pub fix: Option<String>,
+}
+
+impl Diagnostic {
+    /// The finding `f`, heard by `reach`.
+    pub fn of(reach: Reach, f: Finding) -> Diagnostic {
+        Diagnostic {
+            reach,
+            severity: f.severity,
+            path: Some(f.path),
+            line: f.line,
+            message: f.message,
+            fix: f.fix,
+        }
+    }
+
+    /// What a run prints: `path:line: message`, or the message alone.
+    pub fn said(&self) -> String {
+        match (&self.path, self.line) {
+            (Some(p), Some(l)) => format!("{p}:{l}: {}", self.message),
+            (Some(p), None) => format!("{p}: {}", self.message),
+            (None, _) => self.message.clone(),
+        }
+    }
+
+    /// The audit's view of it, when the audit hears of it.
+    pub fn finding(&self) -> Option<Finding> {
+        matches!(self.reach, Reach::Audit | Reach::Lasting).then(|| Finding {
+            severity: self.severity,
+            path: self.path.clone().unwrap_or_default(),
+            line: self.line,
+            message: self.message.clone(),
+            fix: self.fix.clone(),
+        })
+    }
+}
+
 /// What one reading of a config found, and the edits that convert it.
 #[derive(Debug, Default)]
 pub struct Analysis {
     files: Vec<(File, Edits)>,
     by_target: HashMap<PathBuf, usize>,
     creates: Vec<(PathBuf, String)>,
-    /// What v6fix decided and why (left alone as dual-stack already, reused a comment…).
-    pub notes: Vec<String>,
-    /// What is wrong or risky and stays so after the change.
-    pub warnings: Vec<String>,
-    /// Every problem of the config as it is, with its place and the fixing command.
-    pub findings: Vec<Finding>,
+    /// Everything found and decided, in the order it was.
+    diagnostics: Vec<Diagnostic>,
     /// Set when the config holds something v6fix must not edit around: the plan is refused.
     pub invalid: Option<Error>,
     restarts: Vec<RestartHint>,
@@ -70,14 +133,91 @@ impl Analysis {
         self.edits(file).replace(0..file.text.len(), text);
     }
 
-    /// Explains a decision (shown as a note by a run).
-    pub fn note(&mut self, message: impl Into<String>) {
-        self.notes.push(message.into());
+    /// Records `d`.
+    pub fn say(&mut self, d: Diagnostic) {
+        self.diagnostics.push(d);
     }
 
-    /// Something wrong or risky that stays so (shown as a warning by a run).
+    /// Explains a decision that is about no one place (shown as a note by a run).
+    pub fn note(&mut self, message: impl Into<String>) {
+        self.say(unplaced(Reach::Note, Severity::Info, message.into()));
+    }
+
+    /// Explains a decision about byte `offset` of `file` (shown as a note by a run).
+    pub fn note_at(&mut self, file: &File, offset: usize, message: impl Into<String>) {
+        self.say(placed(
+            file,
+            offset,
+            Reach::Note,
+            Severity::Info,
+            message.into(),
+            "",
+        ));
+    }
+
+    /// A risk of the change that is about no one place (shown as a warning by a run).
     pub fn warn(&mut self, message: impl Into<String>) {
-        self.warnings.push(message.into());
+        self.say(unplaced(Reach::Warning, Severity::Warning, message.into()));
+    }
+
+    /// A risk of the change at byte `offset` of `file` (shown as a warning by a run).
+    pub fn warn_at(&mut self, file: &File, offset: usize, message: impl Into<String>) {
+        self.say(placed(
+            file,
+            offset,
+            Reach::Warning,
+            Severity::Warning,
+            message.into(),
+            "",
+        ));
+    }
+
+    /// A problem at byte `offset` of `file` that the run leaves: a run warns of it and the
+    /// audit reports it with `severity`; an empty `fix` means none.
+    pub fn lasting(
+        &mut self,
+        file: &File,
+        offset: usize,
+        severity: Severity,
+        message: impl Into<String>,
+        fix: &str,
+    ) {
+        self.say(placed(
+            file,
+            offset,
+            Reach::Lasting,
+            severity,
+            message.into(),
+            fix,
+        ));
+    }
+
+    /// Records every diagnostic of `ds`, in order.
+    pub fn say_all(&mut self, ds: impl IntoIterator<Item = Diagnostic>) {
+        self.diagnostics.extend(ds);
+    }
+
+    /// Takes the diagnostics recorded so far (to move them into another analysis).
+    pub fn take_diagnostics(&mut self) -> Vec<Diagnostic> {
+        std::mem::take(&mut self.diagnostics)
+    }
+
+    /// Every diagnostic, in the order recorded.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// What the audit reports: the problems of the config, with place and fix.
+    pub fn findings(&self) -> Vec<Finding> {
+        self.diagnostics
+            .iter()
+            .filter_map(Diagnostic::finding)
+            .collect()
+    }
+
+    /// Records a finding built elsewhere (the audit hears of it, a run does not).
+    pub fn finding(&mut self, f: Finding) {
+        self.say(Diagnostic::of(Reach::Audit, f));
     }
 
     /// True when some file gets an edit or is created.
@@ -119,32 +259,34 @@ impl Analysis {
         self.creates.push((path.to_path_buf(), text));
     }
 
-    /// Records a finding at byte `offset` of `file`; an empty `fix` means none.
+    /// Records a finding at byte `offset` of `file` for the audit (a problem the run
+    /// fixes); an empty `fix` means none.
     pub fn find(
         &mut self,
-        host: &Host,
         file: &File,
         offset: usize,
         severity: Severity,
-        message: String,
+        message: impl Into<String>,
         fix: &str,
     ) {
-        self.findings.push(Finding {
+        self.say(placed(
+            file,
+            offset,
+            Reach::Audit,
             severity,
-            path: host.display(&file.path),
-            line: Some(file.line(offset)),
-            message: crate::text::quoted(&message).into_owned(),
-            fix: (!fix.is_empty()).then(|| fix.to_string()),
-        });
+            message.into(),
+            fix,
+        ));
     }
 
     /// Records an error finding and refuses the plan with the same message: the config
     /// holds something the daemon rejects or v6fix must not guess about.
-    pub fn refuse(&mut self, host: &Host, file: &File, offset: usize, message: String) {
-        self.find(host, file, offset, Severity::Error, message.clone(), "");
+    pub fn refuse(&mut self, file: &File, offset: usize, message: impl Into<String>) {
+        let message = message.into();
+        self.find(file, offset, Severity::Error, message.clone(), "");
         if self.invalid.is_none() {
             self.invalid = Some(Error::invalid(
-                host.display(&file.path),
+                file.shown.clone(),
                 Some(file.line_col(offset)),
                 message,
             ));
@@ -168,11 +310,13 @@ impl Analysis {
             return Err(e);
         }
         let mut plan = Plan::new();
-        for w in self.warnings {
-            plan.warn(w);
+        for d in self.diagnostics.iter().filter(|d| d.reach != Reach::Note) {
+            if d.reach != Reach::Audit {
+                plan.warn(d.said());
+            }
         }
-        for n in self.notes {
-            plan.note(n);
+        for d in self.diagnostics.iter().filter(|d| d.reach == Reach::Note) {
+            plan.note(d.said());
         }
         for (file, edits) in self.files {
             if let Some((offset, byte)) = edits.foreign(&file.text) {
@@ -202,6 +346,37 @@ impl Analysis {
     }
 }
 
+/// A diagnostic about no one place.
+fn unplaced(reach: Reach, severity: Severity, message: String) -> Diagnostic {
+    Diagnostic {
+        reach,
+        severity,
+        path: None,
+        line: None,
+        message: crate::text::quoted(&message).into_owned(),
+        fix: None,
+    }
+}
+
+/// A diagnostic at byte `offset` of `file`; an empty `fix` means none.
+fn placed(
+    file: &File,
+    offset: usize,
+    reach: Reach,
+    severity: Severity,
+    message: String,
+    fix: &str,
+) -> Diagnostic {
+    Diagnostic {
+        reach,
+        severity,
+        path: Some(file.shown.clone()),
+        line: Some(file.line(offset)),
+        message: crate::text::quoted(&message).into_owned(),
+        fix: (!fix.is_empty()).then(|| fix.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,19 +398,45 @@ mod tests {
 
     #[test]
     fn an_invalid_config_refuses_the_plan_and_no_change_means_no_restart() {
-        let d = tempfile::tempdir().unwrap();
-        let host = Host::new(d.path()).unwrap();
         let f = File::new("/etc/a".into(), "/etc/a".into(), "bad\n".into());
         let mut a = Analysis::new();
         a.restart("svc", "reload", "systemctl reload svc", "why");
         assert!(a.into_plan().unwrap().restarts.is_empty());
         let mut a = Analysis::new();
-        a.refuse(&host, &f, 0, "found `bad`".into());
-        assert_eq!(a.findings.len(), 1);
+        a.refuse(&f, 0, "found `bad`");
+        assert_eq!(a.findings().len(), 1);
         assert!(a
             .into_plan()
             .unwrap_err()
             .to_string()
             .contains("found `bad`"));
+    }
+
+    #[test]
+    fn each_diagnostic_is_recorded_once_and_heard_by_its_reach() {
+        let f = File::new("/etc/a".into(), "/etc/a".into(), "one\ntwo\n".into());
+        let mut a = Analysis::new();
+        a.find(&f, 4, Severity::Warning, "fixed by the run", "v6fix x");
+        a.lasting(&f, 4, Severity::Error, "left by the run", "");
+        a.warn_at(&f, 0, "a risk of the change");
+        a.note_at(&f, 4, "a decision");
+        a.note("no place");
+        let audit: Vec<String> = a.findings().iter().map(|x| x.to_string()).collect();
+        assert_eq!(
+            audit,
+            [
+                "/etc/a:2: warning: fixed by the run (fix: v6fix x)",
+                "/etc/a:2: error: left by the run"
+            ]
+        );
+        let plan = a.into_plan().unwrap();
+        assert_eq!(
+            plan.warnings,
+            [
+                "/etc/a:2: left by the run",
+                "/etc/a:1: a risk of the change"
+            ]
+        );
+        assert_eq!(plan.notes, ["/etc/a:2: a decision", "no place"]);
     }
 }

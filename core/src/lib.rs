@@ -65,7 +65,7 @@ pub mod target;
 pub mod text;
 
 pub use addr::{Prefix, Style};
-pub use analysis::Analysis;
+pub use analysis::{Analysis, Diagnostic, Reach};
 pub use audit::{Finding, Severity};
 pub use change::{FileChange, Plan, Restart};
 pub use config_set::ConfigSet;

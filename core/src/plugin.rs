@@ -145,7 +145,7 @@ pub trait Plugin: Sync {
     fn audit(&self, host: &Host) -> Result<Vec<Finding>> {
         Ok(self
             .analyze(host, &Target::default(), &Args::new())?
-            .findings)
+            .findings())
     }
 
     /// The changes that make this service dual-stack for `target`; `args` holds the

@@ -463,7 +463,7 @@ impl Plugin for Dovecot {
                 } else {
                     "v6fix dovecot --address <this host's IPv6 address>"
                 };
-                plan.findings.push(Finding {
+                plan.finding(Finding {
                     severity: Severity::Warning,
                     path: host.display(&file.path),
                     line: Some(doc.line_of(s.key_span.start)),
@@ -490,7 +490,7 @@ impl Plugin for Dovecot {
                     .collect();
                 if let Some(group) = endpoint::collapsing(&specific).first() {
                     let msg = endpoint::collapse_message(group, *address, &format!("`{address}`"));
-                    plan.refuse(host, file, s.value_span.start, format!("{what}: {msg}"));
+                    plan.refuse(file, s.value_span.start, format!("{what}: {msg}"));
                 }
             }
             used_listen |= fix.used_listen;
@@ -553,7 +553,7 @@ impl Plugin for Dovecot {
                     else {
                         continue;
                     };
-                    plan.findings.push(Finding {
+                    plan.finding(Finding {
                         severity: Severity::Error,
                         path: host.display(&file.path),
                         line: Some(doc.line_of(s.key_span.start)),
@@ -573,7 +573,7 @@ impl Plugin for Dovecot {
                 .position(|(f, _)| f.path == Path::new(CONF))
                 .unwrap_or(0);
             let (file, doc) = &conf.files[main];
-            plan.findings.push(Finding {
+            plan.finding(Finding {
                 severity: Severity::Warning,
                 path: host.display(Path::new(CONF)),
                 line: None,

@@ -24,7 +24,8 @@ use v6fix_core::config_set::{ConfigSet, Dirs, Include};
 use v6fix_core::dialect::interfaces::{self as dialect, Doc, Stanza, IGNORED_IN_INET6_STATIC};
 use v6fix_core::target::{Fact, Need, Target};
 use v6fix_core::{
-    Analysis, ArgSpec, Args, Error, File, Finding, Host, Plugin, Prefix, Result, Severity,
+    Analysis, ArgSpec, Args, Diagnostic, Error, File, Finding, Host, Plugin, Prefix, Reach, Result,
+    Severity,
 };
 
 pub(crate) struct Interfaces;
@@ -322,7 +323,9 @@ impl Plugin for Interfaces {
     fn analyze(&self, host: &Host, target: &Target, args: &Args) -> Result<Analysis> {
         let files = load(host)?;
         let mut a = Analysis::new();
-        a.findings = findings(host, &files);
+        for f in findings(host, &files) {
+            a.finding(f);
+        }
         if target.addresses.is_empty() {
             return Ok(a);
         }
@@ -608,7 +611,7 @@ impl Interfaces {
         let after_files = load(&after)?;
         for f in findings(&after, &after_files) {
             if f.severity >= Severity::Warning && !f.message.contains("has no inet6 stanza") {
-                plan.warn(format!("{}:{}: {}", f.path, f.line.unwrap_or(0), f.message));
+                plan.say(Diagnostic::of(Reach::Warning, f));
             }
         }
         let with_gateway = all_stanzas(&after_files).iter().any(|a| {

@@ -238,7 +238,7 @@ impl Plugin for PureFtpd {
         let address = target.address().map(IpAddr::V6);
         let mut a = Analysis::new();
         let Some(opts) = load(host)? else {
-            a.warnings.push(format!(
+            a.warn(format!(
                 "{}: not found: Pure-FTPd (Debian's wrapper) is not installed here; nothing to do",
                 host.display(Path::new(CONF_DIR))
             ));
@@ -253,7 +253,7 @@ impl Plugin for PureFtpd {
         };
         let mut errors = problems(host, &opts);
         for e in &errors {
-            a.findings.push(finding(
+            a.finding(finding(
                 Severity::Error,
                 Path::new(CONF_DIR),
                 None,
@@ -277,7 +277,7 @@ impl Plugin for PureFtpd {
         }
         let standalone = !inetd(host)?;
         if !standalone {
-            a.notes.push(format!(
+            a.note(format!(
                 "{}: STANDALONE_OR_INETD=inetd: inetd owns the listening socket, so Bind, IPV4Only and IPV6Only do nothing; make inetd listen on IPv6 too",
                 host.display(Path::new(DEFAULTS))
             ));
@@ -303,24 +303,23 @@ impl Plugin for PureFtpd {
                         "IPV4Only is on: pure-ftpd listens on IPv4 only (-4)",
                     )
                 };
-                a.findings
-                    .push(finding(sev, &o.file.path, line, msg.into(), Some(FIX)));
+                a.finding(finding(sev, &o.file.path, line, msg.into(), Some(FIX)));
             }
             turn_off(host, &mut a, o)?;
-            a.notes.push(format!(
+            a.note(format!(
                 "{}: IPV4Only was on (-4: no IPv6 socket): now `no`, so pure-ftpd listens on IPv6 too",
                 show(o)
             ));
             if let Some(o6) = v6 {
                 turn_off(host, &mut a, o6)?;
-                a.warnings.push(format!(
+                a.warn(format!(
                     "{} and {}: IPV4Only and IPV6Only were both on, and with -4 -6 pure-ftpd does not start at all (`Cannot assign requested address`): both are now `no`, so it listens on IPv4 and IPv6",
                     show(o),
                     show(o6)
                 ));
             }
         } else if let Some(o6) = v6 {
-            a.notes.push(format!(
+            a.note(format!(
                 "{}: IPV6Only is on: pure-ftpd listens on IPv6 only; left alone (write `no` there for IPv4 clients too)",
                 show(o6)
             ));
@@ -336,29 +335,27 @@ impl Plugin for PureFtpd {
         );
         match find(&opts, "DontResolve") {
             None => {
-                a.findings.push(resolve_finding);
+                a.finding(resolve_finding);
                 let p = conf_path("DontResolve");
                 a.create(&p, "yes\n".into());
-                a.notes.push(format!(
+                a.note(format!(
                     "{}: created with `yes` (-H): without it every connection waits for a reverse lookup before the greeting, and IPv6 clients often have no PTR record; logs show addresses instead of names",
                     host.display(&p)
                 ));
             }
             Some(o) if !o.doc.boolean().unwrap_or(false) => {
-                a.findings.push(resolve_finding);
+                a.finding(resolve_finding);
                 let e = a.edits(&o.file);
                 match o.doc.values().next() {
                     Some(span) => e.replace(span, "yes"),
                     None => e.append_line(o.doc.src(), "yes"),
                 }
-                a.notes.push(format!(
+                a.note(format!(
                     "{}: DontResolve was off: now `yes` (-H), so no connection waits for a reverse lookup; logs show addresses instead of names",
                     show(o)
                 ));
             }
-            Some(o) => a
-                .notes
-                .push(format!("{}: DontResolve is already on", show(o))),
+            Some(o) => a.note(format!("{}: DontResolve is already on", show(o))),
         }
 
         // Bind.
@@ -374,7 +371,7 @@ impl Plugin for PureFtpd {
         match o.doc.string() {
             Err(e) => {
                 let e = host.parse_error(&o.file, e);
-                a.findings.push(finding(
+                a.finding(finding(
                     Severity::Error,
                     &o.file.path,
                     None,
@@ -390,7 +387,7 @@ impl Plugin for PureFtpd {
                 match bind_fix(v) {
                     Err(m) => {
                         if standalone {
-                            a.findings.push(finding(
+                            a.finding(finding(
                                 Severity::Error,
                                 &o.file.path,
                                 line,
@@ -407,12 +404,12 @@ impl Plugin for PureFtpd {
                     Ok((fix, ip)) => {
                         let port = v.rsplit([',', ':']).next().unwrap_or("21");
                         match fix {
-                            BindFix::AllAddresses => a.notes.push(format!(
+                            BindFix::AllAddresses => a.note(format!(
                                 "{at}: Bind `{v}` names no address, so pure-ftpd binds IPv4 and IPv6: left alone"
                             )),
                             BindFix::Rewrite { new, why } => {
                                 if standalone {
-                                    a.findings.push(finding(
+                                    a.finding(finding(
                                         Severity::Warning,
                                         &o.file.path,
                                         line,
@@ -421,11 +418,11 @@ impl Plugin for PureFtpd {
                                     ));
                                 }
                                 a.edits(&o.file).replace(span, new.clone());
-                                a.notes.push(format!("{at}: Bind `{v}` is now `{new}`: {why}"));
+                                a.note(format!("{at}: Bind `{v}` is now `{new}`: {why}"));
                             }
                             BindFix::OneFamily { ip } => {
                                 if standalone && ip.is_ipv4() {
-                                    a.findings.push(finding(
+                                    a.finding(finding(
                                         Severity::Warning,
                                         &o.file.path,
                                         line,
@@ -434,16 +431,16 @@ impl Plugin for PureFtpd {
                                     ));
                                 }
                             }
-                            BindFix::Name(h) => a.notes.push(format!(
+                            BindFix::Name(h) => a.note(format!(
                                 "{at}: Bind `{v}` names a host: pure-ftpd binds the first address of each family `{h}` resolves to at start; left alone"
                             )),
                         }
                         if let Some(ip) = ip.filter(|ip| !ip.is_unspecified()) {
                             let advice = bind_advice(ip, port, address);
                             if ip.is_ipv4() {
-                                a.warnings.push(format!("{at}: {advice}"));
+                                a.warn(format!("{at}: {advice}"));
                             } else {
-                                a.notes.push(format!("{at}: {advice}"));
+                                a.note(format!("{at}: {advice}"));
                             }
                         }
                     }

@@ -217,7 +217,7 @@ impl Plugin for Resolv {
         };
         let mut plan = Analysis::new();
         if let (Some(f), Some(d)) = (&file, &doc) {
-            plan.findings = findings(host, f, d)?;
+            diagnose(host, f, d, &mut plan)?;
         }
         if let Some(why) = generated(host, doc.as_ref())? {
             plan.invalid = Some(Error::Refused {
@@ -357,15 +357,6 @@ impl Plugin for Resolv {
                 ));
             }
         }
-        for n in &ns {
-            if let Server::Dead { reason } = &n.server {
-                plan.warn(format!(
-                    "{}: glibc ignores `nameserver {}`: {reason}",
-                    loc(n.item),
-                    n.token
-                ));
-            }
-        }
         // `options trust-ad` makes glibc pass on the AD bit (DNSSEC validated) it gets:
         // safe from a validating resolver on this host, not from one across the network.
         let local = |ip: IpAddr| ip.is_loopback();
@@ -388,14 +379,6 @@ impl Plugin for Resolv {
                         remote.join(", ")
                     ));
                 }
-            }
-        }
-        for (i, o) in doc.options() {
-            if o == "inet6" {
-                plan.warn(format!(
-                    "{}: `options inet6` does nothing in current glibc; v6fix leaves it and never adds it",
-                    loc(i)
-                ));
             }
         }
         if in_place {
@@ -432,51 +415,49 @@ impl Plugin for Resolv {
     }
 }
 
-/// What keeps name resolution IPv4-only or broken in the file as it is.
-fn findings(host: &Host, file: &File, doc: &dialect::Doc) -> Result<Vec<Finding>> {
-    let p = Path::new(PATH);
-    let path = host.display(p);
-    let line = |i: usize| Some(file.line(doc.items[i].span.start));
-    let fix = Some("v6fix resolv --nameserver ADDR".to_string());
+/// What keeps name resolution IPv4-only or broken in the file as it is. Servers glibc
+/// ignores and `options inet6` stay after any run: a run warns of them too.
+fn diagnose(host: &Host, file: &File, doc: &dialect::Doc, a: &mut Analysis) -> Result<()> {
+    let at = |i: usize| doc.items[i].span.start;
     if let Some(why) = generated(host, Some(doc))? {
-        return Ok(vec![Finding {
+        a.finding(Finding {
             severity: Severity::Info,
-            path,
+            path: file.shown.clone(),
             line: None,
             message: format!("not edited by v6fix: {why}"),
             fix: None,
-        }]);
+        });
+        return Ok(());
     }
-    let mut out = Vec::new();
     let ns = doc.nameservers();
     for n in &ns {
         match &n.server {
-            Server::Dead { reason } => out.push(Finding {
-                severity: Severity::Warning,
-                path: path.clone(),
-                line: line(n.item),
-                message: format!("glibc ignores `nameserver {}`: {reason}", n.token),
-                fix: None,
-            }),
-            Server::NoScope { ip } => out.push(Finding {
-                severity: Severity::Error,
-                path: path.clone(),
-                line: line(n.item),
-                message: format!(
+            Server::Dead { reason } => a.lasting(
+                file,
+                at(n.item),
+                Severity::Warning,
+                format!("glibc ignores `nameserver {}`: {reason}", n.token),
+                "",
+            ),
+            Server::NoScope { ip } => a.find(
+                file,
+                at(n.item),
+                Severity::Error,
+                format!(
                     "link-local nameserver {ip} has no %interface: no query can reach it, yet it takes one of the three places"
                 ),
-                fix: Some(format!("v6fix resolv --nameserver {ip}%IFACE")),
-            }),
-            Server::Valid { .. } if n.slot.is_some_and(|s| s >= MAXNS) => out.push(Finding {
-                severity: Severity::Warning,
-                path: path.clone(),
-                line: line(n.item),
-                message: format!(
+                &format!("v6fix resolv --nameserver {ip}%IFACE"),
+            ),
+            Server::Valid { .. } if n.slot.is_some_and(|s| s >= MAXNS) => a.find(
+                file,
+                at(n.item),
+                Severity::Warning,
+                format!(
                     "nameserver {} comes after the third: glibc uses only the first three and ignores it",
                     n.token
                 ),
-                fix: None,
-            }),
+                "",
+            ),
             Server::Valid { .. } => {}
         }
     }
@@ -484,26 +465,26 @@ fn findings(host: &Host, file: &File, doc: &dialect::Doc) -> Result<Vec<Finding>
         .iter()
         .any(|n| n.used() && n.addr().is_some_and(|(ip, _)| ip.is_ipv6()))
     {
-        out.push(Finding {
+        a.finding(Finding {
             severity: Severity::Warning,
-            path: path.clone(),
+            path: file.shown.clone(),
             line: None,
             message: "no nameserver reached over IPv6 among the ones glibc uses: name resolution fails without IPv4".into(),
-            fix,
+            fix: Some("v6fix resolv --nameserver ADDR".into()),
         });
     }
     for (i, o) in doc.options() {
         if o == "inet6" {
-            out.push(Finding {
-                severity: Severity::Info,
-                path: path.clone(),
-                line: line(i),
-                message: "`options inet6` does nothing since glibc 2.26 (it was removed)".into(),
-                fix: None,
-            });
+            a.lasting(
+                file,
+                at(i),
+                Severity::Info,
+                "`options inet6` does nothing since glibc 2.26 (it was removed); v6fix leaves it and never adds it",
+                "",
+            );
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -57,14 +57,13 @@ impl Plugin for Sshd {
     fn analyze(&self, host: &Host, target: &Target, _: &Args) -> Result<Analysis> {
         let Some(conf) = Conf::load(host)? else {
             let mut a = Analysis::new();
-            a.notes.push(format!(
+            a.note(format!(
                 "{} does not exist: the OpenSSH server is not installed here",
                 host.display(Path::new(MAIN))
             ));
             return Ok(a);
         };
         let mut a = analyze(host, &conf, target.address());
-        a.notes.splice(0..0, conf.notes);
         a.restart(
             "ssh",
             "restart",
@@ -186,6 +185,9 @@ const FIX_ADDRESS: &str = "v6fix sshd --address ADDR";
 
 fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
     let mut a = Analysis::new();
+    for n in &conf.notes {
+        a.note(n.clone());
+    }
     // AddressFamily: the first value sshd reads wins.
     let mut first = true;
     let mut family_inet = false;
@@ -213,7 +215,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
                         .to_string(),
                 )
             };
-            a.notes.push(format!(
+            a.note(format!(
                 "{at}: AddressFamily inet -> any{}",
                 if first {
                     " (this is the value sshd uses: the first one read wins)"
@@ -222,7 +224,6 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
                 }
             ));
             a.find(
-                host,
                 file,
                 it.span.start,
                 sev,
@@ -230,7 +231,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
                 FIX_PLAIN,
             );
         } else if value == "inet6" && first {
-            a.warnings.push(format!(
+            a.warn(format!(
                 "{at}: AddressFamily inet6 makes sshd IPv6-only; left alone"
             ));
         }
@@ -247,14 +248,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
         let Some(w) = it.args.first() else { continue };
         if it.in_match.is_some() {
             let msg = "ListenAddress is not allowed inside a Match block (sshd -t refuses it)";
-            a.find(
-                host,
-                file,
-                it.span.start,
-                Severity::Error,
-                msg.to_string(),
-                "",
-            );
+            a.find(file, it.span.start, Severity::Error, msg.to_string(), "");
             if a.invalid.is_none() {
                 a.invalid = Some(Error::invalid(
                     host.display(&file.path),
@@ -267,10 +261,10 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
         let t = w.unquoted();
         if let Some((h, p)) = ambiguous_port(t) {
             let at = host.locate(file, it.span.start);
-            a.warnings.push(format!(
+            a.warn(format!(
                 "{at}: ListenAddress {t} is read by sshd as the address {t} on the Port; if :{p} is meant as the port, write [{h}]:{p}"
             ));
-            a.find(host, file,
+            a.find(file,
                 it.span.start,
                 Severity::Info,
                 format!("ListenAddress {t}: an unbracketed IPv6 literal, read whole; a port needs [{h}]:{p}"),
@@ -315,7 +309,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
         .map(|(_, _, l)| &l.port)
         .collect();
     if listens.is_empty() {
-        a.notes.push(format!(
+        a.note(format!(
             "no ListenAddress: sshd listens on 0.0.0.0 and ::{}",
             if family_inet {
                 " once AddressFamily is any"
@@ -355,7 +349,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
             let (fi, offset) = place[first];
             let twin = format!("ListenAddress {address} (port {})", group[0].port);
             let msg = endpoint::collapse_message(&group, address, &twin);
-            a.refuse(host, &conf.files[fi].0, offset, msg);
+            a.refuse(&conf.files[fi].0, offset, msg);
         }
     }
     for (fi, i, l) in &listens {
@@ -369,7 +363,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
                     "ListenAddress {} with AddressFamily inet: sshd -t fails (bad addr or host)",
                     w.text
                 );
-                a.find(host, file, it.span.start, Severity::Error, msg, FIX_PLAIN);
+                a.find(file, it.span.start, Severity::Error, msg, FIX_PLAIN);
             }
             continue;
         };
@@ -388,7 +382,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
             Twin::Have(t) => {
                 let spelled = t.render(false);
                 if has(&bound, t.ip(), &l.port) {
-                    a.notes.push(format!(
+                    a.note(format!(
                         "{at}: ListenAddress {} has its IPv6 counterpart ({spelled}) already: left alone",
                         w.text,
                     ));
@@ -402,9 +396,9 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
                 };
                 let line = doc.line_with_arg(*i, 0, &word);
                 doc.insert_after(a.edits(file), *i, &line);
-                a.find(host, file, it.span.start, sev, msg, fix);
+                a.find(file, it.span.start, sev, msg, fix);
                 if v4.is_loopback() {
-                    a.notes.push(format!(
+                    a.note(format!(
                         "{at}: ListenAddress {} is loopback only: it gets {spelled}, still local only",
                         w.text
                     ));
@@ -416,11 +410,11 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
             Twin::None => {}
             Twin::NeedAddress => {
                 if !v6_ports.contains(&l.port) {
-                    a.warnings.push(format!(
+                    a.warn(format!(
                         "{at}: ListenAddress {} accepts IPv4 only: its IPv6 twin needs --address ADDR",
                         w.text
                     ));
-                    a.find(host, file, it.span.start, sev, msg, fix);
+                    a.find(file, it.span.start, sev, msg, fix);
                 }
             }
         }

@@ -71,7 +71,7 @@ mod tests {
             let f = host.read(Path::new("/etc/t.conf"))?.expect("the test file");
             let mut a = Analysis::new();
             if f.text.contains("broken") {
-                a.refuse(host, &f, 0, "found `broken`".into());
+                a.refuse(&f, 0, "found `broken`");
             }
             if !(self.once && f.text.contains("x\n")) {
                 let text = f.text.clone();

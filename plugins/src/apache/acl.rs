@@ -17,7 +17,7 @@ pub(super) fn acl(
     let it = &doc.items()[i];
     let at = host.locate(file, it.span.start);
     if has_hash(it) {
-        a.refuse(host, file, hash_at(it), hash_message(it));
+        a.refuse(file, hash_at(it), hash_message(it));
         return;
     }
     let mut v4 = false;
@@ -32,7 +32,6 @@ pub(super) fn acl(
             .and_then(|p| policy::acl_entry(&p))
         {
             a.find(
-                host,
                 file,
                 w.span.start,
                 Severity::Error,
@@ -47,12 +46,10 @@ pub(super) fn acl(
             let bare = t.replace(['[', ']'], "");
             if Prefix::parse(&bare).is_ok() {
                 a.edits(file).replace(w.span.clone(), bare.clone());
-                a.notes.push(format!(
+                a.note(format!(
                     "{at}: {label} {t}: Apache rejects brackets here; written {bare}"
                 ));
-                a.find(
-                    host,
-                    file,
+                a.find(file,
                     w.span.start,
                     Severity::Error,
                     format!("{label} {t}: Apache rejects a bracketed address (\"appears to be invalid\")"),
@@ -96,7 +93,6 @@ pub(super) fn acl(
     if v4_loop && !v6.iter().any(|p| p.covers(&loopback)) {
         add.push("::1".to_string());
         a.find(
-            host,
             file,
             it.span.start,
             Severity::Info,
@@ -108,11 +104,10 @@ pub(super) fn acl(
     if v4 {
         if networks.is_empty() {
             if !v6_site {
-                a.warnings.push(format!(
+                a.warn(format!(
                     "{at}: {label} admits IPv4 networks only: the site's IPv6 network needs --network PREFIX"
                 ));
                 a.find(
-                    host,
                     file,
                     it.span.start,
                     Severity::Warning,
@@ -124,7 +119,6 @@ pub(super) fn acl(
             let missing: Vec<&Prefix> = networks.iter().filter(|n| !v6.contains(n)).collect();
             if !missing.is_empty() && !v6_site {
                 a.find(
-                    host,
                     file,
                     it.span.start,
                     Severity::Warning,
@@ -140,11 +134,10 @@ pub(super) fn acl(
     if v4_host && !v4 && !v6_site {
         // Single IPv4 hosts: their IPv6 addresses are unknown, and admitting the whole
         // site network would widen the rule.
-        a.warnings.push(format!(
+        a.warn(format!(
             "{at}: {label} admits single IPv4 hosts only: v6fix does not know their IPv6 addresses and does not widen the rule to a network; add them by hand"
         ));
         a.find(
-            host,
             file,
             it.span.start,
             Severity::Info,

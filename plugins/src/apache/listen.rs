@@ -62,14 +62,14 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
         for (i, it) in doc.directives("Listen") {
             let at = host.locate(file, it.span.start);
             if has_hash(it) {
-                a.refuse(host, file, hash_at(it), hash_message(it));
+                a.refuse(file, hash_at(it), hash_message(it));
                 continue;
             }
             let Some(word) = it.args.first() else {
                 continue;
             };
             if word.text.contains("${") {
-                a.warnings.push(format!(
+                a.warn(format!(
                     "{at}: Listen {} uses a variable v6fix cannot resolve: left alone, check it by hand",
                     word.text
                 ));
@@ -78,7 +78,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
             let spot = match read_spot(word.unquoted()) {
                 Ok(s) => s,
                 Err(m) => {
-                    a.refuse(host, file, word.span.start, m);
+                    a.refuse(file, word.span.start, m);
                     continue;
                 }
             };
@@ -86,9 +86,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
                 if spot.bracketed.is_some() {
                     let t = &word.text;
                     let (h, p) = t.rsplit_once(':').unwrap_or((t, ""));
-                    a.refuse(
-                        host,
-                        file,
+                    a.refuse(file,
                         word.span.start,
                         format!(
                             "Apache reads Listen {t} as host `{h}` and port {p}, and fails (AH00077); write [ADDRESS]:PORT"
@@ -96,7 +94,6 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
                     );
                 } else if !matches!(spot.bind, Bind::Name(_)) {
                     a.refuse(
-                        host,
                         file,
                         word.span.start,
                         format!("Listen {} has no port: Apache needs one", word.text),
@@ -114,8 +111,8 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
                     "Listen {} and Listen {} ({}) cannot both bind port {port}: Apache passes -t and then fails to start with \"Address already in use\"; remove one",
                     word.text, old.text, old.at
                 );
-                a.warnings.push(format!("{at}: {msg}"));
-                a.find(host, file, it.span.start, Severity::Error, msg, "");
+                a.warn(format!("{at}: {msg}"));
+                a.find(file, it.span.start, Severity::Error, msg, "");
             }
             push_sock(
                 &mut socks,
@@ -140,12 +137,11 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
         let at = host.locate(file, it.span.start);
         if let Some(fixed) = &spot.bracketed {
             a.edits(file).replace(word.span.clone(), fixed.clone());
-            a.notes.push(format!(
+            a.note(format!(
                 "{at}: Listen {} is an unbracketed IPv6 literal; Apache reads the last `:` as the port, so it is written {fixed}",
                 word.text
             ));
             a.find(
-                host,
                 file,
                 word.span.start,
                 Severity::Warning,
@@ -159,7 +155,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
         }
         let (fix, sev) = match &spot.bind {
             Bind::AnyDual => {
-                a.notes.push(format!(
+                a.note(format!(
                     "{at}: Listen {} is already dual-stack (Apache binds one socket for IPv4 and IPv6): left alone",
                     word.text
                 ));
@@ -180,12 +176,11 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
             Twin::NeedAddress => {
                 // A specific IPv4 address and no --address given.
                 if live().is_empty() {
-                    a.warnings.push(format!(
+                    a.warn(format!(
                         "{at}: Listen {} accepts IPv4 only: its IPv6 twin needs --address ADDR",
                         word.text
                     ));
                     a.find(
-                        host,
                         file,
                         it.span.start,
                         sev,
@@ -204,12 +199,12 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
         .render(true);
         if let Some(old) = live().into_iter().find(|s| clashes(&new, &s.addr)) {
             if old.text == spelled {
-                a.notes.push(format!(
+                a.note(format!(
                     "{at}: Listen {} has its IPv6 twin Listen {} ({}) already: left alone",
                     word.text, old.text, old.at
                 ));
             } else if old.addr == Bind::AnyDual {
-                a.notes.push(format!(
+                a.note(format!(
                     "{at}: Listen {}: port {port} already has the dual-stack Listen {} ({}); a Listen {spelled} beside it would fail to bind, so none is added",
                     word.text,
                     old.text,
@@ -222,7 +217,6 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
         doc.insert_after(a.edits(file), i, &line);
         listen_changed(a);
         a.find(
-            host,
             file,
             it.span.start,
             sev,
@@ -230,7 +224,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
             fix,
         );
         if matches!(spot.bind, Bind::V4(ip4) if ip4.is_loopback()) {
-            a.notes.push(format!(
+            a.note(format!(
                 "{at}: Listen {} is loopback only (a backend behind a local proxy): it gets {spelled} so local clients that resolve localhost to ::1 reach it too; the proxy keeps using {}",
                 word.text, word.text
             ));
@@ -303,7 +297,7 @@ fn refuse_collapsing(
         let first = specific.iter().position(|s| s == group[0]).unwrap_or(0);
         let (fi, offset) = place[first];
         let msg = endpoint::collapse_message(&group, address, &format!("Listen {twin}"));
-        a.refuse(host, &conf.files[fi].0, offset, msg);
+        a.refuse(&conf.files[fi].0, offset, msg);
     }
 }
 

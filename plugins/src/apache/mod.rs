@@ -86,15 +86,13 @@ impl Plugin for Apache {
     fn analyze(&self, host: &Host, target: &Target, _: &Args) -> Result<Analysis> {
         let Some(conf) = Conf::load(host)? else {
             let mut a = Analysis::new();
-            a.notes.push(format!(
+            a.note(format!(
                 "{} does not exist: Apache is not installed here",
                 host.display(Path::new(MAIN))
             ));
             return Ok(a);
         };
         let mut a = analyze(host, &conf, target.address(), &target.networks);
-        a.warnings.splice(0..0, conf.warnings.iter().cloned());
-        a.notes.splice(0..0, conf.notes.iter().cloned());
         a.restart(
             "apache2",
             "reload",
@@ -109,6 +107,12 @@ impl Plugin for Apache {
 /// and every finding.
 fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, networks: &[Prefix]) -> Analysis {
     let mut a = Analysis::new();
+    for w in &conf.warnings {
+        a.warn(w.clone());
+    }
+    for n in &conf.notes {
+        a.note(n.clone());
+    }
     listen::listeners(host, conf, address, &mut a);
     // Virtual hosts.
     for (file, doc) in &conf.files {

@@ -19,11 +19,11 @@ pub(super) fn vhost(
 ) {
     let at = host.locate(file, it.span.start);
     if has_hash(it) {
-        a.refuse(host, file, hash_at(it), hash_message(it));
+        a.refuse(file, hash_at(it), hash_message(it));
         return;
     }
     if it.args.iter().any(|w| w.text.contains("${")) {
-        a.warnings.push(format!(
+        a.warn(format!(
             "{at}: <VirtualHost> address uses a variable v6fix cannot resolve: left alone, check it by hand"
         ));
         return;
@@ -33,7 +33,7 @@ pub(super) fn vhost(
         match read_spot(w.unquoted()) {
             Ok(s) => spots.push((w, s)),
             Err(m) => {
-                a.refuse(host, file, w.span.start, m);
+                a.refuse(file, w.span.start, m);
                 return;
             }
         }
@@ -54,7 +54,7 @@ pub(super) fn vhost(
         .all(|(_, s)| matches!(s.bind, Bind::AnyDual | Bind::AnyV4));
     if all_any && !spots.is_empty() {
         let list: Vec<_> = it.args.iter().map(|w| w.text.as_str()).collect();
-        a.notes.push(format!(
+        a.note(format!(
             "{at}: <VirtualHost {}> already matches IPv4 and IPv6 clients: left alone",
             list.join(" ")
         ));
@@ -62,12 +62,11 @@ pub(super) fn vhost(
     for (w, s) in &spots {
         if let Some(fixed) = &s.bracketed {
             a.edits(file).replace(w.span.clone(), fixed.clone());
-            a.notes.push(format!(
+            a.note(format!(
                 "{at}: <VirtualHost {}> holds an unbracketed IPv6 literal; written {fixed}, the way Apache reads it",
                 w.text
             ));
             a.find(
-                host,
                 file,
                 w.span.start,
                 Severity::Warning,
@@ -104,14 +103,14 @@ pub(super) fn vhost(
                 if !add.contains(&t) {
                     add.push(t);
                 }
-                a.find(host, file, w.span.start, sev, msg, fix);
+                a.find(file, w.span.start, sev, msg, fix);
             }
             Twin::NeedAddress if !any_v6(&s.port) => {
-                a.warnings.push(format!(
+                a.warn(format!(
                     "{at}: <VirtualHost {}> matches IPv4 clients only: its IPv6 address needs --address ADDR",
                     w.text
                 ));
-                a.find(host, file, w.span.start, sev, msg, fix);
+                a.find(file, w.span.start, sev, msg, fix);
             }
             Twin::NeedAddress | Twin::None => {}
         }

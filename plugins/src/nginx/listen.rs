@@ -135,7 +135,6 @@ impl Conf {
     /// as parameters. Refused at the word, as nginx refuses it.
     fn refuse_unknown_params(
         &self,
-        host: &Host,
         listens: &[(&Placed<'_>, Listen, Option<Key>)],
         plan: &mut Analysis,
     ) {
@@ -155,9 +154,7 @@ impl Conf {
             } else {
                 ""
             };
-            plan.refuse(
-                host,
-                file,
+            plan.refuse(file,
                 bad.span.start,
                 format!(
                     "found `{}` among the parameters of `listen {}`, expected a listen parameter (ssl, http2, default_server, proxy_protocol, reuseport, backlog=…); nginx -t fails with invalid parameter \"{}\"{hint}",
@@ -230,7 +227,7 @@ impl Conf {
                 let first = place[idx[0]];
                 let twin = format!("`listen [{address}]:{}`", group[0].port);
                 let msg = endpoint::collapse_message(&group, address, &twin);
-                plan.refuse(host, &self.files[first.file].file, first.d.span.start, msg);
+                plan.refuse(&self.files[first.file].file, first.d.span.start, msg);
             }
         }
     }
@@ -288,7 +285,7 @@ impl Conf {
             .iter()
             .filter_map(|(q, _, k)| k.as_ref().map(|k| (q.server, k)))
             .collect();
-        self.refuse_unknown_params(host, &listens, plan);
+        self.refuse_unknown_params(&listens, plan);
         self.refuse_collapsing(host, &listens, address, plan);
         let mut need_address = Vec::new();
         for (p, l, key) in &listens {

@@ -78,8 +78,12 @@ impl Conf {
         networks: &[Prefix],
     ) -> Result<Analysis> {
         let mut plan = Analysis::new();
-        plan.notes.extend(self.notes.iter().cloned());
-        plan.findings = self.audit(host);
+        for n in &self.notes {
+            plan.note(n.clone());
+        }
+        for f in self.audit(host) {
+            plan.finding(f);
+        }
         let (placed, servers) = self.placed(host)?;
 
         self.plan_listens(host, &placed, &servers, address, &mut plan);

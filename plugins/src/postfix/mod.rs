@@ -140,7 +140,9 @@ impl Plugin for Postfix {
             conf.master(&mut st, address)?;
             st.finish()
         };
-        a.findings = findings;
+        for f in findings {
+            a.finding(f);
+        }
         Ok(a)
     }
 }

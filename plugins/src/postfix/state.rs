@@ -3,7 +3,7 @@
 use super::conf::{Conf, Tables};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use v6fix_core::{Analysis, Edits, File, Plan};
+use v6fix_core::{Analysis, Edits, File};
 
 const RESTART_WHY: &str = "a reload ignores inet_protocols and inet_interfaces";
 
@@ -13,7 +13,8 @@ pub(super) struct State<'c> {
     edits: BTreeMap<PathBuf, Edits>,
     /// Files read outside main.cf's lists (master.cf), by machine path.
     pub(super) others: BTreeMap<PathBuf, File>,
-    pub(super) plan: Plan,
+    /// The notes and warnings so far.
+    pub(super) plan: Analysis,
     pub(super) listeners_changed: bool,
     pub(super) lists_changed: bool,
 }
@@ -25,7 +26,7 @@ impl<'c> State<'c> {
             tables: Tables::default(),
             edits: BTreeMap::new(),
             others: BTreeMap::new(),
-            plan: Plan::new(),
+            plan: Analysis::new(),
             listeners_changed: false,
             lists_changed: false,
         }
@@ -58,8 +59,7 @@ impl<'c> State<'c> {
                 a.change(file, edits);
             }
         }
-        a.warnings = std::mem::take(&mut self.plan.warnings);
-        a.notes = std::mem::take(&mut self.plan.notes);
+        a.say_all(self.plan.take_diagnostics());
         if self.listeners_changed {
             a.restart(
                 "postfix",

@@ -85,7 +85,6 @@ impl Setup {
                     Err((f, e)) => {
                         let (ffile, _) = &self.vcls[f];
                         plan.refuse(
-                            host,
                             ffile,
                             e.offset,
                             format!(

@@ -145,7 +145,7 @@ impl Setup {
                     .unwrap_or(0);
                 let twin = format!("`-a [{address}]:{}`", group[0].port);
                 let msg = endpoint::collapse_message(&group, address, &twin);
-                plan.refuse(host, file, place[first], msg);
+                plan.refuse(file, place[first], msg);
             }
         }
         for (o, l) in &listens {

@@ -87,7 +87,9 @@ impl Setup {
         networks: &[Prefix],
     ) -> Result<Analysis> {
         let mut plan = Analysis::new();
-        plan.findings = self.audit(host);
+        for f in self.audit(host) {
+            plan.finding(f);
+        }
         let unit_changed = self.plan_listeners(host, address, &mut plan)?;
         let vcl_changed = self.plan_vcl(host, networks, &mut plan);
         if unit_changed {
