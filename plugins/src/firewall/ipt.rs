@@ -65,7 +65,7 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
     let Some(g) = gap(host)? else {
         return Ok(false);
     };
-    a.findings.push(g.finding());
+    a.finding(g.finding());
     let Some(pairs) = pairs else {
         return Ok(true);
     };
@@ -126,9 +126,7 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
         }
     }
     if !refused.is_empty() {
-        a.refuse(
-            host,
-            &f4,
+        a.refuse(&f4,
             0,
             format!(
                 "{} rule(s) of rules.v4 have no exact IPv6 form, so rules.v6 was not written and IPv6 stays open:\n  {}",

@@ -22,6 +22,7 @@ pub(crate) mod ufw;
 use pairs::Pairs;
 use std::path::{Path, PathBuf};
 use v6fix_core::target::{Fact, Need, Target};
+use v6fix_core::analysis::{Diagnostic, Reach};
 use v6fix_core::{Analysis, ArgSpec, Args, Finding, Host, Plugin, Result, Severity};
 
 pub(crate) struct Firewall;
@@ -124,12 +125,9 @@ impl Plugin for Firewall {
         let u = ufw::analyze(host, &mut a, p)?;
         let n = nft::analyze(host, &mut a, p)?;
         let i = ipt::analyze(host, &mut a, p)?;
+        // Firewalls v6fix does not convert: a run warns, the audit keeps reporting.
         for g in other::gaps(host)? {
-            a.findings.push(g.finding());
-            a.warn(format!(
-                "{}:{}: {}: {}",
-                g.path, g.line, g.firewall, g.message
-            ));
+            a.say(Diagnostic::of(Reach::Lasting, g.finding()));
         }
         if !(u || n || i)
             && host.exists(Path::new(nft::MAIN))

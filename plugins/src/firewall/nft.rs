@@ -327,7 +327,9 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
     let Some(set) = load(host)? else {
         return Ok(false);
     };
-    a.notes.extend(set.notes.iter().cloned());
+    for n in &set.notes {
+        a.note(n.clone());
+    }
     let gaps = gaps(host, &set);
     let mut changed = false;
     for g in &gaps {
@@ -339,7 +341,7 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
         let file = &set.files[fi].file;
         let off = v6fix_core::text::LineIndex::new(&file.text);
         let _ = off;
-        a.findings.push(g.finding());
+        a.finding(g.finding());
     }
     let Some(pairs) = pairs else {
         return Ok(!gaps.is_empty());
@@ -463,9 +465,7 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
     }
     if !refused.is_empty() {
         let m = &set.files[0];
-        a.refuse(
-            host,
-            &m.file,
+        a.refuse(&m.file,
             0,
             format!(
                 "{} rule(s) of an IPv4-only table have no exact IPv6 form, so IPv6 would stay open; nothing was changed:\n  {}",

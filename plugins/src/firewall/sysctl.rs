@@ -36,9 +36,7 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, fix: bool) -> Result<bool> 
             }
             found = true;
             let at = d.items[i].span.start;
-            a.find(
-                host,
-                &f,
+            a.find(&f,
                 at,
                 Severity::Error,
                 format!("{key} = 1 turns IPv6 off: dual-stack services fail to bind their IPv6 addresses"),

@@ -62,6 +62,19 @@ fn tuple6(tuple: &str, pairs: &Pairs) -> std::result::Result<String, String> {
     Ok(f.join(" "))
 }
 
+/// A tuple with its addresses reduced to `any` or `net`: what a twin shares with it.
+fn shape(tuple: &str) -> Vec<&str> {
+    tuple
+        .split(' ')
+        .enumerate()
+        .map(|(i, f)| match (i, f) {
+            (3 | 5, "0.0.0.0/0" | "::/0") => "any",
+            (3 | 5, _) => "net",
+            _ => f,
+        })
+        .collect()
+}
+
 /// ufw's IPv6 name of one of its chains.
 fn chain6(c: &str) -> Option<String> {
     c.strip_prefix("ufw-").map(|r| format!("ufw6-{r}"))
@@ -92,9 +105,7 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
         if let Some((i, v, span)) = dd.get("IPV6") {
             if !v.eq_ignore_ascii_case("yes") {
                 found = true;
-                a.find(
-                    host,
-                    &fd,
+                a.find(&fd,
                     dd.items[i].span.start,
                     if on { Severity::Error } else { Severity::Warning },
                     format!(
@@ -126,20 +137,19 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
         t.iter().map(|(_, s)| s.as_str()).collect()
     });
     // Which v4 tuples lack a twin; with an empty target, compare with `any` only.
-    let probe = pairs.cloned().unwrap_or_default();
+    // With the pairs, a twin is the exact IPv6 tuple; an audit, which knows no pairs, takes
+    // any IPv6 network where the IPv4 tuple names a network.
     let missing: Vec<&(usize, String)> = v4
         .iter()
-        .filter(|(_, t)| match tuple6(t, &probe) {
-            Ok(t6) => !have6.contains(&t6.as_str()),
-            Err(_) => true,
+        .filter(|(_, t)| match pairs {
+            Some(p) => tuple6(t, p).map_or(true, |t6| !have6.contains(&t6.as_str())),
+            None => !have6.iter().any(|h| shape(h) == shape(t)),
         })
         .collect();
     if !missing.is_empty() {
         found = true;
         for (i, t) in &missing {
-            a.find(
-                host,
-                &fu,
+            a.find(&fu,
                 du.items[*i].span.start,
                 Severity::Warning,
                 format!("ufw rule `{t}` has no IPv6 twin in user6.rules: its port stays closed over IPv6"),
@@ -184,11 +194,9 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
                     .map(|it| it.span.start);
                 let Some(end) = end else {
                     a.refuse(
-                        host,
                         f6,
                         0,
-                        "no `### END RULES ###` line, which ufw writes and v6fix adds rules before"
-                            .into(),
+                        "no `### END RULES ###` line, which ufw writes and v6fix adds rules before",
                     );
                     return Ok(true);
                 };
@@ -249,7 +257,6 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
         }
         if !refused.is_empty() {
             a.refuse(
-                host,
                 &fu,
                 0,
                 format!(
