@@ -108,14 +108,14 @@ pub(crate) fn plan_all(host: &Host, target: &Target, skip: &[String]) -> Result<
             plan.note(format!("{name}: skipped (--skip)"));
             continue;
         }
+        if p.files(host)?.is_empty() {
+            plan.note(format!("{name}: skipped, not installed"));
+            continue;
+        }
         if OWN_COMMAND.contains(&name) {
             plan.note(format!(
                 "{name}: not run by all; run `v6fix {name}` on its own"
             ));
-            continue;
-        }
-        if p.files(host)?.is_empty() {
-            plan.note(format!("{name}: skipped, not installed"));
             continue;
         }
         if let Some(n) = p.needs().iter().find(|n| n.required && !target.has(n.fact)) {
