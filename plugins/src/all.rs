@@ -146,7 +146,7 @@ pub(crate) fn run(global: &Global, m: &ArgMatches) -> Result<u8> {
     }
     run_plan(global, |host| {
         let mut plan = plan_all(host, &target, &skip)?;
-        crate::preflight::gate(host, &plan, !m.get_flag("no-firewall-check"))?;
+        crate::preflight::gate(host, &mut plan, !m.get_flag("no-firewall-check"))?;
         plan.notes.insert(
             0,
             format!(

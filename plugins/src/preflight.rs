@@ -106,8 +106,9 @@ pub(crate) fn findings(host: &Host) -> Result<Vec<Finding>> {
 
 /// What `all` checks before it plans: refuses while the kernel starts without IPv6, and
 /// while a firewall leaves IPv6 open (unless `check_firewall` is false). `plan` is what
-/// the run would do, for the services it names.
-pub(crate) fn gate(host: &Host, plan: &Plan, check_firewall: bool) -> Result<()> {
+/// the run would do, for the services it names; with `check_firewall` false, each open
+/// IPv6 side becomes a warning of the run.
+pub(crate) fn gate(host: &Host, plan: &mut Plan, check_firewall: bool) -> Result<()> {
     if let Some((p, line, var)) = grub_disabled(host)?.into_iter().next() {
         return Err(Error::Rejected {
             message: format!(
@@ -116,11 +117,17 @@ pub(crate) fn gate(host: &Host, plan: &Plan, check_firewall: bool) -> Result<()>
             ),
         });
     }
-    if !check_firewall {
-        return Ok(());
-    }
     let gaps = firewall::gaps(host)?;
     if gaps.is_empty() {
+        return Ok(());
+    }
+    if !check_firewall {
+        for g in &gaps {
+            plan.warn(format!(
+                "{}:{}: {}: {} (--no-firewall-check: it stays open until `v6fix firewall` closes it)",
+                g.path, g.line, g.firewall, g.message
+            ));
+        }
         return Ok(());
     }
     let mut services: Vec<&str> = plan.restarts.iter().map(|r| r.service.as_str()).collect();

@@ -20,9 +20,9 @@ pub(crate) mod sysctl;
 pub(crate) mod ufw;
 
 use pairs::Pairs;
-use std::path::{Path, PathBuf};
-use v6fix_core::target::{Fact, Need, Target};
+use std::path::PathBuf;
 use v6fix_core::analysis::{Diagnostic, Reach};
+use v6fix_core::target::{Fact, Need, Target};
 use v6fix_core::{Analysis, ArgSpec, Args, Finding, Host, Plugin, Result, Severity};
 
 pub(crate) struct Firewall;
@@ -129,11 +129,7 @@ impl Plugin for Firewall {
         for g in other::gaps(host)? {
             a.say(Diagnostic::of(Reach::Lasting, g.finding()));
         }
-        if !(u || n || i)
-            && host.exists(Path::new(nft::MAIN))
-                | host.exists(Path::new(ipt::V4))
-                | host.exists(Path::new(ufw::USER))
-        {
+        if !(u || n || i) && !a.changes() && !self.files(host)?.is_empty() {
             a.note("the firewall filters IPv6 as it filters IPv4: nothing to bring to parity");
         }
         Ok(a)

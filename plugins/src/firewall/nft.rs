@@ -15,7 +15,7 @@ use super::Gap;
 use std::path::Path;
 use v6fix_core::config_set::{ConfigSet, Include, Missing};
 use v6fix_core::dialect::nftables::{self, chain_info, table_of, Block, Doc, Item, ItemKind};
-use v6fix_core::{Analysis, File, Host, Result, Severity};
+use v6fix_core::{Analysis, File, Host, Result};
 
 pub(crate) const MAIN: &str = "/etc/nftables.conf";
 
@@ -333,23 +333,15 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
     let gaps = gaps(host, &set);
     let mut changed = false;
     for g in &gaps {
-        let fi = set
-            .files
-            .iter()
-            .position(|m| host.display(&m.file.path) == g.path)
-            .unwrap_or(0);
-        let file = &set.files[fi].file;
-        let off = v6fix_core::text::LineIndex::new(&file.text);
-        let _ = off;
         a.finding(g.finding());
     }
     let Some(pairs) = pairs else {
         return Ok(!gaps.is_empty());
     };
     let gap_lines: Vec<(String, usize)> = gaps.iter().map(|g| (g.path.clone(), g.line)).collect();
-    let mut refused = Vec::new();
+    // (file, offset, rule and why) of each rule without an exact IPv6 form.
+    let mut refused: Vec<(usize, usize, String)> = Vec::new();
     for (fi, m) in set.files.iter().enumerate() {
-        let _ = fi;
         let src = &m.file.text;
         for it in &m.doc.items {
             let ItemKind::Block(t) = &it.kind else {
@@ -425,10 +417,14 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
                                     twin.push_str(&text);
                                     at = r.span.end;
                                 }
-                                Err(why) => refused.push(format!(
-                                    "{}: `{}`: {why}",
-                                    host.locate(&m.file, r.span.start),
-                                    src[r.span.clone()].trim()
+                                Err(why) => refused.push((
+                                    fi,
+                                    r.words().first().map_or(r.span.start, |w| w.span.start),
+                                    format!(
+                                        "{}: `{}`: {why}",
+                                        host.locate(&m.file, r.span.start),
+                                        src[r.span.clone()].trim()
+                                    ),
                                 )),
                             }
                         }
@@ -463,14 +459,15 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
             }
         }
     }
-    if !refused.is_empty() {
-        let m = &set.files[0];
-        a.refuse(&m.file,
-            0,
+    if let Some((fi, at, _)) = refused.first() {
+        let list: Vec<&str> = refused.iter().map(|r| r.2.as_str()).collect();
+        a.refuse(
+            &set.files[*fi].file,
+            *at,
             format!(
                 "{} rule(s) of an IPv4-only table have no exact IPv6 form, so IPv6 would stay open; nothing was changed:\n  {}",
                 refused.len(),
-                refused.join("\n  ")
+                list.join("\n  ")
             ),
         );
     }
@@ -482,6 +479,5 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
             "loads the ruleset that now filters IPv6; nft -c first, since a ruleset that fails to load leaves the old one in place",
         );
     }
-    let _ = Severity::Info;
     Ok(!gaps.is_empty())
 }

@@ -86,13 +86,18 @@ fn the_checkers_can_fail() -> support::Skippable {
 }
 
 fn user6_rules_are_what_ufw_writes() {
-    let case = support::testdata().join("cases/firewall/ufw-rules");
-    let tree = support::expected_tree(&case);
-    let ours = std::fs::read_to_string(tree.path().join("etc/ufw/user6.rules")).unwrap();
-    let ufw =
-        std::fs::read_to_string(support::testdata().join("iptables/ufw-ipv6-yes/user6.rules"))
-            .unwrap();
-    assert_eq!(ours, ufw);
+    // (case, what ufw 0.36 wrote with IPV6=yes for the same rules)
+    for (case, ufw) in [
+        ("ufw-rules", "user6.rules"),
+        ("ufw-twins-exist", "user6-twins-added.rules"),
+    ] {
+        let tree = support::expected_tree(&support::testdata().join("cases/firewall").join(case));
+        let ours = std::fs::read_to_string(tree.path().join("etc/ufw/user6.rules")).unwrap();
+        let ufw =
+            std::fs::read_to_string(support::testdata().join("iptables/ufw-ipv6-yes").join(ufw))
+                .unwrap();
+        assert_eq!(ours, ufw, "{case}");
+    }
 }
 
 /// Loads `load` (a shell command run inside namespace A, `$T` the tree) and probes from B.

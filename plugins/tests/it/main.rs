@@ -39,6 +39,7 @@ mod audits;
 mod cases;
 mod cli;
 mod filetypes;
+mod firewall;
 mod fuzz;
 mod includes;
 mod manual;
@@ -98,6 +99,7 @@ fn all_trials() -> Vec<Trial> {
         cases::trials(),
         cli::trials(),
         filetypes::trials(),
+        firewall::trials(),
         fuzz::trials(),
         includes::trials(),
         manual::trials(),
