@@ -21,7 +21,8 @@ use std::os::unix::fs::MetadataExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, dovecot, interfaces, nginx, postfix, pureftpd, resolv, sshd, systemd, varnish,
+    apache, dovecot, hostsfile, interfaces, iptables, nftables, nginx, postfix, pureftpd, resolv,
+    shellvars, sshd, sysctl, systemd, varnish,
 };
 use v6fix_core::{Args, Host, OwnAddress, Plugin, Prefix, Target};
 
@@ -64,12 +65,17 @@ pub(crate) fn target(plugin: &dyn Plugin) -> Target {
 pub(crate) const DIALECTS: &[&str] = &[
     "apache",
     "dovecot",
+    "hostsfile",
     "interfaces",
+    "iptables",
+    "nftables",
     "nginx",
     "postfix",
     "pureftpd",
     "resolv",
+    "shellvars",
     "sshd",
+    "sysctl",
     "systemd",
     "varnish",
 ];
@@ -82,6 +88,22 @@ pub(crate) fn dialect_of(plugin: &str, path: &Path) -> Option<&'static str> {
     match plugin {
         "apache" if under("/etc/apache2/") && name != "envvars" => Some("apache"),
         "dovecot" if under("/etc/dovecot/") => Some("dovecot"),
+        "firewall" if p == "/etc/nftables.conf" || under("/etc/nftables.d/") => Some("nftables"),
+        "firewall"
+            if under("/etc/iptables/")
+                || p == "/etc/ufw/user.rules"
+                || p == "/etc/ufw/user6.rules" =>
+        {
+            Some("iptables")
+        }
+        "firewall" if p == "/etc/default/ufw" || p == "/etc/ufw/ufw.conf" => Some("shellvars"),
+        "firewall"
+            if p == "/etc/sysctl.conf"
+                || p == "/etc/ufw/sysctl.conf"
+                || under("/etc/sysctl.d/") =>
+        {
+            Some("sysctl")
+        }
         "interfaces" if p == "/etc/network/interfaces" || under("/etc/network/interfaces.d/") => {
             Some("interfaces")
         }
@@ -135,6 +157,11 @@ pub(crate) fn reprint(dialect: &str, path: &Path, text: &str) -> Result<String, 
         "nginx" => nginx::parse(text).map(|d| d.to_string()).map_err(e),
         "pureftpd" => Ok(pureftpd::parse(text).to_string()),
         "resolv" => resolv::parse(text).map(|d| d.to_string()).map_err(e),
+        "iptables" => iptables::parse(text).map(|d| d.to_string()).map_err(e),
+        "nftables" => nftables::parse(text).map(|d| d.to_string()).map_err(e),
+        "sysctl" => sysctl::parse(text).map(|d| d.to_string()).map_err(e),
+        "shellvars" => shellvars::parse(text).map(|d| d.to_string()).map_err(e),
+        "hostsfile" => hostsfile::parse(text).map(|d| d.to_string()).map_err(e),
         "sshd" => sshd::parse(text).map(|d| d.to_string()).map_err(e),
         "systemd" => systemd::parse(text).map(|d| d.to_string()).map_err(e),
         "varnish" => varnish::parse(text).map(|d| d.to_string()).map_err(e),

@@ -108,6 +108,14 @@ fn place(root: &Path, dialect: &str, rel: &Path) -> Option<(&'static str, PathBu
             )
         }
         "resolv" => ("resolv", p("/etc/resolv.conf"), vec![]),
+        "iptables" if name.starts_with("user6") => ("firewall", p("/etc/ufw/user6.rules"), vec![]),
+        "iptables" if name.starts_with("user") => ("firewall", p("/etc/ufw/user.rules"), vec![]),
+        "iptables" if name.starts_with("rules") => {
+            ("firewall", p("/etc/iptables/rules.v4"), vec![])
+        }
+        "nftables" => ("firewall", p("/etc/nftables.conf"), vec![]),
+        "sysctl" => ("firewall", p("/etc/sysctl.d/99-fuzz.conf"), vec![]),
+        "shellvars" if name == "ufw" => ("firewall", p("/etc/default/ufw"), vec![]),
         "sshd" => ("sshd", p("/etc/ssh/sshd_config"), vec![]),
         "systemd" if name.ends_with(".service") => {
             ("varnish", p("/etc/systemd/system/varnish.service"), vec![])
