@@ -78,6 +78,16 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         let body = t.trim_start_matches([' ', '\t']);
         let lead = t.len() - body.len();
         let mut words = Vec::new();
+        // iptables-restore reads a carriage return as part of the line's last word and
+        // refuses it (`Invalid target name`, `Bad argument \`COMMIT'`); only comments, blank
+        // lines and chain declarations (whose counters end the line) may carry one.
+        if l.ending(text) == "\r\n" && !body.trim().is_empty() && !body.starts_with(['#', ':']) {
+            return Err(ParseError::new(
+                l.content.end,
+                "a carriage return at the end of the line",
+                "a line ending in a line feed alone (iptables-restore reads the \\r as part of the last word)",
+            ));
+        }
         let kind = if body.trim().is_empty() {
             Kind::Blank
         } else if body.starts_with('#') {
@@ -273,6 +283,15 @@ mod tests {
         assert_eq!(
             &"*filter\n-A INPUT -m comment --comment \"x\n"[e.offset..e.offset + 1],
             "\""
+        );
+    }
+
+    #[test]
+    fn a_carriage_return_ends_only_comments() {
+        assert!(parse("# c\r\n\r\n*filter\nCOMMIT\n").is_ok());
+        assert_eq!(
+            parse("*filter\n-A INPUT -j ACCEPT\r\n").unwrap_err().offset,
+            26
         );
     }
 

@@ -136,7 +136,6 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
     let have6: Vec<&str> = v6.as_ref().map_or(Vec::new(), |(_, _, t)| {
         t.iter().map(|(_, s)| s.as_str()).collect()
     });
-    // Which v4 tuples lack a twin; with an empty target, compare with `any` only.
     // With the pairs, a twin is the exact IPv6 tuple; an audit, which knows no pairs, takes
     // any IPv6 network where the IPv4 tuple names a network.
     let missing: Vec<&(usize, String)> = v4
@@ -221,17 +220,21 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
                 for (i, it) in du.items.iter().enumerate() {
                     let line = &du.src[it.span.clone()];
                     match &it.kind {
-                        Kind::Comment if line.starts_with(TUPLE) => match block(i) {
-                            Ok(b) => {
-                                let first = b.find('\n').map_or(b.len(), |n| n + 1);
-                                out.push_str(&b[..first]);
+                        Kind::Comment if line.starts_with(TUPLE) => {
+                            match tuple6(&tuples_at(&du, i), pairs) {
+                                Ok(t6) => {
+                                    out.push_str(&format!(
+                                        "{TUPLE}{t6}{}",
+                                        &du.src[it.content.end..it.span.end]
+                                    ));
+                                }
+                                Err(why) => refused.push(format!(
+                                    "{}: `{}`: {why}",
+                                    host.locate(&fu, it.span.start),
+                                    line.trim_end()
+                                )),
                             }
-                            Err(why) => refused.push(format!(
-                                "{}: `{}`: {why}",
-                                host.locate(&fu, it.span.start),
-                                line.trim_end()
-                            )),
-                        },
+                        }
                         Kind::Chain { name, .. } => {
                             let c = chain6(name).unwrap_or_else(|| name.clone());
                             out.push_str(&line.replacen(&format!(":{name}"), &format!(":{c}"), 1));
@@ -245,6 +248,25 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
                             )),
                         },
                         _ => out.push_str(line),
+                    }
+                }
+                // Rules someone added by hand would be lost: each must be in the new text.
+                if let Some((f6, d6, _)) = &v6 {
+                    let kept: Vec<&str> = out.lines().collect();
+                    for it in d6
+                        .items
+                        .iter()
+                        .filter(|it| matches!(it.kind, Kind::Rule { .. }))
+                    {
+                        let l = d6.src[it.content.clone()].trim_end();
+                        if !kept.contains(&l) {
+                            a.refuse(
+                                f6,
+                                it.span.start,
+                                format!("`{l}` has no tuple comment, so it is not ufw's own; v6fix would lose it rewriting user6.rules from user.rules: add the IPv6 rules with ufw itself"),
+                            );
+                            return Ok(true);
+                        }
                     }
                 }
                 if refused.is_empty() {
