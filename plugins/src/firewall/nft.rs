@@ -15,6 +15,7 @@ use super::Gap;
 use std::path::Path;
 use v6fix_core::config_set::{ConfigSet, Include, Missing};
 use v6fix_core::dialect::nftables::{self, chain_info, table_of, Block, Doc, Item, ItemKind};
+use v6fix_core::text::Span;
 use v6fix_core::{Analysis, File, Host, Result};
 
 pub(crate) const MAIN: &str = "/etc/nftables.conf";
@@ -218,7 +219,7 @@ fn nd_insert(src: &str, b: &Block) -> (usize, String, String) {
 /// The translation of one IPv4 rule into its ip6 form, or why there is none.
 fn rule6(src: &str, it: &Item, pairs: &Pairs) -> std::result::Result<String, String> {
     let w = it.words();
-    let mut reps: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    let mut reps: Vec<(Span, String)> = Vec::new();
     let mut i = 0;
     while i < w.len() {
         let t = w[i].text.as_str();
@@ -310,16 +311,22 @@ fn rule6(src: &str, it: &Item, pairs: &Pairs) -> std::result::Result<String, Str
             _ => i += 1,
         }
     }
+    Ok(splice(src, it.span.clone(), reps))
+}
+
+/// The text of `span` with each replacement made (spans inside it, none overlapping; an
+/// empty span inserts). Inserts at one offset keep their order.
+fn splice(src: &str, span: Span, mut reps: Vec<(Span, String)>) -> String {
+    reps.sort_by_key(|r| (r.0.start, r.0.end));
     let mut out = String::new();
-    let mut at = it.span.start;
-    reps.sort_by_key(|r| r.0.start);
-    for (span, text) in reps {
-        out.push_str(&src[at..span.start]);
+    let mut at = span.start;
+    for (r, text) in reps {
+        out.push_str(&src[at..r.start]);
         out.push_str(&text);
-        at = span.end;
+        at = r.end;
     }
-    out.push_str(&src[at..it.span.end]);
-    Ok(out)
+    out.push_str(&src[at..span.end]);
+    out
 }
 
 /// Plans the conversion (with `pairs`) or only records the gaps (`pairs` `None`: an audit).
@@ -380,43 +387,45 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
                     changed = true;
                 } else {
                     // Twin table: the block's text, each rule in its ip6 form.
-                    let mut twin = String::new();
-                    let mut at = it.span.start;
-                    let push_range =
-                        |twin: &mut String, from: usize, to: usize| twin.push_str(&src[from..to]);
-                    // Head: `table ip NAME` -> `table ip6 NAME`.
-                    let fam_span = if t.head.len() == 3 {
-                        Some(t.head[1].span.clone())
-                    } else {
-                        None
-                    };
-                    if let Some(fs) = &fam_span {
-                        push_range(&mut twin, at, fs.start);
-                        twin.push_str("ip6");
-                        at = fs.end;
-                    } else {
-                        push_range(&mut twin, at, t.head[1].span.start);
-                        twin.push_str("ip6 ");
-                        at = t.head[1].span.start;
+                    let mut reps: Vec<(Span, String)> = Vec::new();
+                    // `table ip NAME` -> `table ip6 NAME`; `table NAME` (family ip) likewise.
+                    match t.head.len() {
+                        3 => reps.push((t.head[1].span.clone(), "ip6".into())),
+                        _ => reps.push((t.head[1].span.start..t.head[1].span.start, "ip6 ".into())),
+                    }
+                    // A set or map of IPv4 addresses has no IPv6 twin v6fix could fill.
+                    for s in t.items.iter().filter(|s| s.is("set") || s.is("map")) {
+                        let ItemKind::Block(b) = &s.kind else {
+                            continue;
+                        };
+                        if b.items
+                            .iter()
+                            .flat_map(|i| i.words())
+                            .any(|w| w.text.contains("ipv4_addr"))
+                        {
+                            refused.push((
+                                fi,
+                                s.words()[0].span.start,
+                                format!(
+                                    "{}: `{}`: a set of IPv4 addresses, which has no IPv6 counterpart v6fix knows",
+                                    host.locate(&m.file, s.span.start),
+                                    s.words().iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ")
+                                ),
+                            ));
+                        }
                     }
                     for (_, c) in chains(t) {
-                        let input = chain_info(c).hook.as_deref() == Some("input");
-                        if input && !accepts_nd(c) {
-                            let (nd_at, indent, nl) = nd_insert(src, c);
-                            push_range(&mut twin, at, nd_at);
-                            twin.push_str(&format!("{indent}{ND}{nl}"));
-                            at = nd_at;
+                        if chain_info(c).hook.as_deref() == Some("input") && !accepts_nd(c) {
+                            let (at, indent, nl) = nd_insert(src, c);
+                            reps.push((at..at, format!("{indent}{ND}{nl}")));
                         }
-                        for r in &c.items {
-                            if !matches!(r.kind, ItemKind::Statement(_)) || r.span.start < at {
-                                continue;
-                            }
+                        for r in c
+                            .items
+                            .iter()
+                            .filter(|r| matches!(r.kind, ItemKind::Statement(_)))
+                        {
                             match rule6(src, r, pairs) {
-                                Ok(text) => {
-                                    push_range(&mut twin, at, r.span.start);
-                                    twin.push_str(&text);
-                                    at = r.span.end;
-                                }
+                                Ok(text) => reps.push((r.span.clone(), text)),
                                 Err(why) => refused.push((
                                     fi,
                                     r.words().first().map_or(r.span.start, |w| w.span.start),
@@ -429,7 +438,7 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
                             }
                         }
                     }
-                    push_range(&mut twin, at, it.span.end);
+                    let mut twin = splice(src, it.span.clone(), reps);
                     let nl = v6fix_core::text::newline_of(src);
                     if !twin.ends_with('\n') {
                         twin.insert_str(0, nl);
