@@ -70,13 +70,17 @@ impl Diagnostic {
         }
     }
 
-    /// What a run prints: `path:line: message`, or the message alone.
+    /// What a run prints: `path:line: message (fix: command)`, each part when known.
     pub fn said(&self) -> String {
-        match (&self.path, self.line) {
+        let mut s = match (&self.path, self.line) {
             (Some(p), Some(l)) => format!("{p}:{l}: {}", self.message),
             (Some(p), None) => format!("{p}: {}", self.message),
             (None, _) => self.message.clone(),
+        };
+        if let Some(fix) = &self.fix {
+            s.push_str(&format!(" (fix: {fix})"));
         }
+        s
     }
 
     /// The audit's view of it, when the audit hears of it.
@@ -438,5 +442,17 @@ mod tests {
             ]
         );
         assert_eq!(plan.notes, ["/etc/a:2: a decision", "no place"]);
+        let mut a = Analysis::new();
+        a.lasting(
+            &f,
+            0,
+            Severity::Warning,
+            "IPv4 only",
+            "v6fix x --address ADDR",
+        );
+        assert_eq!(
+            a.into_plan().unwrap().warnings,
+            ["/etc/a:1: IPv4 only (fix: v6fix x --address ADDR)"]
+        );
     }
 }

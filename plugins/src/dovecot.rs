@@ -432,24 +432,33 @@ impl Plugin for Dovecot {
                 }
             }
             if s.from_file || s.value.contains('$') {
-                plan.warn(format!(
-                    "{at}: {what} is read from elsewhere when Dovecot starts: not checked; make sure it has IPv4 and IPv6"
-                ));
+                plan.warn_at(
+                    file,
+                    s.key_span.start,
+                    format!("{what} is read from elsewhere when Dovecot starts: not checked; make sure it has IPv4 and IPv6"),
+                );
                 continue;
             }
             if s.value.is_empty() {
                 if t.key == "address" {
-                    plan.note(format!(
-                        "{at}: `address` is empty (in {}): this listener uses `listen`",
-                        t.place
-                    ));
+                    plan.note_at(
+                        file,
+                        s.key_span.start,
+                        format!(
+                            "`address` is empty (in {}): this listener uses `listen`",
+                            t.place
+                        ),
+                    );
                 }
                 continue;
             }
             let raw = &doc.src()[s.value_span.clone()];
             // The finding judges the list as it is, without this run's addresses.
             let found = plan_list(raw, &s.value, v, &[]);
-            if !found.dual && (found.new.is_some() || !found.need_address.is_empty()) {
+            let fix = plan_list(raw, &s.value, v, &extra);
+            // An IPv4 address without its twin stays so after the run: said once, below.
+            let lasts = !fix.need_address.is_empty();
+            if !found.dual && !lasts && (found.new.is_some() || !found.need_address.is_empty()) {
                 let v6_only = split_list(&s.value).iter().all(|x| token(x).serves_ipv6());
                 let message = if v6_only {
                     format!(
@@ -471,7 +480,6 @@ impl Plugin for Dovecot {
                     fix: Some(fix_cmd.to_string()),
                 });
             }
-            let fix = plan_list(raw, &s.value, v, &extra);
             if let (true, [address]) = (fix.new.is_some(), extra.as_slice()) {
                 // Several IPv4-specific addresses in one list would all get the one
                 // --address twin: refused, naming them.
@@ -495,25 +503,32 @@ impl Plugin for Dovecot {
             }
             used_listen |= fix.used_listen;
             if fix.names {
-                plan.note(format!(
-                    "{at}: {what} names a host: Dovecot binds what it resolves to at start; check that it has IPv4 and IPv6 addresses"
+                plan.note_at(file, s.key_span.start, format!("{what} names a host: Dovecot binds what it resolves to at start; check that it has IPv4 and IPv6 addresses"
                 ));
             }
             if fix.dual {
-                plan.note(format!(
-                    "{at}: {what} already listens on IPv4 and IPv6: left alone"
-                ));
+                plan.note_at(
+                    file,
+                    s.key_span.start,
+                    format!("{what} already listens on IPv4 and IPv6: left alone"),
+                );
             }
             if fix.v6_only {
-                plan.warn(format!(
-                    "{at}: {what} listens on specific IPv6 addresses only: IPv4 clients cannot connect; add this host's IPv4 address if they should (v6fix does not invent one)"
-                ));
+                plan.warn_at(
+                    file,
+                    s.key_span.start,
+                    format!("{what} listens on specific IPv6 addresses only: IPv4 clients cannot connect; add this host's IPv4 address if they should (v6fix does not invent one)"),
+                );
             }
-            if !fix.need_address.is_empty() {
+            if lasts {
                 let ips = fix.need_address.join(", ");
-                plan.warn(format!(
-                    "{at}: {what} listens on IPv4 address {ips} only: pass this host's IPv6 address with --address (for example `v6fix dovecot --address 2001:db8::10`) to add it beside; v6fix does not guess one, because an address the host lacks stops Dovecot"
-                ));
+                plan.lasting(
+                    file,
+                    s.key_span.start,
+                    Severity::Warning,
+                    format!("{what} listens on IPv4 address {ips} only: its IPv6 twin needs this host's IPv6 address; v6fix does not guess one, because an address the host lacks stops Dovecot"),
+                    "v6fix dovecot --address <this host's IPv6 address>",
+                );
             }
             if let Some(new) = fix.new {
                 if let Some(c) = debian_comment(&conf, t, &new) {
@@ -522,8 +537,7 @@ impl Plugin for Dovecot {
                     let item = &doc.items()[t.item];
                     plan.edits(file).replace(c.marker.clone(), "");
                     plan.edits(file).replace(item.span.clone(), "");
-                    plan.note(format!(
-                        "{at}: {what} did not cover both families: uncommented Debian's `listen = {new}` above it instead"
+                    plan.note_at(file, s.key_span.start, format!("{what} did not cover both families: uncommented Debian's `listen = {new}` above it instead"
                     ));
                     continue;
                 }
@@ -533,9 +547,11 @@ impl Plugin for Dovecot {
                     new.clone()
                 };
                 doc.set_value(t.item, &value, plan.edits(file));
-                plan.note(format!(
-                    "{at}: {what} did not cover both families: now `{new}`"
-                ));
+                plan.note_at(
+                    file,
+                    s.key_span.start,
+                    format!("{what} did not cover both families: now `{new}`"),
+                );
             }
         }
         // Networks trusted to log in from (proxies; their clients' IPs are believed).
@@ -587,17 +603,13 @@ impl Plugin for Dovecot {
                 .find(|c| split_list(&c.value) == split_list(want))
             {
                 plan.edits(file).replace(c.marker.clone(), "");
-                let at = host.locate(file, c.marker.start);
-                plan.note(format!(
-                    "{at}: no `listen` was set, so Dovecot 1.x listened on IPv4 only: uncommented `listen = {want}`"
+                plan.note_at(file, c.marker.start, format!("no `listen` was set, so Dovecot 1.x listened on IPv4 only: uncommented `listen = {want}`"
                 ));
             } else if let Some(c) = commented.last() {
                 let start = doc.items()[c.item].span.start;
                 plan.edits(file)
                     .insert_line_after(doc.src(), start, &format!("listen = {want}"));
-                let at = host.locate(file, start);
-                plan.note(format!(
-                    "{at}: no `listen` was set, so Dovecot 1.x listened on IPv4 only: added `listen = {want}` below the commented one"
+                plan.note_at(file, start, format!("no `listen` was set, so Dovecot 1.x listened on IPv4 only: added `listen = {want}` below the commented one"
                 ));
             } else {
                 plan.edits(file)

@@ -243,7 +243,6 @@ impl Interfaces {
     /// Brings stanza `at` to `addr` (and `gateway`, for the primary) with minimal edits.
     fn update(
         &self,
-        host: &Host,
         files: &[Loaded],
         at: &At,
         addr: &Prefix,
@@ -260,10 +259,11 @@ impl Interfaces {
                 let current = stanza_address(doc, s);
                 if current != Some(*addr) || v.contains('#') {
                     if v.contains('#') {
-                        plan.note(format!(
-                            "{}: removed the text after the address: ifupdown passes a `#` on an option line to `ip`",
-                            host.locate(&l.file, doc.items[i].span.start)
-                        ));
+                        plan.note_at(
+                            &l.file,
+                            doc.items[i].span.start,
+                            "removed the text after the address: ifupdown passes a `#` on an option line to `ip`",
+                        );
                     }
                     let text = if has_netmask {
                         addr.addr().to_string()
@@ -483,11 +483,14 @@ impl Interfaces {
         for other in of_iface("inet6", None) {
             if other.stanza.method != "static" {
                 let l = &files[other.file];
-                plan.note(format!(
-                    "{}: {iface} also has an `inet6 {}` stanza; left as it is (a static stanza with a gateway sets accept_ra=0)",
-                    host.locate(&l.file, l.doc.items[other.stanza.item].span.start),
-                    other.stanza.method
-                ));
+                plan.note_at(
+                    &l.file,
+                    l.doc.items[other.stanza.item].span.start,
+                    format!(
+                        "{iface} also has an `inet6 {}` stanza; left as it is (a static stanza with a gateway sets accept_ra=0)",
+                        other.stanza.method
+                    ),
+                );
             }
         }
 
@@ -514,11 +517,14 @@ impl Interfaces {
                     .doc
                     .get(&s.stanza, "address")
                     .map_or("(none)".to_string(), |(_, v)| v.to_string());
-                plan.warn(format!(
-                    "{}: the inet6 static stanza of {iface} had address `{old}`; it now has {} (give the old one as a second --address to keep it)",
-                    host.locate(&l.file, l.doc.items[s.stanza.item].span.start),
-                    addrs[0]
-                ));
+                plan.warn_at(
+                    &l.file,
+                    l.doc.items[s.stanza.item].span.start,
+                    format!(
+                        "the inet6 static stanza of {iface} had address `{old}`; it now has {} (give the old one as a second --address to keep it)",
+                        addrs[0]
+                    ),
+                );
             }
         }
 
@@ -530,10 +536,13 @@ impl Interfaces {
             let l = &files[s.file];
             if let Some((i, v)) = l.doc.get(&s.stanza, "gateway") {
                 if v.parse::<IpAddr>().ok() != Some(g) {
-                    plan.note(format!(
-                        "{}: the inet6 static stanza of {iface} keeps its gateway `{v}` (the address plan's {g} is only a default; pass --gateway to replace it)",
-                        host.locate(&l.file, l.doc.items[i].span.start)
-                    ));
+                    plan.note_at(
+                        &l.file,
+                        l.doc.items[i].span.start,
+                        format!(
+                            "the inet6 static stanza of {iface} keeps its gateway `{v}` (the address plan's {g} is only a default; pass --gateway to replace it)"
+                        ),
+                    );
                     kept_gateway = Some(v.to_string());
                 }
             }
@@ -567,7 +576,7 @@ impl Interfaces {
                     } else if current != Some(*a) {
                         live.push(format!("ip -6 addr replace {a} dev {iface}"));
                     }
-                    self.update(host, &files, s, a, gw, &mut plan);
+                    self.update(&files, s, a, gw, &mut plan);
                 }
                 None => {
                     new_stanzas.push((k, *a));

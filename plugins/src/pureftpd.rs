@@ -382,7 +382,6 @@ impl Plugin for PureFtpd {
             }
             Ok(None) => {}
             Ok(Some((v, span))) => {
-                let at = host.locate(&o.file, span.start);
                 let line = line_of(o, span.start);
                 match bind_fix(v) {
                     Err(m) => {
@@ -404,8 +403,7 @@ impl Plugin for PureFtpd {
                     Ok((fix, ip)) => {
                         let port = v.rsplit([',', ':']).next().unwrap_or("21");
                         match fix {
-                            BindFix::AllAddresses => a.note(format!(
-                                "{at}: Bind `{v}` names no address, so pure-ftpd binds IPv4 and IPv6: left alone"
+                            BindFix::AllAddresses => a.note_at(&o.file, span.start, format!("Bind `{v}` names no address, so pure-ftpd binds IPv4 and IPv6: left alone"
                             )),
                             BindFix::Rewrite { new, why } => {
                                 if standalone {
@@ -417,8 +415,8 @@ impl Plugin for PureFtpd {
                                         Some(FIX),
                                     ));
                                 }
-                                a.edits(&o.file).replace(span, new.clone());
-                                a.note(format!("{at}: Bind `{v}` is now `{new}`: {why}"));
+                                a.edits(&o.file).replace(span.clone(), new.clone());
+                                a.note_at(&o.file, span.start, format!("Bind `{v}` is now `{new}`: {why}"));
                             }
                             BindFix::OneFamily { ip } => {
                                 if standalone && ip.is_ipv4() {
@@ -431,16 +429,15 @@ impl Plugin for PureFtpd {
                                     ));
                                 }
                             }
-                            BindFix::Name(h) => a.note(format!(
-                                "{at}: Bind `{v}` names a host: pure-ftpd binds the first address of each family `{h}` resolves to at start; left alone"
+                            BindFix::Name(h) => a.note_at(&o.file, span.start, format!("Bind `{v}` names a host: pure-ftpd binds the first address of each family `{h}` resolves to at start; left alone"
                             )),
                         }
                         if let Some(ip) = ip.filter(|ip| !ip.is_unspecified()) {
                             let advice = bind_advice(ip, port, address);
                             if ip.is_ipv4() {
-                                a.warn(format!("{at}: {advice}"));
+                                a.warn_at(&o.file, span.start, advice);
                             } else {
-                                a.note(format!("{at}: {advice}"));
+                                a.note_at(&o.file, span.start, advice);
                             }
                         }
                     }

@@ -242,7 +242,6 @@ impl Plugin for Resolv {
         };
         let src = &file.text;
         let ns = doc.nameservers();
-        let loc = |item: usize| host.locate(&file, doc.items[item].span.start);
         let same = |n: &dialect::Nameserver, w: &Want| {
             n.addr()
                 .is_some_and(|(ip, scope)| ip == w.ip && scope == w.scope.as_deref())
@@ -334,27 +333,34 @@ impl Plugin for Resolv {
             let Some(n) = n else { continue };
             if place < MAXNS {
                 if let Server::NoScope { ip } = &n.server {
-                    plan.warn(format!(
-                        "{}: link-local nameserver {ip} has no %interface: it takes a place but no query reaches it",
-                        loc(n.item)
-                    ));
+                    plan.warn_at(
+                        &file,
+                        doc.items[n.item].span.start,
+                        format!("link-local nameserver {ip} has no %interface: it takes a place but no query reaches it"),
+                    );
                 }
                 continue;
             }
             if args.flag("drop-extra") {
                 edits.replace(doc.items[n.item].span.clone(), "");
-                plan.note(format!(
-                    "{}: deleted `nameserver {}`: it would come after the third, and glibc ignores it",
-                    loc(n.item),
-                    n.token
-                ));
+                plan.note_at(
+                    &file,
+                    doc.items[n.item].span.start,
+                    format!(
+                        "deleted `nameserver {}`: it would come after the third, and glibc ignores it",
+                        n.token
+                    ),
+                );
             } else {
-                plan.warn(format!(
-                    "{}: nameserver {} comes number {} and glibc ignores it (only the first {MAXNS} count); --drop-extra deletes such lines, --first puts the new servers first",
-                    loc(n.item),
-                    n.token,
-                    place + 1
-                ));
+                plan.warn_at(
+                    &file,
+                    doc.items[n.item].span.start,
+                    format!(
+                        "nameserver {} comes number {} and glibc ignores it (only the first {MAXNS} count); --drop-extra deletes such lines, --first puts the new servers first",
+                        n.token,
+                        place + 1
+                    ),
+                );
             }
         }
         // `options trust-ad` makes glibc pass on the AD bit (DNSSEC validated) it gets:
@@ -373,11 +379,14 @@ impl Plugin for Resolv {
         if was_local && !remote.is_empty() && !edits.is_empty() {
             for (i, o) in doc.options() {
                 if o == "trust-ad" {
-                    plan.warn(format!(
-                        "{}: `options trust-ad` stays, and glibc now also asks {}, which is not on this host: trust-ad makes glibc believe the AD bit (\"DNSSEC validated\") in that server's answers, which anyone on the path can set. Remove trust-ad, or keep it only with a validating resolver on this host as the only nameserver",
-                        loc(i),
-                        remote.join(", ")
-                    ));
+                    plan.warn_at(
+                        &file,
+                        doc.items[i].span.start,
+                        format!(
+                            "`options trust-ad` stays, and glibc now also asks {}, which is not on this host: trust-ad makes glibc believe the AD bit (\"DNSSEC validated\") in that server's answers, which anyone on the path can set. Remove trust-ad, or keep it only with a validating resolver on this host as the only nameserver",
+                            remote.join(", ")
+                        ),
+                    );
                 }
             }
         }

@@ -198,7 +198,6 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
             continue;
         }
         let Some(v) = it.args.first() else { continue };
-        let at = host.locate(file, it.span.start);
         let value = v.unquoted().to_ascii_lowercase();
         if value == "inet" {
             a.edits(file).replace(v.span.clone(), "any");
@@ -215,14 +214,18 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
                         .to_string(),
                 )
             };
-            a.note(format!(
-                "{at}: AddressFamily inet -> any{}",
-                if first {
-                    " (this is the value sshd uses: the first one read wins)"
-                } else {
-                    " (an earlier value wins now; changed so it cannot come back)"
-                }
-            ));
+            a.note_at(
+                file,
+                it.span.start,
+                format!(
+                    "AddressFamily inet -> any{}",
+                    if first {
+                        " (this is the value sshd uses: the first one read wins)"
+                    } else {
+                        " (an earlier value wins now; changed so it cannot come back)"
+                    }
+                ),
+            );
             a.find(
                 file,
                 it.span.start,
@@ -231,9 +234,11 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
                 FIX_PLAIN,
             );
         } else if value == "inet6" && first {
-            a.warn(format!(
-                "{at}: AddressFamily inet6 makes sshd IPv6-only; left alone"
-            ));
+            a.warn_at(
+                file,
+                it.span.start,
+                "AddressFamily inet6 makes sshd IPv6-only; left alone",
+            );
         }
         first = false;
     }
@@ -260,14 +265,11 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
         }
         let t = w.unquoted();
         if let Some((h, p)) = ambiguous_port(t) {
-            let at = host.locate(file, it.span.start);
-            a.warn(format!(
-                "{at}: ListenAddress {t} is read by sshd as the address {t} on the Port; if :{p} is meant as the port, write [{h}]:{p}"
-            ));
-            a.find(file,
+            a.lasting(
+                file,
                 it.span.start,
                 Severity::Info,
-                format!("ListenAddress {t}: an unbracketed IPv6 literal, read whole; a port needs [{h}]:{p}"),
+                format!("ListenAddress {t} is read by sshd as the address {t} on the Port; if :{p} is meant as the port, write [{h}]:{p}"),
                 "",
             );
         }
@@ -356,7 +358,6 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
         let (file, doc) = &conf.files[*fi];
         let it = &doc.items()[*i];
         let w = &it.args[0];
-        let at = host.locate(file, it.span.start);
         let Some(IpAddr::V4(v4)) = l.ip() else {
             if family_inet && matches!(l.ip(), Some(IpAddr::V6(_))) {
                 let msg = format!(
@@ -382,8 +383,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
             Twin::Have(t) => {
                 let spelled = t.render(false);
                 if has(&bound, t.ip(), &l.port) {
-                    a.note(format!(
-                        "{at}: ListenAddress {} has its IPv6 counterpart ({spelled}) already: left alone",
+                    a.note_at(file, it.span.start, format!("ListenAddress {} has its IPv6 counterpart ({spelled}) already: left alone",
                         w.text,
                     ));
                     continue;
@@ -398,8 +398,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
                 doc.insert_after(a.edits(file), *i, &line);
                 a.find(file, it.span.start, sev, msg, fix);
                 if v4.is_loopback() {
-                    a.note(format!(
-                        "{at}: ListenAddress {} is loopback only: it gets {spelled}, still local only",
+                    a.note_at(file, it.span.start, format!("ListenAddress {} is loopback only: it gets {spelled}, still local only",
                         w.text
                     ));
                 }
@@ -410,11 +409,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
             Twin::None => {}
             Twin::NeedAddress => {
                 if !v6_ports.contains(&l.port) {
-                    a.warn(format!(
-                        "{at}: ListenAddress {} accepts IPv4 only: its IPv6 twin needs --address ADDR",
-                        w.text
-                    ));
-                    a.find(file, it.span.start, sev, msg, fix);
+                    a.lasting(file, it.span.start, sev, msg, fix);
                 }
             }
         }

@@ -3,10 +3,9 @@
 use super::analysis::{has_hash, hash_at, hash_message, FIX_NETWORK, FIX_PLAIN};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use v6fix_core::dialect::apache::Doc;
-use v6fix_core::{policy, Analysis, File, Host, Prefix, Severity};
+use v6fix_core::{policy, Analysis, File, Prefix, Severity};
 
 pub(super) fn acl(
-    host: &Host,
     file: &File,
     doc: &Doc,
     i: usize,
@@ -15,7 +14,6 @@ pub(super) fn acl(
     a: &mut Analysis,
 ) {
     let it = &doc.items()[i];
-    let at = host.locate(file, it.span.start);
     if has_hash(it) {
         a.refuse(file, hash_at(it), hash_message(it));
         return;
@@ -46,9 +44,11 @@ pub(super) fn acl(
             let bare = t.replace(['[', ']'], "");
             if Prefix::parse(&bare).is_ok() {
                 a.edits(file).replace(w.span.clone(), bare.clone());
-                a.note(format!(
-                    "{at}: {label} {t}: Apache rejects brackets here; written {bare}"
-                ));
+                a.note_at(
+                    file,
+                    it.span.start,
+                    format!("{label} {t}: Apache rejects brackets here; written {bare}"),
+                );
                 a.find(file,
                     w.span.start,
                     Severity::Error,
@@ -104,10 +104,7 @@ pub(super) fn acl(
     if v4 {
         if networks.is_empty() {
             if !v6_site {
-                a.warn(format!(
-                    "{at}: {label} admits IPv4 networks only: the site's IPv6 network needs --network PREFIX"
-                ));
-                a.find(
+                a.lasting(
                     file,
                     it.span.start,
                     Severity::Warning,
@@ -134,14 +131,11 @@ pub(super) fn acl(
     if v4_host && !v4 && !v6_site {
         // Single IPv4 hosts: their IPv6 addresses are unknown, and admitting the whole
         // site network would widen the rule.
-        a.warn(format!(
-            "{at}: {label} admits single IPv4 hosts only: v6fix does not know their IPv6 addresses and does not widen the rule to a network; add them by hand"
-        ));
-        a.find(
+        a.lasting(
             file,
             it.span.start,
             Severity::Info,
-            format!("{label} admits single IPv4 hosts only: the same hosts over IPv6 are refused"),
+            format!("{label} admits single IPv4 hosts only: the same hosts over IPv6 are refused; v6fix does not know their IPv6 addresses and does not widen the rule to a network, so add them by hand"),
             "",
         );
     }

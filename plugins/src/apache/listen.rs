@@ -69,10 +69,14 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
                 continue;
             };
             if word.text.contains("${") {
-                a.warn(format!(
-                    "{at}: Listen {} uses a variable v6fix cannot resolve: left alone, check it by hand",
-                    word.text
-                ));
+                a.warn_at(
+                    file,
+                    it.span.start,
+                    format!(
+                        "Listen {} uses a variable v6fix cannot resolve: left alone, check it by hand",
+                        word.text
+                    ),
+                );
                 continue;
             }
             let spot = match read_spot(word.unquoted()) {
@@ -111,8 +115,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
                     "Listen {} and Listen {} ({}) cannot both bind port {port}: Apache passes -t and then fails to start with \"Address already in use\"; remove one",
                     word.text, old.text, old.at
                 );
-                a.warn(format!("{at}: {msg}"));
-                a.find(file, it.span.start, Severity::Error, msg, "");
+                a.lasting(file, it.span.start, Severity::Error, msg, "");
             }
             push_sock(
                 &mut socks,
@@ -137,8 +140,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
         let at = host.locate(file, it.span.start);
         if let Some(fixed) = &spot.bracketed {
             a.edits(file).replace(word.span.clone(), fixed.clone());
-            a.note(format!(
-                "{at}: Listen {} is an unbracketed IPv6 literal; Apache reads the last `:` as the port, so it is written {fixed}",
+            a.note_at(file, it.span.start, format!("Listen {} is an unbracketed IPv6 literal; Apache reads the last `:` as the port, so it is written {fixed}",
                 word.text
             ));
             a.find(
@@ -155,8 +157,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
         }
         let (fix, sev) = match &spot.bind {
             Bind::AnyDual => {
-                a.note(format!(
-                    "{at}: Listen {} is already dual-stack (Apache binds one socket for IPv4 and IPv6): left alone",
+                a.note_at(file, it.span.start, format!("Listen {} is already dual-stack (Apache binds one socket for IPv4 and IPv6): left alone",
                     word.text
                 ));
                 continue;
@@ -176,11 +177,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
             Twin::NeedAddress => {
                 // A specific IPv4 address and no --address given.
                 if live().is_empty() {
-                    a.warn(format!(
-                        "{at}: Listen {} accepts IPv4 only: its IPv6 twin needs --address ADDR",
-                        word.text
-                    ));
-                    a.find(
+                    a.lasting(
                         file,
                         it.span.start,
                         sev,
@@ -199,13 +196,16 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
         .render(true);
         if let Some(old) = live().into_iter().find(|s| clashes(&new, &s.addr)) {
             if old.text == spelled {
-                a.note(format!(
-                    "{at}: Listen {} has its IPv6 twin Listen {} ({}) already: left alone",
-                    word.text, old.text, old.at
-                ));
+                a.note_at(
+                    file,
+                    it.span.start,
+                    format!(
+                        "Listen {} has its IPv6 twin Listen {} ({}) already: left alone",
+                        word.text, old.text, old.at
+                    ),
+                );
             } else if old.addr == Bind::AnyDual {
-                a.note(format!(
-                    "{at}: Listen {}: port {port} already has the dual-stack Listen {} ({}); a Listen {spelled} beside it would fail to bind, so none is added",
+                a.note_at(file, it.span.start, format!("Listen {}: port {port} already has the dual-stack Listen {} ({}); a Listen {spelled} beside it would fail to bind, so none is added",
                     word.text,
                     old.text,
                     old.at,
@@ -224,8 +224,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
             fix,
         );
         if matches!(spot.bind, Bind::V4(ip4) if ip4.is_loopback()) {
-            a.note(format!(
-                "{at}: Listen {} is loopback only (a backend behind a local proxy): it gets {spelled} so local clients that resolve localhost to ::1 reach it too; the proxy keeps using {}",
+            a.note_at(file, it.span.start, format!("Listen {} is loopback only (a backend behind a local proxy): it gets {spelled} so local clients that resolve localhost to ::1 reach it too; the proxy keeps using {}",
                 word.text, word.text
             ));
         }

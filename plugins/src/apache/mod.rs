@@ -117,7 +117,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, networks: &[Pref
     // Virtual hosts.
     for (file, doc) in &conf.files {
         for (i, it) in doc.sections("VirtualHost") {
-            vhost::vhost(host, file, doc, i, it, address, &mut a);
+            vhost::vhost(file, doc, i, it, address, &mut a);
         }
     }
     // Access rules.
@@ -134,7 +134,7 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, networks: &[Pref
             } else {
                 continue;
             };
-            acl::acl(host, file, doc, i, label, networks, &mut a);
+            acl::acl(file, doc, i, label, networks, &mut a);
         }
     }
     a

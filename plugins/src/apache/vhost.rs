@@ -6,10 +6,9 @@ use std::net::Ipv6Addr;
 use v6fix_core::dialect::apache::{Doc, Item};
 use v6fix_core::endpoint::{self, Bind, Twin};
 use v6fix_core::Analysis;
-use v6fix_core::{File, Host, Severity};
+use v6fix_core::{File, Severity};
 
 pub(super) fn vhost(
-    host: &Host,
     file: &File,
     doc: &Doc,
     i: usize,
@@ -17,15 +16,16 @@ pub(super) fn vhost(
     address: Option<Ipv6Addr>,
     a: &mut Analysis,
 ) {
-    let at = host.locate(file, it.span.start);
     if has_hash(it) {
         a.refuse(file, hash_at(it), hash_message(it));
         return;
     }
     if it.args.iter().any(|w| w.text.contains("${")) {
-        a.warn(format!(
-            "{at}: <VirtualHost> address uses a variable v6fix cannot resolve: left alone, check it by hand"
-        ));
+        a.warn_at(
+            file,
+            it.span.start,
+            "<VirtualHost> address uses a variable v6fix cannot resolve: left alone, check it by hand",
+        );
         return;
     }
     let mut spots = Vec::new();
@@ -54,16 +54,19 @@ pub(super) fn vhost(
         .all(|(_, s)| matches!(s.bind, Bind::AnyDual | Bind::AnyV4));
     if all_any && !spots.is_empty() {
         let list: Vec<_> = it.args.iter().map(|w| w.text.as_str()).collect();
-        a.note(format!(
-            "{at}: <VirtualHost {}> already matches IPv4 and IPv6 clients: left alone",
-            list.join(" ")
-        ));
+        a.note_at(
+            file,
+            it.span.start,
+            format!(
+                "<VirtualHost {}> already matches IPv4 and IPv6 clients: left alone",
+                list.join(" ")
+            ),
+        );
     }
     for (w, s) in &spots {
         if let Some(fixed) = &s.bracketed {
             a.edits(file).replace(w.span.clone(), fixed.clone());
-            a.note(format!(
-                "{at}: <VirtualHost {}> holds an unbracketed IPv6 literal; written {fixed}, the way Apache reads it",
+            a.note_at(file, it.span.start, format!("<VirtualHost {}> holds an unbracketed IPv6 literal; written {fixed}, the way Apache reads it",
                 w.text
             ));
             a.find(
@@ -106,11 +109,7 @@ pub(super) fn vhost(
                 a.find(file, w.span.start, sev, msg, fix);
             }
             Twin::NeedAddress if !any_v6(&s.port) => {
-                a.warn(format!(
-                    "{at}: <VirtualHost {}> matches IPv4 clients only: its IPv6 address needs --address ADDR",
-                    w.text
-                ));
-                a.find(file, w.span.start, sev, msg, fix);
+                a.lasting(file, w.span.start, sev, msg, fix);
             }
             Twin::NeedAddress | Twin::None => {}
         }

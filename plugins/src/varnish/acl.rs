@@ -36,7 +36,13 @@ impl Setup {
         acl: &vcl::Acl,
     ) -> Result<Vec<Entry>, (usize, ParseError)> {
         let doc = &self.vcls[fi].1;
-        let tags = doc.includes();
+        // Only an acl with includes needs the file's include order (reading it walks every
+        // acl of the file, so doing it for each acl would be quadratic in their number).
+        let tags = if acl.includes.is_empty() {
+            Vec::new()
+        } else {
+            doc.includes()
+        };
         let mut out: Vec<Entry> = acl
             .entries
             .iter()

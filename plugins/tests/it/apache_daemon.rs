@@ -251,39 +251,13 @@ fn a_second_ipv6_wildcard_beside_a_port_only_listen_fails_to_start() -> support:
     Ok(())
 }
 
-/// `v6fix audit --json` findings under etc/apache2 of `root` with severity warning or error.
-fn serious_findings(root: &Path) -> Vec<String> {
-    let o = support::v6fix(root, &["--json", "audit"]);
-    let v: serde_json::Value =
-        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}\n{}", support::show(&o)));
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["path"].as_str().unwrap_or("").starts_with("etc/apache2/"))
-        .filter(|f| f["severity"] != "info")
-        .map(|f| f.to_string())
-        .collect()
-}
-
 fn converted_trees_audit_clean_and_unconverted_ones_do_not() {
-    for name in ["seed", "high-ports", "wildcard-v4"] {
-        let case = support::testdata().join("cases/apache").join(name);
-        let after = support::expected_tree(&case);
-        let found = serious_findings(after.path());
-        assert!(found.is_empty(), "{name}: converted tree: {found:#?}");
-        let before = tempfile::tempdir().unwrap();
-        support::copy_tree(&case.join("in"), before.path());
-        let found = serious_findings(before.path());
-        assert!(!found.is_empty(), "{name}: the input has findings");
-    }
-    // The seed: each IPv4-only listener, virtual host and access rule, with its fix.
-    let before = tempfile::tempdir().unwrap();
-    support::copy_tree(
-        &support::testdata().join("cases/apache/seed/in"),
-        before.path(),
+    // The seed: each IPv4-only listener, with its fix.
+    let found = support::audits_clean_after(
+        "apache",
+        &["seed", "high-ports", "wildcard-v4"],
+        "etc/apache2/",
     );
-    let found = serious_findings(before.path()).join("\n");
     for want in [
         "Listen 192.0.2.10:443 accepts IPv4 clients only",
         "<VirtualHost 192.0.2.10:443> matches IPv4 clients only",
@@ -296,7 +270,7 @@ fn converted_trees_audit_clean_and_unconverted_ones_do_not() {
     }
     // A debian default install is dual-stack already.
     let case = support::testdata().join("cases/apache/debian-default/in");
-    assert!(serious_findings(&case).is_empty());
+    assert!(support::serious_findings(&case, "etc/apache2/").is_empty());
 }
 
 fn a_graceful_reload_that_cannot_bind_a_new_listen_stops_apache() -> support::Skippable {

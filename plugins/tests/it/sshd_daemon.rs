@@ -208,40 +208,10 @@ fn converted_sshd_accepts_ipv4_and_ipv6_connections() -> support::Skippable {
     Ok(())
 }
 
-/// `v6fix audit --json` findings under etc/ssh of `root` with severity warning or error.
-fn serious_findings(root: &Path) -> Vec<String> {
-    let o = support::v6fix(root, &["--json", "audit"]);
-    let v: serde_json::Value =
-        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}\n{}", support::show(&o)));
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["path"].as_str().unwrap_or("").starts_with("etc/ssh/"))
-        .filter(|f| f["severity"] != "info")
-        .map(|f| f.to_string())
-        .collect()
-}
-
 fn converted_trees_audit_clean_and_unconverted_ones_do_not() {
-    for name in ["seed", "specific", "high-ports"] {
-        let case = support::testdata().join("cases/sshd").join(name);
-        let after = support::expected_tree(&case);
-        let found = serious_findings(after.path());
-        assert!(found.is_empty(), "{name}: converted tree: {found:#?}");
-        let before = tempfile::tempdir().unwrap();
-        support::copy_tree(&case.join("in"), before.path());
-        assert!(
-            !serious_findings(before.path()).is_empty(),
-            "{name}: the input has findings"
-        );
-    }
-    let before = tempfile::tempdir().unwrap();
-    support::copy_tree(
-        &support::testdata().join("cases/sshd/seed/in"),
-        before.path(),
-    );
-    let found = serious_findings(before.path()).join("\n");
+    // The seed: each IPv4-only listener, with its fix.
+    let found =
+        support::audits_clean_after("sshd", &["seed", "specific", "high-ports"], "etc/ssh/");
     for want in [
         "AddressFamily inet: sshd accepts IPv4 connections only",
         "ipv4-only.conf",
@@ -251,7 +221,7 @@ fn converted_trees_audit_clean_and_unconverted_ones_do_not() {
         assert!(found.contains(want), "missing {want}: {found}");
     }
     let debian = support::testdata().join("cases/sshd/debian-default/in");
-    assert!(serious_findings(&debian).is_empty());
+    assert!(support::serious_findings(&debian, "etc/ssh/").is_empty());
 }
 
 /// This module's tests, for the harness in `main.rs`.

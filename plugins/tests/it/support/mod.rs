@@ -201,3 +201,37 @@ pub fn show(o: &Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     )
 }
+
+/// `v6fix audit --json` findings of severity warning or error in files under `dir` (relative
+/// to `root`, like `etc/ssh/`), each as its JSON text.
+pub fn serious_findings(root: &Path, dir: &str) -> Vec<String> {
+    let o = v6fix(root, &["--json", "audit"]);
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}\n{}", show(&o)));
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"].as_str().unwrap_or("").starts_with(dir))
+        .filter(|f| f["severity"] != "info")
+        .map(|f| f.to_string())
+        .collect()
+}
+
+/// For each golden case of `group` named in `names`: its converted tree audits clean under
+/// `dir`, and its input does not. Returns the serious findings of the first case's input.
+pub fn audits_clean_after(group: &str, names: &[&str], dir: &str) -> String {
+    let mut first = None;
+    for name in names {
+        let case = testdata().join("cases").join(group).join(name);
+        let after = expected_tree(&case);
+        let found = serious_findings(after.path(), dir);
+        assert!(found.is_empty(), "{name}: converted tree: {found:#?}");
+        let before = tempfile::tempdir().unwrap();
+        copy_tree(&case.join("in"), before.path());
+        let found = serious_findings(before.path(), dir);
+        assert!(!found.is_empty(), "{name}: the input has findings");
+        first.get_or_insert(found.join("\n"));
+    }
+    first.unwrap_or_default()
+}
