@@ -146,19 +146,26 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
         return Ok(true);
     }
     if skipped {
-        a.note(format!(
-            "{}: the nat table is not carried into rules.v6 (IPv6 is not translated)",
-            host.display(&f4.path)
-        ));
+        let at = d4
+            .items
+            .iter()
+            .find(|it| matches!(&it.kind, Kind::Table(t) if t == "nat"))
+            .map_or(0, |it| it.span.start);
+        a.note_at(
+            &f4,
+            at,
+            "the nat table is not carried into rules.v6 (IPv6 is not translated)",
+        );
     }
     match read(host, V6)? {
         Some((f6, _)) => a.rewrite(&f6, out),
         None => a.create(Path::new(V6), out),
     }
-    a.note(format!(
-        "{}: generated from rules.v4, rule by rule, with neighbour and router discovery accepted first",
-        host.display(Path::new(V6))
-    ));
+    a.note_at(
+        &f4,
+        0,
+        "rules.v6 generated from this file, rule by rule, with neighbour and router discovery accepted first",
+    );
     a.restart(
         "netfilter-persistent",
         "reload",

@@ -374,10 +374,11 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
                     } else {
                         a.edits(&m.file).insert(fw.span.start, "inet ");
                     }
-                    a.note(format!(
-                        "{}: table ip {name} -> table inet {name}: its rules are family-neutral, so they now filter IPv6 too",
-                        host.locate(&m.file, it.span.start)
-                    ));
+                    a.note_at(
+                        &m.file,
+                        t.head[0].span.start,
+                        format!("table ip {name} -> table inet {name}: its rules are family-neutral, so they now filter IPv6 too"),
+                    );
                     for (_, c) in chains(t) {
                         if chain_info(c).hook.as_deref() == Some("input") && !accepts_nd(c) {
                             let (at, indent, nl) = nd_insert(src, c);
@@ -444,10 +445,11 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
                         twin.insert_str(0, nl);
                     }
                     a.edits(&m.file).insert(it.span.end, twin);
-                    a.note(format!(
-                        "{}: table ip {name} names IPv4 addresses or ICMP: an ip6 twin table {name} follows it, each rule in its IPv6 form",
-                        host.locate(&m.file, it.span.start)
-                    ));
+                    a.note_at(
+                        &m.file,
+                        t.head[0].span.start,
+                        format!("table ip {name} names IPv4 addresses or ICMP: an ip6 twin table {name} follows it, each rule in its IPv6 form"),
+                    );
                     changed = true;
                 }
             } else if fam == "inet" || fam == "ip6" {
@@ -458,10 +460,11 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
                     {
                         let (at, indent, nl) = nd_insert(src, c);
                         a.edits(&m.file).insert(at, format!("{indent}{ND}{nl}"));
-                        a.note(format!(
-                            "{}: table {fam} {name} filters IPv6 input without accepting neighbour and router discovery: added",
-                            host.locate(&m.file, it.span.start)
-                        ));
+                        a.note_at(
+                            &m.file,
+                            c.open,
+                            format!("table {fam} {name} filters IPv6 input without accepting neighbour and router discovery: added"),
+                        );
                         changed = true;
                     }
                 }

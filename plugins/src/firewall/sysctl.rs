@@ -44,7 +44,7 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, fix: bool) -> Result<bool> 
             );
             if fix {
                 a.edits(&f).replace(span, "0");
-                a.note(format!("{}: {key} = 1 -> 0", host.locate(&f, at)));
+                a.note_at(&f, at, format!("{key} = 1 -> 0"));
             }
         }
     }

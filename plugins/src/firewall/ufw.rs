@@ -116,10 +116,7 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
                 );
                 if pairs.is_some() {
                     a.edits(&fd).replace(span, "yes");
-                    a.note(format!(
-                        "{}: IPV6={v} -> yes",
-                        host.locate(&fd, dd.items[i].span.start)
-                    ));
+                    a.note_at(&fd, dd.items[i].span.start, format!("IPV6={v} -> yes"));
                     changed = true;
                 }
             }
@@ -289,11 +286,14 @@ pub(crate) fn analyze(host: &Host, a: &mut Analysis, pairs: Option<&Pairs>) -> R
             );
             return Ok(true);
         }
-        a.note(format!(
-            "{}: the IPv6 twins of {} rule(s) of user.rules, as ufw writes them",
-            host.display(Path::new(USER6)),
-            missing.len()
-        ));
+        a.note_at(
+            &fu,
+            0,
+            format!(
+                "user6.rules gets the IPv6 twins of {} rule(s) of this file, as ufw writes them",
+                missing.len()
+            ),
+        );
         changed = true;
     }
     if changed {
