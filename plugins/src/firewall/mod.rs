@@ -129,7 +129,8 @@ impl Plugin for Firewall {
         for g in other::gaps(host)? {
             a.say(Diagnostic::of(Reach::Lasting, g.finding()));
         }
-        if !(u || n || i) && !a.changes() && !self.files(host)?.is_empty() {
+        let something = u || n || i || a.changes();
+        if !something && !self.files(host)?.is_empty() {
             a.note("the firewall filters IPv6 as it filters IPv4: nothing to bring to parity");
         }
         Ok(a)
