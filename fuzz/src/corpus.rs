@@ -64,6 +64,10 @@ fn main_cf_reading(list: &str) -> (PathBuf, Node) {
 /// it needs.
 fn place(root: &Path, dialect: &str, rel: &Path) -> Option<(&'static str, PathBuf, Tree)> {
     let name = rel.file_name()?.to_string_lossy().into_owned();
+    // A README beside the fixtures says where they came from; it is no config.
+    if name == "README.md" {
+        return None;
+    }
     let unit = || -> Tree {
         std::fs::read(root.join("systemd/varnish.service"))
             .map(|b| {

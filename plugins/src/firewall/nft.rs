@@ -206,6 +206,10 @@ fn nd_insert(src: &str, b: &Block) -> (usize, String, String) {
         .chars()
         .take_while(|c| *c == ' ' || *c == '\t')
         .collect();
+    // A chain on one line (`{ type …; policy drop; }`) gets the rule on that line too.
+    if !src[at..b.close].contains('\n') {
+        return (at, " ".into(), ";".into());
+    }
     let nl = v6fix_core::text::newline_of(src).to_string();
     // Right after `{` on the same line, the rule needs its own line first.
     let pre = if lead.is_none() && !src[b.open + 1..].starts_with(['\n', '\r']) {
