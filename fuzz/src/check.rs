@@ -21,8 +21,8 @@ use std::os::unix::fs::MetadataExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, dovecot, hostsfile, interfaces, iptables, nftables, nginx, postfix, pureftpd, resolv,
-    shellvars, sshd, sysctl, systemd, varnish,
+    apache, dovecot, exim, hostsfile, interfaces, iptables, nftables, nginx, postfix, pureftpd,
+    resolv, shellvars, sshd, sysctl, systemd, varnish,
 };
 use v6fix_core::{Args, Host, OwnAddress, Plugin, Prefix, Target};
 
@@ -65,6 +65,7 @@ pub(crate) fn target(plugin: &dyn Plugin) -> Target {
 pub(crate) const DIALECTS: &[&str] = &[
     "apache",
     "dovecot",
+    "exim4",
     "hostsfile",
     "interfaces",
     "iptables",
@@ -104,6 +105,7 @@ pub(crate) fn dialect_of(plugin: &str, path: &Path) -> Option<&'static str> {
         {
             Some("sysctl")
         }
+        "exim4" if under("/etc/exim4/") => Some("exim4"),
         "interfaces" if p == "/etc/network/interfaces" || under("/etc/network/interfaces.d/") => {
             Some("interfaces")
         }
@@ -153,6 +155,10 @@ pub(crate) fn reprint(dialect: &str, path: &Path, text: &str) -> Result<String, 
     match dialect {
         "apache" => apache::parse(text).map(|d| d.to_string()).map_err(e),
         "dovecot" => dovecot::parse(text).map(|d| d.to_string()).map_err(e),
+        "exim4" if name != "update-exim4.conf.conf" => exim::conf::parse(text, true)
+            .map(|d| d.to_string())
+            .map_err(e),
+        "exim4" => exim::debconf::parse(text).map(|d| d.to_string()).map_err(e),
         "interfaces" => interfaces::parse(text).map(|d| d.to_string()).map_err(e),
         "nginx" => nginx::parse(text).map(|d| d.to_string()).map_err(e),
         "pureftpd" => Ok(pureftpd::parse(text).to_string()),

@@ -85,6 +85,10 @@ fn place(root: &Path, dialect: &str, rel: &Path) -> Option<(&'static str, PathBu
             Ok(inner) => ("dovecot", Path::new("/etc/dovecot").join(inner), vec![]),
             Err(_) => ("dovecot", p("/etc/dovecot/dovecot.conf"), vec![]),
         },
+        "exim4" if name.ends_with("update-exim4.conf.conf") => {
+            ("exim4", p("/etc/exim4/update-exim4.conf.conf"), vec![])
+        }
+        "exim4" => ("exim4", p("/etc/exim4/exim4.conf"), vec![]),
         "interfaces" => ("interfaces", p("/etc/network/interfaces"), vec![]),
         "nginx" => ("nginx", p("/etc/nginx/nginx.conf"), vec![]),
         "postfix" if name.ends_with(".cidr") => (

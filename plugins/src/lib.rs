@@ -27,6 +27,7 @@ mod preflight;
 // Service plugins, one per daemon.
 mod apache;
 mod dovecot;
+mod exim4;
 pub(crate) mod firewall;
 mod interfaces;
 mod nginx;

@@ -113,6 +113,7 @@ pub const PAGES: &[Page] = &[
                 "/etc/dovecot/dovecot.conf",
                 "The dovecot command (and its includes).",
             ),
+            ("/etc/exim4/update-exim4.conf.conf", "The exim4 command."),
             ("/etc/pure-ftpd/conf/", "The pure-ftpd command."),
             ("/etc/apache2/", "The apache command."),
             ("/etc/nginx/", "The nginx command."),
@@ -464,6 +465,36 @@ pub const PAGES: &[Page] = &[
             "Read with its !include and !include_try files.",
         )],
         examples: &[("v6fix dovecot", "Make Dovecot listen on both families.")],
+        json: CHANGE_JSON,
+    },
+    Page {
+        command: "exim4",
+        description: &[
+            "Adds the site networks to dc_relay_nets where it trusts IPv4 networks, and \
+             ::1, :: or --address beside the IPv4 items of dc_local_interfaces, in each \
+             Exim list's own style: appended after a ; separator, or with colons doubled \
+             (2001::db8::::/64) in a : list. An IPv6 address with single colons in a : \
+             list, which Exim reads as several items, is rewritten. Apply with \
+             update-exim4.conf && systemctl restart exim4.",
+        ],
+        files: &[
+            (
+                "/etc/exim4/update-exim4.conf.conf",
+                "Debian's settings, from which update-exim4.conf generates Exim's configuration.",
+            ),
+            (
+                "/etc/exim4/exim4.conf",
+                "A hand-maintained configuration, read by Exim instead of the generated one.",
+            ),
+            (
+                "/etc/exim4/exim4.conf.template, /etc/exim4/exim4.conf.localmacros, /etc/exim4/conf.d/main/",
+                "Lists written out by hand where the generator copies them.",
+            ),
+        ],
+        examples: &[(
+            "v6fix exim4 --network 2001:db8::/64",
+            "Let the site relay over IPv6 as it does over IPv4.",
+        )],
         json: CHANGE_JSON,
     },
     Page {

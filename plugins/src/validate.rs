@@ -94,6 +94,15 @@ const CHECKERS: &[Checker] = &[
                  sshd -t -f /etc/ssh/sshd_config -h $W/hostkey",
     },
     Checker {
+        service: "exim4",
+        program: "exim4",
+        dirs: &["/etc/exim4"],
+        main: "/etc/exim4/update-exim4.conf.conf",
+        command: "update-exim4.conf -o CONFIG && exim4 -C CONFIG -bV (exim4 -bV with a hand-maintained exim4.conf)",
+        script: "if [ -e /etc/exim4/exim4.conf ]; then exim4 -C /etc/exim4/exim4.conf -bV >/dev/null\n\
+                 else update-exim4.conf -o $W/exim4.conf >/dev/null && exim4 -C $W/exim4.conf -bV >/dev/null; fi",
+    },
+    Checker {
         service: "interfaces",
         program: "ifup",
         dirs: &["/etc/network"],

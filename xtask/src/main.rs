@@ -122,6 +122,7 @@ const CI_FUZZ_BUDGET_MS: &str = "10000";
 const CI_FUZZ_DIALECTS: &[&str] = &[
     "apache",
     "dovecot",
+    "exim4",
     "postfix",
     "interfaces",
     "iptables",

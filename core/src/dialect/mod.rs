@@ -6,6 +6,7 @@
 
 pub mod apache;
 pub mod dovecot;
+pub mod exim;
 pub mod hostsfile;
 pub mod interfaces;
 pub mod iptables;

@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, dovecot, hostsfile, interfaces, iptables, nftables, nginx, postfix, pureftpd, resolv,
-    shellvars, sshd, sysctl, systemd, varnish,
+    apache, dovecot, exim, hostsfile, interfaces, iptables, nftables, nginx, postfix, pureftpd,
+    resolv, shellvars, sshd, sysctl, systemd, varnish,
 };
 use v6fix_core::text::{self, BOM};
 use v6fix_core::ParseError;
@@ -21,6 +21,10 @@ fn parser_for(dir: &str, name: &str) -> Option<Printer> {
     Some(match dir {
         "apache" => |t| apache::parse(t).map(|d| (d.to_string(), d.tiles())),
         "dovecot" => |t| dovecot::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "exim4" if name.ends_with("update-exim4.conf.conf") => {
+            |t| exim::debconf::parse(t).map(|d| (d.to_string(), d.tiles()))
+        }
+        "exim4" => |t| exim::conf::parse(t, true).map(|d| (d.to_string(), d.tiles())),
         "interfaces" => |t| interfaces::parse(t).map(|d| (d.to_string(), d.tiles())),
         "nginx" => {
             |t| nginx::parse(t).map(|d| (d.to_string(), d.tiles() && nginx_blocks_tile(&d.items)))
@@ -108,6 +112,7 @@ fn fixture_promise(dir: &str, text: &str) -> Result<(), String> {
 const MIN_FIXTURES: &[(&str, usize)] = &[
     ("apache", 5),
     ("dovecot", 25),
+    ("exim4", 10),
     ("interfaces", 5),
     ("nginx", 4),
     ("postfix", 8),

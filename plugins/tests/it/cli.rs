@@ -50,6 +50,7 @@ fn the_registry_holds_exactly_these_plugins() {
         [
             "apache",
             "dovecot",
+            "exim4",
             "firewall",
             "interfaces",
             "nginx",

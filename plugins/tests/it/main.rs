@@ -51,6 +51,7 @@ mod txn;
 
 mod apache_daemon;
 mod dovecot_daemon;
+mod exim4_daemon;
 mod firewall_daemon;
 mod interfaces_daemon;
 mod nginx_daemon;
@@ -110,6 +111,7 @@ fn all_trials() -> Vec<Trial> {
         truncated::trials(),
         apache_daemon::trials(),
         dovecot_daemon::trials(),
+        exim4_daemon::trials(),
         firewall_daemon::trials(),
         interfaces_daemon::trials(),
         nginx_daemon::trials(),
