@@ -21,8 +21,9 @@ use std::os::unix::fs::MetadataExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, bind, dovecot, exim, haproxy, interfaces, mycnf, nginx, postfix, postgresql, proftpd,
-    pureftpd, resolv, sshd, systemd, varnish, vsftpd,
+    apache, bind, dovecot, exim, haproxy, hostsfile, interfaces, iptables, mycnf, nftables, nginx,
+    postfix, postgresql, proftpd, pureftpd, resolv, shellvars, sshd, sysctl, systemd, varnish,
+    vsftpd,
 };
 use v6fix_core::{Args, Host, OwnAddress, Plugin, Prefix, Target};
 
@@ -68,15 +69,20 @@ pub(crate) const DIALECTS: &[&str] = &[
     "dovecot",
     "exim4",
     "haproxy",
+    "hostsfile",
     "interfaces",
+    "iptables",
     "mycnf",
+    "nftables",
     "nginx",
     "postfix",
     "postgresql",
     "proftpd",
     "pureftpd",
     "resolv",
+    "shellvars",
     "sshd",
+    "sysctl",
     "systemd",
     "varnish",
     "vsftpd",
@@ -93,6 +99,22 @@ pub(crate) fn dialect_of(plugin: &str, path: &Path) -> Option<&'static str> {
             Some("bind")
         }
         "dovecot" if under("/etc/dovecot/") => Some("dovecot"),
+        "firewall" if p == "/etc/nftables.conf" || under("/etc/nftables.d/") => Some("nftables"),
+        "firewall"
+            if under("/etc/iptables/")
+                || p == "/etc/ufw/user.rules"
+                || p == "/etc/ufw/user6.rules" =>
+        {
+            Some("iptables")
+        }
+        "firewall" if p == "/etc/default/ufw" || p == "/etc/ufw/ufw.conf" => Some("shellvars"),
+        "firewall"
+            if p == "/etc/sysctl.conf"
+                || p == "/etc/ufw/sysctl.conf"
+                || under("/etc/sysctl.d/") =>
+        {
+            Some("sysctl")
+        }
         "exim4" if under("/etc/exim4/") => Some("exim4"),
         "haproxy" if p == "/etc/haproxy/haproxy.cfg" => Some("haproxy"),
         "interfaces" if p == "/etc/network/interfaces" || under("/etc/network/interfaces.d/") => {
@@ -169,6 +191,11 @@ pub(crate) fn reprint(dialect: &str, path: &Path, text: &str) -> Result<String, 
             .map_err(e),
         "proftpd" => proftpd::parse(text).map(|d| d.to_string()).map_err(e),
         "resolv" => resolv::parse(text).map(|d| d.to_string()).map_err(e),
+        "iptables" => iptables::parse(text).map(|d| d.to_string()).map_err(e),
+        "nftables" => nftables::parse(text).map(|d| d.to_string()).map_err(e),
+        "sysctl" => sysctl::parse(text).map(|d| d.to_string()).map_err(e),
+        "shellvars" => shellvars::parse(text).map(|d| d.to_string()).map_err(e),
+        "hostsfile" => hostsfile::parse(text).map(|d| d.to_string()).map_err(e),
         "sshd" => sshd::parse(text).map(|d| d.to_string()).map_err(e),
         "systemd" => systemd::parse(text).map(|d| d.to_string()).map_err(e),
         "varnish" => varnish::parse(text).map(|d| d.to_string()).map_err(e),

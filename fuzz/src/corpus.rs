@@ -64,6 +64,10 @@ fn main_cf_reading(list: &str) -> (PathBuf, Node) {
 /// it needs.
 fn place(root: &Path, dialect: &str, rel: &Path) -> Option<(&'static str, PathBuf, Tree)> {
     let name = rel.file_name()?.to_string_lossy().into_owned();
+    // A README beside the fixtures says where they came from; it is no config.
+    if name == "README.md" {
+        return None;
+    }
     let unit = || -> Tree {
         std::fs::read(root.join("systemd/varnish.service"))
             .map(|b| {
@@ -127,6 +131,14 @@ fn place(root: &Path, dialect: &str, rel: &Path) -> Option<(&'static str, PathBu
             p("/etc/postgresql/15/main/postgresql.conf"),
             vec![],
         ),
+        "iptables" if name.starts_with("user6") => ("firewall", p("/etc/ufw/user6.rules"), vec![]),
+        "iptables" if name.starts_with("user") => ("firewall", p("/etc/ufw/user.rules"), vec![]),
+        "iptables" if name.starts_with("rules") => {
+            ("firewall", p("/etc/iptables/rules.v4"), vec![])
+        }
+        "nftables" => ("firewall", p("/etc/nftables.conf"), vec![]),
+        "sysctl" => ("firewall", p("/etc/sysctl.d/99-fuzz.conf"), vec![]),
+        "shellvars" if name == "ufw" => ("firewall", p("/etc/default/ufw"), vec![]),
         "sshd" => ("sshd", p("/etc/ssh/sshd_config"), vec![]),
         "systemd" if name.ends_with(".service") => {
             ("varnish", p("/etc/systemd/system/varnish.service"), vec![])

@@ -36,8 +36,9 @@ const USAGE: &str = "usage: v6fix-fuzz [--iterations N] [--seed S] [--dialect D]
   --iterations N   trials in all, shared round-robin between the dialects (default 10000)
   --seed S         the run's seed, decimal or 0x-hex (default: from the clock; always printed)
   --dialect D      only the seeds whose mutated file is in dialect D (repeatable):
-                   apache bind dovecot exim4 haproxy interfaces mycnf nginx postfix postgresql
-                   proftpd pureftpd resolv sshd systemd varnish vsftpd
+                   apache bind dovecot exim4 haproxy hostsfile interfaces iptables mycnf nftables
+                   nginx postfix postgresql proftpd pureftpd resolv shellvars sshd sysctl systemd
+                   varnish vsftpd
   --trial I        run trial I of the run alone and print it (its input and verdict)
   --timeout-ms MS  a trial's time budget; past it the trial is a hang (default 2000)
   --save           write each finding under testdata/fuzz/<dialect>/ for the tests to replay

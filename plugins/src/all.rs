@@ -15,6 +15,10 @@ use v6fix_core::{registry, Args, Error, Host, Plan, Plugin, Result};
 /// Plugins that must run before the services, in this order.
 const FIRST: &[&str] = &["interfaces", "resolv"];
 
+/// Plugins `all` leaves to their own command: what the host lets in is changed only when
+/// asked for (`all` checks the firewall first, see `preflight`).
+const OWN_COMMAND: &[&str] = &["firewall"];
+
 /// The facts `all` takes: what the address plan needs, and what some plugins use.
 const NEEDS: &[Need] = &[
     Need::new(
@@ -52,6 +56,12 @@ pub(crate) fn command() -> Command {
                 .value_name("PLUGIN")
                 .action(ArgAction::Append)
                 .help("Leave this plugin out (may be repeated)"),
+        )
+        .arg(
+            Arg::new("no-firewall-check")
+                .long("no-firewall-check")
+                .action(ArgAction::SetTrue)
+                .help("Go on when the firewall filters IPv4 but leaves IPv6 open (audit keeps reporting it)"),
         )
 }
 
@@ -102,6 +112,12 @@ pub(crate) fn plan_all(host: &Host, target: &Target, skip: &[String]) -> Result<
             plan.note(format!("{name}: skipped, not installed"));
             continue;
         }
+        if OWN_COMMAND.contains(&name) {
+            plan.note(format!(
+                "{name}: not run by all; run `v6fix {name}` on its own"
+            ));
+            continue;
+        }
         if let Some(n) = p.needs().iter().find(|n| n.required && !target.has(n.fact)) {
             plan.note(format!("{name}: skipped, needs --{}", n.fact.option()));
             continue;
@@ -130,6 +146,7 @@ pub(crate) fn run(global: &Global, m: &ArgMatches) -> Result<u8> {
     }
     run_plan(global, |host| {
         let mut plan = plan_all(host, &target, &skip)?;
+        crate::preflight::gate(host, &mut plan, !m.get_flag("no-firewall-check"))?;
         plan.notes.insert(
             0,
             format!(

@@ -48,6 +48,9 @@ pub(crate) fn findings(host: &Host, only: &[String], paths: &[PathBuf]) -> Resul
         }
         all.extend(p.audit(host)?);
     }
+    if only.is_empty() {
+        all.extend(crate::preflight::host_findings(host)?);
+    }
     all.extend(codescan::scan(host, paths)?);
     Ok(all)
 }
@@ -74,6 +77,15 @@ pub(crate) fn run(global: &Global, m: &ArgMatches) -> Result<u8> {
         .cloned()
         .collect();
     let found = findings(&host, &only, &paths)?;
+    Ok(report(
+        global,
+        &found,
+        "clean: nothing found that keeps this host IPv4-only",
+    ))
+}
+
+/// Prints findings as text or JSON; exit 1 when one is a warning or an error.
+pub(crate) fn report(global: &Global, found: &[Finding], clean: &str) -> u8 {
     let serious = found
         .iter()
         .filter(|f| f.severity >= Severity::Warning)
@@ -94,11 +106,11 @@ pub(crate) fn run(global: &Global, m: &ArgMatches) -> Result<u8> {
         });
     } else if !global.quiet || serious > 0 {
         let mut s = String::new();
-        for f in &found {
+        for f in found {
             s.push_str(&format!("{f}\n"));
         }
         if serious == 0 {
-            s.push_str("clean: nothing found that keeps this host IPv4-only\n");
+            s.push_str(&format!("{clean}\n"));
         } else {
             s.push_str(&if serious == 1 {
                 "1 finding keeps this host IPv4-only or breaks under IPv6\n".to_string()
@@ -108,5 +120,9 @@ pub(crate) fn run(global: &Global, m: &ArgMatches) -> Result<u8> {
         }
         out(&s);
     }
-    Ok(if serious == 0 { OK } else { PENDING })
+    if serious == 0 {
+        OK
+    } else {
+        PENDING
+    }
 }

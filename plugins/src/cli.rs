@@ -264,6 +264,7 @@ pub fn command() -> Command {
     c.subcommand(crate::all::command())
         .subcommand(crate::audit::command())
         .subcommand(crate::list::command())
+        .subcommand(crate::preflight::command())
         .subcommand(crate::address_plan::command())
         .subcommand(crate::undo::history_command())
         .subcommand(crate::undo::restore_command())
@@ -323,6 +324,7 @@ where
         "all" => crate::all::run(&global, sub),
         "audit" => crate::audit::run(&global, sub),
         "list" => crate::list::run(&global, sub),
+        "preflight" => crate::preflight::run(&global, sub),
         "plan" => crate::address_plan::run(&global, sub),
         "history" => crate::undo::history(&global, sub),
         // Both write as soon as they run: with --check they refuse rather than write.

@@ -22,12 +22,14 @@ mod address_plan;
 mod all;
 mod audit;
 mod list;
+mod preflight;
 
 // Service plugins, one per daemon.
 mod apache;
 mod bind9;
 mod dovecot;
 mod exim4;
+pub(crate) mod firewall;
 mod haproxy;
 mod interfaces;
 mod mariadb;

@@ -129,6 +129,10 @@ pub const PAGES: &[Page] = &[
                 "/etc/ssh/sshd_config, /etc/ssh/sshd_config.d/",
                 "The sshd command.",
             ),
+            (
+                "/etc/iptables/, /etc/nftables.conf, /etc/ufw/, /etc/sysctl.d/",
+                "The firewall and preflight commands.",
+            ),
         ],
         examples: &[
             (
@@ -203,6 +207,65 @@ pub const PAGES: &[Page] = &[
              severity (info, warning or error), path, line, message and fix (the command \
              that fixes it, or null).",
         )],
+    },
+    Page {
+        command: "preflight",
+        description: &[
+            "Read-only. Checks the host is ready for IPv6 and stays closed when its services \
+             go dual-stack: disable_ipv6 = 1 in the sysctl files, ipv6.disable=1 on the \
+             kernel command line (/etc/default/grub; needs update-grub and a reboot), a \
+             firewall that filters IPv4 but not IPv6 (iptables-persistent, nftables, ufw, \
+             ferm, Shorewall), and the ::1 and IPv6 multicast names of /etc/hosts. all runs \
+             the same checks first and stops while the kernel lacks IPv6 or IPv6 is open \
+             (unless --no-firewall-check). Exit 1 when something is found.",
+        ],
+        files: &[
+            (
+                "/etc/sysctl.conf, /etc/sysctl.d/*.conf, /etc/ufw/sysctl.conf",
+                "disable_ipv6 settings.",
+            ),
+            ("/etc/default/grub", "The kernel command line."),
+            (
+                "/etc/iptables/, /etc/nftables.conf, /etc/ufw/, /etc/default/ufw, \
+                 /etc/ferm/ferm.conf, /etc/shorewall/",
+                "The firewalls.",
+            ),
+            ("/etc/hosts", "The IPv6 host names."),
+        ],
+        examples: &[("v6fix preflight", "Check the host before converting it.")],
+        json: &[(
+            "",
+            "With --json: the object audit prints, {\"clean\": bool, \"findings\": [...]}.",
+        )],
+    },
+    Page {
+        command: "firewall",
+        description: &[
+            "Brings IPv6 filtering to parity with IPv4 in the firewall the host uses: ufw \
+             (IPV6=yes and the IPv6 twins of user.rules in user6.rules, as ufw writes them), \
+             nftables (a table ip filter becomes table inet, or gets an ip6 twin table), \
+             iptables-persistent (rules.v6 from rules.v4), and disable_ipv6 = 1 set to 0. \
+             Every IPv6 input chain accepts neighbour and router discovery. A rule without an \
+             exact IPv6 form refuses the change (exit 2), listing each. all does not run it: \
+             run it on its own, first.",
+        ],
+        files: &[
+            ("/etc/default/ufw, /etc/ufw/user6.rules", "ufw."),
+            ("/etc/nftables.conf", "nftables, and the files it includes."),
+            (
+                "/etc/iptables/rules.v6",
+                "iptables-persistent, made from rules.v4.",
+            ),
+            (
+                "/etc/sysctl.conf, /etc/sysctl.d/*.conf, /etc/ufw/sysctl.conf",
+                "disable_ipv6 settings.",
+            ),
+        ],
+        examples: &[(
+            "v6fix firewall --network 2001:db8::/64 --ipv4-network 192.0.2.0/24",
+            "Filter IPv6 as IPv4 is filtered, admitting 2001:db8::/64 where 192.0.2.0/24 is.",
+        )],
+        json: CHANGE_JSON,
     },
     Page {
         command: "list",

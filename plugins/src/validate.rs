@@ -157,6 +157,36 @@ const CHECKERS: &[Checker] = &[
         command: "mariadbd --defaults-file=/etc/mysql/my.cnf --help --verbose",
         script: "mariadbd --defaults-file=/etc/mysql/my.cnf --help --verbose >/dev/null",
     },
+    // The firewall: one checker per tool, each reading the files it loads. Each runs in a
+    // fresh network namespace, so loading in test mode touches no live ruleset.
+    Checker {
+        service: "firewall",
+        program: "nft",
+        dirs: &["/etc/nftables.conf"],
+        main: "/etc/nftables.conf",
+        command: "nft -c -f /etc/nftables.conf",
+        script: "nft -c -f /etc/nftables.conf",
+    },
+    Checker {
+        service: "firewall",
+        program: "ip6tables-restore",
+        dirs: &["/etc/iptables"],
+        main: "/etc/iptables/rules.v4",
+        command: "iptables-restore --test rules.v4, ip6tables-restore --test rules.v6",
+        script: "iptables-restore --test /etc/iptables/rules.v4 && \
+                 { [ ! -f /etc/iptables/rules.v6 ] || ip6tables-restore --test /etc/iptables/rules.v6; }",
+    },
+    Checker {
+        service: "firewall",
+        program: "ufw",
+        dirs: &["/etc/ufw", "/etc/default/ufw"],
+        main: "/etc/ufw/user.rules",
+        command: "ufw show added, ip(6)tables-restore --test on user.rules and user6.rules",
+        script: "iptables-restore --test /etc/ufw/user.rules || exit 1\n\
+                 if [ -f /etc/ufw/user6.rules ]; then ip6tables-restore --test /etc/ufw/user6.rules || exit 1; fi\n\
+                 out=$(ufw show added 2>&1); echo \"$out\"\n\
+                 case $out in *'Skipping malformed'*|*ERROR*) exit 1;; esac",
+    },
 ];
 
 /// One checker's verdict.
@@ -253,7 +283,7 @@ pub(crate) fn validate(host: &Host, plan: &Plan) -> Result<Validation> {
             ));
             continue;
         }
-        if c.dirs.iter().any(|d| !Path::new(d).is_dir()) {
+        if c.dirs.iter().any(|d| !Path::new(d).exists()) {
             v.notes.push(format!(
                 "{}: not validated, {} does not exist on this machine to stage over",
                 c.service,

@@ -26,9 +26,9 @@ options:
   command:
     description:
       - The v6fix command to run. A service command (V(postfix), V(dovecot), V(pure-ftpd),
-        V(apache), V(nginx), V(varnish), V(sshd), V(interfaces), V(resolv)), V(all) for
-        every installed service in one transaction, or V(audit) (read-only; findings are
-        not a failure).
+        V(apache), V(nginx), V(varnish), V(sshd), V(interfaces), V(resolv), V(firewall)),
+        V(all) for every installed service in one transaction, or V(audit) or V(preflight)
+        (read-only; findings are not a failure).
       - V(list) and V(plan) also work; their JSON is returned in RV(output).
     type: str
     required: true
@@ -245,7 +245,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
 NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
-CHANGE_COMMANDS_EXCLUDED = ("audit", "list", "plan")
+CHANGE_COMMANDS_EXCLUDED = ("audit", "preflight", "list", "plan")
 
 
 def option_args(args):
@@ -337,7 +337,7 @@ def main():
     for warning in report.get("warnings", []):
         module.warn(warning)
 
-    if command == "audit":
+    if command in ("audit", "preflight"):
         result.update(findings=report.get("findings", []), clean=report.get("clean", rc == 0))
         module.exit_json(**result)
     if command in CHANGE_COMMANDS_EXCLUDED:

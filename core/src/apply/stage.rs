@@ -37,7 +37,7 @@ impl Stage {
         self.dir.path().join("work")
     }
 
-    /// Copies each of `dirs` (machine paths) from the host into the stage, replacing an
+    /// Copies each of `dirs` (machine paths of directories, or of single files) from the host into the stage, replacing an
     /// earlier copy; with `planned`, lays the plan's new texts of files inside them over it.
     pub fn lay(&self, host: &Host, dirs: &[&str], plan: &Plan, planned: bool) -> Result<()> {
         let stage = self.root();
@@ -47,6 +47,14 @@ impl Stage {
             let _ = std::fs::remove_dir_all(&dst);
             if src.is_dir() {
                 copy_tree(&src, &dst).map_err(|e| Error::io(src.display().to_string(), &e))?;
+            } else if src.is_file() {
+                // A checker's config that is one file (/etc/nftables.conf): copied alone.
+                let _ = std::fs::remove_file(&dst);
+                if let Some(p) = dst.parent() {
+                    std::fs::create_dir_all(p)
+                        .map_err(|e| Error::io(p.display().to_string(), &e))?;
+                }
+                std::fs::copy(&src, &dst).map_err(|e| Error::io(src.display().to_string(), &e))?;
             } else {
                 std::fs::create_dir_all(&dst)
                     .map_err(|e| Error::io(dst.display().to_string(), &e))?;

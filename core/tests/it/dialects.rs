@@ -7,8 +7,9 @@
 
 use std::path::{Path, PathBuf};
 use v6fix_core::dialect::{
-    apache, bind, dovecot, exim, haproxy, interfaces, mycnf, nginx, postfix, postgresql, proftpd,
-    pureftpd, resolv, sshd, systemd, varnish, vsftpd,
+    apache, bind, dovecot, exim, haproxy, hostsfile, interfaces, iptables, mycnf, nftables, nginx,
+    postfix, postgresql, proftpd, pureftpd, resolv, shellvars, sshd, sysctl, systemd, varnish,
+    vsftpd,
 };
 use v6fix_core::text::{self, BOM};
 use v6fix_core::ParseError;
@@ -38,6 +39,13 @@ fn parser_for(dir: &str, name: &str) -> Option<Printer> {
             Ok((d.to_string(), d.tiles()))
         },
         "resolv" => |t| resolv::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "iptables" => |t| iptables::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "nftables" => {
+            |t| nftables::parse(t).map(|d| (d.to_string(), d.tiles() && nft_blocks_tile(&d.items)))
+        }
+        "sysctl" => |t| sysctl::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "shellvars" => |t| shellvars::parse(t).map(|d| (d.to_string(), d.tiles())),
+        "hostsfile" => |t| hostsfile::parse(t).map(|d| (d.to_string(), d.tiles())),
         "sshd" => |t| sshd::parse(t).map(|d| (d.to_string(), d.tiles())),
         "systemd" => |t| systemd::parse(t).map(|d| (d.to_string(), d.tiles())),
         "varnish" => |t| varnish::parse(t).map(|d| (d.to_string(), d.tiles())),
@@ -78,6 +86,23 @@ fn nginx_blocks_tile(items: &[nginx::Item]) -> bool {
     })
 }
 
+/// nftables blocks tile the bytes between their braces, at every depth.
+fn nft_blocks_tile(items: &[nftables::Item]) -> bool {
+    items.iter().all(|it| match &it.kind {
+        nftables::ItemKind::Block(b) => {
+            let mut pos = b.open + 1;
+            for inner in &b.items {
+                if inner.span.start != pos {
+                    return false;
+                }
+                pos = inner.span.end;
+            }
+            pos == b.close && nft_blocks_tile(&b.items)
+        }
+        _ => true,
+    })
+}
+
 /// What a dialect promises about a whole fixture beyond printing back: checked on the
 /// fixtures, not on mangled input, which may legitimately fail it.
 fn fixture_promise(dir: &str, text: &str) -> Result<(), String> {
@@ -108,6 +133,11 @@ const MIN_FIXTURES: &[(&str, usize)] = &[
     ("proftpd", 4),
     ("pureftpd", 5),
     ("resolv", 4),
+    ("iptables", 8),
+    ("nftables", 2),
+    ("sysctl", 2),
+    ("shellvars", 2),
+    ("hostsfile", 2),
     ("sshd", 3),
     ("systemd", 3),
     ("varnish", 3),
@@ -146,6 +176,10 @@ fn fixtures() -> Vec<(String, String, PathBuf, Printer)> {
                 .to_string_lossy()
                 .into_owned();
             let name = f.file_name().unwrap().to_string_lossy().into_owned();
+            // A README beside the fixtures says where they came from.
+            if name == "README.md" {
+                continue;
+            }
             let p = parser_for(&d, &name)
                 .unwrap_or_else(|| panic!("testdata/{rel}: no dialect parses it"));
             out.push((rel, d.clone(), f, p));

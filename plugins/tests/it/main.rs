@@ -39,6 +39,7 @@ mod audits;
 mod cases;
 mod cli;
 mod filetypes;
+mod firewall;
 mod fuzz;
 mod includes;
 mod manual;
@@ -52,6 +53,7 @@ mod apache_daemon;
 mod bind9_daemon;
 mod dovecot_daemon;
 mod exim4_daemon;
+mod firewall_daemon;
 mod haproxy_daemon;
 mod interfaces_daemon;
 mod mariadb_daemon;
@@ -104,6 +106,7 @@ fn all_trials() -> Vec<Trial> {
         cases::trials(),
         cli::trials(),
         filetypes::trials(),
+        firewall::trials(),
         fuzz::trials(),
         includes::trials(),
         manual::trials(),
@@ -116,6 +119,7 @@ fn all_trials() -> Vec<Trial> {
         dovecot_daemon::trials(),
         exim4_daemon::trials(),
         haproxy_daemon::trials(),
+        firewall_daemon::trials(),
         interfaces_daemon::trials(),
         nginx_daemon::trials(),
         postfix_daemon::trials(),

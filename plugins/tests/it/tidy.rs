@@ -64,7 +64,14 @@ const ATTRIBUTE_EXCEPTIONS: &[(&str, &str)] = &[];
 
 /// The commands that span the plugins; every other command is a plugin.
 const SPANNING_COMMANDS: &[&str] = &[
-    "all", "audit", "history", "list", "plan", "recover", "restore",
+    "all",
+    "audit",
+    "history",
+    "list",
+    "plan",
+    "preflight",
+    "recover",
+    "restore",
 ];
 
 /// The workspace root.
