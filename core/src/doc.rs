@@ -14,6 +14,20 @@ pub trait Spanned {
     fn span(&self) -> Span;
 }
 
+/// An item that is its bytes and what they are: the item of the dialects that need nothing
+/// more (each names it `Item` for its own `K`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item<K> {
+    pub span: Span,
+    pub kind: K,
+}
+
+impl<K> Spanned for Item<K> {
+    fn span(&self) -> Span {
+        self.span.clone()
+    }
+}
+
 /// A parsed file: its text and the items that tile it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Doc<I> {

@@ -133,17 +133,7 @@ pub enum ItemKind {
     Stmt(Stmt),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Item {
-    pub span: Span,
-    pub kind: ItemKind,
-}
-
-impl crate::doc::Spanned for Item {
-    fn span(&self) -> Span {
-        self.span.clone()
-    }
-}
+pub type Item = crate::doc::Item<ItemKind>;
 
 pub type Doc = crate::doc::Doc<Item>;
 

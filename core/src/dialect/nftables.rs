@@ -68,11 +68,7 @@ pub enum ItemKind {
 }
 
 /// One item: its bytes (leading blanks through the end of its line) and what it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Item {
-    pub span: Span,
-    pub kind: ItemKind,
-}
+pub type Item = crate::doc::Item<ItemKind>;
 
 impl Item {
     /// The statement's words, or the block's head.
@@ -87,12 +83,6 @@ impl Item {
     /// True when the first word is `kw`.
     pub fn is(&self, kw: &str) -> bool {
         self.words().first().is_some_and(|w| w.text == kw)
-    }
-}
-
-impl crate::doc::Spanned for Item {
-    fn span(&self) -> Span {
-        self.span.clone()
     }
 }
 

@@ -86,20 +86,10 @@ pub enum ItemKind {
     Directive(Directive),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Item {
-    pub span: Span,
-    pub kind: ItemKind,
-}
+pub type Item = crate::doc::Item<ItemKind>;
 
 /// A parsed nginx file.
 pub type Doc = crate::doc::Doc<Item>;
-
-impl crate::doc::Spanned for Item {
-    fn span(&self) -> Span {
-        self.span.clone()
-    }
-}
 
 impl Doc {
     /// Every directive, depth first in file order, with the names of the block directives

@@ -26,17 +26,7 @@ pub enum Kind {
 }
 
 /// One physical line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Item {
-    pub span: Span,
-    pub kind: Kind,
-}
-
-impl crate::doc::Spanned for Item {
-    fn span(&self) -> Span {
-        self.span.clone()
-    }
-}
+pub type Item = crate::doc::Item<Kind>;
 
 /// A parsed file of assignments.
 pub type Doc = crate::doc::Doc<Item>;

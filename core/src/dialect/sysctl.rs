@@ -29,17 +29,7 @@ pub enum Kind {
 }
 
 /// One physical line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Item {
-    pub span: Span,
-    pub kind: Kind,
-}
-
-impl crate::doc::Spanned for Item {
-    fn span(&self) -> Span {
-        self.span.clone()
-    }
-}
+pub type Item = crate::doc::Item<Kind>;
 
 /// A parsed sysctl file.
 pub type Doc = crate::doc::Doc<Item>;

@@ -34,19 +34,9 @@ pub enum ItemKind {
 }
 
 /// Whole lines: `span` includes the line endings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Item {
-    pub span: Span,
-    pub kind: ItemKind,
-}
+pub type Item = crate::doc::Item<ItemKind>;
 
 pub type Doc = crate::doc::Doc<Item>;
-
-impl crate::doc::Spanned for Item {
-    fn span(&self) -> Span {
-        self.span.clone()
-    }
-}
 
 /// A piece of an entry's value on one physical line: its span and the text it adds.
 fn segments(src: &str, e: &Entry) -> Vec<Span> {

@@ -58,19 +58,9 @@ pub enum ItemKind {
     Stmt(Stmt),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Item {
-    pub span: Span,
-    pub kind: ItemKind,
-}
+pub type Item = crate::doc::Item<ItemKind>;
 
 pub type Doc = crate::doc::Doc<Item>;
-
-impl crate::doc::Spanned for Item {
-    fn span(&self) -> Span {
-        self.span.clone()
-    }
-}
 
 /// An `acl NAME { … }` declaration.
 #[derive(Debug, Clone, PartialEq, Eq)]
