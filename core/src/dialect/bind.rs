@@ -518,12 +518,7 @@ mod tests {
     }
 
     #[test]
-    fn debian_files_print_back_and_read_as_statements() {
-        for (name, text) in crate::doc::fixtures("bind", 4) {
-            let d = parse(&text).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-            assert_eq!(d.to_string(), text, "{name}");
-            assert!(d.tiles(), "{name}");
-        }
+    fn statements_and_includes_read_as_named_reads_them() {
         let d = parse("include \"/etc/bind/a\"; // x\noptions { directory \"/x\"; };\n").unwrap();
         assert_eq!(kw(&d), ["include", "options"]);
         assert_eq!(d.includes()[0].1, "/etc/bind/a");

@@ -20,15 +20,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_fixture_prints_back() {
-        for (name, text) in crate::doc::fixtures("proftpd", 3) {
-            let d = parse(&text).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-            assert_eq!(d.to_string(), text, "{name}");
-            assert!(d.tiles(), "{name}");
-        }
-    }
-
-    #[test]
     fn limits_nest_inside_virtual_hosts() {
         let t = "UseIPv6 off\n<VirtualHost 192.0.2.10>\n  <Limit LOGIN>\n    Allow from 192.0.2.0/24\n  </Limit>\n</VirtualHost>\n";
         let d = parse(t).unwrap();

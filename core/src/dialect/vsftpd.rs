@@ -146,11 +146,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_fixture_prints_back_and_every_prefix_parses_or_fails_cleanly() {
-        for (name, text) in crate::doc::fixtures("vsftpd", 3) {
-            let d = parse(&text).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-            assert_eq!(d.to_string(), text, "{name}");
-            assert!(d.tiles(), "{name}");
+    fn every_prefix_of_every_fixture_parses_or_fails_cleanly() {
+        // The whole fixtures print back in the round-trip test of every dialect.
+        for (_, text) in crate::doc::fixtures("vsftpd", 3) {
             for cut in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
                 if let Ok(d) = parse(&text[..cut]) {
                     assert_eq!(d.to_string(), &text[..cut]);
