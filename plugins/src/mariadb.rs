@@ -22,7 +22,7 @@ use v6fix_core::dialect::mycnf::{self, Doc, Kind, Opt};
 use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
 use v6fix_core::plugin::ArgSpec;
 use v6fix_core::target::{Fact, Need, Target};
-use v6fix_core::{Analysis, Args, File, Host, Plugin, Result, Severity};
+use v6fix_core::{Analysis, Args, Diagnostic, File, Host, Plugin, Reach, Result, Severity};
 
 pub(crate) struct Mariadb;
 
@@ -207,12 +207,21 @@ impl Plugin for Mariadb {
                 return Ok(a);
             }
         }
-        let accounts = "MariaDB accounts are per host ('app'@'192.0.2.%'): IPv6 clients match none of the IPv4 ones \
-                        and need accounts and grants of their own (CREATE USER 'app'@'2001:db8::10' …); \
-                        v6fix never edits the database";
+        // Said by every run and kept by the audit: the conversion cannot fix it.
+        let accounts = Diagnostic {
+            reach: Reach::Lasting,
+            severity: Severity::Info,
+            path: conf.files.first().map(|(f, _)| f.shown.clone()),
+            line: None,
+            message: "MariaDB accounts are per host ('app'@'192.0.2.%'): IPv6 clients match none of the IPv4 ones \
+                      and need accounts and grants of their own (CREATE USER 'app'@'2001:db8::10' …); \
+                      v6fix never edits the database"
+                .into(),
+            fix: None,
+        };
         let Some((file, o)) = conf.last("bind-address") else {
             a.note("no bind-address: mariadbd listens on every address of both families");
-            a.note(accounts);
+            a.say(accounts.clone());
             return Ok(a);
         };
         let at = host.locate(file, o.name_span.start);
@@ -227,7 +236,7 @@ impl Plugin for Mariadb {
             a.note(format!(
                 "{at}: bind-address {value}: every address of both families already: left alone"
             ));
-            a.note(accounts);
+            a.say(accounts.clone());
             return Ok(a);
         }
         let mut add: Vec<IpAddr> = Vec::new();
@@ -302,7 +311,7 @@ impl Plugin for Mariadb {
                 "v6fix mariadb --address ADDR",
             );
         }
-        a.note(accounts);
+        a.say(accounts.clone());
         if add.is_empty() {
             return Ok(a);
         }
