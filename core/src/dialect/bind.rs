@@ -417,6 +417,18 @@ impl Parser<'_> {
     /// One statement, from its first element (at `i`) to its `;`.
     fn stmt(&mut self) -> Result<Stmt, ParseError> {
         let start = self.i;
+        // No statement or list element of named.conf starts with a bracket (IPv6 addresses
+        // are written bare): named stops with "unknown option '[::]'".
+        if let Some(&c @ (b'[' | b']')) = self.b.get(self.i) {
+            return Err(self.err(
+                self.i,
+                if c == b'[' {
+                    "a statement or list element (named writes IPv6 addresses without brackets)"
+                } else {
+                    "a statement or list element"
+                },
+            ));
+        }
         let mut elems = Vec::new();
         loop {
             self.skip()?;

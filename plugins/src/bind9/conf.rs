@@ -1,6 +1,6 @@
 //! named.conf and its includes, read once, with every statement placed in its context.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use v6fix_core::config_set::{ConfigSet, Include, Missing};
 use v6fix_core::dialect::bind::{self, Doc, Stmt};
@@ -9,7 +9,7 @@ use v6fix_core::{File, Host, Result};
 pub(super) const MAIN: &str = "/etc/bind/named.conf";
 
 /// Where a statement stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) enum Ctx {
     Top,
     Options,
@@ -74,16 +74,26 @@ impl Conf {
     }
 
     /// Every statement of the top level, `options`, views and zones, in the order named
-    /// reads them, includes expanded where they stand (each time they stand there).
+    /// reads them, includes expanded where they stand. A file included again in the same
+    /// context holds the same statements (which named refuses as defined twice), so it is
+    /// expanded once: thousands of repeated includes stay linear.
     pub(super) fn statements(&self) -> Vec<Placed<'_>> {
         let mut out = Vec::new();
         let main = &self.set.files[0].doc;
         let top: Vec<&Stmt> = main.statements().collect();
-        self.walk(0, &top, Ctx::Top, &mut out);
+        let mut seen = HashSet::new();
+        self.walk(0, &top, Ctx::Top, &mut seen, &mut out);
         out
     }
 
-    fn walk<'a>(&'a self, fi: usize, stmts: &[&'a Stmt], ctx: Ctx, out: &mut Vec<Placed<'a>>) {
+    fn walk<'a>(
+        &'a self,
+        fi: usize,
+        stmts: &[&'a Stmt],
+        ctx: Ctx,
+        seen: &mut HashSet<(usize, Ctx)>,
+        out: &mut Vec<Placed<'a>>,
+    ) {
         let src = &self.set.files[fi].doc.src;
         for &s in stmts {
             if s.include_path(src).is_some() {
@@ -92,8 +102,11 @@ impl Conf {
                 };
                 // The set refuses include loops, so this recursion ends.
                 for j in self.set.included(fi, tag) {
+                    if !seen.insert((j, ctx)) {
+                        continue;
+                    }
                     let inner: Vec<&Stmt> = self.set.files[j].doc.statements().collect();
-                    self.walk(j, &inner, ctx, out);
+                    self.walk(j, &inner, ctx, seen, out);
                 }
                 continue;
             }
@@ -110,7 +123,7 @@ impl Conf {
             };
             if let Some(b) = s.block() {
                 let body: Vec<&Stmt> = b.stmts.iter().collect();
-                self.walk(fi, &body, inner, out);
+                self.walk(fi, &body, inner, seen, out);
             }
         }
     }

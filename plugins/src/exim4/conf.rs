@@ -97,11 +97,16 @@ pub(super) fn analyze(
                 }
             }
             let Some(relay) = role(it) else { continue };
-            let v = &it
-                .value
-                .as_ref()
-                .expect("options with a role have values")
-                .text;
+            let Some(value) = it.value.as_ref() else {
+                // Exim stops on it: "unexpected end of line (data missing)", "missing '='".
+                a.refuse(
+                    f,
+                    it.span.start,
+                    format!("found `{}` with no `= LIST`, expected `{} = LIST` (Exim stops with a configuration error here)", it.name, it.name),
+                );
+                continue;
+            };
+            let v = &value.text;
             match macro_name(v) {
                 Some(m) => macros.push((m.to_string(), relay)),
                 None => targets.push((fi, ii, relay)),
