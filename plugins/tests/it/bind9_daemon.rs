@@ -135,6 +135,7 @@ fn named_answers_the_site_over_ipv6_after_conversion_and_refuses_outsiders() -> 
     std::fs::copy(before.join("rndc.key"), after.join("rndc.key")).unwrap();
     std::fs::copy(before.join("rndc.key"), listen.join("rndc.key")).unwrap();
     let o = std::process::Command::new("unshare")
+        .current_dir("/")
         .args(["--mount", "--net", "--propagation", "private", "sh", "-c"])
         .arg(format!("set -e\nip link set lo up\n{LIVE}"))
         .env("BEFORE", &before)

@@ -70,6 +70,7 @@ fn generate(exim: &Path, tree: &Path, work: &Path) -> Result<PathBuf, String> {
         config = config.display(),
     );
     let o = Command::new("unshare")
+        .current_dir("/")
         .args(["--mount", "--propagation", "private", "sh", "-c", &script])
         .output()
         .expect("run unshare");

@@ -185,7 +185,10 @@ pub fn in_namespace(binds: &[(&Path, &str)], script: &str) -> Output {
     for (src, dst) in binds {
         pre.push_str(&format!("mount --bind '{}' '{}'\n", src.display(), dst));
     }
+    // From `/`: a bind over the directory the tests run in (`/tmp`) must not leave the
+    // daemon in a working directory it cannot get back to.
     Command::new("unshare")
+        .current_dir("/")
         .args(["--mount", "--net", "--propagation", "private", "sh", "-c"])
         .arg(format!("{pre}{script}"))
         .output()
