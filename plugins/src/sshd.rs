@@ -165,6 +165,15 @@ impl Conf {
 /// name), or a bare address; an unbracketed IPv6 literal is an address without port. A
 /// word that is no address is a name to sshd.
 fn read_listen(text: &str) -> Endpoint {
+    // sshd has no bare-port form: `ListenAddress 0` is a host getaddrinfo reads in IPv4's
+    // short forms (0.0.0.0), so a word of digits alone is a name v6fix leaves alone.
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return Endpoint {
+            bind: Bind::Name(text.to_string()),
+            port: None,
+            bracketed: None,
+        };
+    }
     Endpoint::parse(text, &Spelling::PLAIN).unwrap_or_else(|_| Endpoint {
         bind: Bind::Name(text.to_string()),
         port: None,
@@ -359,6 +368,15 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>) -> Analysis {
         let it = &doc.items()[*i];
         let w = &it.args[0];
         let Some(IpAddr::V4(v4)) = l.ip() else {
+            if let Bind::Name(n) = &l.bind {
+                a.lasting(
+                    file,
+                    it.span.start,
+                    Severity::Info,
+                    format!("ListenAddress {n}: sshd binds what the name resolves to (digits alone are an IPv4 short form: `0` is 0.0.0.0); v6fix does not guess its IPv6 counterpart"),
+                    "",
+                );
+            }
             if family_inet && matches!(l.ip(), Some(IpAddr::V6(_))) {
                 let msg = format!(
                     "ListenAddress {} with AddressFamily inet: sshd -t fails (bad addr or host)",

@@ -81,6 +81,30 @@ impl Plugin for Bind9 {
         }
         ipv4_only(host, &mut a)?;
         let stmts = conf.statements();
+        // Every statement of these contexts starts with its option's name, a word that
+        // starts with a letter; named stops on anything else ("unknown option").
+        for p in &stmts {
+            let (file, doc) = conf.file(p.file);
+            let named = p
+                .stmt
+                .keyword(&doc.src)
+                .is_some_and(|k| k.starts_with(|c: char| c.is_ascii_alphabetic()));
+            if !named {
+                let start = p.stmt.span.start;
+                let word: String = doc.src[start..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(40)
+                    .collect();
+                a.refuse(
+                    file,
+                    start,
+                    format!("found `{word}`, expected the name of an option or statement (named stops: unknown option)"),
+                );
+            }
+        }
         let listen = listen::plan(&conf, &stmts, target.address(), &mut a);
         let lists = acl::plan(&conf, &stmts, &target.networks, &mut a);
         if listen {

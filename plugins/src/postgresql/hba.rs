@@ -18,6 +18,7 @@
 //! address is never added twice.
 
 use super::cluster::Cluster;
+use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use v6fix_core::dialect::postgresql::hba::{Address, Doc, Record};
 use v6fix_core::{Analysis, Host, Prefix, Severity};
@@ -46,24 +47,44 @@ fn kind(p: &Prefix) -> Kind {
     }
 }
 
-/// True when `r` has the type, database, user, method and options of `like` and the
-/// address `p`.
-fn same_rule(r: &Record, like: &Record, p: &Prefix) -> bool {
+/// A rule as matching reads it: type, database, user, method and options, and the
+/// network of its address.
+type RuleKey = (
+    String,
+    Vec<(String, bool)>,
+    Vec<(String, bool)>,
+    Vec<String>,
+    Prefix,
+);
+
+fn rule_key(r: &Record, p: &Prefix) -> RuleKey {
     let toks = |f: &v6fix_core::dialect::postgresql::hba::Field| {
         f.tokens
             .iter()
             .map(|t| (t.value.clone(), t.quoted))
             .collect::<Vec<_>>()
     };
-    r.kind == like.kind
-        && toks(r.database()) == toks(like.database())
-        && toks(r.user()) == toks(like.user())
-        && r.method_and_options() == like.method_and_options()
-        && matches!(&r.address, Some(Address::Network { prefix, .. }) if prefix.network() == p.network())
+    (
+        r.kind.clone(),
+        toks(r.database()),
+        toks(r.user()),
+        r.method_and_options()
+            .into_iter()
+            .map(String::from)
+            .collect(),
+        p.network(),
+    )
 }
 
-fn has(doc: &Doc, like: &Record, p: &Prefix) -> bool {
-    doc.records().any(|(_, r)| same_rule(r, like, p))
+/// Every rule of `doc` with a network address, so asking whether a rule is there is one
+/// look-up (thousands of rows stay linear).
+fn rules(doc: &Doc) -> HashSet<RuleKey> {
+    doc.records()
+        .filter_map(|(_, r)| match &r.address {
+            Some(Address::Network { prefix, .. }) => Some(rule_key(r, prefix)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Plans the pg_hba.conf rows of cluster `c`; true when it adds some.
@@ -83,6 +104,7 @@ pub(super) fn analyze(
         ));
         return false;
     };
+    let present = rules(doc);
     let rows: Vec<(usize, &Record, Prefix)> = doc
         .records()
         .filter_map(|(i, r)| match &r.address {
@@ -187,7 +209,7 @@ pub(super) fn analyze(
             }
         };
         for t in twins {
-            if has(doc, r, &t) {
+            if present.contains(&rule_key(r, &t)) {
                 continue;
             }
             if kind(p) != Kind::Site {
