@@ -4,6 +4,7 @@ use super::{group, list_tokens, trimmed_span, Element, Logical, Raw};
 use crate::edit::Edits;
 use crate::error::ParseError;
 use crate::text::Span;
+use crate::text::Text;
 
 /// A piece of a `/file/name` list: a comment, a blank, or a logical line of entries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +28,12 @@ pub type ListDoc = crate::doc::Doc<ListItem>;
 
 /// Parses a `/file/name` list. Every text is a list, so this never fails; it returns a
 /// `Result` like every dialect's `parse`.
-pub fn parse_list(text: &str) -> Result<ListDoc, ParseError> {
+pub fn parse_list(text: impl Into<Text>) -> Result<ListDoc, ParseError> {
+    parse_list_shared(text.into())
+}
+
+fn parse_list_shared(shared: Text) -> Result<ListDoc, ParseError> {
+    let text = shared.as_str();
     let groups = group(text, false).map_err(|at| ParseError::new(at, "", ""))?;
     let items = groups
         .into_iter()
@@ -38,7 +44,7 @@ pub fn parse_list(text: &str) -> Result<ListDoc, ParseError> {
         })
         .collect();
     Ok(ListDoc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }
