@@ -87,24 +87,32 @@ pub fn bare(input: &str) -> IResult<&str, &str> {
 /// double-quoted string is one word even when it holds blanks. A quote that is not
 /// closed before a blank is an ordinary character.
 pub fn words(line: &str, base: usize) -> Vec<Word<'_>> {
-    let mut out = Vec::new();
+    each_word(line, base).collect()
+}
+
+/// The words of [`words`], one at a time, without building a list.
+pub fn each_word(line: &str, base: usize) -> impl Iterator<Item = Word<'_>> {
     let mut rest = line;
-    loop {
+    std::iter::from_fn(move || {
         let trimmed = rest.trim_start_matches([' ', '\t']);
         if trimmed.is_empty() {
-            return out;
+            return None;
         }
         let start = line.len() - trimmed.len();
-        let (after, word) = match quoted(trimmed) {
-            Ok((after, q)) if after.is_empty() || after.starts_with([' ', '\t']) => (after, q),
+        let quoted = match trimmed.starts_with('"') {
+            true => quoted(trimmed).ok(),
+            false => None,
+        };
+        let (after, word) = match quoted {
+            Some((after, q)) if after.is_empty() || after.starts_with([' ', '\t']) => (after, q),
             _ => bare(trimmed).unwrap_or(("", trimmed)),
         };
-        out.push(Word {
+        rest = after;
+        Some(Word {
             text: word,
             span: base + start..base + start + word.len(),
-        });
-        rest = after;
-    }
+        })
+    })
 }
 
 #[cfg(test)]

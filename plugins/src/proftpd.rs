@@ -52,9 +52,9 @@ fn load(host: &Host) -> Result<Option<ConfigSet<Doc>>> {
             doc.items
                 .iter()
                 .enumerate()
-                .filter(|(_, it)| it.kind == Kind::Directive && it.is("Include"))
+                .filter(|(_, it)| it.kind == Kind::Directive && doc.is(it, "Include"))
                 .filter_map(|(i, it)| {
-                    let pat = it.args.first()?.unquoted().to_string();
+                    let pat = doc.arg(it, 0)?.unquoted().to_string();
                     // A directory is read entry by entry; a file or a glob as it is.
                     let dir = *is_dir
                         .entry(pat.clone())
@@ -129,7 +129,7 @@ impl Plugin for Proftpd {
 fn use_ipv6(files: &[(&File, &Doc)], a: &mut Analysis) {
     for (file, doc) in files {
         for (_, it) in doc.directives("UseIPv6") {
-            let Some(v) = it.args.first() else { continue };
+            let Some(v) = doc.arg(it, 0) else { continue };
             let value = v.unquoted().to_ascii_lowercase();
             if !matches!(value.as_str(), "off" | "no" | "false" | "0") {
                 continue;
@@ -171,14 +171,13 @@ fn addresses(files: &[(&File, &Doc)], address: Option<Ipv6Addr>, a: &mut Analysi
     let mut lists = Vec::new();
     for (fi, (_, doc)) in files.iter().enumerate() {
         for (i, it) in doc.items.iter().enumerate() {
-            if !(it.kind == Kind::Directive && it.is("DefaultAddress")
-                || it.kind == Kind::Open && it.is("VirtualHost"))
+            if !(it.kind == Kind::Directive && doc.is(it, "DefaultAddress")
+                || it.kind == Kind::Open && doc.is(it, "VirtualHost"))
             {
                 continue;
             }
-            let ips: Vec<Option<IpAddr>> = it
-                .args
-                .iter()
+            let ips: Vec<Option<IpAddr>> = doc
+                .words(it)
                 .map(|w| w.unquoted().trim_end_matches('>').parse::<IpAddr>().ok())
                 .collect();
             // Names are resolved at start: every address they have; left alone.
@@ -315,11 +314,11 @@ fn acls(files: &[(&File, &Doc)], networks: &[Prefix], a: &mut Analysis) {
     let loopback = Prefix::host(IpAddr::V6(Ipv6Addr::LOCALHOST));
     for (file, doc) in files {
         for (i, it) in doc.items.iter().enumerate() {
-            let allow = it.is("Allow");
-            if it.kind != Kind::Directive || !(allow || it.is("Deny")) {
+            let allow = doc.is(it, "Allow");
+            if it.kind != Kind::Directive || !(allow || doc.is(it, "Deny")) {
                 continue;
             }
-            let mut words: Vec<String> = it.args.iter().map(|w| w.unquoted().to_string()).collect();
+            let mut words: Vec<String> = doc.words(it).map(|w| w.unquoted().to_string()).collect();
             if words
                 .first()
                 .is_some_and(|w| w.eq_ignore_ascii_case("from"))
@@ -327,7 +326,7 @@ fn acls(files: &[(&File, &Doc)], networks: &[Prefix], a: &mut Analysis) {
                 words.remove(0);
             }
             let h = holds(&words);
-            let label = format!("{} from", it.name);
+            let label = format!("{} from", doc.name(it));
             for p in h.v6.iter().chain(&h.v6_negated) {
                 if let Some(why) = policy::acl_entry(p) {
                     a.find(
@@ -387,9 +386,9 @@ fn acls(files: &[(&File, &Doc)], networks: &[Prefix], a: &mut Analysis) {
                 continue;
             }
             // The list's own separator: `, ` when it uses commas.
-            let comma = it.args.iter().any(|w| w.text.ends_with(','));
+            let comma = doc.words(it).any(|w| w.text.ends_with(','));
             let words: Vec<String> = if comma {
-                let last = it.args.last().expect("a list");
+                let last = doc.words(it).next_back().expect("a list");
                 a.edits(file).insert(last.span.end, ",");
                 let n = add.len();
                 add.into_iter()

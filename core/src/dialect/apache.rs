@@ -16,10 +16,10 @@
 
 use crate::edit::Edits;
 use crate::error::ParseError;
-use crate::lex::words;
-use crate::logical::{Join, LogicalLines};
+use crate::lex::{each_word, Word};
 use crate::text::Text;
-use crate::text::{indent_of, Line, Span};
+use crate::text::{indent_of, Span};
+use std::fmt;
 
 /// What one logical line is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,10 +36,32 @@ pub enum Kind {
     Close,
 }
 
-/// One word of a directive or section line, and where it sits in the text.
-pub use crate::lex::Token as Arg;
+/// One word of a directive or section line: where it sits in the text (a file is at most
+/// 256 MiB, so 32-bit offsets hold it). Its text is [`Doc::word`], read from the file
+/// only when asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arg {
+    start: u32,
+    end: u32,
+}
+
+impl Arg {
+    fn new(span: Span) -> Arg {
+        Arg {
+            start: span.start as u32,
+            end: span.end as u32,
+        }
+    }
+
+    /// The word's bytes in the file.
+    pub fn span(&self) -> Span {
+        self.start as usize..self.end as usize
+    }
+}
 
 /// One logical line: a blank, a comment, a directive, or a section's open or close tag.
+/// It holds positions only: its name and words are read from the document's text
+/// ([`Doc::name`], [`Doc::args`], [`Doc::word`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Item {
     pub kind: Kind,
@@ -47,31 +69,61 @@ pub struct Item {
     pub span: Span,
     /// The directive or section name as written (without `<`, `</`, `>`); empty for blanks
     /// and comments.
-    pub name: String,
-    /// The arguments (for a section: before the closing `>`).
-    pub args: Vec<Arg>,
-    /// The index of the enclosing section's [`Kind::Open`] item.
-    pub parent: Option<usize>,
+    name: (u32, u32),
+    /// The arguments (for a section: before the closing `>`): a range of the document's
+    /// words.
+    args: (u32, u32),
+    /// The index of the enclosing section's [`Kind::Open`] item, plus one (0: none).
+    parent: u32,
     /// The number of physical lines.
-    pub lines: usize,
+    lines: u32,
 }
 
 impl Item {
-    /// True when this is a directive or section called `name` (case-insensitive).
-    pub fn is(&self, name: &str) -> bool {
-        matches!(self.kind, Kind::Directive | Kind::Open) && self.name.eq_ignore_ascii_case(name)
+    /// The index of the enclosing section's [`Kind::Open`] item.
+    pub fn parent(&self) -> Option<usize> {
+        (self.parent > 0).then(|| self.parent as usize - 1)
+    }
+
+    /// The number of physical lines.
+    pub fn lines(&self) -> usize {
+        self.lines as usize
+    }
+
+    /// Where the name sits in the text.
+    pub fn name_span(&self) -> Span {
+        self.name.0 as usize..self.name.1 as usize
     }
 }
 
-/// A parsed Apache configuration file.
-pub type Doc = crate::doc::Doc<Item>;
+/// A parsed Apache configuration file: its text, the items that tile it and the words of
+/// all its lines, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Doc {
+    pub src: Text,
+    pub items: Vec<Item>,
+    args: Vec<Arg>,
+}
 
-/// httpd's rule: a `\\` as the very last character of a line joins the next line.
-fn apache_rule(text: &str, _: &Line, last: &Line, _: &Line) -> Join {
-    if text[last.content.clone()].ends_with('\\') {
-        Join::Joins
-    } else {
-        Join::Ends
+/// True when the physical line `content` (without its ending) continues on the next one:
+/// httpd's rule, a `\\` as its very last character.
+fn continues(text: &str, content: &Span) -> bool {
+    text.as_bytes()[..content.end].last() == Some(&b'\\') && content.end > content.start
+}
+
+/// The next physical line from `at`: its content's end and its end with the line ending.
+fn physical(bytes: &[u8], at: usize) -> (usize, usize) {
+    match bytes[at..].iter().position(|&b| b == b'\n') {
+        Some(i) => {
+            let nl = at + i;
+            let end = if nl > at && bytes[nl - 1] == b'\r' {
+                nl - 1
+            } else {
+                nl
+            };
+            (end, nl + 1)
+        }
+        None => (bytes.len(), bytes.len()),
     }
 }
 
@@ -80,101 +132,114 @@ pub fn parse(text: impl Into<Text>) -> Result<Doc, ParseError> {
     parse_shared(text.into())
 }
 
+/// The parser's state: what it has built so far and the sections open at this point.
+struct Builder {
+    items: Vec<Item>,
+    args: Vec<Arg>,
+    stack: Vec<usize>,
+}
+
+impl Builder {
+    fn parent(&self) -> u32 {
+        self.stack.last().map_or(0, |&p| p as u32 + 1)
+    }
+
+    /// Adds an item without name or words.
+    fn plain(&mut self, kind: Kind, span: Span, lines: usize, parent: u32) {
+        let at = self.args.len() as u32;
+        self.items.push(Item {
+            kind,
+            name: (span.start as u32, span.start as u32),
+            span,
+            args: (at, at),
+            parent,
+            lines: lines as u32,
+        });
+    }
+}
+
 fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
     let text = shared.as_str();
-    let mut items: Vec<Item> = Vec::new();
-    let mut stack: Vec<usize> = Vec::new();
+    let bytes = text.as_bytes();
+    let mut b = Builder {
+        items: Vec::new(),
+        args: Vec::new(),
+        stack: Vec::new(),
+    };
     let mut segments: Vec<Span> = Vec::new();
-    for logical in LogicalLines::new(text, apache_rule) {
-        let first = logical.lines[0].text(text);
-        let span = logical.span;
-        let count = logical.lines.len();
+    let mut at = 0;
+    while at < text.len() {
+        // One logical line: a physical line and those its trailing `\` joins.
+        let start = at;
+        segments.clear();
+        let mut count = 0;
+        let first_end = physical(bytes, at).0;
+        loop {
+            let (end, full) = physical(bytes, at);
+            count += 1;
+            let content = at..end;
+            let joins = continues(text, &content);
+            // Each physical line without a trailing `\`.
+            segments.push(if joins { at..end - 1 } else { content });
+            at = full;
+            if !joins || at >= text.len() {
+                break;
+            }
+        }
+        let span = start..at;
+        let first = &text[start..first_end];
         if count == 1 && first.trim().is_empty() {
-            items.push(Item {
-                kind: Kind::Blank,
-                span,
-                name: String::new(),
-                args: Vec::new(),
-                parent: stack.last().copied(),
-                lines: 1,
-            });
+            let parent = b.parent();
+            b.plain(Kind::Blank, span, 1, parent);
             continue;
         }
-        // The physical lines of this logical line, each without a trailing `\`.
-        segments.clear();
-        segments.extend(logical.lines.iter().map(|l| {
-            let c = l.content.clone();
-            if text[c.clone()].ends_with('\\') {
-                c.start..c.end - 1
-            } else {
-                c
-            }
-        }));
-        let parent = stack.last().copied();
+        let parent = b.parent();
         let lead = first.trim_start_matches([' ', '\t']);
         if lead.starts_with('#') {
-            items.push(Item {
-                kind: Kind::Comment,
-                span,
-                name: String::new(),
-                args: Vec::new(),
-                parent,
-                lines: count,
-            });
+            b.plain(Kind::Comment, span, count, parent);
             continue;
         }
-        let mut ws: Vec<Arg> = Vec::new();
+        let base = b.args.len();
         for s in &segments {
-            for w in words(&text[s.clone()], s.start) {
-                ws.push(Arg {
-                    text: w.text.to_string(),
-                    span: w.span,
-                });
-            }
+            b.args
+                .extend(each_word(&text[s.clone()], s.start).map(|w| Arg::new(w.span)));
         }
-        if ws.is_empty() {
+        if b.args.len() == base {
             // Only blanks and continuation backslashes: Apache reads an empty line.
-            items.push(Item {
-                kind: Kind::Blank,
-                span,
-                name: String::new(),
-                args: Vec::new(),
-                parent,
-                lines: count,
-            });
+            b.plain(Kind::Blank, span, count, parent);
             continue;
         }
-        let head = ws.remove(0);
-        if let Some(rest) = head.text.strip_prefix("</") {
+        let head = b.args.remove(base).span();
+        let nargs = b.args.len() - base;
+        let word = |b: &Builder, k: usize| &text[b.args[base + k].span()];
+        let head_text = &text[head.clone()];
+        if let Some(rest) = head_text.strip_prefix("</") {
             // `</Name>`, `</Name >`.
-            let mut name = rest.to_string();
-            let closed = if let Some(n) = name.strip_suffix('>') {
-                name = n.to_string();
-                ws.is_empty()
-            } else {
-                ws.len() == 1 && ws[0].text == ">"
+            let (name, closed) = match rest.strip_suffix('>') {
+                Some(n) => (n, nargs == 0),
+                None => (rest, nargs == 1 && word(&b, 0) == ">"),
             };
             if !closed || name.is_empty() {
                 return Err(ParseError::new(
-                    head.span.start,
-                    ParseError::describe(text, head.span.start),
+                    head.start,
+                    ParseError::describe(text, head.start),
                     "a closing tag like `</VirtualHost>`",
                 ));
             }
-            let Some(open) = stack.pop() else {
+            let Some(open) = b.stack.pop() else {
                 return Err(ParseError::new(
-                    head.span.start,
+                    head.start,
                     format!("`</{name}>`"),
                     "a directive (no section is open here)",
                 ));
             };
-            let want = &items[open].name;
-            if !want.eq_ignore_ascii_case(&name) {
+            let want = &text[b.items[open].name_span()];
+            if !want.eq_ignore_ascii_case(name) {
                 // Apache names this line too (except in a conditional section it skips,
                 // where it names the opening line, given here as well).
-                let at = crate::text::line_col(text, items[open].span.start);
+                let at = crate::text::line_col(text, b.items[open].span.start);
                 return Err(ParseError::new(
-                    head.span.start,
+                    head.start,
                     format!("`</{name}>`"),
                     format!(
                         "`</{want}>` (closing the section opened at line {})",
@@ -182,38 +247,38 @@ fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
                     ),
                 ));
             }
-            items.push(Item {
+            b.args.truncate(base);
+            let parent = b.parent();
+            let name_start = head.start + 2;
+            b.items.push(Item {
                 kind: Kind::Close,
                 span,
-                name,
-                args: Vec::new(),
-                parent: stack.last().copied(),
-                lines: count,
+                name: (name_start as u32, (name_start + name.len()) as u32),
+                args: (base as u32, base as u32),
+                parent,
+                lines: count as u32,
             });
-        } else if let Some(rest) = head.text.strip_prefix('<') {
-            let mut name = rest.to_string();
-            let mut args = ws;
-            let closed = if let Some(n) = name.strip_suffix('>') {
-                name = n.to_string();
-                args.is_empty()
-            } else if let Some(last) = args.last_mut() {
-                if last.text == ">" {
-                    args.pop();
-                    true
-                } else if let Some(t) = last.text.strip_suffix('>') {
-                    last.text = t.to_string();
-                    last.span.end -= 1;
-                    true
-                } else {
-                    false
+        } else if let Some(rest) = head_text.strip_prefix('<') {
+            let (name, closed) = match rest.strip_suffix('>') {
+                Some(n) => (n, nargs == 0),
+                None if nargs == 0 => (rest, false),
+                None => {
+                    let last = b.args.len() - 1;
+                    if word(&b, nargs - 1) == ">" {
+                        b.args.pop();
+                        (rest, true)
+                    } else if word(&b, nargs - 1).ends_with('>') {
+                        b.args[last].end -= 1;
+                        (rest, true)
+                    } else {
+                        (rest, false)
+                    }
                 }
-            } else {
-                false
             };
             if name.is_empty() || name.contains(['<', '>']) {
                 return Err(ParseError::new(
-                    head.span.start,
-                    ParseError::describe(text, head.span.start),
+                    head.start,
+                    ParseError::describe(text, head.start),
                     "a section name right after `<`",
                 ));
             }
@@ -225,65 +290,74 @@ fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
                     format!("`>` closing the <{name}> line"),
                 ));
             }
-            if args.is_empty()
-                && NEEDS_ARGUMENTS
-                    .iter()
-                    .any(|n| n.eq_ignore_ascii_case(&name))
+            if b.args.len() == base && NEEDS_ARGUMENTS.iter().any(|n| n.eq_ignore_ascii_case(name))
             {
                 return Err(ParseError::new(
-                    head.span.start,
+                    head.start,
                     format!("`<{name}>` without arguments"),
                     format!("the arguments of <{name}> (Apache requires them)"),
                 ));
             }
-            let idx = items.len();
-            items.push(Item {
+            let idx = b.items.len();
+            let name_start = head.start + 1;
+            b.items.push(Item {
                 kind: Kind::Open,
                 span,
-                name,
-                args,
+                name: (name_start as u32, (name_start + name.len()) as u32),
+                args: (base as u32, b.args.len() as u32),
                 parent,
-                lines: count,
+                lines: count as u32,
             });
-            stack.push(idx);
+            b.stack.push(idx);
         } else {
-            if head.text.eq_ignore_ascii_case("listen") && !(1..=2).contains(&ws.len()) {
-                if let Some(hash) = ws.iter().find(|a| a.text.starts_with('#')) {
+            if head_text.eq_ignore_ascii_case("listen") && !(1..=2).contains(&nargs) {
+                if let Some(hash) = b.args[base..]
+                    .iter()
+                    .find(|a| text[a.span()].starts_with('#'))
+                {
                     return Err(ParseError::new(
-                        hash.span.start,
+                        hash.start as usize,
                         "`#` after Listen",
                         "the end of the line: Apache has no trailing comments, the words \
                          become arguments; move the comment to its own line",
                     ));
                 }
-                let at = ws.get(2).map_or(head.span.start, |a| a.span.start);
+                let at = if nargs > 2 {
+                    b.args[base + 2].start as usize
+                } else {
+                    head.start
+                };
                 return Err(ParseError::new(
                     at,
                     ParseError::describe(text, at),
                     "`Listen [address:]port [protocol]` (Apache requires 1 or 2 arguments)",
                 ));
             }
-            items.push(Item {
+            b.items.push(Item {
                 kind: Kind::Directive,
                 span,
-                name: head.text,
-                args: ws,
+                name: (head.start as u32, head.end as u32),
+                args: (base as u32, b.args.len() as u32),
                 parent,
-                lines: count,
+                lines: count as u32,
             });
         }
     }
-    if let Some(&open) = stack.last() {
+    if let Some(&open) = b.stack.last() {
         // Apache names the line of the section left open.
+        let name = &text[b.items[open].name_span()];
         return Err(ParseError::new(
-            open_at(text, &items[open]),
-            format!("`<{}>` open at the end of the file", items[open].name),
-            format!("`</{}>` closing it", items[open].name),
+            open_at(text, &b.items[open]),
+            format!("`<{name}>` open at the end of the file"),
+            format!("`</{name}>` closing it"),
         ));
     }
+    b.items.shrink_to_fit();
+    b.args.shrink_to_fit();
     Ok(Doc {
         src: shared.clone(),
-        items,
+        items: b.items,
+        args: b.args,
     })
 }
 
@@ -317,6 +391,12 @@ fn open_at(text: &str, open: &Item) -> usize {
     open.span.start + indent_of(&text[open.span.clone()]).len()
 }
 
+fn unquote(text: &str) -> &str {
+    text.strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text)
+}
+
 impl Doc {
     pub fn text(&self) -> &str {
         &self.src
@@ -326,12 +406,73 @@ impl Doc {
         &self.items
     }
 
+    /// True when the items cover the source exactly, in order, without gaps or overlaps.
+    pub fn tiles(&self) -> bool {
+        let mut at = 0;
+        for it in &self.items {
+            if it.span.start != at || it.span.end < it.span.start {
+                return false;
+            }
+            at = it.span.end;
+        }
+        at == self.src.len()
+    }
+
+    /// The directive or section name of `it` as written (without `<`, `</`, `>`); empty
+    /// for blanks and comments.
+    pub fn name(&self, it: &Item) -> &str {
+        &self.src[it.name_span()]
+    }
+
+    /// True when `it` is a directive or section called `name` (case-insensitive).
+    pub fn is(&self, it: &Item, name: &str) -> bool {
+        matches!(it.kind, Kind::Directive | Kind::Open)
+            && (it.name.1 - it.name.0) as usize == name.len()
+            && self.name(it).eq_ignore_ascii_case(name)
+    }
+
+    /// The arguments of `it` (for a section: before the closing `>`).
+    pub fn args(&self, it: &Item) -> &[Arg] {
+        &self.args[it.args.0 as usize..it.args.1 as usize]
+    }
+
+    /// A word as written, quotes and all.
+    pub fn word(&self, a: &Arg) -> &str {
+        &self.src[a.span()]
+    }
+
+    /// A word without surrounding double quotes, if it has them.
+    pub fn unquoted(&self, a: &Arg) -> &str {
+        unquote(self.word(a))
+    }
+
+    /// The words of `it` (for a section: before the closing `>`), each as written with
+    /// its span.
+    pub fn words<'a>(
+        &'a self,
+        it: &Item,
+    ) -> impl ExactSizeIterator<Item = Word<'a>> + DoubleEndedIterator + use<'a> {
+        let src = self.src.as_str();
+        self.args(it).iter().map(move |a| Word {
+            text: &src[a.span()],
+            span: a.span(),
+        })
+    }
+
+    /// Word `k` of `it`.
+    pub fn arg(&self, it: &Item, k: usize) -> Option<Word<'_>> {
+        self.args(it).get(k).map(|a| Word {
+            text: self.word(a),
+            span: a.span(),
+        })
+    }
+
     /// The directives called `name` (case-insensitive), with their indices.
     pub fn directives<'a>(&'a self, name: &'a str) -> impl Iterator<Item = (usize, &'a Item)> {
         self.items
             .iter()
             .enumerate()
-            .filter(move |(_, it)| it.kind == Kind::Directive && it.is(name))
+            .filter(move |(_, it)| it.kind == Kind::Directive && self.is(it, name))
     }
 
     /// The sections called `name` (their open tags), with their indices.
@@ -339,16 +480,16 @@ impl Doc {
         self.items
             .iter()
             .enumerate()
-            .filter(move |(_, it)| it.kind == Kind::Open && it.is(name))
+            .filter(move |(_, it)| it.kind == Kind::Open && self.is(it, name))
     }
 
     /// The open tags around item `i`, innermost first.
     pub fn ancestors(&self, i: usize) -> Vec<&Item> {
         let mut out = Vec::new();
-        let mut p = self.items[i].parent;
+        let mut p = self.items[i].parent();
         while let Some(k) = p {
             out.push(&self.items[k]);
-            p = self.items[k].parent;
+            p = self.items[k].parent();
         }
         out
     }
@@ -365,20 +506,20 @@ impl Doc {
     /// continued one is rebuilt on one line.
     pub fn line_with_arg(&self, i: usize, k: usize, with: &str) -> String {
         let it = &self.items[i];
-        let a = &it.args[k];
+        let a = self.args(it)[k].span();
         if it.lines == 1 {
             let start = it.span.start;
             let end = crate::text::lines(&self.src[it.span.clone()])
                 .first()
                 .map_or(it.span.end, |l| start + l.content.end);
             // Without a dangling `\` (a last line continuing into nothing).
-            let tail = &self.src[a.span.end..end];
+            let tail = &self.src[a.end..end];
             let tail = tail.strip_suffix('\\').map_or(tail, str::trim_end);
-            format!("{}{}{}", &self.src[start..a.span.start], with, tail)
+            format!("{}{}{}", &self.src[start..a.start], with, tail)
         } else {
-            let mut words: Vec<&str> = vec![it.name.as_str()];
-            for (n, x) in it.args.iter().enumerate() {
-                words.push(if n == k { with } else { x.text.as_str() });
+            let mut words: Vec<&str> = vec![self.name(it)];
+            for (n, x) in self.words(it).enumerate() {
+                words.push(if n == k { with } else { x.text });
             }
             format!("{}{}", self.indent(i), words.join(" "))
         }
@@ -409,17 +550,23 @@ impl Doc {
     /// each preceded by one space; the rest of the line stays as it was.
     pub fn append_args(&self, edits: &mut Edits, i: usize, words: &[String]) {
         let it = &self.items[i];
-        let at = it.args.last().map_or_else(
-            || {
-                // No arguments: after the name (for an open tag, after `<Name`).
-                let s = it.span.start + self.indent(i).len();
-                let off = if it.kind == Kind::Open { 1 } else { 0 };
-                s + off + it.name.len()
-            },
-            |a| a.span.end,
-        );
+        // No arguments: after the name (for an open tag, after `<Name`).
+        let at = self
+            .args(it)
+            .last()
+            .map_or(it.name.1 as usize, |a| a.end as usize);
         let text: String = words.iter().map(|w| format!(" {w}")).collect();
         edits.insert(at, text);
+    }
+}
+
+impl fmt::Display for Doc {
+    /// The items' text, in order: the input, when nothing was edited.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for it in &self.items {
+            f.write_str(&self.src[it.span.clone()])?;
+        }
+        Ok(())
     }
 }
 
@@ -471,12 +618,15 @@ mod tests {
         let listens: Vec<_> = d.directives("listen").collect();
         assert_eq!(listens.len(), 2);
         let (i, l) = listens[1];
-        assert_eq!(l.args[0].text, "192.0.2.10:443");
-        assert_eq!(l.args[1].text, "https");
+        let w: Vec<_> = d.words(l).map(|w| w.text).collect();
+        assert_eq!(w, ["192.0.2.10:443", "https"]);
         let anc = d.ancestors(i);
         assert_eq!(anc.len(), 1);
-        assert!(anc[0].is("IfModule"));
-        assert_eq!(anc[0].args[0].text, "ssl_module");
+        assert!(d.is(anc[0], "IfModule"));
+        assert_eq!(
+            d.words(anc[0]).map(|w| w.text).collect::<Vec<_>>(),
+            ["ssl_module"]
+        );
         assert_eq!(d.indent(i), "\t");
     }
 
@@ -488,14 +638,14 @@ mod tests {
         ] {
             let d = parse(t).unwrap();
             let (_, v) = d.sections("virtualhost").next().unwrap();
-            let a: Vec<_> = v.args.iter().map(|a| a.text.as_str()).collect();
+            let a: Vec<_> = d.words(v).map(|w| w.text).collect();
             assert_eq!(a, ["192.0.2.10:443", "[2001:db8::10]:443"]);
-            assert_eq!(&t[v.args[1].span.clone()], "[2001:db8::10]:443");
+            assert_eq!(&t[d.args(v)[1].span()], "[2001:db8::10]:443");
         }
         let d = parse("<Directory \"/var/www\">\n</Directory>\n").unwrap();
-        assert_eq!(d.items()[0].args[0].unquoted(), "/var/www");
+        assert_eq!(d.unquoted(&d.args(&d.items()[0])[0]), "/var/www");
         let d = parse("<RequireAll>\n</RequireAll>\n").unwrap();
-        assert!(d.items()[0].args.is_empty());
+        assert!(d.args(&d.items()[0]).is_empty());
         let e = parse("<IfModule>\n</IfModule>\n").unwrap_err();
         assert_eq!(e.offset, 0, "Apache requires the module's name");
         let e = parse("Listen 80\n  <VirtualHost >\n</VirtualHost>\n").unwrap_err();
@@ -508,18 +658,18 @@ mod tests {
         let d = parse(t).unwrap();
         assert_eq!(d.items().len(), 3);
         let r = &d.items()[0];
-        assert_eq!(r.lines, 2);
-        assert_eq!(r.args.len(), 3);
-        assert_eq!(r.args[2].text, "198.51.100.0/24");
+        assert_eq!(r.lines(), 2);
+        assert_eq!(d.args(r).len(), 3);
+        assert_eq!(d.word(&d.args(r)[2]), "198.51.100.0/24");
         assert_eq!(d.items()[1].kind, Kind::Comment);
-        assert_eq!(d.items()[1].lines, 2, "a comment continues too");
+        assert_eq!(d.items()[1].lines(), 2, "a comment continues too");
         assert_eq!(d.to_string(), t);
     }
 
     #[test]
     fn trailing_hash_is_not_a_comment() {
         let d = parse("Require ip 192.0.2.1 # web\n").unwrap();
-        let a: Vec<_> = d.items()[0].args.iter().map(|a| a.text.as_str()).collect();
+        let a: Vec<_> = d.words(&d.items()[0]).map(|w| w.text).collect();
         assert_eq!(a, ["ip", "192.0.2.1", "#", "web"]);
         assert!(parse("Listen 80 # web\n").is_err(), "three arguments");
     }

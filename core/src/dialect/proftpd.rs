@@ -24,7 +24,7 @@ mod tests {
         let t = "UseIPv6 off\n<VirtualHost 192.0.2.10>\n  <Limit LOGIN>\n    Allow from 192.0.2.0/24\n  </Limit>\n</VirtualHost>\n";
         let d = parse(t).unwrap();
         let (i, _) = d.directives("allow").next().unwrap();
-        let names: Vec<&str> = d.ancestors(i).iter().map(|a| a.name.as_str()).collect();
+        let names: Vec<&str> = d.ancestors(i).iter().map(|a| d.name(a)).collect();
         assert_eq!(names, ["Limit", "VirtualHost"]);
         assert!(read_from_dir("ftp.conf") && !read_from_dir("ftp.conf~") && !read_from_dir(".x"));
     }

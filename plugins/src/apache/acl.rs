@@ -14,15 +14,15 @@ pub(super) fn acl(
     a: &mut Analysis,
 ) {
     let it = &doc.items()[i];
-    if has_hash(it) {
-        a.refuse(file, hash_at(it), hash_message(it));
+    if has_hash(doc, it) {
+        a.refuse(file, hash_at(doc, it), hash_message(doc, it));
         return;
     }
     let mut v4 = false;
     let mut v4_host = false;
     let mut v4_loop = false;
     let mut v6: Vec<Prefix> = Vec::new();
-    for w in &it.args[1..] {
+    for w in doc.words(it).skip(1) {
         let t = w.unquoted();
         if let Some(why) = Prefix::parse(&t.replace(['[', ']'], ""))
             .ok()

@@ -1,6 +1,6 @@
 //! The checks all passes share, and the restart a changed `Listen` needs.
 
-use v6fix_core::dialect::apache::Item;
+use v6fix_core::dialect::apache::{Doc, Item};
 use v6fix_core::Analysis;
 
 /// Records that a `Listen` changed: new sockets need a restart, not a graceful reload.
@@ -19,21 +19,20 @@ pub(super) const FIX_PLAIN: &str = "v6fix apache";
 pub(super) const FIX_ADDRESS: &str = "v6fix apache --address ADDR";
 pub(super) const FIX_NETWORK: &str = "v6fix apache --network PREFIX";
 
-pub(super) fn has_hash(it: &Item) -> bool {
-    it.args.iter().any(|w| w.text.starts_with('#'))
+pub(super) fn has_hash(doc: &Doc, it: &Item) -> bool {
+    doc.words(it).any(|w| w.text.starts_with('#'))
 }
 
 /// Where the first word starting with `#` sits.
-pub(super) fn hash_at(it: &Item) -> usize {
-    it.args
-        .iter()
+pub(super) fn hash_at(doc: &Doc, it: &Item) -> usize {
+    doc.words(it)
         .find(|w| w.text.starts_with('#'))
         .map_or(it.span.start, |w| w.span.start)
 }
 
-pub(super) fn hash_message(it: &Item) -> String {
+pub(super) fn hash_message(doc: &Doc, it: &Item) -> String {
     format!(
         "`#` after {}: Apache has no trailing comments, the words become arguments; move the comment to its own line",
-        it.name
+        doc.name(it)
     )
 }

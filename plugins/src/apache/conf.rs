@@ -24,19 +24,19 @@ impl Conf {
         let includes = |file: &File, doc: &Doc| {
             let mut out = Vec::new();
             for (i, it) in doc.items().iter().enumerate() {
-                if it.is("ServerRoot") && it.kind == Kind::Directive {
-                    if let Some(a) = it.args.first() {
+                if doc.is(it, "ServerRoot") && it.kind == Kind::Directive {
+                    if let Some(a) = doc.arg(it, 0) {
                         let r = a.unquoted();
                         if r.starts_with('/') && !r.contains("${") {
                             root = PathBuf::from(r);
                         }
                     }
                 }
-                let optional = it.is("IncludeOptional");
-                if it.kind != Kind::Directive || !(optional || it.is("Include")) {
+                let optional = doc.is(it, "IncludeOptional");
+                if it.kind != Kind::Directive || !(optional || doc.is(it, "Include")) {
                     continue;
                 }
-                for a in &it.args {
+                for a in doc.words(it) {
                     let pat = a.unquoted();
                     if pat.contains("${") {
                         warnings.push(format!(
@@ -57,9 +57,15 @@ impl Conf {
                         Missing::Error
                     };
                     out.push(
-                        Include::new(i, it.span.start, format!("{} {pat}", it.name), pat, &root)
-                            .missing(missing)
-                            .dirs(Dirs::Recurse),
+                        Include::new(
+                            i,
+                            it.span.start,
+                            format!("{} {pat}", doc.name(it)),
+                            pat,
+                            &root,
+                        )
+                        .missing(missing)
+                        .dirs(Dirs::Recurse),
                     );
                 }
             }
@@ -81,16 +87,16 @@ impl Conf {
 /// True when item `i` sits inside an `<If…>` section (`<IfModule>`, `<IfDefine>`, …).
 fn in_condition(doc: &Doc, i: usize) -> bool {
     let items = doc.items();
-    let mut p = items[i].parent;
+    let mut p = items[i].parent();
     while let Some(j) = p {
-        if items[j]
-            .name
+        if doc
+            .name(&items[j])
             .get(..2)
             .is_some_and(|n| n.eq_ignore_ascii_case("if"))
         {
             return true;
         }
-        p = items[j].parent;
+        p = items[j].parent();
     }
     false
 }

@@ -14,10 +14,13 @@ fn conditions(doc: &Doc, i: usize) -> Vec<String> {
     let mut c: Vec<String> = doc
         .ancestors(i)
         .into_iter()
-        .filter(|s| s.name.len() > 2 && s.name[..2].eq_ignore_ascii_case("if"))
+        .filter(|s| {
+            let name = doc.name(s);
+            name.len() > 2 && name[..2].eq_ignore_ascii_case("if")
+        })
         .map(|s| {
-            let args: Vec<_> = s.args.iter().map(|a| a.unquoted().to_string()).collect();
-            format!("{} {}", s.name.to_ascii_lowercase(), args.join(" "))
+            let args: Vec<_> = doc.words(s).map(|a| a.unquoted().to_string()).collect();
+            format!("{} {}", doc.name(s).to_ascii_lowercase(), args.join(" "))
         })
         .collect();
     c.sort();
@@ -61,11 +64,11 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
     for (fi, (file, doc)) in conf.files.iter().enumerate() {
         for (i, it) in doc.directives("Listen") {
             let at = host.locate(file, it.span.start);
-            if has_hash(it) {
-                a.refuse(file, hash_at(it), hash_message(it));
+            if has_hash(doc, it) {
+                a.refuse(file, hash_at(doc, it), hash_message(doc, it));
                 continue;
             }
-            let Some(word) = it.args.first() else {
+            let Some(word) = doc.arg(it, 0) else {
                 continue;
             };
             if word.text.contains("${") {
@@ -88,7 +91,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
             };
             let Some(port) = spot.port.clone().filter(|p| p != "*") else {
                 if spot.bracketed.is_some() {
-                    let t = &word.text;
+                    let t = word.text;
                     let (h, p) = t.rsplit_once(':').unwrap_or((t, ""));
                     a.refuse(file,
                         word.span.start,
@@ -124,7 +127,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
                     addr: spot.bind.clone(),
                     port: port.clone(),
                     cond: cond.clone(),
-                    text: word.text.clone(),
+                    text: word.text.to_string(),
                     at: at.clone(),
                 },
             );
@@ -136,7 +139,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
     for (fi, i, spot, port, cond) in listens {
         let (file, doc) = &conf.files[fi];
         let it = &doc.items()[i];
-        let word = &it.args[0];
+        let word = &doc.arg(it, 0).expect("a Listen has its address");
         let at = host.locate(file, it.span.start);
         if let Some(fixed) = &spot.bracketed {
             a.edits(file).replace(word.span.clone(), fixed.clone());
@@ -286,7 +289,7 @@ fn refuse_collapsing(
         specific.push(endpoint::Specific {
             ip,
             port: port.clone(),
-            text: format!("Listen {}", it.args[0].text),
+            text: format!("Listen {}", doc.words(it).next().map_or("", |w| w.text)),
             at: host.locate(file, it.span.start),
         });
         place.push((*fi, it.span.start));

@@ -126,10 +126,11 @@ fn analyze(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, networks: &[Pref
             if it.kind != Kind::Directive {
                 continue;
             }
-            let first = it.args.first().map(|w| w.text.to_ascii_lowercase());
-            let label = if it.is("Require") && first.as_deref() == Some("ip") {
+            let first = doc.arg(it, 0).map(|w| w.text);
+            let first_is = |w: &str| first.is_some_and(|f| f.eq_ignore_ascii_case(w));
+            let label = if doc.is(it, "Require") && first_is("ip") {
                 "Require ip"
-            } else if it.is("Allow") && first.as_deref() == Some("from") {
+            } else if doc.is(it, "Allow") && first_is("from") {
                 "Allow from"
             } else {
                 continue;

@@ -16,11 +16,11 @@ pub(super) fn vhost(
     address: Option<Ipv6Addr>,
     a: &mut Analysis,
 ) {
-    if has_hash(it) {
-        a.refuse(file, hash_at(it), hash_message(it));
+    if has_hash(doc, it) {
+        a.refuse(file, hash_at(doc, it), hash_message(doc, it));
         return;
     }
-    if it.args.iter().any(|w| w.text.contains("${")) {
+    if doc.words(it).any(|w| w.text.contains("${")) {
         a.warn_at(
             file,
             it.span.start,
@@ -29,7 +29,7 @@ pub(super) fn vhost(
         return;
     }
     let mut spots = Vec::new();
-    for w in &it.args {
+    for w in doc.words(it) {
         match read_spot(w.unquoted()) {
             Ok(s) => spots.push((w, s)),
             Err(m) => {
@@ -53,7 +53,7 @@ pub(super) fn vhost(
         .iter()
         .all(|(_, s)| matches!(s.bind, Bind::AnyDual | Bind::AnyV4));
     if all_any && !spots.is_empty() {
-        let list: Vec<_> = it.args.iter().map(|w| w.text.as_str()).collect();
+        let list: Vec<_> = doc.words(it).map(|w| w.text).collect();
         a.note_at(
             file,
             it.span.start,

@@ -132,7 +132,7 @@ fn listen_lines(dir: &Path) -> Vec<String> {
         };
         let doc = apache::parse(std::str::from_utf8(&bytes).unwrap()).unwrap();
         for (_, it) in doc.directives("Listen") {
-            let args: Vec<_> = it.args.iter().map(|a| a.text.as_str()).collect();
+            let args: Vec<_> = doc.words(it).map(|a| a.text).collect();
             out.push(format!("Listen {}", args.join(" ")));
         }
     }
