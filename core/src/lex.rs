@@ -92,25 +92,36 @@ pub fn words(line: &str, base: usize) -> Vec<Word<'_>> {
 
 /// The words of [`words`], one at a time, without building a list.
 pub fn each_word(line: &str, base: usize) -> impl Iterator<Item = Word<'_>> {
-    let mut rest = line;
+    let bytes = line.as_bytes();
+    let blank = |b: u8| b == b' ' || b == b'\t';
+    let mut at = 0;
     std::iter::from_fn(move || {
-        let trimmed = rest.trim_start_matches([' ', '\t']);
-        if trimmed.is_empty() {
+        while at < bytes.len() && blank(bytes[at]) {
+            at += 1;
+        }
+        if at == bytes.len() {
             return None;
         }
-        let start = line.len() - trimmed.len();
-        let quoted = match trimmed.starts_with('"') {
-            true => quoted(trimmed).ok(),
-            false => None,
+        let start = at;
+        let closed = match bytes[at] {
+            b'"' => match quoted(&line[at..]) {
+                Ok((after, q)) if after.is_empty() || after.starts_with([' ', '\t']) => {
+                    Some(at + q.len())
+                }
+                _ => None,
+            },
+            _ => None,
         };
-        let (after, word) = match quoted {
-            Some((after, q)) if after.is_empty() || after.starts_with([' ', '\t']) => (after, q),
-            _ => bare(trimmed).unwrap_or(("", trimmed)),
-        };
-        rest = after;
+        at = closed.unwrap_or_else(|| {
+            let mut end = at;
+            while end < bytes.len() && !blank(bytes[end]) {
+                end += 1;
+            }
+            end
+        });
         Some(Word {
-            text: word,
-            span: base + start..base + start + word.len(),
+            text: &line[start..at],
+            span: base + start..base + at,
         })
     })
 }

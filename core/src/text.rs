@@ -269,10 +269,28 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, (LineCol, char)> {
             return Ok(out);
         }
     };
-    if let Some((at, c)) = first_reserved(text.chars().map(Some), &text) {
-        return Err((at, c));
+    if let Some((at, c)) = first_mapped(&text) {
+        return Err((line_col(&text, at), c));
     }
     Ok(text)
+}
+
+/// The first character of `text` in the range foreign bytes are mapped to, and its
+/// offset. They all start with the byte 0xF4 (U+10FF80 is F4 8F BE 80), so only the
+/// places of that byte are decoded: a text without one is checked at the speed of a
+/// byte search.
+fn first_mapped(text: &str) -> Option<(usize, char)> {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(k) = bytes[from..].iter().position(|&b| b == 0xF4) {
+        let at = from + k;
+        let c = text[at..].chars().next()?;
+        if foreign_byte(c).is_some() {
+            return Some((at, c));
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// The place of the first reserved code point among `chars` (as read, `None` for a
@@ -291,7 +309,7 @@ fn first_reserved(
 
 /// The bytes `text` was decoded from: [`decode`] undone.
 pub fn encode(text: &str) -> std::borrow::Cow<'_, [u8]> {
-    if !text.chars().any(|c| foreign_byte(c).is_some()) {
+    if first_mapped(text).is_none() {
         return std::borrow::Cow::Borrowed(text.as_bytes());
     }
     let mut out = Vec::with_capacity(text.len());
@@ -309,7 +327,7 @@ pub fn encode(text: &str) -> std::borrow::Cow<'_, [u8]> {
 /// byte order mark at the very start as `<BOM>`, so nothing invisible or undecodable
 /// reaches a terminal or a JSON string.
 pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.starts_with(BOM) && !text.chars().any(|c| foreign_byte(c).is_some()) {
+    if !text.starts_with(BOM) && first_mapped(text).is_none() {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
@@ -327,7 +345,7 @@ pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
 /// byte that is not UTF-8 as `\xNN`, and a byte order mark, wherever it is, named as
 /// `<a UTF-8 byte order mark>` instead of shown as an invisible character.
 pub fn quoted(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains(BOM) && !text.chars().any(|c| foreign_byte(c).is_some()) {
+    if !text.contains(BOM) && first_mapped(text).is_none() {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
@@ -343,8 +361,7 @@ pub fn quoted(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// The first byte that is not UTF-8 in `text`, as its offset and original value.
 pub fn first_foreign(text: &str) -> Option<(usize, u8)> {
-    text.char_indices()
-        .find_map(|(i, c)| foreign_byte(c).map(|b| (i, b)))
+    first_mapped(text).and_then(|(i, c)| foreign_byte(c).map(|b| (i, b)))
 }
 
 #[cfg(test)]
