@@ -300,10 +300,37 @@ pub fn lock(host: &Host, timeout: Duration, waiting: &mut dyn FnMut(Option<u32>)
 struct Work {
     path: PathBuf,
     shown: PathBuf,
-    old: Option<Vec<u8>>,
-    new: Option<Vec<u8>>,
+    old: Option<Bytes>,
+    new: Option<Bytes>,
     old_attrs: Option<Attrs>,
     new_attrs: Option<Attrs>,
+}
+
+/// A file's bytes in a transaction: a planned text, shared with the plan (not copied) when
+/// its bytes are its UTF-8, or bytes of their own.
+#[derive(Debug, Clone)]
+enum Bytes {
+    Text(crate::text::Text),
+    Owned(Vec<u8>),
+}
+
+impl Bytes {
+    fn of(text: &crate::text::Text) -> Bytes {
+        match crate::text::encode(text) {
+            std::borrow::Cow::Borrowed(_) => Bytes::Text(text.clone()),
+            std::borrow::Cow::Owned(v) => Bytes::Owned(v),
+        }
+    }
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Text(t) => t.as_bytes(),
+            Bytes::Owned(v) => v,
+        }
+    }
 }
 
 /// The owner of files v6fix creates: this process's.
@@ -352,8 +379,8 @@ pub fn apply(host: &Host, plan: &Plan, opts: &Options) -> Result<Applied> {
         works.push(Work {
             path: target,
             shown: c.path.clone(),
-            old: c.old.as_ref().map(|s| crate::text::encode(s).into_owned()),
-            new: Some(crate::text::encode(&c.new).into_owned()),
+            old: c.old.as_ref().map(Bytes::of),
+            new: Some(Bytes::of(&c.new)),
             old_attrs,
             new_attrs,
         });
@@ -366,9 +393,9 @@ fn file_state(root: &Root, w: &Work) -> &'static str {
     match root.read(&w.path) {
         Ok(r) => {
             let cur = r.map(|r| r.bytes);
-            if cur == w.new {
+            if cur.as_deref() == w.new.as_deref() {
                 "new"
-            } else if cur == w.old {
+            } else if cur.as_deref() == w.old.as_deref() {
                 "old"
             } else {
                 "unknown"
@@ -536,7 +563,7 @@ impl Txn<'_> {
         let cur = fsroot::read_at(&dir, &name)
             .map_err(io_err(shown.clone()))?
             .map(|r| r.bytes);
-        if cur != w.old {
+        if cur.as_deref() != w.old.as_deref() {
             return Err(Error::Changed { path: shown });
         }
         Ok((dir, name))
@@ -606,7 +633,7 @@ impl Txn<'_> {
         let cur = fsroot::read_at(&dir, &name)?.map(|r| r.bytes);
         match (&w.old, &w.old_attrs) {
             (Some(old), Some(attrs)) => {
-                if cur.as_ref() == Some(old) {
+                if cur.as_deref() == Some(&**old) {
                     return Ok(());
                 }
                 let undo = OsString::from(format!(".v6fix-{}-{i}.undo.tmp", self.rec.id));
@@ -647,7 +674,7 @@ impl Txn<'_> {
                     fsroot::rename_at(&dir, temp, &name)?;
                 }
                 let cur = fsroot::read_at(&dir, &name)?.map(|r| r.bytes);
-                if cur.as_ref() != Some(new) {
+                if cur.as_deref() != Some(&**new) {
                     return Err(io::Error::other(
                         "holds neither its temp file nor its new text",
                     ));
@@ -1001,8 +1028,8 @@ fn load_run(host: &Host, id: &str) -> Result<(Record, Vec<Work>)> {
         works.push(Work {
             path: f.path.clone(),
             shown: f.shown.clone(),
-            old: load("old", f.had_old)?,
-            new: load("new", f.has_new)?,
+            old: load("old", f.had_old)?.map(Bytes::Owned),
+            new: load("new", f.has_new)?.map(Bytes::Owned),
             old_attrs: f.old_attrs.clone(),
             new_attrs: f.new_attrs.clone(),
         });
@@ -1191,13 +1218,13 @@ pub fn restore(
         let shown = host.display(&w.path);
         let cur = host.fs().read(&w.path).map_err(io_err(shown.clone()))?;
         let bytes = cur.as_ref().map(|r| r.bytes.clone());
-        if bytes != w.new {
+        if bytes.as_deref() != w.new.as_deref() {
             changed.push(shown);
         }
         works.push(Work {
             path: w.path,
             shown: w.shown,
-            old: bytes,
+            old: bytes.map(Bytes::Owned),
             new: w.old,
             old_attrs: cur.map(|r| r.attrs),
             new_attrs: w.old_attrs,

@@ -66,7 +66,7 @@ impl Iterator for PhysicalLines<'_> {
             return None;
         }
         let bytes = self.text.as_bytes();
-        let line = match bytes[start..].iter().position(|&b| b == b'\n') {
+        let line = match memchr::memchr(b'\n', &bytes[start..]) {
             Some(i) => {
                 let nl = start + i;
                 let end = if nl > start && bytes[nl - 1] == b'\r' {

@@ -138,12 +138,7 @@ pub struct LineIndex {
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
         let mut starts = vec![0];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         LineIndex { starts }
     }
 
@@ -282,7 +277,7 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, (LineCol, char)> {
 fn first_mapped(text: &str) -> Option<(usize, char)> {
     let bytes = text.as_bytes();
     let mut from = 0;
-    while let Some(k) = bytes[from..].iter().position(|&b| b == 0xF4) {
+    while let Some(k) = memchr::memchr(0xF4, &bytes[from..]) {
         let at = from + k;
         let c = text[at..].chars().next()?;
         if foreign_byte(c).is_some() {

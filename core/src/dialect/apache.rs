@@ -113,7 +113,7 @@ fn continues(text: &str, content: &Span) -> bool {
 
 /// The next physical line from `at`: its content's end and its end with the line ending.
 fn physical(bytes: &[u8], at: usize) -> (usize, usize) {
-    match bytes[at..].iter().position(|&b| b == b'\n') {
+    match memchr::memchr(b'\n', &bytes[at..]) {
         Some(i) => {
             let nl = at + i;
             let end = if nl > at && bytes[nl - 1] == b'\r' {
