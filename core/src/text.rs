@@ -98,6 +98,63 @@ impl PartialEq<String> for Text {
     }
 }
 
+/// A piece of a shared [`Text`]: a word of a file, kept by the document parsed from it
+/// without a copy of its bytes (a file is at most 256 MiB, so 32-bit offsets hold it).
+/// It reads as a `str`; cloning it is a reference-count increment.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Slice {
+    text: Text,
+    start: u32,
+    end: u32,
+}
+
+impl Slice {
+    /// The bytes `span` of `text`, which must lie on character boundaries.
+    pub fn new(text: &Text, span: Span) -> Slice {
+        debug_assert!(text.is_char_boundary(span.start) && text.is_char_boundary(span.end));
+        Slice {
+            text: text.clone(),
+            start: span.start as u32,
+            end: span.end as u32,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text[self.start as usize..self.end as usize]
+    }
+}
+
+impl std::ops::Deref for Slice {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Debug for Slice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Slice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl PartialEq<str> for Slice {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Slice {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// A 1-based line and column; the column counts characters, not bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct LineCol {

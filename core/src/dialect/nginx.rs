@@ -9,23 +9,32 @@
 
 use crate::edit::Edits;
 use crate::error::ParseError;
-use crate::text::Text;
 use crate::text::{indent_of, line_end_full, line_start, newline_of, Span};
+use crate::text::{Slice, Text};
+use std::borrow::Cow;
 
-/// One word of a directive: the shared token, its text as written (quotes included) and
-/// its span.
-pub use crate::lex::Token as Word;
+/// One word of a directive: its text as written (quotes included), read from the file's
+/// shared text, and its span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    pub text: Slice,
+    pub span: Span,
+}
 
-/// A word's value as nginx reads it: quotes removed, `\"`-style escapes resolved.
-pub fn value(word: &Word) -> String {
+/// A word's value as nginx reads it: quotes removed, `\"`-style escapes resolved. Only a
+/// quoted word is copied; a bare one is its text.
+pub fn value(word: &Word) -> Cow<'_, str> {
     let r = word.text.as_str();
     let inner = if r.len() >= 2
         && ((r.starts_with('"') && r.ends_with('"')) || (r.starts_with('\'') && r.ends_with('\'')))
     {
         &r[1..r.len() - 1]
     } else {
-        return r.to_string();
+        return Cow::Borrowed(r);
     };
+    if !inner.contains('\\') {
+        return Cow::Borrowed(inner);
+    }
     let mut out = String::new();
     let mut chars = inner.chars();
     while let Some(c) = chars.next() {
@@ -42,7 +51,7 @@ pub fn value(word: &Word) -> String {
             out.push(c);
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// A directive: `name args… ;` or `name args… { items }`.
@@ -62,7 +71,7 @@ impl Directive {
     }
 
     /// The arguments' values.
-    pub fn args(&self) -> Vec<String> {
+    pub fn args(&self) -> Vec<Cow<'_, str>> {
         self.words[1..].iter().map(value).collect()
     }
 }
@@ -117,6 +126,23 @@ impl Doc {
         out
     }
 
+    /// Every directive, depth first in file order.
+    pub fn each_directive(&self) -> Vec<&Directive> {
+        fn go<'a>(items: &'a [Item], out: &mut Vec<&'a Directive>) {
+            for it in items {
+                if let ItemKind::Directive(d) = &it.kind {
+                    out.push(d);
+                    if let Some(b) = &d.block {
+                        go(&b.items, out);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        go(&self.items, &mut out);
+        out
+    }
+
     /// Adds an edit inserting directive text `text` (e.g. `listen [::]:80;`) right after
     /// directive `after`: on a new line with the same indentation when `after` ends its
     /// line (a trailing comment stays with `after`), otherwise on the same line after it.
@@ -156,6 +182,7 @@ fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
     let text = shared.as_str();
     let mut p = Parser {
         src: text,
+        shared: &shared,
         pos: 0,
         depth: 0,
     };
@@ -171,6 +198,7 @@ const MAX_DEPTH: usize = 200;
 
 struct Parser<'a> {
     src: &'a str,
+    shared: &'a Text,
     pos: usize,
     /// Blocks open around the current position.
     depth: usize,
@@ -235,7 +263,7 @@ impl<'a> Parser<'a> {
                 }
                 self.pos = i + 1;
                 Ok(Tok::Word(Word {
-                    text: self.src[start..self.pos].to_string(),
+                    text: Slice::new(self.shared, start..self.pos),
                     span: start..self.pos,
                 }))
             }
@@ -265,7 +293,7 @@ impl<'a> Parser<'a> {
                 let i = i.min(self.src.len());
                 self.pos = i;
                 Ok(Tok::Word(Word {
-                    text: self.src[start..i].to_string(),
+                    text: Slice::new(self.shared, start..i),
                     span: start..i,
                 }))
             }

@@ -46,7 +46,7 @@ impl Conf {
             nginx::parse,
             |_, doc: &Doc| {
                 let mut out = Vec::new();
-                for (_, d) in doc.directives() {
+                for d in doc.each_directive() {
                     if d.name() == "include" {
                         if let Some(p) = d.args().first() {
                             // nginx goes on when a glob matches nothing, not when a plain path
@@ -57,7 +57,7 @@ impl Conf {
                                     d.span.start,
                                     d.span.start,
                                     format!("include {p}"),
-                                    p.as_str(),
+                                    &**p,
                                     PREFIX_DIR,
                                 )
                                 .missing(if glob {
@@ -107,7 +107,7 @@ impl Conf {
             conf: &'a Conf,
             file: usize,
             items: &'a [nginx::Item],
-            ctx: &mut Vec<String>,
+            ctx: &mut Vec<&'a str>,
             server: Option<usize>,
             block: usize,
             st: &mut St<'a>,
@@ -133,20 +133,17 @@ impl Conf {
                 if let Some(b) = &d.block {
                     let mut inner_server = server;
                     if d.name() == "server"
-                        && matches!(
-                            ctx.last().map(String::as_str),
-                            Some("http" | "stream" | "mail")
-                        )
+                        && matches!(ctx.last().copied(), Some("http" | "stream" | "mail"))
                     {
                         st.servers.push(Server {
-                            proto: ctx.last().cloned().unwrap_or_default(),
+                            proto: ctx.last().copied().unwrap_or_default().to_string(),
                             _d: d,
                         });
                         inner_server = Some(st.servers.len() - 1);
                     }
                     st.blocks += 1;
                     let id = st.blocks;
-                    ctx.push(d.name().to_string());
+                    ctx.push(d.name());
                     go(conf, file, &b.items, ctx, inner_server, id, st)?;
                     ctx.pop();
                 }

@@ -39,7 +39,7 @@ pub(super) struct Listen {
     pub(super) raw: Vec<String>,
 }
 
-fn parse_listen(args: &[String], raw: &[String]) -> Option<Listen> {
+fn parse_listen(args: &[std::borrow::Cow<'_, str>], raw: &[String]) -> Option<Listen> {
     let a = args.first()?;
     let at = if a.starts_with("unix:") {
         At::Unix
@@ -51,7 +51,7 @@ fn parse_listen(args: &[String], raw: &[String]) -> Option<Listen> {
     };
     Some(Listen {
         at,
-        params: args[1..].to_vec(),
+        params: args[1..].iter().map(|a| a.to_string()).collect(),
         raw: raw.get(1..).unwrap_or_default().to_vec(),
     })
 }
@@ -241,7 +241,7 @@ impl Conf {
             .iter()
             .filter(|p| p.d.name() == "listen" && p.server.is_some())
             .filter_map(|p| {
-                let raw: Vec<String> = p.d.words[1..].iter().map(|w| w.text.clone()).collect();
+                let raw: Vec<String> = p.d.words[1..].iter().map(|w| w.text.to_string()).collect();
                 let l = parse_listen(&p.d.args(), &raw)?;
                 let proto = servers[p.server?].proto.clone();
                 let key = l.addr().map(|a| (proto, a, l.port().to_string()));
@@ -466,7 +466,8 @@ mod tests {
 
     fn l(s: &str) -> Listen {
         let words = s.split(' ').map(str::to_string).collect::<Vec<_>>();
-        parse_listen(&words, &words).unwrap()
+        let args: Vec<_> = s.split(' ').map(std::borrow::Cow::Borrowed).collect();
+        parse_listen(&args, &words).unwrap()
     }
 
     #[test]

@@ -16,7 +16,7 @@ impl Conf {
                     .starts_with('[')
                     .then_some("nginx rejects a bracketed address here"),
                 "proxy_pass" | "fastcgi_pass" | "uwsgi_pass" | "scgi_pass" | "grpc_pass" => {
-                    let host = a.split_once("://").map_or(a.as_str(), |(_, r)| r);
+                    let host = a.split_once("://").map_or(&**a, |(_, r)| r);
                     let host = host.split('/').next().unwrap_or("");
                     (host.matches(':').count() >= 2 && !host.starts_with('[')).then_some(
                         "an IPv6 address in a URL needs brackets: `http://[2001:db8::1]:8080`",
