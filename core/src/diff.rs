@@ -24,8 +24,8 @@ pub fn unified(path: &str, old: Option<&str>, new: &str) -> String {
         Some(_) => format!("a/{path}"),
         None => "/dev/null".to_string(),
     };
-    let old_lines: Vec<&str> = old.unwrap_or("").split_inclusive('\n').collect();
-    let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
+    let old_lines = Lines::new(old.unwrap_or(""));
+    let new_lines = Lines::new(new);
     let ops = align(&old_lines, &new_lines);
     let groups = group_diff_ops(ops, CONTEXT);
     if groups.is_empty() {
@@ -45,17 +45,51 @@ pub fn unified(path: &str, old: Option<&str>, new: &str) -> String {
             let (tag, o, n) = op.as_tag_tuple();
             use similar::DiffTag::*;
             match tag {
-                Equal => push_lines(&mut out, ' ', &old_lines[o]),
-                Delete => push_lines(&mut out, '-', &old_lines[o]),
-                Insert => push_lines(&mut out, '+', &new_lines[n]),
+                Equal => push_lines(&mut out, ' ', &old_lines, o),
+                Delete => push_lines(&mut out, '-', &old_lines, o),
+                Insert => push_lines(&mut out, '+', &new_lines, n),
                 Replace => {
-                    push_lines(&mut out, '-', &old_lines[o]);
-                    push_lines(&mut out, '+', &new_lines[n]);
+                    push_lines(&mut out, '-', &old_lines, o);
+                    push_lines(&mut out, '+', &new_lines, n);
                 }
             }
         }
     }
     out
+}
+
+/// The lines of a text, each with its line feed (the last one may have none), found once
+/// and kept as offsets: 4 bytes a line, not a slice's 16.
+struct Lines<'a> {
+    text: &'a str,
+    /// Where each line starts, and the end of the text last.
+    starts: Vec<u32>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Lines<'a> {
+        let bytes = text.as_bytes();
+        let mut starts = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 2);
+        starts.push(0);
+        starts.extend(memchr::memchr_iter(b'\n', bytes).map(|nl| nl as u32 + 1));
+        if *starts.last().unwrap_or(&0) as usize != text.len() {
+            starts.push(text.len() as u32);
+        }
+        Lines { text, starts }
+    }
+
+    fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    fn get(&self, i: usize) -> &'a str {
+        &self.text[self.starts[i] as usize..self.starts[i + 1] as usize]
+    }
+
+    /// Lines `range`, as a list of their own (a window to diff exactly).
+    fn window(&self, range: std::ops::Range<usize>) -> Vec<&'a str> {
+        range.map(|i| self.get(i)).collect()
+    }
 }
 
 /// `start,len` as unified diffs write it: 1-based, the length left out when it is 1, and
@@ -68,8 +102,8 @@ fn hunk_range(r: &std::ops::Range<usize>) -> String {
     }
 }
 
-fn push_lines(out: &mut String, sign: char, lines: &[&str]) {
-    for l in lines {
+fn push_lines(out: &mut String, sign: char, lines: &Lines<'_>, range: std::ops::Range<usize>) {
+    for l in range.map(|i| lines.get(i)) {
         out.push(sign);
         out.push_str(l);
         if !l.ends_with('\n') {
@@ -79,21 +113,22 @@ fn push_lines(out: &mut String, sign: char, lines: &[&str]) {
 }
 
 /// Aligns two line sequences; see the module documentation.
-fn align(old: &[&str], new: &[&str]) -> Vec<DiffOp> {
+fn align(old: &Lines<'_>, new: &Lines<'_>) -> Vec<DiffOp> {
     let (n, m) = (old.len(), new.len());
     // Texts agree again at (x, y) when both ended, or two lines (one at the very end) match.
     let agree = |x: usize, y: usize| -> bool {
         if x == n || y == m {
             return x == n && y == m;
         }
-        old[x] == new[y]
-            && ((x + 1 == n && y + 1 == m) || (x + 1 < n && y + 1 < m && old[x + 1] == new[y + 1]))
+        old.get(x) == new.get(y)
+            && ((x + 1 == n && y + 1 == m)
+                || (x + 1 < n && y + 1 < m && old.get(x + 1) == new.get(y + 1)))
     };
     let mut ops = Vec::new();
     let (mut i, mut j) = (0, 0);
     loop {
         let (si, sj) = (i, j);
-        while i < n && j < m && old[i] == new[j] {
+        while i < n && j < m && old.get(i) == new.get(j) {
             i += 1;
             j += 1;
         }
@@ -121,7 +156,8 @@ fn align(old: &[&str], new: &[&str]) -> Vec<DiffOp> {
         // None within the window: replace a window's worth and look again from there.
         let (a, b) = skip.unwrap_or(((n - i).min(WINDOW), (m - j).min(WINDOW)));
         // The region is small: diff it exactly and shift the result into place.
-        for op in capture_diff_slices(Algorithm::Myers, &old[i..i + a], &new[j..j + b]) {
+        let (o, w) = (old.window(i..i + a), new.window(j..j + b));
+        for op in capture_diff_slices(Algorithm::Myers, &o, &w) {
             ops.push(shift(op, i, j));
         }
         i += a;

@@ -189,27 +189,28 @@ pub fn line_col(text: &str, offset: usize) -> LineCol {
 /// Line starts of a text, for repeated offset-to-position lookups in O(log n) each.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineIndex {
-    starts: Vec<usize>,
+    /// The offset each line starts at (a file is at most 256 MiB: 32 bits hold it).
+    starts: Vec<u32>,
 }
 
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
         let mut starts = vec![0];
-        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1));
         LineIndex { starts }
     }
 
     /// The 1-based line holding byte `offset`, in O(log n): no scan of the line itself, so
     /// reporting many places on one very long line stays linear.
     pub fn line(&self, offset: usize) -> usize {
-        self.starts.partition_point(|&s| s <= offset)
+        self.starts.partition_point(|&s| s as usize <= offset)
     }
 
     /// The same answer as [`line_col`], for the text this index was built from.
     pub fn line_col(&self, text: &str, offset: usize) -> LineCol {
         let offset = offset.min(text.len());
-        let line = self.starts.partition_point(|&s| s <= offset);
-        let start = self.starts[line - 1];
+        let line = self.starts.partition_point(|&s| s as usize <= offset);
+        let start = self.starts[line - 1] as usize;
         let col = text.as_bytes()[start..offset]
             .iter()
             .filter(|&&b| (b & 0xC0) != 0x80)

@@ -156,13 +156,12 @@ pub(crate) fn plan(
     if global.quiet {
         return;
     }
-    let mut s = String::new();
+    // Each file's diff goes out as it is made: never a second copy of them all.
     for f in &plan.files {
-        s.push_str(&file_diff(host, f));
+        let d = file_diff(host, f);
+        out(&if color() { paint(&d) } else { d });
     }
-    if color() {
-        s = paint(&s);
-    }
+    let mut s = String::new();
     if !global.brief {
         for n in plan.notes.iter().chain(&extra.notes) {
             s.push_str(&format!("note: {n}\n"));

@@ -161,8 +161,10 @@ impl Builder {
 fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
     let text = shared.as_str();
     let bytes = text.as_bytes();
+    // At most one item per physical line: the list is made once, at its final size.
+    let lines = memchr::memchr_iter(b'\n', bytes).count() + 1;
     let mut b = Builder {
-        items: Vec::new(),
+        items: Vec::with_capacity(lines),
         args: Vec::new(),
         stack: Vec::new(),
     };
