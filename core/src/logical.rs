@@ -40,8 +40,35 @@ impl<F: Fn(&str, &Line, &Line, &Line) -> Join> Rule for F {
 /// the last one with its line ending (lines passed over in between included).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Logical {
-    pub lines: Vec<Line>,
+    pub lines: Lines,
     pub span: Span,
+}
+
+/// The physical lines of one logical line: most logical lines are one physical line,
+/// held without an allocation. Reads as a slice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lines {
+    One(Line),
+    Many(Vec<Line>),
+}
+
+impl Lines {
+    fn push(&mut self, next: Line) {
+        match self {
+            Lines::One(first) => *self = Lines::Many(vec![first.clone(), next]),
+            Lines::Many(v) => v.push(next),
+        }
+    }
+}
+
+impl std::ops::Deref for Lines {
+    type Target = [Line];
+    fn deref(&self) -> &[Line] {
+        match self {
+            Lines::One(l) => std::slice::from_ref(l),
+            Lines::Many(v) => v,
+        }
+    }
 }
 
 /// The physical lines of `text` from byte `at` on, without building a list of them.
@@ -96,6 +123,9 @@ impl Iterator for PhysicalLines<'_> {
 pub struct LogicalLines<'a, R> {
     text: &'a str,
     lines: PhysicalLines<'a>,
+    /// The line that ended the previous logical line, already split off `lines`: each
+    /// physical line is found once.
+    peeked: Option<Line>,
     rule: R,
 }
 
@@ -104,6 +134,7 @@ impl<'a, R: Rule> LogicalLines<'a, R> {
         LogicalLines {
             text,
             lines: PhysicalLines::new(text),
+            peeked: None,
             rule,
         }
     }
@@ -113,20 +144,33 @@ impl<R: Rule> Iterator for LogicalLines<'_, R> {
     type Item = Logical;
 
     fn next(&mut self) -> Option<Logical> {
-        let first = self.lines.next()?;
-        let mut lines = vec![first.clone()];
+        let first = match self.peeked.take() {
+            Some(l) => l,
+            None => self.lines.next()?,
+        };
+        let mut lines = Lines::One(first.clone());
         // Where to go on after this logical line: past its last joined line.
         let mut resume = self.lines.clone();
         let mut ahead = self.lines.clone();
+        let mut passed = false;
         while let Some(next) = ahead.next() {
             let last = lines.last().expect("a logical line has a line");
             match self.rule.join(self.text, &first, last, &next) {
                 Join::Joins => {
                     lines.push(next);
                     resume = ahead.clone();
+                    passed = false;
                 }
-                Join::Passes => {}
-                Join::Ends => break,
+                Join::Passes => passed = true,
+                Join::Ends => {
+                    // The next logical line starts here, unless lines were passed
+                    // over on the way (they come first, as lines of their own).
+                    if !passed {
+                        self.peeked = Some(next);
+                        resume = ahead;
+                    }
+                    break;
+                }
             }
         }
         self.lines = resume;

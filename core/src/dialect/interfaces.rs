@@ -172,7 +172,7 @@ fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
         // Join continuations: the `\` is removed and the next line appended verbatim.
         let start = first.full.start;
         let mut logical = String::new();
-        for x in &l.lines {
+        for x in l.lines.iter() {
             let raw = &text[x.full.start..x.full.end];
             let raw = raw.strip_suffix('\n').unwrap_or(raw);
             match raw.strip_suffix('\\') {

@@ -58,22 +58,28 @@ fn postfix_rule(text: &str, first: &Line, _: &Line, next: &Line) -> Join {
 /// Groups `text` into comments, blanks and logical lines. An indented line with no
 /// logical line before it is returned as `Err(offset)` when `strict`, else it starts one.
 fn group(text: &str, strict: bool) -> Result<Vec<Raw>, usize> {
-    let mut out: Vec<Raw> = Vec::new();
+    let mut out = Vec::new();
+    each_group(text, strict, |g| out.push(g))?;
+    Ok(out)
+}
+
+/// [`group`], handing each piece to `out` as it is found.
+fn each_group(text: &str, strict: bool, mut out: impl FnMut(Raw)) -> Result<(), usize> {
     for l in LogicalLines::new(text, postfix_rule) {
         let first = &l.lines[0];
         let t = first.text(text);
         if is_blank(t) {
-            out.push(Raw::Blank(first.clone()));
+            out(Raw::Blank(first.clone()));
         } else if t.trim_start_matches([' ', '\t']).starts_with('#') {
-            out.push(Raw::Comment(first.clone()));
+            out(Raw::Comment(first.clone()));
         } else {
             if t.starts_with([' ', '\t']) && strict {
                 return Err(first.content.start + indent_of(t).len());
             }
-            out.push(Raw::Logical(l));
+            out(Raw::Logical(l));
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The blank-trimmed part of a physical line from `from` on, as a span.
@@ -109,7 +115,14 @@ impl Element<'_> {
 /// Splits the value pieces `segments` of `src` into list elements the way Postfix does:
 /// commas and blanks separate, `{...}` groups stay one element.
 pub fn list_tokens<'a>(src: &'a str, segments: &[Span]) -> Vec<Element<'a>> {
-    let mut out: Vec<Element<'a>> = Vec::new();
+    let mut out = Vec::new();
+    list_tokens_into(src, segments, &mut out);
+    out
+}
+
+/// [`list_tokens`], appending to `out`.
+pub fn list_tokens_into<'a>(src: &'a str, segments: &[Span], out: &mut Vec<Element<'a>>) {
+    let base = out.len();
     let mut depth = 0usize;
     // Where the current element starts, and the pieces that earlier segments gave it
     // when it is a `{...}` group spanning lines (each followed by a blank).
@@ -119,33 +132,43 @@ pub fn list_tokens<'a>(src: &'a str, segments: &[Span]) -> Vec<Element<'a>> {
     for seg in segments {
         // Where this segment's piece of the current element starts.
         let mut piece = start.map(|_| seg.start);
-        for (i, c) in src[seg.clone()].char_indices() {
-            let at = seg.start + i;
-            let sep = depth == 0 && matches!(c, ' ' | '\t' | ',' | '\r');
+        // Separators and braces are ASCII, so the bytes are walked: a byte of a longer
+        // character is never one of them, and its last byte ends the element right.
+        let bytes = src.as_bytes();
+        let mut at = seg.start;
+        while at < seg.end {
+            let c = bytes[at];
+            let sep = depth == 0 && matches!(c, b' ' | b'\t' | b',' | b'\r');
             if sep {
                 if let Some(s) = start.take() {
                     let from = piece.take().unwrap_or(s);
                     out.push(element(src, s, from, last_end, joined.take()));
                 }
-                if c == ',' {
+                if c == b',' && out.len() > base {
                     if let Some(t) = out.last_mut() {
                         if t.comma.is_none() && src[t.span.end..at].trim().is_empty() {
                             t.comma = Some(at);
                         }
                     }
                 }
+                at += 1;
                 continue;
             }
-            if c == '{' {
+            if c == b'{' {
                 depth += 1;
-            } else if c == '}' {
+            } else if c == b'}' {
                 depth = depth.saturating_sub(1);
             }
             if start.is_none() {
                 start = Some(at);
                 piece = Some(at);
             }
-            last_end = at + c.len_utf8();
+            // On over the bytes that are neither a separator nor a brace.
+            at += 1;
+            while at < seg.end && !matches!(bytes[at], b' ' | b'\t' | b',' | b'\r' | b'{' | b'}') {
+                at += 1;
+            }
+            last_end = at;
         }
         if let Some(s) = start {
             let from = piece.unwrap_or(seg.start);
@@ -166,7 +189,6 @@ pub fn list_tokens<'a>(src: &'a str, segments: &[Span]) -> Vec<Element<'a>> {
             comma: None,
         });
     }
-    out
 }
 
 /// The element from `start` to `end`: borrowed when it lies in one segment, else the
