@@ -15,7 +15,6 @@
 //!   (`[::ffff:127.0.0.0]/104`) is judged as the IPv4 prefix it maps.
 
 use crate::addr::Prefix;
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::LazyLock;
 
@@ -122,8 +121,9 @@ pub const SPECIAL_V6: &[Special] = &[
 /// Where site networks live: global unicast and unique-local space.
 const UNICAST_V6: &[&str] = &["2000::/3", "fc00::/7"];
 
-/// The ranges of the tables above, parsed once: they are checked for every list entry.
-static PARSED: LazyLock<HashMap<&'static str, Prefix>> = LazyLock::new(|| {
+/// The ranges of the tables above, parsed once: they are checked for every list entry, so
+/// a range is found by its text's address first (a few comparisons, no hashing).
+static PARSED: LazyLock<Vec<(&'static str, Prefix)>> = LazyLock::new(|| {
     SPECIAL_V6
         .iter()
         .map(|s| s.range)
@@ -134,8 +134,12 @@ static PARSED: LazyLock<HashMap<&'static str, Prefix>> = LazyLock::new(|| {
 });
 
 fn prefix(text: &'static str) -> Prefix {
-    match PARSED.get(text) {
-        Some(p) => *p,
+    let found = PARSED
+        .iter()
+        .find(|(r, _)| std::ptr::eq(*r, text))
+        .or_else(|| PARSED.iter().find(|(r, _)| *r == text));
+    match found {
+        Some((_, p)) => *p,
         None => Prefix::parse(text).expect("a valid range in the table"),
     }
 }

@@ -614,6 +614,34 @@ mod tests {
     }
 
     #[test]
+    fn a_document_costs_a_fixed_amount_per_line_and_word() {
+        // Counted, not timed: what a document holds grows with its text and nothing
+        // else, so twice the vhosts is twice the items and words, and no more memory
+        // than a fixed number of bytes per byte of text.
+        let vhost = |i: usize| {
+            format!(
+                "<VirtualHost 192.0.2.10:80>\n    ServerName \"site{i}.example\"\n    \
+                 <Location /admin>\n        Require ip 192.0.2.0/24 \\\n          198.51.100.0/24\n    \
+                 </Location>\n</VirtualHost>\n\n"
+            )
+        };
+        let cost = |n: usize| {
+            let t: String = (0..n).map(vhost).collect();
+            let d = parse(t.as_str()).unwrap();
+            let words: usize = d.items().iter().map(|it| d.args(it).len()).sum();
+            let heap = d.items.capacity() * std::mem::size_of::<Item>()
+                + d.args.capacity() * std::mem::size_of::<Arg>();
+            (d.items().len(), words, heap, t.len())
+        };
+        let (items, words, heap, len) = cost(1000);
+        assert_eq!((items, words), (7000, 6000));
+        assert_eq!(cost(2000).0, 2 * items);
+        assert_eq!(cost(2000).1, 2 * words);
+        assert!(heap <= 3 * len, "{heap} bytes for {len} bytes of text");
+        assert!(std::mem::size_of::<Item>() <= 48 && std::mem::size_of::<Arg>() == 8);
+    }
+
+    #[test]
     fn directives_sections_and_nesting() {
         let t = "Listen 80\n<IfModule ssl_module>\n\tListen 192.0.2.10:443 https\n</IfModule>\n";
         let d = parse(t).unwrap();
