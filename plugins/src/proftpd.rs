@@ -65,7 +65,7 @@ fn load(host: &Host) -> Result<Option<ConfigSet<Doc>>> {
                         Dirs::Read
                     };
                     Some(
-                        Include::new(i, it.span.start, format!("Include {pat}"), &pat, DIR)
+                        Include::new(i, it.span().start, format!("Include {pat}"), &pat, DIR)
                             .missing(Missing::Note)
                             .dirs(dirs),
                     )
@@ -136,7 +136,7 @@ fn use_ipv6(files: &[(&File, &Doc)], a: &mut Analysis) {
             }
             a.find(
                 file,
-                it.span.start,
+                it.span().start,
                 Severity::Warning,
                 format!("UseIPv6 {}: ProFTPD listens on IPv4 only", v.text),
                 FIX,
@@ -149,7 +149,7 @@ fn use_ipv6(files: &[(&File, &Doc)], a: &mut Analysis) {
             a.edits(file).replace(v.span.clone(), on);
             a.note_at(
                 file,
-                it.span.start,
+                it.span().start,
                 format!(
                     "UseIPv6 {} is now {on}: ProFTPD listens on IPv6 too (one socket that serves both families)",
                     v.text
@@ -223,7 +223,7 @@ fn addresses(files: &[(&File, &Doc)], address: Option<Ipv6Addr>, a: &mut Analysi
     for l in &lists {
         let (file, doc) = files[l.file];
         let it = &doc.items[l.item];
-        let at = it.span.start;
+        let at = it.span().start;
         let mut add = Vec::new();
         let mut missing = false;
         for v4 in &l.v4 {
@@ -331,7 +331,7 @@ fn acls(files: &[(&File, &Doc)], networks: &[Prefix], a: &mut Analysis) {
                 if let Some(why) = policy::acl_entry(p) {
                     a.find(
                         file,
-                        it.span.start,
+                        it.span().start,
                         Severity::Error,
                         format!("{label} {p} admits too much: {why}"),
                         "",
@@ -344,7 +344,7 @@ fn acls(files: &[(&File, &Doc)], networks: &[Prefix], a: &mut Analysis) {
                 if h.v4_negated && h.v6_negated.is_empty() {
                     a.lasting(
                         file,
-                        it.span.start,
+                        it.span().start,
                         Severity::Warning,
                         format!(
                             "{label} !NET denies every IPv6 client, and a `!PREFIX` beside it would \
@@ -367,7 +367,7 @@ fn acls(files: &[(&File, &Doc)], networks: &[Prefix], a: &mut Analysis) {
                     if have.iter().all(|p| p.covers(&loopback)) {
                         a.lasting(
                             file,
-                            it.span.start,
+                            it.span().start,
                             Severity::Warning,
                             format!("{label} names IPv4 networks only: IPv6 clients are refused"),
                             FIX_NETWORK,
@@ -401,7 +401,7 @@ fn acls(files: &[(&File, &Doc)], networks: &[Prefix], a: &mut Analysis) {
             doc.append_args(a.edits(file), i, &words);
             a.note_at(
                 file,
-                it.span.start,
+                it.span().start,
                 format!("{label} names IPv4 networks: {} added", words.join(" ")),
             );
         }

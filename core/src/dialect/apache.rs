@@ -65,8 +65,9 @@ impl Arg {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Item {
     pub kind: Kind,
-    /// Every byte of the item: its physical lines with their line endings.
-    pub span: Span,
+    /// Every byte of the item ([`Item::span`]): its physical lines with their line
+    /// endings.
+    at: (u32, u32),
     /// The directive or section name as written (without `<`, `</`, `>`); empty for blanks
     /// and comments.
     name: (u32, u32),
@@ -80,6 +81,11 @@ pub struct Item {
 }
 
 impl Item {
+    /// Every byte of the item: its physical lines with their line endings.
+    pub fn span(&self) -> Span {
+        self.at.0 as usize..self.at.1 as usize
+    }
+
     /// The index of the enclosing section's [`Kind::Open`] item.
     pub fn parent(&self) -> Option<usize> {
         (self.parent > 0).then(|| self.parent as usize - 1)
@@ -150,7 +156,7 @@ impl Builder {
         self.items.push(Item {
             kind,
             name: (span.start as u32, span.start as u32),
-            span,
+            at: (span.start as u32, span.end as u32),
             args: (at, at),
             parent,
             lines: lines as u32,
@@ -239,7 +245,7 @@ fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
             if !want.eq_ignore_ascii_case(name) {
                 // Apache names this line too (except in a conditional section it skips,
                 // where it names the opening line, given here as well).
-                let at = crate::text::line_col(text, b.items[open].span.start);
+                let at = crate::text::line_col(text, b.items[open].span().start);
                 return Err(ParseError::new(
                     head.start,
                     format!("`</{name}>`"),
@@ -254,7 +260,7 @@ fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
             let name_start = head.start + 2;
             b.items.push(Item {
                 kind: Kind::Close,
-                span,
+                at: (span.start as u32, span.end as u32),
                 name: (name_start as u32, (name_start + name.len()) as u32),
                 args: (base as u32, base as u32),
                 parent,
@@ -304,7 +310,7 @@ fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
             let name_start = head.start + 1;
             b.items.push(Item {
                 kind: Kind::Open,
-                span,
+                at: (span.start as u32, span.end as u32),
                 name: (name_start as u32, (name_start + name.len()) as u32),
                 args: (base as u32, b.args.len() as u32),
                 parent,
@@ -337,7 +343,7 @@ fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
             }
             b.items.push(Item {
                 kind: Kind::Directive,
-                span,
+                at: (span.start as u32, span.end as u32),
                 name: (head.start as u32, head.end as u32),
                 args: (base as u32, b.args.len() as u32),
                 parent,
@@ -390,7 +396,7 @@ const NEEDS_ARGUMENTS: &[&str] = &[
 
 /// Where an open section's `<` is: the position of errors about it.
 fn open_at(text: &str, open: &Item) -> usize {
-    open.span.start + indent_of(&text[open.span.clone()]).len()
+    open.span().start + indent_of(&text[open.span()]).len()
 }
 
 fn unquote(text: &str) -> &str {
@@ -412,10 +418,10 @@ impl Doc {
     pub fn tiles(&self) -> bool {
         let mut at = 0;
         for it in &self.items {
-            if it.span.start != at || it.span.end < it.span.start {
+            if it.span().start != at || it.span().end < it.span().start {
                 return false;
             }
-            at = it.span.end;
+            at = it.span().end;
         }
         at == self.src.len()
     }
@@ -498,7 +504,7 @@ impl Doc {
 
     /// The leading blanks of item `i`'s first line.
     pub fn indent(&self, i: usize) -> &str {
-        let s = self.items[i].span.start;
+        let s = self.items[i].span().start;
         let line = self.src[s..].lines().next().unwrap_or("");
         indent_of(line)
     }
@@ -510,10 +516,10 @@ impl Doc {
         let it = &self.items[i];
         let a = self.args(it)[k].span();
         if it.lines == 1 {
-            let start = it.span.start;
-            let end = crate::text::lines(&self.src[it.span.clone()])
+            let start = it.span().start;
+            let end = crate::text::lines(&self.src[it.span()])
                 .first()
-                .map_or(it.span.end, |l| start + l.content.end);
+                .map_or(it.span().end, |l| start + l.content.end);
             // Without a dangling `\` (a last line continuing into nothing).
             let tail = &self.src[a.end..end];
             let tail = tail.strip_suffix('\\').map_or(tail, str::trim_end);
@@ -532,14 +538,14 @@ impl Doc {
         let it = &self.items[i];
         // The item's last character (not its last byte, which may sit inside a character
         // when the file ends without a newline).
-        let last = self.src[..it.span.end]
+        let last = self.src[..it.span().end]
             .char_indices()
             .next_back()
-            .map_or(it.span.start, |(k, _)| k)
-            .max(it.span.start);
+            .map_or(it.span().start, |(k, _)| k)
+            .max(it.span().start);
         // A last line ending in `\` (the file's end, where Apache reads it as continuing
         // into nothing) would take the new line in: an empty line after it ends it first.
-        let content = self.src[..it.span.end].trim_end_matches(['\n', '\r']);
+        let content = self.src[..it.span().end].trim_end_matches(['\n', '\r']);
         if content.ends_with('\\') {
             let nl = crate::text::newline_of(&self.src);
             edits.insert_line_after(&self.src, last, &format!("{nl}{line}"));
@@ -566,7 +572,7 @@ impl fmt::Display for Doc {
     /// The items' text, in order: the input, when nothing was edited.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for it in &self.items {
-            f.write_str(&self.src[it.span.clone()])?;
+            f.write_str(&self.src[it.span()])?;
         }
         Ok(())
     }
@@ -574,7 +580,7 @@ impl fmt::Display for Doc {
 
 impl crate::doc::Spanned for Item {
     fn span(&self) -> Span {
-        self.span.clone()
+        Item::span(self)
     }
 }
 
@@ -638,7 +644,7 @@ mod tests {
         assert_eq!(cost(2000).0, 2 * items);
         assert_eq!(cost(2000).1, 2 * words);
         assert!(heap <= 3 * len, "{heap} bytes for {len} bytes of text");
-        assert!(std::mem::size_of::<Item>() <= 48 && std::mem::size_of::<Arg>() == 8);
+        assert!(std::mem::size_of::<Item>() <= 36 && std::mem::size_of::<Arg>() == 8);
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub(super) fn acl(
                 a.edits(file).replace(w.span.clone(), bare.clone());
                 a.note_at(
                     file,
-                    it.span.start,
+                    it.span().start,
                     format!("{label} {t}: Apache rejects brackets here; written {bare}"),
                 );
                 a.find(file,
@@ -94,7 +94,7 @@ pub(super) fn acl(
         add.push("::1".to_string());
         a.find(
             file,
-            it.span.start,
+            it.span().start,
             Severity::Info,
             format!("{label} admits 127.0.0.1 but not ::1"),
             FIX_PLAIN,
@@ -106,7 +106,7 @@ pub(super) fn acl(
             if !v6_site {
                 a.lasting(
                     file,
-                    it.span.start,
+                    it.span().start,
                     Severity::Warning,
                     format!("{label} admits IPv4 networks only: IPv6 clients are refused"),
                     FIX_NETWORK,
@@ -117,7 +117,7 @@ pub(super) fn acl(
             if !missing.is_empty() && !v6_site {
                 a.find(
                     file,
-                    it.span.start,
+                    it.span().start,
                     Severity::Warning,
                     format!("{label} admits IPv4 networks only: IPv6 clients are refused"),
                     FIX_NETWORK,
@@ -133,7 +133,7 @@ pub(super) fn acl(
         // site network would widen the rule.
         a.lasting(
             file,
-            it.span.start,
+            it.span().start,
             Severity::Info,
             format!("{label} admits single IPv4 hosts only: the same hosts over IPv6 are refused; v6fix does not know their IPv6 addresses and does not widen the rule to a network, so add them by hand"),
             "",

@@ -27,7 +27,7 @@ pub(super) fn has_hash(doc: &Doc, it: &Item) -> bool {
 pub(super) fn hash_at(doc: &Doc, it: &Item) -> usize {
     doc.words(it)
         .find(|w| w.text.starts_with('#'))
-        .map_or(it.span.start, |w| w.span.start)
+        .map_or(it.span().start, |w| w.span.start)
 }
 
 pub(super) fn hash_message(doc: &Doc, it: &Item) -> String {

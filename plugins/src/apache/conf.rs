@@ -41,7 +41,7 @@ impl Conf {
                     if pat.contains("${") {
                         warnings.push(format!(
                             "{}: Include {pat} names a variable that v6fix cannot resolve: not read",
-                            host.locate(file, it.span.start)
+                            host.locate(file, it.span().start)
                         ));
                         continue;
                     }
@@ -59,7 +59,7 @@ impl Conf {
                     out.push(
                         Include::new(
                             i,
-                            it.span.start,
+                            it.span().start,
                             format!("{} {pat}", doc.name(it)),
                             pat,
                             &root,

@@ -63,7 +63,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
     let mut listens = Vec::new();
     for (fi, (file, doc)) in conf.files.iter().enumerate() {
         for (i, it) in doc.directives("Listen") {
-            let at = host.locate(file, it.span.start);
+            let at = host.locate(file, it.span().start);
             if has_hash(doc, it) {
                 a.refuse(file, hash_at(doc, it), hash_message(doc, it));
                 continue;
@@ -74,7 +74,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
             if word.text.contains("${") {
                 a.warn_at(
                     file,
-                    it.span.start,
+                    it.span().start,
                     format!(
                         "Listen {} uses a variable v6fix cannot resolve: left alone, check it by hand",
                         word.text
@@ -118,7 +118,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
                     "Listen {} and Listen {} ({}) cannot both bind port {port}: Apache passes -t and then fails to start with \"Address already in use\"; remove one",
                     word.text, old.text, old.at
                 );
-                a.lasting(file, it.span.start, Severity::Error, msg, "");
+                a.lasting(file, it.span().start, Severity::Error, msg, "");
             }
             push_sock(
                 &mut socks,
@@ -140,10 +140,10 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
         let (file, doc) = &conf.files[fi];
         let it = &doc.items()[i];
         let word = &doc.arg(it, 0).expect("a Listen has its address");
-        let at = host.locate(file, it.span.start);
+        let at = host.locate(file, it.span().start);
         if let Some(fixed) = &spot.bracketed {
             a.edits(file).replace(word.span.clone(), fixed.clone());
-            a.note_at(file, it.span.start, format!("Listen {} is an unbracketed IPv6 literal; Apache reads the last `:` as the port, so it is written {fixed}",
+            a.note_at(file, it.span().start, format!("Listen {} is an unbracketed IPv6 literal; Apache reads the last `:` as the port, so it is written {fixed}",
                 word.text
             ));
             a.find(
@@ -160,7 +160,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
         }
         let (fix, sev) = match &spot.bind {
             Bind::AnyDual => {
-                a.note_at(file, it.span.start, format!("Listen {} is already dual-stack (Apache binds one socket for IPv4 and IPv6): left alone",
+                a.note_at(file, it.span().start, format!("Listen {} is already dual-stack (Apache binds one socket for IPv4 and IPv6): left alone",
                     word.text
                 ));
                 continue;
@@ -182,7 +182,7 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
                 if live().is_empty() {
                     a.lasting(
                         file,
-                        it.span.start,
+                        it.span().start,
                         sev,
                         format!("Listen {} accepts IPv4 clients only", word.text),
                         fix,
@@ -201,14 +201,14 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
             if old.text == spelled {
                 a.note_at(
                     file,
-                    it.span.start,
+                    it.span().start,
                     format!(
                         "Listen {} has its IPv6 twin Listen {} ({}) already: left alone",
                         word.text, old.text, old.at
                     ),
                 );
             } else if old.addr == Bind::AnyDual {
-                a.note_at(file, it.span.start, format!("Listen {}: port {port} already has the dual-stack Listen {} ({}); a Listen {spelled} beside it would fail to bind, so none is added",
+                a.note_at(file, it.span().start, format!("Listen {}: port {port} already has the dual-stack Listen {} ({}); a Listen {spelled} beside it would fail to bind, so none is added",
                     word.text,
                     old.text,
                     old.at,
@@ -221,13 +221,13 @@ pub(super) fn listeners(host: &Host, conf: &Conf, address: Option<Ipv6Addr>, a: 
         listen_changed(a);
         a.find(
             file,
-            it.span.start,
+            it.span().start,
             sev,
             format!("Listen {} accepts IPv4 clients only", word.text),
             fix,
         );
         if matches!(spot.bind, Bind::V4(ip4) if ip4.is_loopback()) {
-            a.note_at(file, it.span.start, format!("Listen {} is loopback only (a backend behind a local proxy): it gets {spelled} so local clients that resolve localhost to ::1 reach it too; the proxy keeps using {}",
+            a.note_at(file, it.span().start, format!("Listen {} is loopback only (a backend behind a local proxy): it gets {spelled} so local clients that resolve localhost to ::1 reach it too; the proxy keeps using {}",
                 word.text, word.text
             ));
         }
@@ -290,9 +290,9 @@ fn refuse_collapsing(
             ip,
             port: port.clone(),
             text: format!("Listen {}", doc.words(it).next().map_or("", |w| w.text)),
-            at: host.locate(file, it.span.start),
+            at: host.locate(file, it.span().start),
         });
-        place.push((*fi, it.span.start));
+        place.push((*fi, it.span().start));
     }
     for group in endpoint::collapsing(&specific) {
         let twin = format!("[{address}]:{}", group[0].port);

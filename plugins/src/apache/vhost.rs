@@ -23,7 +23,7 @@ pub(super) fn vhost(
     if doc.words(it).any(|w| w.text.contains("${")) {
         a.warn_at(
             file,
-            it.span.start,
+            it.span().start,
             "<VirtualHost> address uses a variable v6fix cannot resolve: left alone, check it by hand",
         );
         return;
@@ -56,7 +56,7 @@ pub(super) fn vhost(
         let list: Vec<_> = doc.words(it).map(|w| w.text).collect();
         a.note_at(
             file,
-            it.span.start,
+            it.span().start,
             format!(
                 "<VirtualHost {}> already matches IPv4 and IPv6 clients: left alone",
                 list.join(" ")
@@ -66,7 +66,7 @@ pub(super) fn vhost(
     for (w, s) in &spots {
         if let Some(fixed) = &s.bracketed {
             a.edits(file).replace(w.span.clone(), fixed.clone());
-            a.note_at(file, it.span.start, format!("<VirtualHost {}> holds an unbracketed IPv6 literal; written {fixed}, the way Apache reads it",
+            a.note_at(file, it.span().start, format!("<VirtualHost {}> holds an unbracketed IPv6 literal; written {fixed}, the way Apache reads it",
                 w.text
             ));
             a.find(
