@@ -20,6 +20,19 @@ const CONTEXT: usize = 3;
 /// A unified diff from `old` (or nothing, for a created file) to `new`, headed
 /// `a/<path>` and `b/<path>` (`/dev/null` for a created file).
 pub fn unified(path: &str, old: Option<&str>, new: &str) -> String {
+    let mut out = Vec::new();
+    unified_to(&mut out, path, old, new).expect("writing to memory");
+    String::from_utf8(out).expect("lines of two texts")
+}
+
+/// [`unified`], written to `out` hunk by hunk instead of kept: a large diff is never
+/// held whole.
+pub fn unified_to(
+    out: &mut impl std::io::Write,
+    path: &str,
+    old: Option<&str>,
+    new: &str,
+) -> std::io::Result<()> {
     let from = match old {
         Some(_) => format!("a/{path}"),
         None => "/dev/null".to_string(),
@@ -29,14 +42,16 @@ pub fn unified(path: &str, old: Option<&str>, new: &str) -> String {
     let ops = align(&old_lines, &new_lines);
     let groups = group_diff_ops(ops, CONTEXT);
     if groups.is_empty() {
-        return String::new();
+        return Ok(());
     }
-    let mut out = format!("--- {from}\n+++ b/{path}\n");
+    write!(out, "--- {from}\n+++ b/{path}\n")?;
+    let mut hunk = String::new();
     for group in groups {
         let (first, last) = (&group[0], &group[group.len() - 1]);
         let old_range = first.old_range().start..last.old_range().end;
         let new_range = first.new_range().start..last.new_range().end;
-        out.push_str(&format!(
+        hunk.clear();
+        hunk.push_str(&format!(
             "@@ -{} +{} @@\n",
             hunk_range(&old_range),
             hunk_range(&new_range)
@@ -45,17 +60,18 @@ pub fn unified(path: &str, old: Option<&str>, new: &str) -> String {
             let (tag, o, n) = op.as_tag_tuple();
             use similar::DiffTag::*;
             match tag {
-                Equal => push_lines(&mut out, ' ', &old_lines, o),
-                Delete => push_lines(&mut out, '-', &old_lines, o),
-                Insert => push_lines(&mut out, '+', &new_lines, n),
+                Equal => push_lines(&mut hunk, ' ', &old_lines, o),
+                Delete => push_lines(&mut hunk, '-', &old_lines, o),
+                Insert => push_lines(&mut hunk, '+', &new_lines, n),
                 Replace => {
-                    push_lines(&mut out, '-', &old_lines, o);
-                    push_lines(&mut out, '+', &new_lines, n);
+                    push_lines(&mut hunk, '-', &old_lines, o);
+                    push_lines(&mut hunk, '+', &new_lines, n);
                 }
             }
         }
+        out.write_all(hunk.as_bytes())?;
     }
-    out
+    Ok(())
 }
 
 /// The lines of a text, each with its line feed (the last one may have none), found once
