@@ -76,8 +76,6 @@ pub struct Item {
     args: (u32, u32),
     /// The index of the enclosing section's [`Kind::Open`] item, plus one (0: none).
     parent: u32,
-    /// The number of physical lines.
-    lines: u32,
 }
 
 impl Item {
@@ -89,11 +87,6 @@ impl Item {
     /// The index of the enclosing section's [`Kind::Open`] item.
     pub fn parent(&self) -> Option<usize> {
         (self.parent > 0).then(|| self.parent as usize - 1)
-    }
-
-    /// The number of physical lines.
-    pub fn lines(&self) -> usize {
-        self.lines as usize
     }
 
     /// Where the name sits in the text.
@@ -151,7 +144,7 @@ impl Builder {
     }
 
     /// Adds an item without name or words.
-    fn plain(&mut self, kind: Kind, span: Span, lines: usize, parent: u32) {
+    fn plain(&mut self, kind: Kind, span: Span, parent: u32) {
         let at = self.args.len() as u32;
         self.items.push(Item {
             kind,
@@ -159,7 +152,6 @@ impl Builder {
             at: (span.start as u32, span.end as u32),
             args: (at, at),
             parent,
-            lines: lines as u32,
         });
     }
 }
@@ -198,13 +190,13 @@ fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
         let first = &text[start..first_end];
         if count == 1 && first.trim().is_empty() {
             let parent = b.parent();
-            b.plain(Kind::Blank, span, 1, parent);
+            b.plain(Kind::Blank, span, parent);
             continue;
         }
         let parent = b.parent();
         let lead = first.trim_start_matches([' ', '\t']);
         if lead.starts_with('#') {
-            b.plain(Kind::Comment, span, count, parent);
+            b.plain(Kind::Comment, span, parent);
             continue;
         }
         let base = b.args.len();
@@ -214,7 +206,7 @@ fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
         }
         if b.args.len() == base {
             // Only blanks and continuation backslashes: Apache reads an empty line.
-            b.plain(Kind::Blank, span, count, parent);
+            b.plain(Kind::Blank, span, parent);
             continue;
         }
         let head = b.args.remove(base).span();
@@ -264,7 +256,6 @@ fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
                 name: (name_start as u32, (name_start + name.len()) as u32),
                 args: (base as u32, base as u32),
                 parent,
-                lines: count as u32,
             });
         } else if let Some(rest) = head_text.strip_prefix('<') {
             let (name, closed) = match rest.strip_suffix('>') {
@@ -314,7 +305,6 @@ fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
                 name: (name_start as u32, (name_start + name.len()) as u32),
                 args: (base as u32, b.args.len() as u32),
                 parent,
-                lines: count as u32,
             });
             b.stack.push(idx);
         } else {
@@ -347,7 +337,6 @@ fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
                 name: (head.start as u32, head.end as u32),
                 args: (base as u32, b.args.len() as u32),
                 parent,
-                lines: count as u32,
             });
         }
     }
@@ -439,6 +428,12 @@ impl Doc {
             && self.name(it).eq_ignore_ascii_case(name)
     }
 
+    /// The number of physical lines of `it`.
+    pub fn lines(&self, it: &Item) -> usize {
+        let text = &self.src.as_bytes()[it.span()];
+        memchr::memchr_iter(b'\n', text).count() + usize::from(text.last() != Some(&b'\n'))
+    }
+
     /// The arguments of `it` (for a section: before the closing `>`).
     pub fn args(&self, it: &Item) -> &[Arg] {
         &self.args[it.args.0 as usize..it.args.1 as usize]
@@ -515,7 +510,7 @@ impl Doc {
     pub fn line_with_arg(&self, i: usize, k: usize, with: &str) -> String {
         let it = &self.items[i];
         let a = self.args(it)[k].span();
-        if it.lines == 1 {
+        if self.lines(it) == 1 {
             let start = it.span().start;
             let end = crate::text::lines(&self.src[it.span()])
                 .first()
@@ -644,7 +639,7 @@ mod tests {
         assert_eq!(cost(2000).0, 2 * items);
         assert_eq!(cost(2000).1, 2 * words);
         assert!(heap <= 3 * len, "{heap} bytes for {len} bytes of text");
-        assert!(std::mem::size_of::<Item>() <= 36 && std::mem::size_of::<Arg>() == 8);
+        assert!(std::mem::size_of::<Item>() <= 32 && std::mem::size_of::<Arg>() == 8);
     }
 
     #[test]
@@ -694,11 +689,11 @@ mod tests {
         let d = parse(t).unwrap();
         assert_eq!(d.items().len(), 3);
         let r = &d.items()[0];
-        assert_eq!(r.lines(), 2);
+        assert_eq!(d.lines(r), 2);
         assert_eq!(d.args(r).len(), 3);
         assert_eq!(d.word(&d.args(r)[2]), "198.51.100.0/24");
         assert_eq!(d.items()[1].kind, Kind::Comment);
-        assert_eq!(d.items()[1].lines(), 2, "a comment continues too");
+        assert_eq!(d.lines(&d.items()[1]), 2, "a comment continues too");
         assert_eq!(d.to_string(), t);
     }
 
