@@ -334,8 +334,8 @@ impl Analysis {
                 });
             }
             if !edits.is_empty() {
-                let new = edits.apply(&file.text);
-                plan.change(&file, new);
+                let (new, regions) = edits.apply_traced(&file.text);
+                plan.change_traced(&file, new, Some(regions));
             }
         }
         for (path, text) in self.creates {

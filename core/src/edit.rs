@@ -25,6 +25,14 @@ pub enum Attach {
     After,
 }
 
+/// Where applying edits changed a text: bytes `old` of the old text became bytes `new` of
+/// the new one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    pub old: Span,
+    pub new: Span,
+}
+
 /// A set of non-overlapping replacements to apply to one text.
 #[derive(Debug, Clone, Default)]
 pub struct Edits {
@@ -128,13 +136,21 @@ impl Edits {
     /// # Panics
     /// When two edits overlap or one reaches past the end of `src`: that is a bug in the
     /// code that made them, never a property of the input.
-    pub fn apply(mut self, src: &str) -> String {
+    pub fn apply(self, src: &str) -> String {
+        self.apply_traced(src).0
+    }
+
+    /// [`Edits::apply`], also saying where the text changed: each [`Region`] is a run of
+    /// the old text and what stands for it in the new one, in order, touching ones joined.
+    /// The report's diff is built from them, at the cost of what changed.
+    pub fn apply_traced(mut self, src: &str) -> (String, Vec<Region>) {
         // Insertions (empty spans) at an offset come before a replacement starting there,
         // ordered by what they belong to; the sort is stable, so equal ones keep the
         // order they were made in.
         self.edits
             .sort_by_key(|(span, attach, _)| (span.start, span.end, *attach));
         let mut out = String::with_capacity(src.len() + 64 * self.edits.len());
+        let mut regions: Vec<Region> = Vec::new();
         let mut pos = 0;
         for (span, _, text) in self.edits {
             assert!(
@@ -142,11 +158,22 @@ impl Edits {
                 "overlapping or out-of-range edit {span:?}"
             );
             out.push_str(&src[pos..span.start]);
+            let at = out.len();
             out.push_str(&text);
+            match regions.last_mut() {
+                Some(r) if r.old.end == span.start => {
+                    r.old.end = span.end;
+                    r.new.end = out.len();
+                }
+                _ => regions.push(Region {
+                    old: span.clone(),
+                    new: at..out.len(),
+                }),
+            }
             pos = span.end;
         }
         out.push_str(&src[pos..]);
-        out
+        (out, regions)
     }
 }
 

@@ -19,6 +19,9 @@ use std::sync::Arc;
 
 const MAX_LINKS: usize = 40;
 
+/// The longest path the kernel opens, its terminating NUL included (`PATH_MAX`).
+const PATH_MAX: usize = 4096;
+
 /// A config linked here is disabled.
 pub const DEV_NULL: &str = "/dev/null";
 
@@ -188,20 +191,43 @@ impl Host {
         if !path.is_absolute() {
             return Err(refuse("not an absolute path".into()));
         }
+        if path.as_os_str().len() >= PATH_MAX {
+            return Err(refuse(format!(
+                "a path of {} bytes: the kernel opens none of {PATH_MAX} bytes or more, so the daemon cannot read it either",
+                path.as_os_str().len()
+            )));
+        }
         let mut todo: VecDeque<OsString> = VecDeque::new();
         push_components(&mut todo, path, false).map_err(refuse)?;
         let mut cur: Vec<OsString> = Vec::new();
+        // `cur` on this computer, kept in step with it; and how deep the first component
+        // that does not exist is (nothing below it exists either).
+        let mut here = self.root.clone();
+        let mut missing: Option<usize> = None;
         let mut links = 0;
         while let Some(c) = todo.pop_front() {
             if c == ".." {
-                if cur.pop().is_none() && !clamp {
-                    return Err(refuse("a symlink or `..` leads outside --root".into()));
+                match cur.pop() {
+                    Some(_) => {
+                        here.pop();
+                    }
+                    None if !clamp => {
+                        return Err(refuse("a symlink or `..` leads outside --root".into()));
+                    }
+                    None => {}
+                }
+                if missing.is_some_and(|d| cur.len() < d) {
+                    missing = None;
                 }
                 continue;
             }
+            here.push(&c);
             cur.push(c);
-            let here = self.on_disk(&join(&cur));
+            if missing.is_some() {
+                continue;
+            }
             let Ok(meta) = std::fs::symlink_metadata(&here) else {
+                missing = Some(cur.len());
                 continue;
             };
             if !meta.file_type().is_symlink() {
@@ -217,6 +243,7 @@ impl Host {
             if target.is_absolute() {
                 cur.clear();
             }
+            here = self.on_disk(&join(&cur));
             push_components(&mut todo, &target, true).map_err(refuse)?;
         }
         Ok(join(&cur))
@@ -639,6 +666,25 @@ mod tests {
             vec![PathBuf::from("/etc/nginx/sites-available/default")]
         );
         assert!(h.glob("/etc/../../*").is_err());
+    }
+
+    #[test]
+    fn a_path_the_kernel_would_not_open_is_refused_and_a_long_one_resolves_lexically() {
+        let (_d, h) = tree();
+        let long = format!("/etc/{}", "[2001:db8::/64]".repeat(300));
+        match h.resolve(Path::new(&long)) {
+            Err(Error::Refused { reason, .. }) => assert!(reason.contains("4096"), "{reason}"),
+            other => panic!("want a refusal, got {other:?}"),
+        }
+        // Below a directory that does not exist, nothing is looked up on the disk (a
+        // link there is no link); `..` back above it looks again.
+        let deep = format!("/etc/nope{}/nginx/sites-enabled/rel", "/x".repeat(1000));
+        assert_eq!(h.resolve(Path::new(&deep)).unwrap(), Path::new(&deep));
+        assert_eq!(
+            h.resolve(Path::new("/etc/nope/x/../../nginx/sites-enabled/rel"))
+                .unwrap(),
+            Path::new("/etc/nginx/sites-available/default")
+        );
     }
 
     #[test]

@@ -71,7 +71,7 @@ pub use analysis::{Analysis, Diagnostic, Reach};
 pub use audit::{Finding, Severity};
 pub use change::{FileChange, Plan, Restart};
 pub use config_set::ConfigSet;
-pub use edit::Edits;
+pub use edit::{Edits, Region};
 pub use endpoint::{Bind, Endpoint, Spelling, Twin};
 pub use error::{Error, ParseError, Result};
 pub use host::{File, Host};

@@ -3,6 +3,7 @@
 
 use crate::cli::Global;
 use crate::schema::{ChangeReport, CheckerReport, ErrorReport, FileReport, RestartReport};
+use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 use v6fix_core::apply::Applied;
 use v6fix_core::{diff, Error, Host, Plan};
@@ -86,7 +87,15 @@ pub(crate) fn file_diff(host: &Host, f: &v6fix_core::FileChange) -> String {
     // Bytes that are not UTF-8 show as `\xNN`, a byte order mark as `<BOM>`.
     let old = f.old.as_deref().map(v6fix_core::text::shown);
     let new = v6fix_core::text::shown(&f.new);
-    diff::unified(&host.relative(&f.target), old.as_deref(), &new)
+    let path = host.relative(&f.target);
+    // Built from the edits' regions when the texts are shown as they are (the regions
+    // are offsets into them).
+    match (&old, &new, &f.regions) {
+        (Some(Cow::Borrowed(o)), Cow::Borrowed(n), Some(regions)) => {
+            diff::unified_regions(&path, o, n, regions)
+        }
+        _ => diff::unified(&path, old.as_deref(), &new),
+    }
 }
 
 /// The JSON report of a plan: `changed`, `files`, `warnings`, `notes`, `restart`.
