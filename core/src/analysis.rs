@@ -387,8 +387,8 @@ mod tests {
 
     #[test]
     fn edits_are_kept_per_file_behind_the_path_and_applied_once() {
-        let via_link = File::new("/etc/a".into(), "/etc/real".into(), "x\n".into());
-        let direct = File::new("/etc/real".into(), "/etc/real".into(), "x\n".into());
+        let via_link = File::new("/etc/a".into(), "/etc/real".into(), "x\n");
+        let direct = File::new("/etc/real".into(), "/etc/real".into(), "x\n");
         let mut a = Analysis::new();
         a.edits(&via_link).append_line("x\n", "y");
         a.edits(&direct).append_line("x\n", "z");
@@ -402,7 +402,7 @@ mod tests {
 
     #[test]
     fn an_invalid_config_refuses_the_plan_and_no_change_means_no_restart() {
-        let f = File::new("/etc/a".into(), "/etc/a".into(), "bad\n".into());
+        let f = File::new("/etc/a".into(), "/etc/a".into(), "bad\n");
         let mut a = Analysis::new();
         a.restart("svc", "reload", "systemctl reload svc", "why");
         assert!(a.into_plan().unwrap().restarts.is_empty());
@@ -418,7 +418,7 @@ mod tests {
 
     #[test]
     fn each_diagnostic_is_recorded_once_and_heard_by_its_reach() {
-        let f = File::new("/etc/a".into(), "/etc/a".into(), "one\ntwo\n".into());
+        let f = File::new("/etc/a".into(), "/etc/a".into(), "one\ntwo\n");
         let mut a = Analysis::new();
         a.find(&f, 4, Severity::Warning, "fixed by the run", "v6fix x");
         a.lasting(&f, 4, Severity::Error, "left by the run", "");

@@ -3,6 +3,7 @@
 //! Plugins produce plans and never write; [`crate::apply`] is the only code that writes.
 
 use crate::host::File;
+use crate::text::Text;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -16,8 +17,8 @@ pub struct FileChange {
     /// The text as read; `None` when the file is created. Like `new`, the whole file: a
     /// byte order mark included, bytes that are not UTF-8 as [`crate::text::decode`] reads
     /// them ([`crate::text::encode`] gives the bytes).
-    pub old: Option<String>,
-    pub new: String,
+    pub old: Option<Text>,
+    pub new: Text,
 }
 
 impl FileChange {
@@ -76,7 +77,7 @@ impl Plan {
     /// left alone instead.
     pub fn change(&mut self, file: &File, new: String) {
         if file.disabled {
-            if new != file.text {
+            if file.text != new {
                 self.note(format!(
                     "{}: a symlink to /dev/null, so the service does not read it (disabled): left as it is",
                     file.shown
@@ -86,7 +87,7 @@ impl Plan {
         }
         // The byte order mark, set apart when the file was read, is written back; the
         // daemons read it as part of the first line, so the operator hears of it.
-        if file.bom && new != file.text {
+        if file.bom && file.text != new {
             self.warn(format!(
                 "{}:1: starts with a UTF-8 byte order mark, kept as it was; the daemons read it as part of the first line (Postfix ignores that parameter or rejects a comment there; sshd rejects the file): remove it",
                 file.shown
@@ -94,24 +95,24 @@ impl Plan {
         }
         let (old, new) = if file.bom {
             (
-                format!("{}{}", crate::text::BOM, file.text),
-                format!("{}{new}", crate::text::BOM),
+                Text::from(format!("{}{}", crate::text::BOM, file.text)),
+                Text::from(format!("{}{new}", crate::text::BOM)),
             )
         } else {
-            (file.text.clone(), new)
+            (file.text.clone(), Text::from(new))
         };
         self.set(file.path.clone(), file.target.clone(), Some(old), new);
     }
 
     /// Records a file to create at machine path `path` (which must not exist yet).
     pub fn create(&mut self, path: &Path, new: String) {
-        self.set(path.to_path_buf(), path.to_path_buf(), None, new);
+        self.set(path.to_path_buf(), path.to_path_buf(), None, new.into());
     }
 
-    fn set(&mut self, path: PathBuf, target: PathBuf, old: Option<String>, new: String) {
+    fn set(&mut self, path: PathBuf, target: PathBuf, old: Option<Text>, new: Text) {
         if let Some(listed) = self.listed.get(&target) {
             let i = self.position(listed).expect("a listed target is in files");
-            if self.files[i].old.as_deref() == Some(new.as_str()) {
+            if self.files[i].old.as_ref() == Some(&new) {
                 // Changed back to the original: no change after all.
                 let gone = self.files.remove(i);
                 self.listed.remove(&gone.target);
@@ -120,7 +121,7 @@ impl Plan {
             }
             return;
         }
-        if old.as_deref() == Some(new.as_str()) {
+        if old.as_ref() == Some(&new) {
             return;
         }
         // Files are planned in path order as a rule, so this is mostly a push.
@@ -197,10 +198,8 @@ impl Plan {
     }
 
     /// The planned texts by target, for [`crate::Host::with_overlay`].
-    pub fn overlay(&self) -> impl Iterator<Item = (&Path, &str)> {
-        self.files
-            .iter()
-            .map(|f| (f.target.as_path(), f.new.as_str()))
+    pub fn overlay(&self) -> impl Iterator<Item = (&Path, &Text)> {
+        self.files.iter().map(|f| (f.target.as_path(), &f.new))
     }
 }
 
@@ -209,7 +208,7 @@ mod tests {
     use super::*;
 
     fn file(p: &str, text: &str) -> File {
-        File::new(p.into(), p.into(), text.into())
+        File::new(p.into(), p.into(), text)
     }
 
     #[test]

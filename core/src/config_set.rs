@@ -18,6 +18,7 @@
 
 use crate::error::{Error, ParseError, Result};
 use crate::host::{File, Host};
+use crate::text::Text;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -152,7 +153,7 @@ impl<D> ConfigSet<D> {
         host: &Host,
         daemon: &str,
         main: &Path,
-        parse: impl Fn(&str) -> Result<D, ParseError>,
+        parse: impl Fn(Text) -> Result<D, ParseError>,
         includes: impl FnMut(&File, &D) -> Vec<Include>,
     ) -> Result<Option<ConfigSet<D>>> {
         let Some(file) = host.read(main)? else {
@@ -215,13 +216,13 @@ struct Walker<'h, D, P, I> {
 
 impl<D, P, I> Walker<'_, D, P, I>
 where
-    P: Fn(&str) -> Result<D, ParseError>,
+    P: Fn(Text) -> Result<D, ParseError>,
     I: FnMut(&File, &D) -> Vec<Include>,
 {
     /// Parses `file`, lists it and reads its includes depth first; its index.
     fn add(&mut self, file: File) -> Result<usize> {
         let host = self.host;
-        let doc = (self.parse)(&file.text).map_err(|e| host.parse_error(&file, e))?;
+        let doc = (self.parse)(file.text.clone()).map_err(|e| host.parse_error(&file, e))?;
         let refs = (self.includes)(&file, &doc);
         debug_assert!(
             refs.windows(2).all(|w| w[0].tag <= w[1].tag),
@@ -464,7 +465,7 @@ mod tests {
     struct Lines(Vec<(usize, String)>);
 
     /// The toy dialect: every line `inc PATTERN` (or `opt PATTERN`) is an include.
-    fn lines(text: &str) -> Result<Lines, ParseError> {
+    fn lines(text: Text) -> Result<Lines, ParseError> {
         let mut out = Vec::new();
         let mut off = 0;
         for l in text.split_inclusive('\n') {

@@ -6,7 +6,7 @@
 //! CRLF as found, tabs, trailing blanks, a missing final newline. Edits never change a
 //! document in place; they are computed as [`crate::Edits`] against `src`.
 
-use crate::text::Span;
+use crate::text::{Span, Text};
 use std::fmt;
 
 /// An item that knows which bytes of the source it covers.
@@ -28,10 +28,11 @@ impl<K> Spanned for Item<K> {
     }
 }
 
-/// A parsed file: its text and the items that tile it.
+/// A parsed file: its text (shared with the file it was read from, not copied) and the
+/// items that tile it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Doc<I> {
-    pub src: String,
+    pub src: Text,
     pub items: Vec<I>,
 }
 
@@ -106,7 +107,7 @@ mod tests {
     #[test]
     fn tiling_items_print_the_source_back() {
         let d = Doc {
-            src: "a\r\nb".to_string(),
+            src: "a\r\nb".into(),
             items: vec![Piece(0..3), Piece(3..4)],
         };
         assert!(d.tiles());
@@ -122,7 +123,7 @@ mod tests {
             vec![Piece(0..3)],
         ] {
             assert!(!Doc {
-                src: src.clone(),
+                src: src.as_str().into(),
                 items
             }
             .tiles());

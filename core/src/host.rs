@@ -9,7 +9,7 @@
 
 use crate::error::{Error, ParseError, Result};
 use crate::fsroot::Root;
-use crate::text::{decode, LineCol, LineIndex, BOM};
+use crate::text::{decode, LineCol, LineIndex, Text, BOM};
 use std::cell::OnceCell;
 use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;
@@ -30,7 +30,7 @@ pub struct File {
     pub path: PathBuf,
     /// The machine path of the regular file behind it, after following symlinks.
     pub target: PathBuf,
-    pub text: String,
+    pub text: Text,
     /// True when the file starts with a UTF-8 byte order mark. It is not part of `text`
     /// (no dialect sees it before the first directive); the plan puts it back.
     pub bom: bool,
@@ -44,12 +44,12 @@ pub struct File {
 }
 
 impl File {
-    pub fn new(path: PathBuf, target: PathBuf, text: String) -> File {
+    pub fn new(path: PathBuf, target: PathBuf, text: impl Into<Text>) -> File {
         File {
             shown: path.display().to_string(),
             path,
             target,
-            text,
+            text: text.into(),
             bom: false,
             disabled: false,
             index: OnceCell::new(),
@@ -90,7 +90,7 @@ pub struct Host {
     /// followed out of the root.
     fs: Arc<Root>,
     /// Files planned but not written yet, by target: later plugins of one run see them.
-    overlay: HashMap<PathBuf, String>,
+    overlay: HashMap<PathBuf, Text>,
     /// Messages name files relative to the root (see [`Host::relative_messages`]).
     relative_messages: bool,
     /// The directories this run listed, shared by every view made from this one.
@@ -160,10 +160,13 @@ impl Host {
     }
 
     /// The same view, with planned file contents laid over the disk.
-    pub fn with_overlay<'a>(&self, files: impl IntoIterator<Item = (&'a Path, &'a str)>) -> Host {
+    pub fn with_overlay<'a, T: Into<Text>>(
+        &self,
+        files: impl IntoIterator<Item = (&'a Path, T)>,
+    ) -> Host {
         let mut h = self.clone();
         for (target, text) in files {
-            h.overlay.insert(target.to_path_buf(), text.to_string());
+            h.overlay.insert(target.to_path_buf(), text.into());
         }
         h.merged = Arc::default();
         h
@@ -252,15 +255,15 @@ impl Host {
     /// naming what was found.
     pub fn read(&self, path: &Path) -> Result<Option<File>> {
         if self.links_to_dev_null(path) {
-            let mut f = File::new(path.to_path_buf(), path.to_path_buf(), String::new());
+            let mut f = File::new(path.to_path_buf(), path.to_path_buf(), "");
             f.disabled = true;
             f.shown = self.display(path);
             return Ok(Some(f));
         }
         let target = self.resolve(path)?;
-        let file = |target: PathBuf, text: String| {
+        let file = |target: PathBuf, text: Text| {
             let (bom, text) = match text.strip_prefix(BOM) {
-                Some(rest) => (true, rest.to_string()),
+                Some(rest) => (true, Text::from(rest)),
                 None => (false, text),
             };
             let mut f = File::new(path.to_path_buf(), target, text);
@@ -288,7 +291,7 @@ impl Host {
             ),
             expected: "text without the code points U+10FF80 to U+10FFFF".into(),
         })?;
-        Ok(Some(file(target, text)))
+        Ok(Some(file(target, text.into())))
     }
 
     /// True when `path` is a symlink that resolves, through any chain of links, to
@@ -710,7 +713,7 @@ mod tests {
         let h2 = h.with_overlay([(new.as_path(), "server {}\n")]);
         assert_eq!(h2.list_dir(dir).unwrap(), [".hidden", "default", "new"]);
         assert_eq!(h2.glob("/etc/nginx/sites-available/*").unwrap().len(), 2);
-        let h3 = h2.with_overlay([]).relative_messages();
+        let h3 = h2.with_overlay::<&str>([]).relative_messages();
         assert_eq!(h3.glob("/etc/nginx/sites-*/n*").unwrap(), [new]);
         assert_eq!(h.list_dir(dir).unwrap(), [".hidden", "default"]);
         // sites-available once, then /etc/nginx and sites-enabled for the last glob.

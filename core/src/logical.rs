@@ -40,8 +40,35 @@ impl<F: Fn(&str, &Line, &Line, &Line) -> Join> Rule for F {
 /// the last one with its line ending (lines passed over in between included).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Logical {
-    pub lines: Vec<Line>,
+    pub lines: Lines,
     pub span: Span,
+}
+
+/// The physical lines of one logical line: most logical lines are one physical line,
+/// held without an allocation. Reads as a slice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lines {
+    One(Line),
+    Many(Vec<Line>),
+}
+
+impl Lines {
+    fn push(&mut self, next: Line) {
+        match self {
+            Lines::One(first) => *self = Lines::Many(vec![first.clone(), next]),
+            Lines::Many(v) => v.push(next),
+        }
+    }
+}
+
+impl std::ops::Deref for Lines {
+    type Target = [Line];
+    fn deref(&self) -> &[Line] {
+        match self {
+            Lines::One(l) => std::slice::from_ref(l),
+            Lines::Many(v) => v,
+        }
+    }
 }
 
 /// The physical lines of `text` from byte `at` on, without building a list of them.
@@ -114,7 +141,7 @@ impl<R: Rule> Iterator for LogicalLines<'_, R> {
 
     fn next(&mut self) -> Option<Logical> {
         let first = self.lines.next()?;
-        let mut lines = vec![first.clone()];
+        let mut lines = Lines::One(first.clone());
         // Where to go on after this logical line: past its last joined line.
         let mut resume = self.lines.clone();
         let mut ahead = self.lines.clone();

@@ -11,6 +11,7 @@ use crate::change::Plan;
 use crate::error::{Error, ParseError, Result};
 use crate::host::{File, Host};
 use crate::target::{Need, Target};
+use crate::text::Text;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -194,14 +195,14 @@ impl MainFile {
     pub fn read<D>(
         &self,
         host: &Host,
-        parse: impl FnOnce(&str) -> Result<D, ParseError>,
+        parse: impl FnOnce(Text) -> Result<D, ParseError>,
         a: &mut Analysis,
     ) -> Result<Option<(File, D)>> {
         let Some(file) = host.read(Path::new(self.path))? else {
             a.note(self.absent_note(host));
             return Ok(None);
         };
-        let doc = parse(&file.text).map_err(|e| host.parse_error(&file, e))?;
+        let doc = parse(file.text.clone()).map_err(|e| host.parse_error(&file, e))?;
         Ok(Some((file, doc)))
     }
 
@@ -261,7 +262,7 @@ mod tests {
         const CONFIG: MainFile = MainFile::new("/etc/toy/toy.conf", "Toyd");
         let d = tempfile::tempdir().unwrap();
         let host = Host::new(d.path()).unwrap();
-        let lines = |t: &str| -> Result<usize, ParseError> {
+        let lines = |t: Text| -> Result<usize, ParseError> {
             match t.find('!') {
                 Some(at) => Err(ParseError::new(at, "`!`", "a line")),
                 None => Ok(t.lines().count()),

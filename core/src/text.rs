@@ -5,9 +5,98 @@
 //! that inserted lines match it (LF or CRLF, as found).
 
 use std::ops::Range;
+use std::sync::Arc;
 
 /// A half-open byte range into a source text.
 pub type Span = Range<usize>;
+
+/// A file's text, read once and shared: the [`crate::File`] that was read, the document
+/// parsed from it and the plan hold the same bytes, never a copy. Cloning it is a
+/// reference-count increment; it reads as a `str`.
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Text(Arc<String>);
+
+impl Text {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Text {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
+/// Takes the string over without copying its bytes.
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        Text(Arc::new(s))
+    }
+}
+
+/// Shares the text.
+impl From<&Text> for Text {
+    fn from(t: &Text) -> Text {
+        t.clone()
+    }
+}
+
+/// Copies the bytes: for text that was not read from a file (tests, generated files).
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        Text(Arc::new(s.to_string()))
+    }
+}
+
+impl From<&String> for Text {
+    fn from(s: &String) -> Text {
+        Text(Arc::new(s.clone()))
+    }
+}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Text {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
 
 /// A 1-based line and column; the column counts characters, not bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

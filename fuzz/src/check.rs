@@ -431,7 +431,7 @@ fn trial(
             continue;
         };
         match reprint(dialect, &fc.target, &fc.new) {
-            Ok(out) if out == fc.new => {}
+            Ok(out) if fc.new == out => {}
             Ok(_) => {
                 return Err(Verdict::Failed(
                     Property::RoundTrip,

@@ -18,6 +18,7 @@ use crate::edit::Edits;
 use crate::error::ParseError;
 use crate::lex::words;
 use crate::logical::{Join, LogicalLines};
+use crate::text::Text;
 use crate::text::{indent_of, Line, Span};
 
 /// What one logical line is.
@@ -75,7 +76,12 @@ fn apache_rule(text: &str, _: &Line, last: &Line, _: &Line) -> Join {
 }
 
 /// Parses one Apache configuration file.
-pub fn parse(text: &str) -> Result<Doc, ParseError> {
+pub fn parse(text: impl Into<Text>) -> Result<Doc, ParseError> {
+    parse_shared(text.into())
+}
+
+fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
+    let text = shared.as_str();
     let mut items: Vec<Item> = Vec::new();
     let mut stack: Vec<usize> = Vec::new();
     let mut segments: Vec<Span> = Vec::new();
@@ -276,7 +282,7 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         ));
     }
     Ok(Doc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }

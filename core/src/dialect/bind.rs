@@ -16,6 +16,7 @@
 use crate::addr::Prefix;
 use crate::edit::Edits;
 use crate::error::ParseError;
+use crate::text::Text;
 use crate::text::{indent_of, line_col, line_end_full, line_start, Span};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -330,7 +331,12 @@ impl Doc {
 }
 
 /// Parses a named.conf file (or a file it includes).
-pub fn parse(text: &str) -> Result<Doc, ParseError> {
+pub fn parse(text: impl Into<Text>) -> Result<Doc, ParseError> {
+    parse_shared(text.into())
+}
+
+fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
+    let text = shared.as_str();
     let mut p = Parser {
         src: text,
         b: text.as_bytes(),
@@ -366,7 +372,7 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         }
     }
     Ok(Doc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }

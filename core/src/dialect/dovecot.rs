@@ -17,6 +17,7 @@
 use crate::edit::Edits;
 use crate::error::ParseError;
 use crate::logical::{Join, LogicalLines};
+use crate::text::Text;
 use crate::text::{Line, Span};
 use nom::bytes::complete::take_till1;
 use nom::{IResult, Parser};
@@ -174,7 +175,12 @@ fn dovecot_rule(text: &str, first: &Line, last: &Line, next: &Line) -> Join {
 }
 
 /// Parses a Dovecot configuration file.
-pub fn parse(text: &str) -> Result<Doc, ParseError> {
+pub fn parse(text: impl Into<Text>) -> Result<Doc, ParseError> {
+    parse_shared(text.into())
+}
+
+fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
+    let text = shared.as_str();
     let mut items: Vec<Item> = Vec::new();
     let mut stack: Vec<usize> = Vec::new();
     for l in LogicalLines::new(text, dovecot_rule) {
@@ -263,7 +269,7 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         ));
     }
     Ok(Doc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }

@@ -15,6 +15,7 @@
 //!   which v6fix does not evaluate: [`Line::cond`] says a line is inside such a block.
 
 use crate::error::ParseError;
+use crate::text::Text;
 use crate::text::{lines, Span};
 
 /// The keywords that open a section (HAProxy 2.6).
@@ -179,7 +180,12 @@ fn split(text: &str, base: usize) -> Result<Vec<Word>, ParseError> {
 }
 
 /// Parses a haproxy.cfg.
-pub fn parse(text: &str) -> Result<Doc, ParseError> {
+pub fn parse(text: impl Into<Text>) -> Result<Doc, ParseError> {
+    parse_shared(text.into())
+}
+
+fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
+    let text = shared.as_str();
     let mut items = Vec::new();
     let mut section = None;
     let mut depth = 0usize;
@@ -246,7 +252,7 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         ));
     }
     Ok(Doc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }

@@ -3,6 +3,7 @@
 
 use crate::addr::parse_ip;
 use crate::error::ParseError;
+use crate::text::Text;
 use crate::text::{lines, Span};
 use std::net::IpAddr;
 
@@ -25,7 +26,12 @@ impl crate::doc::Spanned for Item {
 pub type Doc = crate::doc::Doc<Item>;
 
 /// Parses a hosts file. Never fails: glibc skips a line it cannot read.
-pub fn parse(text: &str) -> Result<Doc, ParseError> {
+pub fn parse(text: impl Into<Text>) -> Result<Doc, ParseError> {
+    parse_shared(text.into())
+}
+
+fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
+    let text = shared.as_str();
     let items = lines(text)
         .into_iter()
         .map(|l| {
@@ -46,7 +52,7 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         })
         .collect();
     Ok(Doc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }

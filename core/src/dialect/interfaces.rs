@@ -19,6 +19,7 @@
 use crate::edit::{Attach, Edits};
 use crate::error::ParseError;
 use crate::logical::{Join, LogicalLines};
+use crate::text::Text;
 use crate::text::{indent_of, newline_of, Line, Span};
 
 /// What one logical line is.
@@ -136,7 +137,12 @@ pub const IGNORED_IN_INET6_STATIC: &[(&str, &str)] = &[
 
 /// Parses an interfaces file. Fails where ifupdown fails: an option outside a stanza, an
 /// `iface` line without a known family and method, an option without a value.
-pub fn parse(text: &str) -> Result<Doc, ParseError> {
+pub fn parse(text: impl Into<Text>) -> Result<Doc, ParseError> {
+    parse_shared(text.into())
+}
+
+fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
+    let text = shared.as_str();
     let mut items = Vec::new();
     // 0: no stanza, 1: iface, 2: mapping
     let mut state = 0u8;
@@ -166,7 +172,7 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         // Join continuations: the `\` is removed and the next line appended verbatim.
         let start = first.full.start;
         let mut logical = String::new();
-        for x in &l.lines {
+        for x in l.lines.iter() {
             let raw = &text[x.full.start..x.full.end];
             let raw = raw.strip_suffix('\n').unwrap_or(raw);
             match raw.strip_suffix('\\') {
@@ -269,7 +275,7 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         });
     }
     Ok(Doc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }

@@ -13,6 +13,7 @@
 //! iptables-restore refuses the line.
 
 use crate::error::ParseError;
+use crate::text::Text;
 use crate::text::{lines, Span};
 
 /// What one line is.
@@ -70,7 +71,12 @@ impl crate::doc::Spanned for Item {
 pub type Doc = crate::doc::Doc<Item>;
 
 /// Parses an `iptables-save` file.
-pub fn parse(text: &str) -> Result<Doc, ParseError> {
+pub fn parse(text: impl Into<Text>) -> Result<Doc, ParseError> {
+    parse_shared(text.into())
+}
+
+fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
+    let text = shared.as_str();
     let mut items = Vec::new();
     let mut table: Option<String> = None;
     for l in lines(text) {
@@ -130,7 +136,7 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         });
     }
     Ok(Doc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }

@@ -13,6 +13,7 @@
 //! A [`Doc`] holds one [`Line`] per physical line; the lines tile the text.
 
 use crate::error::ParseError;
+use crate::text::Text;
 use crate::text::{lines, Span};
 
 /// What a line is.
@@ -92,7 +93,12 @@ fn before_comment(s: &str) -> usize {
 }
 
 /// Parses one option file.
-pub fn parse(text: &str) -> Result<Doc, ParseError> {
+pub fn parse(text: impl Into<Text>) -> Result<Doc, ParseError> {
+    parse_shared(text.into())
+}
+
+fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
+    let text = shared.as_str();
     let blank = |c: char| c == ' ' || c == '\t' || c == '\r' || c == '\u{b}' || c == '\u{c}';
     let mut items = Vec::new();
     let mut group: Option<String> = None;
@@ -208,7 +214,7 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         );
     }
     Ok(Doc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }

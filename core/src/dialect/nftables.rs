@@ -13,6 +13,7 @@
 
 use crate::error::ParseError;
 use crate::text::Span;
+use crate::text::Text;
 
 /// One word of a statement: a keyword, a value, a quoted string or a whole `{ … }` set.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +91,12 @@ impl Item {
 pub type Doc = crate::doc::Doc<Item>;
 
 /// Parses a ruleset file.
-pub fn parse(text: &str) -> Result<Doc, ParseError> {
+pub fn parse(text: impl Into<Text>) -> Result<Doc, ParseError> {
+    parse_shared(text.into())
+}
+
+fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
+    let text = shared.as_str();
     let mut p = Parser {
         s: text.as_bytes(),
         src: text,
@@ -98,7 +104,7 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
     };
     let items = p.items(0, None)?;
     Ok(Doc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }

@@ -9,6 +9,7 @@
 
 use crate::edit::Edits;
 use crate::error::ParseError;
+use crate::text::Text;
 use crate::text::{indent_of, line_end_full, line_start, newline_of, Span};
 
 /// One word of a directive: the shared token, its text as written (quotes included) and
@@ -147,7 +148,12 @@ impl Doc {
 }
 
 /// Parses an nginx configuration file.
-pub fn parse(text: &str) -> Result<Doc, ParseError> {
+pub fn parse(text: impl Into<Text>) -> Result<Doc, ParseError> {
+    parse_shared(text.into())
+}
+
+fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
+    let text = shared.as_str();
     let mut p = Parser {
         src: text,
         pos: 0,
@@ -155,7 +161,7 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
     };
     let items = p.items(false)?;
     Ok(Doc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }

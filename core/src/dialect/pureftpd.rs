@@ -13,6 +13,7 @@
 //!   (`true`, `y`, `yes # comment`) is fatal. Strings must not contain whitespace.
 
 use crate::error::ParseError;
+use crate::text::Text;
 use crate::text::{lines, Span};
 
 /// How the wrapper reads a directive's value.
@@ -122,7 +123,12 @@ impl crate::doc::Spanned for Line {
 
 /// Parses an option file. Never fails: what a value means depends on the directive
 /// (see [`Doc::boolean`] and [`Doc::string`]).
-pub fn parse(text: &str) -> Doc {
+pub fn parse(text: impl Into<Text>) -> Doc {
+    parse_shared(text.into())
+}
+
+fn parse_shared(shared: Text) -> Doc {
+    let text = shared.as_str();
     let is_ws = |c: char| c.is_ascii_whitespace() || c == '\u{b}';
     let out = lines(text)
         .into_iter()
@@ -144,7 +150,7 @@ pub fn parse(text: &str) -> Doc {
         })
         .collect();
     Doc {
-        src: text.to_string(),
+        src: shared.clone(),
         items: out,
     }
 }

@@ -17,6 +17,7 @@
 
 use crate::addr::{is_link_local, parse_ip};
 use crate::error::ParseError;
+use crate::text::Text;
 use crate::text::{lines, Span};
 use std::net::IpAddr;
 
@@ -90,7 +91,12 @@ pub type Doc = crate::doc::Doc<Item>;
 
 /// Parses resolv.conf text. Never fails (see the module documentation); the `Result` is
 /// the shape every dialect has.
-pub fn parse(text: &str) -> Result<Doc, ParseError> {
+pub fn parse(text: impl Into<Text>) -> Result<Doc, ParseError> {
+    parse_shared(text.into())
+}
+
+fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
+    let text = shared.as_str();
     let items = lines(text)
         .into_iter()
         .map(|l| {
@@ -118,7 +124,7 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         })
         .collect();
     Ok(Doc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }

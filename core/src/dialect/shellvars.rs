@@ -8,6 +8,7 @@
 //!   [`Kind::Other`] and never read as an assignment.
 
 use crate::error::ParseError;
+use crate::text::Text;
 use crate::text::{lines, Span};
 
 /// What one line is.
@@ -32,7 +33,12 @@ pub type Item = crate::doc::Item<Kind>;
 pub type Doc = crate::doc::Doc<Item>;
 
 /// Parses a file of assignments. Never fails: what is not an assignment is kept as is.
-pub fn parse(text: &str) -> Result<Doc, ParseError> {
+pub fn parse(text: impl Into<Text>) -> Result<Doc, ParseError> {
+    parse_shared(text.into())
+}
+
+fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
+    let text = shared.as_str();
     let items = lines(text)
         .into_iter()
         .map(|l| {
@@ -50,7 +56,7 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         })
         .collect();
     Ok(Doc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }

@@ -13,6 +13,7 @@
 use crate::edit::Edits;
 use crate::error::ParseError;
 use crate::lex::words;
+use crate::text::Text;
 use crate::text::{lines, Span};
 
 /// What one line is.
@@ -51,7 +52,12 @@ impl Item {
 pub type Doc = crate::doc::Doc<Item>;
 
 /// Parses one sshd_config file.
-pub fn parse(text: &str) -> Result<Doc, ParseError> {
+pub fn parse(text: impl Into<Text>) -> Result<Doc, ParseError> {
+    parse_shared(text.into())
+}
+
+fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
+    let text = shared.as_str();
     let mut items = Vec::new();
     let mut in_match = None;
     for l in lines(text) {
@@ -133,7 +139,7 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         });
     }
     Ok(Doc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }

@@ -10,6 +10,7 @@
 //! and goes on).
 
 use crate::error::ParseError;
+use crate::text::Text;
 use crate::text::{lines, Span};
 
 /// What one line is.
@@ -35,7 +36,12 @@ pub type Item = crate::doc::Item<Kind>;
 pub type Doc = crate::doc::Doc<Item>;
 
 /// Parses a sysctl file. Never fails: sysctl reports a bad line and goes on.
-pub fn parse(text: &str) -> Result<Doc, ParseError> {
+pub fn parse(text: impl Into<Text>) -> Result<Doc, ParseError> {
+    parse_shared(text.into())
+}
+
+fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
+    let text = shared.as_str();
     let items = lines(text)
         .into_iter()
         .map(|l| {
@@ -64,7 +70,7 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         })
         .collect();
     Ok(Doc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }

@@ -11,6 +11,7 @@
 //! specifier). [`escape_word`] writes a word back so systemd reads it unchanged.
 
 use crate::error::ParseError;
+use crate::text::Text;
 use crate::text::{lines, Span};
 
 /// A `Key=value` entry, possibly continued over several lines.
@@ -88,7 +89,12 @@ impl Doc {
 }
 
 /// Parses a unit file or drop-in.
-pub fn parse(text: &str) -> Result<Doc, ParseError> {
+pub fn parse(text: impl Into<Text>) -> Result<Doc, ParseError> {
+    parse_shared(text.into())
+}
+
+fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
+    let text = shared.as_str();
     let ls = lines(text);
     let mut items = Vec::new();
     let mut section = String::new();
@@ -187,7 +193,7 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         i = j + 1;
     }
     Ok(Doc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }

@@ -9,6 +9,7 @@
 
 use crate::edit::Edits;
 use crate::error::ParseError;
+use crate::text::Text;
 use crate::text::{indent_of, line_end_full, line_start, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -362,7 +363,12 @@ fn unquote(s: &str) -> &str {
 }
 
 /// Parses a VCL file.
-pub fn parse(text: &str) -> Result<Doc, ParseError> {
+pub fn parse(text: impl Into<Text>) -> Result<Doc, ParseError> {
+    parse_shared(text.into())
+}
+
+fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
+    let text = shared.as_str();
     let b = text.as_bytes();
     let mut i = 0;
     let mut items = Vec::new();
@@ -507,7 +513,7 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         });
     }
     Ok(Doc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }

@@ -12,6 +12,7 @@
 
 use crate::edit::{Attach, Edits};
 use crate::error::ParseError;
+use crate::text::Text;
 use crate::text::{lines, Span};
 
 /// What one line is.
@@ -49,7 +50,12 @@ fn is_space(c: char) -> bool {
 
 /// Parses a vsftpd.conf. Fails only on an indented comment, which vsftpd reads as the
 /// unknown setting `# …` and stops on.
-pub fn parse(text: &str) -> Result<Doc, ParseError> {
+pub fn parse(text: impl Into<Text>) -> Result<Doc, ParseError> {
+    parse_shared(text.into())
+}
+
+fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
+    let text = shared.as_str();
     let mut items = Vec::new();
     for l in lines(text) {
         // vsftpd splits at `\n` only: a `\r` before it belongs to the line's text.
@@ -84,7 +90,7 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         items.push(Line { span: l.full, kind });
     }
     Ok(Doc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }

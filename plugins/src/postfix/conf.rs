@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use v6fix_core::addr::parse_ip;
 use v6fix_core::dialect::postfix::{self as pf, CidrDoc, Doc, ListDoc, Param};
-use v6fix_core::text::Span;
+use v6fix_core::text::{Span, Text};
 use v6fix_core::{File, Host, Result};
 
 pub(super) struct Conf<'h> {
@@ -21,14 +21,24 @@ pub(super) struct Conf<'h> {
 #[derive(Debug, Clone)]
 pub(super) struct Entry {
     pub(super) elem: Elem,
-    pub(super) text: String,
+    /// The text holding the element's own text at `at`: its file's text for a literal,
+    /// a text of its own for one built by expanding `$name` or joining a `{…}` group.
+    src: Text,
+    at: Span,
     /// The machine path of the file holding the literal, shared by its entries.
     pub(super) path: Rc<Path>,
     pub(super) span: Span,
     /// The main.cf parameter holding it (None inside a list file or cidr table).
-    pub(super) param: Option<String>,
+    pub(super) param: Option<Rc<str>>,
     /// False when the text came from expanding `$name` (the literal is elsewhere).
     pub(super) editable: bool,
+}
+
+impl Entry {
+    /// The element as Postfix reads it.
+    pub(super) fn text(&self) -> &str {
+        &self.src[self.at.clone()]
+    }
 }
 
 #[derive(Default)]
@@ -37,15 +47,24 @@ pub(super) struct Tables {
     pub(super) cidrs: BTreeMap<PathBuf, Option<(File, CidrDoc)>>,
     /// Each list parameter's elements once walked: the files behind them do not change
     /// during a run, so the audit and every step of the plan share one walk.
-    walks: HashMap<String, Rc<[Entry]>>,
+    walks: HashMap<String, Rc<Vec<Entry>>>,
     /// main.cf's path, shared by the entries it holds.
     main: Option<Rc<Path>>,
+    /// Each list file's path, shared by its entries (so one file is one address).
+    paths: HashMap<PathBuf, Rc<Path>>,
 }
 
 impl Tables {
-    fn main_path(&mut self) -> Rc<Path> {
+    pub(super) fn main_path(&mut self) -> Rc<Path> {
         self.main
             .get_or_insert_with(|| Rc::from(Path::new(MAIN_CF)))
+            .clone()
+    }
+
+    fn shared_path(&mut self, path: &Path) -> Rc<Path> {
+        self.paths
+            .entry(path.to_path_buf())
+            .or_insert_with(|| Rc::from(path))
             .clone()
     }
 }
@@ -79,14 +98,14 @@ impl<'h> Conf<'h> {
 
     /// The elements of list parameter `name` (last definition), following `$name`
     /// references to other parameters, `/file/name` lists and `cidr:` tables.
-    pub(super) fn walk(&self, name: &str, tables: &mut Tables) -> Result<Rc<[Entry]>> {
+    pub(super) fn walk(&self, name: &str, tables: &mut Tables) -> Result<Rc<Vec<Entry>>> {
         if let Some(w) = tables.walks.get(name) {
             return Ok(w.clone());
         }
         let mut out = Vec::new();
         let mut seen = BTreeSet::new();
         self.walk_param(name, tables, &mut out, &mut seen)?;
-        let w: Rc<[Entry]> = out.into();
+        let w = Rc::new(out);
         tables.walks.insert(name.to_string(), w.clone());
         Ok(w)
     }
@@ -104,6 +123,7 @@ impl<'h> Conf<'h> {
         let Some(p) = self.doc.param(name) else {
             return Ok(());
         };
+        let param: Rc<str> = Rc::from(name);
         for tok in self.doc.tokens(p) {
             if tok.is_comment() {
                 break;
@@ -125,12 +145,14 @@ impl<'h> Conf<'h> {
                         .map(str::to_string)
                         .collect(),
                     None => {
+                        let (src, at) = element_text(&self.doc.src, &tok);
                         out.push(Entry {
                             elem: Elem::Unexpanded,
-                            text: tok.text.to_string(),
+                            src,
+                            at,
                             path: tables.main_path(),
                             span: tok.span.clone(),
-                            param: Some(name.to_string()),
+                            param: Some(param.clone()),
                             editable: false,
                         });
                         continue;
@@ -139,12 +161,14 @@ impl<'h> Conf<'h> {
             };
             for piece in pieces {
                 let elem = classify(&piece, false);
+                let at = 0..piece.len();
                 let here = Entry {
                     elem: elem.clone(),
-                    text: piece,
+                    src: Text::from(piece),
+                    at,
                     path: tables.main_path(),
                     span: tok.span.clone(),
-                    param: Some(name.to_string()),
+                    param: Some(param.clone()),
                     editable,
                 };
                 out.push(here);
@@ -169,14 +193,18 @@ impl<'h> Conf<'h> {
             };
             tables.lists.insert(path.to_path_buf(), loaded);
         }
+        let shared = tables.shared_path(path);
         let Some(Some((_, doc))) = tables.lists.get(path) else {
             return Ok(());
         };
-        let shared: Rc<Path> = Rc::from(path);
-        for tok in doc.entries() {
+        let entries = doc.entries();
+        out.reserve(entries.len());
+        for tok in entries {
+            let (src, at) = element_text(&doc.src, &tok);
             out.push(Entry {
                 elem: classify(&tok.text, false),
-                text: tok.text.into_owned(),
+                src,
+                at,
                 path: shared.clone(),
                 span: tok.span.clone(),
                 param: None,
@@ -197,15 +225,15 @@ impl<'h> Conf<'h> {
             };
             tables.cidrs.insert(path.to_path_buf(), loaded);
         }
+        let shared = tables.shared_path(path);
         let Some(Some((_, doc))) = tables.cidrs.get(path) else {
             return Ok(());
         };
-        let shared: Rc<Path> = Rc::from(path);
         for r in doc.rules() {
-            let text = doc.pattern(r);
             out.push(Entry {
-                elem: classify(text, true),
-                text: text.to_string(),
+                elem: classify(doc.pattern(r), true),
+                src: doc.src.clone(),
+                at: r.pattern.clone(),
                 path: shared.clone(),
                 span: r.pattern.clone(),
                 param: None,
@@ -234,6 +262,15 @@ impl<'h> Conf<'h> {
             Some(f) => self.locate(f, e.span.start),
             None => self.host.display(&e.path),
         }
+    }
+}
+
+/// Where an element's text is: in the file's text, or (a `{…}` group joined from several
+/// lines) in a text of its own.
+fn element_text(src: &Text, tok: &pf::Element) -> (Text, Span) {
+    match &tok.text {
+        std::borrow::Cow::Borrowed(_) => (src.clone(), tok.span.clone()),
+        std::borrow::Cow::Owned(t) => (Text::from(t.as_str()), 0..t.len()),
     }
 }
 

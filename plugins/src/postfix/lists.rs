@@ -6,18 +6,38 @@ use super::elem::{broken_message, Elem};
 use super::state::State;
 use super::{FIX, NETWORK_LISTS};
 use std::collections::HashSet;
+use std::path::Path;
+use std::rc::Rc;
 use v6fix_core::{policy, Finding, Result, Severity};
 
 impl Conf<'_> {
     /// Rewrites entries that break Postfix in every network list, and records what else is
     /// wrong in them.
     pub(super) fn fix_lists(&self, st: &mut State) -> Result<()> {
-        // An element two lists share (a /file list both name) is judged once.
-        let mut done = HashSet::new();
+        // An element two lists share (a /file list both name) is judged once: a file's
+        // entries come as one run, judged the first time the file comes.
+        let main = st.tables.main_path();
+        let mut judged_files = HashSet::new();
+        let mut judged_main = HashSet::new();
         for name in NETWORK_LISTS {
             let entries = self.walk(name, &mut st.tables)?;
+            let mut run: Option<(*const Path, bool)> = None;
             for e in entries.iter() {
-                if !done.insert((e.path.clone(), e.span.start)) {
+                let file = Rc::as_ptr(&e.path);
+                let skip = if Rc::ptr_eq(&e.path, &main) {
+                    run = None;
+                    !judged_main.insert(e.span.start)
+                } else {
+                    match run {
+                        Some((f, skip)) if std::ptr::addr_eq(f, file) => skip,
+                        _ => {
+                            let skip = !judged_files.insert(file);
+                            run = Some((file, skip));
+                            skip
+                        }
+                    }
+                };
+                if skip {
                     continue;
                 }
                 // An entry that trusts too much (every list grants something, but for
@@ -40,27 +60,27 @@ impl Conf<'_> {
                             e,
                             format!(
                                 "`{}` in {name} trusts too much: {why}; list the site's own networks instead",
-                                e.text
+                                e.text()
                             ),
                             "",
                             false,
                         );
                     }
                 }
-                let place = self.where_is(&st.tables, e);
                 match &e.elem {
                     Elem::Broken { fixed, why, .. } if e.editable => {
                         self.find(
                             st,
                             e,
-                            format!("{}; write it as `{fixed}`", broken_message(name, &e.text, *why)),
+                            format!("{}; write it as `{fixed}`", broken_message(name, e.text(), *why)),
                             FIX,
                             false,
                         );
                         st.edits_path(&e.path).replace(e.span.clone(), fixed.clone());
+                        let place = self.where_is(&st.tables, e);
                         st.note(format!(
                             "{place}: {}: rewritten as `{fixed}`",
-                            broken_message(name, &e.text, *why)
+                            broken_message(name, e.text(), *why)
                         ));
                     }
                     Elem::Broken { fixed, why, .. } => self.find(
@@ -68,7 +88,7 @@ impl Conf<'_> {
                         e,
                         format!(
                             "{}; it comes from expanding `$…`, so write it as `{fixed}` where it is defined",
-                            broken_message(name, &e.text, *why)
+                            broken_message(name, e.text(), *why)
                         ),
                         "",
                         true,
@@ -78,7 +98,7 @@ impl Conf<'_> {
                         e,
                         format!(
                             "`{}` in {name}: Postfix reads it as a lookup table of the unknown type `{ty}`, and every client whose check reaches it gets 451 4.3.0",
-                            e.text
+                            e.text()
                         ),
                         "",
                         true,
@@ -94,8 +114,9 @@ impl Conf<'_> {
                         false,
                     ),
                     Elem::Unexpanded => st.plan.warn(format!(
-                        "{place}: `{}` in {name}: v6fix does not evaluate conditional `${{name?…}}` forms; check this list by hand",
-                        e.text
+                        "{}: `{}` in {name}: v6fix does not evaluate conditional `${{name?…}}` forms; check this list by hand",
+                        self.where_is(&st.tables, e),
+                        e.text()
                     )),
                     _ => {}
                 }

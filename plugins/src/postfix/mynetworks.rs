@@ -6,6 +6,7 @@ use super::state::State;
 use super::{FIX, MAIN_CF};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
+use std::rc::Rc;
 use v6fix_core::addr::Style;
 use v6fix_core::{Edits, Error, Prefix, Result, Severity};
 
@@ -49,7 +50,7 @@ impl Conf<'_> {
                 Severity::Warning,
                 format!(
                     "mynetworks trusts IPv4 networks ({} …) but no IPv6 network: the same clients are refused relaying (554 Relay access denied) once they use IPv6",
-                    first.text
+                    first.text()
                 ),
                 FIX,
             );
@@ -59,13 +60,13 @@ impl Conf<'_> {
         // entry added after it would never be seen (and would be added again on every run).
         if let Some(e) = entries
             .iter()
-            .find(|e| e.text.matches('{').count() > e.text.matches('}').count())
+            .find(|e| e.text().matches('{').count() > e.text().matches('}').count())
         {
             return Err(Error::Refused {
                 path: self.where_is(&st.tables, e),
                 reason: format!(
                     "mynetworks: `{}` opens a `{{` that is never closed, so Postfix reads the rest of the list as one element; close or remove it, then run v6fix again",
-                    e.text.trim().chars().take(60).collect::<String>()
+                    e.text().trim().chars().take(60).collect::<String>()
                 ),
             });
         }
@@ -120,17 +121,17 @@ impl Conf<'_> {
                     if negated {
                         st.plan.warn(format!(
                             "{place}: mynetworks excludes {n} with `{}` before any entry could trust it (first match wins): not added; remove the exclusion if the network should relay",
-                            e.text
+                            e.text()
                         ));
                     } else if prefix == *n {
                         st.note(format!(
                             "{place}: mynetworks already has {n} (as `{}`): not added again",
-                            e.text
+                            e.text()
                         ));
                     } else {
                         st.note(format!(
                             "{place}: mynetworks already covers {n} with `{}`: not added",
-                            e.text
+                            e.text()
                         ));
                     }
                 }
@@ -156,7 +157,7 @@ impl Conf<'_> {
                 let place = self.where_is(&st.tables, v4);
                 st.note(format!(
                     "{place}: mynetworks trusts `{}` and {why}, so local clients reach Postfix over ::1 too: trusting [::1]/128 as well",
-                    v4.text
+                    v4.text()
                 ));
                 missing.push(Prefix::host(IpAddr::V6(Ipv6Addr::LOCALHOST)));
             }
@@ -224,7 +225,7 @@ impl Conf<'_> {
                 .filter(|e| matches!(e.elem, Elem::Table(_)))
                 .collect();
             if literal.is_none() && !tables.is_empty() {
-                let t = &tables[tables.len() - 1].text;
+                let t = &tables[tables.len() - 1].text();
                 let want: Vec<String> = missing
                     .iter()
                     .map(|n| n.render(Style::BracketedV6))
@@ -241,14 +242,14 @@ impl Conf<'_> {
             }
             let holder = literal
                 .and_then(|e| e.param.clone())
-                .unwrap_or_else(|| "mynetworks".to_string());
+                .unwrap_or_else(|| Rc::from("mynetworks"));
             let hp = self.doc.param(&holder).expect("walked from main.cf");
             let items: Vec<String> = missing
                 .iter()
                 .map(|n| n.render(Style::BracketedV6))
                 .collect();
             self.doc.append_to_list(hp, &items, st.edits(MAIN_CF));
-            let via = if holder == "mynetworks" {
+            let via = if &*holder == "mynetworks" {
                 String::new()
             } else {
                 format!(" (in {holder}, where its networks are written)")
@@ -261,7 +262,7 @@ impl Conf<'_> {
             if let Some(t) = tables.last() {
                 st.note(format!(
                     "mynetworks also looks up `{}`, which cannot hold networks: left alone",
-                    t.text
+                    t.text()
                 ));
             }
         }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use v6fix_core::config_set::{ConfigSet, Include, Missing};
 use v6fix_core::dialect::systemd::{self, exec_words};
 use v6fix_core::dialect::varnish as vcl;
+use v6fix_core::text::Text;
 use v6fix_core::{File, Host, Result};
 
 const ETC_UNIT: &str = "/etc/systemd/system/varnish.service";
@@ -168,7 +169,7 @@ impl Setup {
         let Some(main) = main else {
             return Ok(());
         };
-        let parse = |text: &str| {
+        let parse = |text: Text| {
             let doc = vcl::parse(text)?;
             doc.acls()?;
             Ok(doc)

@@ -347,7 +347,7 @@ impl Setup {
         );
         match host.read(Path::new(DROPIN_NEW))? {
             Some(f) => {
-                let mut text = f.text.clone();
+                let mut text = f.text.to_string();
                 if !text.is_empty() && !text.ends_with('\n') {
                     text.push('\n');
                 }

@@ -16,6 +16,7 @@
 //! lands on the right physical line.
 
 use crate::error::ParseError;
+use crate::text::Text;
 use crate::text::{lines, Span};
 
 /// What one logical line is.
@@ -99,7 +100,12 @@ fn blank(c: char) -> bool {
 
 /// Parses one file. `main` says whether it starts in the main section (a `conf.d/main`
 /// part or a whole configuration does; other parts do not).
-pub fn parse(text: &str, main: bool) -> Result<Doc, ParseError> {
+pub fn parse(text: impl Into<Text>, main: bool) -> Result<Doc, ParseError> {
+    parse_shared(text.into(), main)
+}
+
+fn parse_shared(shared: Text, main: bool) -> Result<Doc, ParseError> {
+    let text = shared.as_str();
     let ls = lines(text);
     let mut items = Vec::new();
     let mut in_main = main;
@@ -248,7 +254,7 @@ pub fn parse(text: &str, main: bool) -> Result<Doc, ParseError> {
         items.push(item);
     }
     Ok(Doc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }

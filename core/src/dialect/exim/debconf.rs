@@ -12,6 +12,7 @@
 //! [`Value::dynamic`], for the plugin to leave alone.
 
 use crate::error::ParseError;
+use crate::text::Text;
 use crate::text::{lines, Span};
 
 /// A value as written.
@@ -59,7 +60,12 @@ fn bare_ok(c: char) -> bool {
 }
 
 /// Parses the file.
-pub fn parse(text: &str) -> Result<Doc, ParseError> {
+pub fn parse(text: impl Into<Text>) -> Result<Doc, ParseError> {
+    parse_shared(text.into())
+}
+
+fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
+    let text = shared.as_str();
     let mut items = Vec::new();
     for l in lines(text) {
         let line = l.text(text);
@@ -147,7 +153,7 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         });
     }
     Ok(Doc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }

@@ -4,6 +4,7 @@ use super::{group, trimmed_span, Logical, Raw};
 use crate::edit::Edits;
 use crate::error::ParseError;
 use crate::text::Span;
+use crate::text::Text;
 
 /// One rule of a cidr table: `pattern result`, or an `if`/`endif` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +43,12 @@ pub type CidrDoc = crate::doc::Doc<CidrItem>;
 
 /// Parses a cidr table. Errors: an indented first line, a rule without a result, an
 /// `endif` without `if`, an `if` without `endif`.
-pub fn parse_cidr(text: &str) -> Result<CidrDoc, ParseError> {
+pub fn parse_cidr(text: impl Into<Text>) -> Result<CidrDoc, ParseError> {
+    parse_cidr_shared(text.into())
+}
+
+fn parse_cidr_shared(shared: Text) -> Result<CidrDoc, ParseError> {
+    let text = shared.as_str();
     let groups = group(text, true).map_err(|at| {
         ParseError::new(
             at,
@@ -126,7 +132,7 @@ pub fn parse_cidr(text: &str) -> Result<CidrDoc, ParseError> {
         ));
     }
     Ok(CidrDoc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }

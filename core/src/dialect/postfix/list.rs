@@ -1,9 +1,11 @@
 //! `/file/name` lists: entries separated by blanks or commas, `#` comment lines.
 
-use super::{group, list_tokens, trimmed_span, Element, Logical, Raw};
+use super::{each_group, list_tokens_into, trimmed_span, Element, Logical, Raw};
 use crate::edit::Edits;
 use crate::error::ParseError;
+use crate::logical::Lines;
 use crate::text::Span;
+use crate::text::Text;
 
 /// A piece of a `/file/name` list: a comment, a blank, or a logical line of entries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,18 +29,23 @@ pub type ListDoc = crate::doc::Doc<ListItem>;
 
 /// Parses a `/file/name` list. Every text is a list, so this never fails; it returns a
 /// `Result` like every dialect's `parse`.
-pub fn parse_list(text: &str) -> Result<ListDoc, ParseError> {
-    let groups = group(text, false).map_err(|at| ParseError::new(at, "", ""))?;
-    let items = groups
-        .into_iter()
-        .map(|g| match g {
+pub fn parse_list(text: impl Into<Text>) -> Result<ListDoc, ParseError> {
+    parse_list_shared(text.into())
+}
+
+fn parse_list_shared(shared: Text) -> Result<ListDoc, ParseError> {
+    let text = shared.as_str();
+    let mut items = Vec::new();
+    each_group(text, false, |g| {
+        items.push(match g {
             Raw::Comment(l) => ListItem::Comment(l.full),
             Raw::Blank(l) => ListItem::Blank(l.full),
             Raw::Logical(l) => ListItem::Entries(l),
         })
-        .collect();
+    })
+    .map_err(|at| ParseError::new(at, "", ""))?;
     Ok(ListDoc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }
@@ -64,7 +71,11 @@ impl ListDoc {
     pub fn entries(&self) -> Vec<Element<'_>> {
         let mut out = Vec::with_capacity(self.items.len());
         for l in self.logicals() {
-            out.extend(self.elements(l).into_iter().take_while(|t| !t.is_comment()));
+            let from = out.len();
+            self.elements_into(l, &mut out);
+            if let Some(c) = out[from..].iter().position(|t| t.is_comment()) {
+                out.truncate(from + c);
+            }
         }
         out
     }
@@ -78,12 +89,19 @@ impl ListDoc {
 
     /// The elements of one logical line.
     fn elements(&self, l: &Logical) -> Vec<Element<'_>> {
-        let segs: Vec<Span> = l
-            .lines
-            .iter()
-            .map(|x| trimmed_span(&self.src, x.content.start, x.content.end))
-            .collect();
-        list_tokens(&self.src, &segs)
+        let mut out = Vec::new();
+        self.elements_into(l, &mut out);
+        out
+    }
+
+    fn elements_into<'d>(&'d self, l: &Logical, out: &mut Vec<Element<'d>>) {
+        let seg = |x: &crate::text::Line| trimmed_span(&self.src, x.content.start, x.content.end);
+        match &l.lines {
+            Lines::One(x) => list_tokens_into(&self.src, &[seg(x)], out),
+            Lines::Many(v) => {
+                list_tokens_into(&self.src, &v.iter().map(seg).collect::<Vec<_>>(), out)
+            }
+        }
     }
 
     /// Adds each entry on a line of its own after the last line holding entries (at the

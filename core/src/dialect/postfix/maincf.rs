@@ -3,6 +3,7 @@
 use super::{group, insert_inline, list_tokens, separators, trimmed_span, Element, Logical, Raw};
 use crate::edit::Edits;
 use crate::error::ParseError;
+use crate::text::Text;
 use crate::text::{indent_of, newline_of, Span};
 
 /// One `name = value` definition, possibly spread over continuation lines.
@@ -39,7 +40,12 @@ pub type Doc = crate::doc::Doc<Item>;
 
 /// Parses a main.cf. Errors: an indented line before any parameter, a line without `=`,
 /// an empty parameter name.
-pub fn parse(text: &str) -> Result<Doc, ParseError> {
+pub fn parse(text: impl Into<Text>) -> Result<Doc, ParseError> {
+    parse_shared(text.into())
+}
+
+fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
+    let text = shared.as_str();
     let groups = group(text, true).map_err(|at| {
         ParseError::new(
             at,
@@ -107,7 +113,7 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         });
     }
     Ok(Doc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }

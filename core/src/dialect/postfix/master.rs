@@ -3,6 +3,7 @@
 use super::{group, Logical, Raw};
 use crate::edit::Edits;
 use crate::error::ParseError;
+use crate::text::Text;
 use crate::text::{newline_of, Span};
 
 /// One master.cf service: its logical line and the spans of its fields on the first line
@@ -35,7 +36,12 @@ pub type MasterDoc = crate::doc::Doc<MasterItem>;
 
 /// Parses a master.cf. Errors: an indented first line, a service line with fewer than
 /// eight fields.
-pub fn parse_master(text: &str) -> Result<MasterDoc, ParseError> {
+pub fn parse_master(text: impl Into<Text>) -> Result<MasterDoc, ParseError> {
+    parse_master_shared(text.into())
+}
+
+fn parse_master_shared(shared: Text) -> Result<MasterDoc, ParseError> {
+    let text = shared.as_str();
     let groups = group(text, true).map_err(|at| {
         ParseError::new(
             at,
@@ -68,7 +74,7 @@ pub fn parse_master(text: &str) -> Result<MasterDoc, ParseError> {
         });
     }
     Ok(MasterDoc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }

@@ -58,22 +58,28 @@ fn postfix_rule(text: &str, first: &Line, _: &Line, next: &Line) -> Join {
 /// Groups `text` into comments, blanks and logical lines. An indented line with no
 /// logical line before it is returned as `Err(offset)` when `strict`, else it starts one.
 fn group(text: &str, strict: bool) -> Result<Vec<Raw>, usize> {
-    let mut out: Vec<Raw> = Vec::new();
+    let mut out = Vec::new();
+    each_group(text, strict, |g| out.push(g))?;
+    Ok(out)
+}
+
+/// [`group`], handing each piece to `out` as it is found.
+fn each_group(text: &str, strict: bool, mut out: impl FnMut(Raw)) -> Result<(), usize> {
     for l in LogicalLines::new(text, postfix_rule) {
         let first = &l.lines[0];
         let t = first.text(text);
         if is_blank(t) {
-            out.push(Raw::Blank(first.clone()));
+            out(Raw::Blank(first.clone()));
         } else if t.trim_start_matches([' ', '\t']).starts_with('#') {
-            out.push(Raw::Comment(first.clone()));
+            out(Raw::Comment(first.clone()));
         } else {
             if t.starts_with([' ', '\t']) && strict {
                 return Err(first.content.start + indent_of(t).len());
             }
-            out.push(Raw::Logical(l));
+            out(Raw::Logical(l));
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The blank-trimmed part of a physical line from `from` on, as a span.
@@ -109,7 +115,14 @@ impl Element<'_> {
 /// Splits the value pieces `segments` of `src` into list elements the way Postfix does:
 /// commas and blanks separate, `{...}` groups stay one element.
 pub fn list_tokens<'a>(src: &'a str, segments: &[Span]) -> Vec<Element<'a>> {
-    let mut out: Vec<Element<'a>> = Vec::new();
+    let mut out = Vec::new();
+    list_tokens_into(src, segments, &mut out);
+    out
+}
+
+/// [`list_tokens`], appending to `out`.
+pub fn list_tokens_into<'a>(src: &'a str, segments: &[Span], out: &mut Vec<Element<'a>>) {
+    let base = out.len();
     let mut depth = 0usize;
     // Where the current element starts, and the pieces that earlier segments gave it
     // when it is a `{...}` group spanning lines (each followed by a blank).
@@ -127,7 +140,7 @@ pub fn list_tokens<'a>(src: &'a str, segments: &[Span]) -> Vec<Element<'a>> {
                     let from = piece.take().unwrap_or(s);
                     out.push(element(src, s, from, last_end, joined.take()));
                 }
-                if c == ',' {
+                if c == ',' && out.len() > base {
                     if let Some(t) = out.last_mut() {
                         if t.comma.is_none() && src[t.span.end..at].trim().is_empty() {
                             t.comma = Some(at);
@@ -166,7 +179,6 @@ pub fn list_tokens<'a>(src: &'a str, segments: &[Span]) -> Vec<Element<'a>> {
             comma: None,
         });
     }
-    out
 }
 
 /// The element from `start` to `end`: borrowed when it lies in one segment, else the

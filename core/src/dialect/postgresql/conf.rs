@@ -16,6 +16,7 @@
 //! A [`Doc`] holds one [`Line`] per physical line; the lines tile the text.
 
 use crate::error::ParseError;
+use crate::text::Text;
 use crate::text::{lines, Span};
 
 /// One line: blank or comment (`setting: None`), or a setting.
@@ -192,7 +193,12 @@ const EXPECTED_VALUE: &str = "a value: a 'quoted string', a number with an optio
      or one word starting with a letter (PostgreSQL stops with a syntax error otherwise)";
 
 /// Parses one `postgresql.conf`.
-pub fn parse(text: &str) -> Result<Doc, ParseError> {
+pub fn parse(text: impl Into<Text>) -> Result<Doc, ParseError> {
+    parse_shared(text.into())
+}
+
+fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
+    let text = shared.as_str();
     let blank = |c: char| c == ' ' || c == '\t' || c == '\r';
     let mut items = Vec::new();
     for l in lines(text) {
@@ -268,7 +274,7 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         });
     }
     Ok(Doc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }

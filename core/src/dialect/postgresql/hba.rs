@@ -15,6 +15,7 @@
 
 use crate::addr::{parse_ip, Prefix};
 use crate::error::ParseError;
+use crate::text::Text;
 use crate::text::{lines, Span};
 use std::net::IpAddr;
 
@@ -367,7 +368,12 @@ fn record(text: &str, fs: Vec<Field>) -> Result<Record, ParseError> {
 }
 
 /// Parses one `pg_hba.conf`.
-pub fn parse(text: &str) -> Result<Doc, ParseError> {
+pub fn parse(text: impl Into<Text>) -> Result<Doc, ParseError> {
+    parse_shared(text.into())
+}
+
+fn parse_shared(shared: Text) -> Result<Doc, ParseError> {
+    let text = shared.as_str();
     let mut items = Vec::new();
     for l in lines(text) {
         let fs = fields(text, l.content.clone())?;
@@ -392,7 +398,7 @@ pub fn parse(text: &str) -> Result<Doc, ParseError> {
         });
     }
     Ok(Doc {
-        src: text.to_string(),
+        src: shared.clone(),
         items,
     })
 }
