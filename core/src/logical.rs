@@ -123,6 +123,9 @@ impl Iterator for PhysicalLines<'_> {
 pub struct LogicalLines<'a, R> {
     text: &'a str,
     lines: PhysicalLines<'a>,
+    /// The line that ended the previous logical line, already split off `lines`: each
+    /// physical line is found once.
+    peeked: Option<Line>,
     rule: R,
 }
 
@@ -131,6 +134,7 @@ impl<'a, R: Rule> LogicalLines<'a, R> {
         LogicalLines {
             text,
             lines: PhysicalLines::new(text),
+            peeked: None,
             rule,
         }
     }
@@ -140,20 +144,33 @@ impl<R: Rule> Iterator for LogicalLines<'_, R> {
     type Item = Logical;
 
     fn next(&mut self) -> Option<Logical> {
-        let first = self.lines.next()?;
+        let first = match self.peeked.take() {
+            Some(l) => l,
+            None => self.lines.next()?,
+        };
         let mut lines = Lines::One(first.clone());
         // Where to go on after this logical line: past its last joined line.
         let mut resume = self.lines.clone();
         let mut ahead = self.lines.clone();
+        let mut passed = false;
         while let Some(next) = ahead.next() {
             let last = lines.last().expect("a logical line has a line");
             match self.rule.join(self.text, &first, last, &next) {
                 Join::Joins => {
                     lines.push(next);
                     resume = ahead.clone();
+                    passed = false;
                 }
-                Join::Passes => {}
-                Join::Ends => break,
+                Join::Passes => passed = true,
+                Join::Ends => {
+                    // The next logical line starts here, unless lines were passed
+                    // over on the way (they come first, as lines of their own).
+                    if !passed {
+                        self.peeked = Some(next);
+                        resume = ahead;
+                    }
+                    break;
+                }
             }
         }
         self.lines = resume;

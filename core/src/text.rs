@@ -269,14 +269,22 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, (LineCol, char)> {
             return Ok(out);
         }
     };
-    if let Some((at, c)) = first_reserved(text.chars().map(Some), &text) {
-        return Err((at, c));
+    if may_hold_foreign(&text) {
+        if let Some((at, c)) = first_reserved(text.chars().map(Some), &text) {
+            return Err((at, c));
+        }
     }
     Ok(text)
 }
 
 /// The place of the first reserved code point among `chars` (as read, `None` for a
 /// mapped byte) in `text` (the decoded text, which has one char per item).
+/// False when `text` certainly holds none of the code points that stand for foreign
+/// bytes: each of them is encoded starting with the byte 0xF4, which a fast scan finds.
+fn may_hold_foreign(text: &str) -> bool {
+    text.as_bytes().contains(&0xF4)
+}
+
 fn first_reserved(
     chars: impl Iterator<Item = Option<char>>,
     text: &str,
@@ -291,7 +299,7 @@ fn first_reserved(
 
 /// The bytes `text` was decoded from: [`decode`] undone.
 pub fn encode(text: &str) -> std::borrow::Cow<'_, [u8]> {
-    if !text.chars().any(|c| foreign_byte(c).is_some()) {
+    if !may_hold_foreign(text) || !text.chars().any(|c| foreign_byte(c).is_some()) {
         return std::borrow::Cow::Borrowed(text.as_bytes());
     }
     let mut out = Vec::with_capacity(text.len());
@@ -309,7 +317,9 @@ pub fn encode(text: &str) -> std::borrow::Cow<'_, [u8]> {
 /// byte order mark at the very start as `<BOM>`, so nothing invisible or undecodable
 /// reaches a terminal or a JSON string.
 pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.starts_with(BOM) && !text.chars().any(|c| foreign_byte(c).is_some()) {
+    if !text.starts_with(BOM)
+        && (!may_hold_foreign(text) || !text.chars().any(|c| foreign_byte(c).is_some()))
+    {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());

@@ -58,10 +58,9 @@ impl Conf<'_> {
 
         // A `{` never closed: Postfix reads the rest of the list as one element, so an
         // entry added after it would never be seen (and would be added again on every run).
-        if let Some(e) = entries
-            .iter()
-            .find(|e| e.text().matches('{').count() > e.text().matches('}').count())
-        {
+        if let Some(e) = entries.iter().find(|e| {
+            e.text().contains('{') && e.text().matches('{').count() > e.text().matches('}').count()
+        }) {
             return Err(Error::Refused {
                 path: self.where_is(&st.tables, e),
                 reason: format!(

@@ -132,33 +132,43 @@ pub fn list_tokens_into<'a>(src: &'a str, segments: &[Span], out: &mut Vec<Eleme
     for seg in segments {
         // Where this segment's piece of the current element starts.
         let mut piece = start.map(|_| seg.start);
-        for (i, c) in src[seg.clone()].char_indices() {
-            let at = seg.start + i;
-            let sep = depth == 0 && matches!(c, ' ' | '\t' | ',' | '\r');
+        // Separators and braces are ASCII, so the bytes are walked: a byte of a longer
+        // character is never one of them, and its last byte ends the element right.
+        let bytes = src.as_bytes();
+        let mut at = seg.start;
+        while at < seg.end {
+            let c = bytes[at];
+            let sep = depth == 0 && matches!(c, b' ' | b'\t' | b',' | b'\r');
             if sep {
                 if let Some(s) = start.take() {
                     let from = piece.take().unwrap_or(s);
                     out.push(element(src, s, from, last_end, joined.take()));
                 }
-                if c == ',' && out.len() > base {
+                if c == b',' && out.len() > base {
                     if let Some(t) = out.last_mut() {
                         if t.comma.is_none() && src[t.span.end..at].trim().is_empty() {
                             t.comma = Some(at);
                         }
                     }
                 }
+                at += 1;
                 continue;
             }
-            if c == '{' {
+            if c == b'{' {
                 depth += 1;
-            } else if c == '}' {
+            } else if c == b'}' {
                 depth = depth.saturating_sub(1);
             }
             if start.is_none() {
                 start = Some(at);
                 piece = Some(at);
             }
-            last_end = at + c.len_utf8();
+            // On over the bytes that are neither a separator nor a brace.
+            at += 1;
+            while at < seg.end && !matches!(bytes[at], b' ' | b'\t' | b',' | b'\r' | b'{' | b'}') {
+                at += 1;
+            }
+            last_end = at;
         }
         if let Some(s) = start {
             let from = piece.unwrap_or(seg.start);
