@@ -75,7 +75,7 @@ pub use edit::{Edits, Region};
 pub use endpoint::{Bind, Endpoint, Spelling, Twin};
 pub use error::{Error, ParseError, Result};
 pub use host::{File, Host};
-pub use plugin::{registry, ArgSpec, Args, Plugin, Registration};
+pub use plugin::{registry, ArgSpec, Args, MainFile, Plugin, Registration};
 pub use target::{Fact, Need, OwnAddress, Target};
 
 // Plugins register with `inventory::submit!`; re-exported so they use the same version.

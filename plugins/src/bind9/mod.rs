@@ -65,12 +65,7 @@ impl Plugin for Bind9 {
 
     fn analyze(&self, host: &Host, target: &Target, _: &Args) -> Result<Analysis> {
         let Some(conf) = Conf::load(host)? else {
-            let mut a = Analysis::new();
-            a.note(format!(
-                "{} does not exist: BIND is not installed here",
-                host.display(Path::new(MAIN))
-            ));
-            return Ok(a);
+            return Ok(MAIN.absent(host));
         };
         let mut a = Analysis::new();
         for n in &conf.set.notes {
