@@ -131,6 +131,31 @@ impl Edits {
         found.into_iter().min()
     }
 
+    /// Puts the edits in the order they apply in, and keeps one of edits that are the
+    /// same (one place reached twice, as a file included twice is).
+    fn settle(&mut self) {
+        // Insertions (empty spans) at an offset come before a replacement starting there,
+        // ordered by what they belong to; the sort is stable, so equal ones keep the
+        // order they were made in.
+        self.edits
+            .sort_by_key(|(span, attach, _)| (span.start, span.end, *attach));
+        self.edits.dedup();
+    }
+
+    /// The first edit that overlaps another or reaches past `len`: two different changes
+    /// of one place, which cannot both be made.
+    pub fn clash(&mut self, len: usize) -> Option<Span> {
+        self.settle();
+        let mut pos = 0;
+        for (span, _, _) in &self.edits {
+            if span.start < pos || span.end > len || span.start > span.end {
+                return Some(span.clone());
+            }
+            pos = span.end;
+        }
+        None
+    }
+
     /// Applies the edits to `src`.
     ///
     /// # Panics
@@ -144,11 +169,7 @@ impl Edits {
     /// the old text and what stands for it in the new one, in order, touching ones joined.
     /// The report's diff is built from them, at the cost of what changed.
     pub fn apply_traced(mut self, src: &str) -> (String, Vec<Region>) {
-        // Insertions (empty spans) at an offset come before a replacement starting there,
-        // ordered by what they belong to; the sort is stable, so equal ones keep the
-        // order they were made in.
-        self.edits
-            .sort_by_key(|(span, attach, _)| (span.start, span.end, *attach));
+        self.settle();
         let mut out = String::with_capacity(src.len() + 64 * self.edits.len());
         let mut regions: Vec<Region> = Vec::new();
         let mut pos = 0;
@@ -265,5 +286,19 @@ mod tests {
         let msg = r.expect_err("overlapping edits must panic");
         let msg = msg.downcast_ref::<String>().cloned().unwrap_or_default();
         assert!(msg.contains("overlapping"), "{msg}");
+    }
+
+    #[test]
+    fn the_same_edit_twice_is_made_once_and_two_different_ones_clash() {
+        let src = "listen = *\n";
+        let mut e = Edits::new();
+        e.replace(9..10, "*, ::");
+        e.replace(9..10, "*, ::");
+        assert_eq!(e.clash(src.len()), None);
+        assert_eq!(e.apply(src), "listen = *, ::\n");
+        let mut e = Edits::new();
+        e.replace(9..10, "*, ::");
+        e.replace(9..10, "::");
+        assert_eq!(e.clash(src.len()), Some(9..10));
     }
 }
