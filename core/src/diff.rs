@@ -475,7 +475,7 @@ mod tests {
                     }
                     0 => edits.insert(start, "new line\n"),
                     1 => edits.insert_line_after(&old, at, "after"),
-                    2 if at + 1 <= old.len() && !old[at..].starts_with('\n') => {
+                    2 if at < old.len() && !old[at..].starts_with('\n') => {
                         edits.replace(at..at + 1, "Y")
                     }
                     3 => edits.insert(
