@@ -322,7 +322,13 @@ impl Analysis {
         for d in self.diagnostics.iter().filter(|d| d.reach == Reach::Note) {
             plan.note(d.said());
         }
-        for (file, edits) in self.files {
+        for (file, mut edits) in self.files {
+            if let Some(span) = edits.clash(file.text.len()) {
+                return Err(Error::Refused {
+                    path: format!("{}:{}", file.shown, file.line(span.start)),
+                    reason: "two different changes of this place: the file is read in two places (included twice?) that need different things here; v6fix will not choose, so change it by hand".into(),
+                });
+            }
             if let Some((offset, byte)) = edits.foreign(&file.text) {
                 return Err(Error::Parse {
                     path: file.shown.clone(),
@@ -334,8 +340,8 @@ impl Analysis {
                 });
             }
             if !edits.is_empty() {
-                let new = edits.apply(&file.text);
-                plan.change(&file, new);
+                let (new, regions) = edits.apply_traced(&file.text);
+                plan.change_traced(&file, new, Some(regions));
             }
         }
         for (path, text) in self.creates {

@@ -2,6 +2,7 @@
 //!
 //! Plugins produce plans and never write; [`crate::apply`] is the only code that writes.
 
+use crate::edit::Region;
 use crate::host::File;
 use crate::text::Text;
 use std::collections::{HashMap, HashSet};
@@ -19,6 +20,9 @@ pub struct FileChange {
     /// them ([`crate::text::encode`] gives the bytes).
     pub old: Option<Text>,
     pub new: Text,
+    /// Where `new` differs from `old`, when the plan knows it from the edits that made it
+    /// (`None`: compare the texts).
+    pub regions: Option<Vec<Region>>,
 }
 
 impl FileChange {
@@ -76,6 +80,12 @@ impl Plan {
     /// A disabled file (a symlink to `/dev/null`) is never changed: a note says it was
     /// left alone instead.
     pub fn change(&mut self, file: &File, new: String) {
+        self.change_traced(file, new, None);
+    }
+
+    /// [`Plan::change`], with the regions of the file that the edits changed (see
+    /// [`crate::Edits::apply_traced`]).
+    pub fn change_traced(&mut self, file: &File, new: String, regions: Option<Vec<Region>>) {
         if file.disabled {
             if file.text != new {
                 self.note(format!(
@@ -93,23 +103,53 @@ impl Plan {
                 file.shown
             ));
         }
-        let (old, new) = if file.bom {
+        let (old, new, regions) = if file.bom {
+            // The mark was set apart: every region moves by its length.
+            let by = crate::text::BOM.len_utf8();
+            let moved = regions.map(|rs| {
+                rs.into_iter()
+                    .map(|r| Region {
+                        old: r.old.start + by..r.old.end + by,
+                        new: r.new.start + by..r.new.end + by,
+                    })
+                    .collect()
+            });
             (
                 Text::from(format!("{}{}", crate::text::BOM, file.text)),
                 Text::from(format!("{}{new}", crate::text::BOM)),
+                moved,
             )
         } else {
-            (file.text.clone(), Text::from(new))
+            (file.text.clone(), Text::from(new), regions)
         };
-        self.set(file.path.clone(), file.target.clone(), Some(old), new);
+        self.set(
+            file.path.clone(),
+            file.target.clone(),
+            Some(old),
+            new,
+            regions,
+        );
     }
 
     /// Records a file to create at machine path `path` (which must not exist yet).
     pub fn create(&mut self, path: &Path, new: String) {
-        self.set(path.to_path_buf(), path.to_path_buf(), None, new.into());
+        self.set(
+            path.to_path_buf(),
+            path.to_path_buf(),
+            None,
+            new.into(),
+            None,
+        );
     }
 
-    fn set(&mut self, path: PathBuf, target: PathBuf, old: Option<Text>, new: Text) {
+    fn set(
+        &mut self,
+        path: PathBuf,
+        target: PathBuf,
+        old: Option<Text>,
+        new: Text,
+        regions: Option<Vec<Region>>,
+    ) {
         if let Some(listed) = self.listed.get(&target) {
             let i = self.position(listed).expect("a listed target is in files");
             if self.files[i].old.as_ref() == Some(&new) {
@@ -117,7 +157,9 @@ impl Plan {
                 let gone = self.files.remove(i);
                 self.listed.remove(&gone.target);
             } else {
+                // Planned on top of the earlier text: its regions are not the file's.
                 self.files[i].new = new;
+                self.files[i].regions = None;
             }
             return;
         }
@@ -134,6 +176,7 @@ impl Plan {
                 target,
                 old,
                 new,
+                regions,
             },
         );
     }
@@ -180,11 +223,12 @@ impl Plan {
     /// (which was planned on top of this plan's) wins.
     pub fn merge(&mut self, other: Plan) {
         for f in other.files {
-            let old = match self.listed.get(&f.target).and_then(|p| self.position(p)) {
-                Some(i) => self.files[i].old.clone(),
-                None => f.old,
+            // A file this plan changed too: its regions were found on this plan's text.
+            let (old, regions) = match self.listed.get(&f.target).and_then(|p| self.position(p)) {
+                Some(i) => (self.files[i].old.clone(), None),
+                None => (f.old, f.regions),
             };
-            self.set(f.path, f.target, old, f.new);
+            self.set(f.path, f.target, old, f.new, regions);
         }
         for w in other.warnings {
             self.warn(w);

@@ -5,7 +5,9 @@
 //! set:
 //! - Patterns are resolved once each, through the [`Host`] (so files planned earlier in
 //!   the same run are seen), relative ones against the directory the daemon uses, a `..`
-//!   as the kernel resolves it.
+//!   as the kernel resolves it. The host lists a directory once per run however many
+//!   patterns name it, and a pattern is tried only on the names that start with its
+//!   literal part, so a line of thousands of patterns costs in proportion to its length.
 //! - A file reached twice (two includes naming it) is read and listed once; each include
 //!   still records it, so a plugin can expand it twice where its daemon does.
 //! - An include cycle, a chain deeper than [`MAX_DEPTH`] or more than [`MAX_FILES`] files
@@ -613,6 +615,42 @@ mod tests {
             ("etc/b.conf", "inc a.conf\n"),
         ]);
         assert!(load(&h).unwrap_err().to_string().contains("loop"));
+    }
+
+    #[test]
+    fn five_thousand_patterns_in_one_directory_list_it_once() {
+        let main: String = (0..5000).map(|i| format!("opt d/x{i}.*\n")).collect();
+        let mut files = vec![("etc/a.conf".to_string(), main)];
+        files.extend(
+            (0..5000)
+                .step_by(100)
+                .map(|i| (format!("etc/d/x{i}.conf"), "y\n".into())),
+        );
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let (_d, h) = tree(&refs);
+        let set = load(&h).unwrap().unwrap();
+        assert_eq!(set.files.len(), 51);
+        assert_eq!(
+            set.notes.len(),
+            5000 - 50,
+            "one note per pattern matching nothing"
+        );
+        assert_eq!(h.dirs_listed(), 1);
+        // A directory read whole (Apache's `Include d`) shares that listing.
+        let set = ConfigSet::load(&h, "toyd", Path::new("/etc/a.conf"), lines, |f, d| {
+            let mut out: Vec<Include> = incs(f, d);
+            if f.path == Path::new("/etc/a.conf") {
+                out.push(Include::new(5000, 0, "inc d", "d", "/etc").dirs(Dirs::Recurse));
+            }
+            out
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!(set.files.len(), 51);
+        assert_eq!(h.dirs_listed(), 1);
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //! diff (applying it gives the new text), and minimal within each region. Hunks are
 //! grouped with `similar`.
 
+use crate::edit::Region;
+use crate::text::{line_end_full, line_start, Span};
 use similar::{capture_diff_slices, group_diff_ops, Algorithm, DiffOp};
 
 /// How far ahead, in lines, the walk looks for the texts to agree again.
@@ -20,38 +22,47 @@ const CONTEXT: usize = 3;
 /// A unified diff from `old` (or nothing, for a created file) to `new`, headed
 /// `a/<path>` and `b/<path>` (`/dev/null` for a created file).
 pub fn unified(path: &str, old: Option<&str>, new: &str) -> String {
-    let mut out = Vec::new();
-    unified_to(&mut out, path, old, new).expect("writing to memory");
-    String::from_utf8(out).expect("lines of two texts")
+    let old_lines: Vec<&str> = old.unwrap_or("").split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
+    let mut out = String::new();
+    hunks(&mut out, &old_lines, &new_lines, (0, 0));
+    headed(path, old.is_some(), out)
 }
 
-/// [`unified`], written to `out` hunk by hunk instead of kept: a large diff is never
-/// held whole.
-pub fn unified_to(
-    out: &mut impl std::io::Write,
-    path: &str,
-    old: Option<&str>,
-    new: &str,
-) -> std::io::Result<()> {
-    let from = match old {
-        Some(_) => format!("a/{path}"),
-        None => "/dev/null".to_string(),
-    };
-    let old_lines = Lines::new(old.unwrap_or(""));
-    let new_lines = Lines::new(new);
-    let ops = align(&old_lines, &new_lines);
-    let groups = group_diff_ops(ops, CONTEXT);
-    if groups.is_empty() {
-        return Ok(());
+/// The same diff as [`unified`], built from where the edits changed the text (`regions`,
+/// in order, as [`crate::Edits::apply_traced`] gives them): only the lines around each
+/// region are compared, so beyond counting lines the cost is that of what changed.
+pub fn unified_regions(path: &str, old: &str, new: &str, regions: &[Region]) -> String {
+    let mut out = String::new();
+    for x in excerpts(old, new, regions) {
+        let old_lines: Vec<&str> = old[x.old.clone()].split_inclusive('\n').collect();
+        let new_lines: Vec<&str> = new[x.new.clone()].split_inclusive('\n').collect();
+        hunks(&mut out, &old_lines, &new_lines, x.first_lines);
     }
-    write!(out, "--- {from}\n+++ b/{path}\n")?;
-    let mut hunk = String::new();
-    for group in groups {
+    headed(path, true, out)
+}
+
+fn headed(path: &str, had_old: bool, body: String) -> String {
+    if body.is_empty() {
+        return body;
+    }
+    let from = if had_old {
+        format!("a/{path}")
+    } else {
+        "/dev/null".to_string()
+    };
+    format!("--- {from}\n+++ b/{path}\n{body}")
+}
+
+/// The hunks of `old_lines` against `new_lines`, whose first lines are lines `base` (0-based,
+/// old and new) of their files.
+fn hunks(out: &mut String, old_lines: &[&str], new_lines: &[&str], base: (usize, usize)) {
+    let ops = align(old_lines, new_lines);
+    for group in group_diff_ops(ops, CONTEXT) {
         let (first, last) = (&group[0], &group[group.len() - 1]);
-        let old_range = first.old_range().start..last.old_range().end;
-        let new_range = first.new_range().start..last.new_range().end;
-        hunk.clear();
-        hunk.push_str(&format!(
+        let old_range = base.0 + first.old_range().start..base.0 + last.old_range().end;
+        let new_range = base.1 + first.new_range().start..base.1 + last.new_range().end;
+        out.push_str(&format!(
             "@@ -{} +{} @@\n",
             hunk_range(&old_range),
             hunk_range(&new_range)
@@ -60,52 +71,116 @@ pub fn unified_to(
             let (tag, o, n) = op.as_tag_tuple();
             use similar::DiffTag::*;
             match tag {
-                Equal => push_lines(&mut hunk, ' ', &old_lines, o),
-                Delete => push_lines(&mut hunk, '-', &old_lines, o),
-                Insert => push_lines(&mut hunk, '+', &new_lines, n),
+                Equal => push_lines(out, ' ', &old_lines[o]),
+                Delete => push_lines(out, '-', &old_lines[o]),
+                Insert => push_lines(out, '+', &new_lines[n]),
                 Replace => {
-                    push_lines(&mut hunk, '-', &old_lines, o);
-                    push_lines(&mut hunk, '+', &new_lines, n);
+                    push_lines(out, '-', &old_lines[o]);
+                    push_lines(out, '+', &new_lines[n]);
                 }
             }
         }
-        out.write_all(hunk.as_bytes())?;
     }
-    Ok(())
 }
 
-/// The lines of a text, each with its line feed (the last one may have none), found once
-/// and kept as offsets: 4 bytes a line, not a slice's 16.
-struct Lines<'a> {
-    text: &'a str,
-    /// Where each line starts, and the end of the text last.
-    starts: Vec<u32>,
+/// A stretch of whole lines around one or more regions, with its context: bytes `old`
+/// of the old text correspond to bytes `new` of the new one, starting at lines
+/// `first_lines` (0-based, old and new).
+struct Excerpt {
+    old: Span,
+    new: Span,
+    first_lines: (usize, usize),
 }
 
-impl<'a> Lines<'a> {
-    fn new(text: &'a str) -> Lines<'a> {
-        let bytes = text.as_bytes();
-        let mut starts = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 2);
-        starts.push(0);
-        starts.extend(memchr::memchr_iter(b'\n', bytes).map(|nl| nl as u32 + 1));
-        if *starts.last().unwrap_or(&0) as usize != text.len() {
-            starts.push(text.len() as u32);
+fn at_line_start(t: &str, i: usize) -> bool {
+    i == 0 || t.as_bytes()[i - 1] == b'\n'
+}
+
+fn count_lines(t: &str) -> usize {
+    t.bytes().filter(|&b| b == b'\n').count()
+}
+
+/// The start of the line `n` lines before the one starting at `at`, not before `floor`.
+fn lines_back(t: &str, mut at: usize, n: usize, floor: usize) -> (usize, usize) {
+    let mut k = 0;
+    while k < n && at > floor {
+        at = line_start(t, at - 1).max(floor);
+        k += 1;
+    }
+    (at, k)
+}
+
+/// The end of the line `n` lines after `at` (a line start), not past the end.
+fn lines_ahead(t: &str, mut at: usize, n: usize) -> usize {
+    for _ in 0..n {
+        if at >= t.len() {
+            break;
         }
-        Lines { text, starts }
+        at = line_end_full(t, at);
     }
+    at
+}
 
-    fn len(&self) -> usize {
-        self.starts.len() - 1
+/// The regions grown to whole lines, joined where they share a line or lie closer than
+/// two contexts apart, each with its context.
+fn excerpts(old: &str, new: &str, regions: &[Region]) -> Vec<Excerpt> {
+    // Whole-line chunks: (old span, new span), in order, disjoint.
+    let mut chunks: Vec<(Span, Span)> = Vec::new();
+    for r in regions {
+        let ob = line_start(old, r.old.start);
+        let nb = r.new.start - (r.old.start - ob);
+        let mut oe = r.old.end;
+        // The chunk ends at a line end of both texts: past the region's line in the old
+        // text unless both texts start a line right there.
+        if !(at_line_start(old, oe) && (r.new.end == nb || at_line_start(new, r.new.end))) {
+            oe = line_end_full(old, oe);
+        }
+        // Past the region, the texts differ by the same offset.
+        let moved = |o: usize| o + r.new.end - r.old.end;
+        match chunks.last_mut() {
+            Some((po, pn)) if ob <= po.end => {
+                po.end = po.end.max(oe);
+                pn.end = moved(po.end);
+            }
+            _ => chunks.push((ob..oe, nb..moved(oe))),
+        }
     }
-
-    fn get(&self, i: usize) -> &'a str {
-        &self.text[self.starts[i] as usize..self.starts[i + 1] as usize]
+    // Join chunks with no more than two contexts of lines between them, add the context.
+    let mut out: Vec<Excerpt> = Vec::new();
+    let (mut line_at, mut line_no) = (0usize, 0usize);
+    let mut shift = 0isize;
+    let mut i = 0;
+    while i < chunks.len() {
+        let (mut o, mut n) = chunks[i].clone();
+        i += 1;
+        while i < chunks.len() {
+            let gap = &old[o.end..chunks[i].0.start];
+            if count_lines(gap) > 2 * CONTEXT {
+                break;
+            }
+            o.end = chunks[i].0.end;
+            n.end = chunks[i].1.end;
+            i += 1;
+        }
+        // Line numbers, counted on from the previous excerpt.
+        line_no += count_lines(&old[line_at..o.start]);
+        line_at = o.start;
+        let floor = out.last().map_or(0, |x| x.old.end);
+        let (ob, back) = lines_back(old, o.start, CONTEXT, floor);
+        let oe = lines_ahead(old, o.end, CONTEXT);
+        let nb = n.start - (o.start - ob);
+        let ne = n.end + (oe - o.end);
+        let first_old = line_no - back;
+        out.push(Excerpt {
+            old: ob..oe,
+            new: nb..ne,
+            first_lines: (first_old, (first_old as isize + shift) as usize),
+        });
+        // The new text's line numbers: the old ones, moved by the lines the excerpts so
+        // far added or took away.
+        shift += count_lines(&new[nb..ne]) as isize - count_lines(&old[ob..oe]) as isize;
     }
-
-    /// Lines `range`, as a list of their own (a window to diff exactly).
-    fn window(&self, range: std::ops::Range<usize>) -> Vec<&'a str> {
-        range.map(|i| self.get(i)).collect()
-    }
+    out
 }
 
 /// `start,len` as unified diffs write it: 1-based, the length left out when it is 1, and
@@ -118,8 +193,8 @@ fn hunk_range(r: &std::ops::Range<usize>) -> String {
     }
 }
 
-fn push_lines(out: &mut String, sign: char, lines: &Lines<'_>, range: std::ops::Range<usize>) {
-    for l in range.map(|i| lines.get(i)) {
+fn push_lines(out: &mut String, sign: char, lines: &[&str]) {
+    for l in lines {
         out.push(sign);
         out.push_str(l);
         if !l.ends_with('\n') {
@@ -129,22 +204,21 @@ fn push_lines(out: &mut String, sign: char, lines: &Lines<'_>, range: std::ops::
 }
 
 /// Aligns two line sequences; see the module documentation.
-fn align(old: &Lines<'_>, new: &Lines<'_>) -> Vec<DiffOp> {
+fn align(old: &[&str], new: &[&str]) -> Vec<DiffOp> {
     let (n, m) = (old.len(), new.len());
     // Texts agree again at (x, y) when both ended, or two lines (one at the very end) match.
     let agree = |x: usize, y: usize| -> bool {
         if x == n || y == m {
             return x == n && y == m;
         }
-        old.get(x) == new.get(y)
-            && ((x + 1 == n && y + 1 == m)
-                || (x + 1 < n && y + 1 < m && old.get(x + 1) == new.get(y + 1)))
+        old[x] == new[y]
+            && ((x + 1 == n && y + 1 == m) || (x + 1 < n && y + 1 < m && old[x + 1] == new[y + 1]))
     };
     let mut ops = Vec::new();
     let (mut i, mut j) = (0, 0);
     loop {
         let (si, sj) = (i, j);
-        while i < n && j < m && old.get(i) == new.get(j) {
+        while i < n && j < m && old[i] == new[j] {
             i += 1;
             j += 1;
         }
@@ -172,8 +246,7 @@ fn align(old: &Lines<'_>, new: &Lines<'_>) -> Vec<DiffOp> {
         // None within the window: replace a window's worth and look again from there.
         let (a, b) = skip.unwrap_or(((n - i).min(WINDOW), (m - j).min(WINDOW)));
         // The region is small: diff it exactly and shift the result into place.
-        let (o, w) = (old.window(i..i + a), new.window(j..j + b));
-        for op in capture_diff_slices(Algorithm::Myers, &o, &w) {
+        for op in capture_diff_slices(Algorithm::Myers, &old[i..i + a], &new[j..j + b]) {
             ops.push(shift(op, i, j));
         }
         i += a;
@@ -367,5 +440,90 @@ mod tests {
             let d = unified("f", Some(&old), &new);
             assert_eq!(patch(&old, &d), new, "round {round}\n{d}");
         }
+    }
+
+    #[test]
+    fn the_diff_from_the_edits_regions_applies_and_is_no_larger() {
+        use crate::Edits;
+        // Deterministic pseudo-random edits of every kind an analysis makes: whole lines
+        // inserted, words changed inside a line, text appended to a line, a last line
+        // without a newline, edits on one line and on neighbouring lines.
+        let mut seed = 0x9e37_79b9_u64;
+        let mut next = |m: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % m as u64) as usize
+        };
+        for round in 0..400 {
+            let n = 1 + next(40);
+            let mut old: String = (0..n).map(|i| format!("line {} x\n", i % 7)).collect();
+            if next(4) == 0 {
+                old.pop();
+            }
+            let mut edits = Edits::new();
+            let mut at = 0;
+            while at < old.len() {
+                at += next(60);
+                if at > old.len() {
+                    break;
+                }
+                let start = crate::text::line_start(&old, at);
+                match next(6) {
+                    5 if at + 2 <= old.len() && !old[at..at + 2].contains('\n') => {
+                        edits.replace(at..at + 2, "")
+                    }
+                    0 => edits.insert(start, "new line\n"),
+                    1 => edits.insert_line_after(&old, at, "after"),
+                    2 if at < old.len() && !old[at..].starts_with('\n') => {
+                        edits.replace(at..at + 1, "Y")
+                    }
+                    3 => edits.insert(
+                        crate::text::line_end_full(&old, at)
+                            .saturating_sub(1)
+                            .max(start),
+                        " more",
+                    ),
+                    _ => edits.insert(at, "w"),
+                }
+                // Sometimes another edit on the same line.
+                at = if next(3) == 0 {
+                    at + 1 + next(4)
+                } else {
+                    crate::text::line_end_full(&old, at) + next(3)
+                };
+            }
+            let (new, regions) = edits.apply_traced(&old);
+            let whole = unified("f", Some(&old), &new);
+            let traced = unified_regions("f", &old, &new, &regions);
+            // It applies, and says no more than comparing the texts does (in text this
+            // repetitive, less: it knows which lines were edited).
+            assert_eq!(patch(&old, &traced), new, "round {round}:\n{traced}");
+            let changed = |d: &str| {
+                d.lines()
+                    .skip(2)
+                    .filter(|l| l.starts_with(['+', '-']))
+                    .count()
+            };
+            assert!(
+                changed(&traced) <= changed(&whole),
+                "round {round}:\n{traced}\nbeside\n{whole}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_line_that_grows_and_shrinks_is_one_changed_line() {
+        use crate::Edits;
+        let old = "abcdef\nxyz\n";
+        let mut e = Edits::new();
+        e.insert(1, "WWW");
+        e.replace(3..5, "");
+        let (new, regions) = e.apply_traced(old);
+        assert_eq!(new, "aWWWbcf\nxyz\n");
+        assert_eq!(
+            unified_regions("f", old, &new, &regions),
+            "--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n-abcdef\n+aWWWbcf\n xyz\n"
+        );
     }
 }

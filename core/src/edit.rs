@@ -25,6 +25,14 @@ pub enum Attach {
     After,
 }
 
+/// Where applying edits changed a text: bytes `old` of the old text became bytes `new` of
+/// the new one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    pub old: Span,
+    pub new: Span,
+}
+
 /// A set of non-overlapping replacements to apply to one text.
 #[derive(Debug, Clone, Default)]
 pub struct Edits {
@@ -123,18 +131,47 @@ impl Edits {
         found.into_iter().min()
     }
 
-    /// Applies the edits to `src`.
-    ///
-    /// # Panics
-    /// When two edits overlap or one reaches past the end of `src`: that is a bug in the
-    /// code that made them, never a property of the input.
-    pub fn apply(mut self, src: &str) -> String {
+    /// Puts the edits in the order they apply in, and keeps one of edits that are the
+    /// same (one place reached twice, as a file included twice is).
+    fn settle(&mut self) {
         // Insertions (empty spans) at an offset come before a replacement starting there,
         // ordered by what they belong to; the sort is stable, so equal ones keep the
         // order they were made in.
         self.edits
             .sort_by_key(|(span, attach, _)| (span.start, span.end, *attach));
+        self.edits.dedup();
+    }
+
+    /// The first edit that overlaps another or reaches past `len`: two different changes
+    /// of one place, which cannot both be made.
+    pub fn clash(&mut self, len: usize) -> Option<Span> {
+        self.settle();
+        let mut pos = 0;
+        for (span, _, _) in &self.edits {
+            if span.start < pos || span.end > len || span.start > span.end {
+                return Some(span.clone());
+            }
+            pos = span.end;
+        }
+        None
+    }
+
+    /// Applies the edits to `src`.
+    ///
+    /// # Panics
+    /// When two edits overlap or one reaches past the end of `src`: that is a bug in the
+    /// code that made them, never a property of the input.
+    pub fn apply(self, src: &str) -> String {
+        self.apply_traced(src).0
+    }
+
+    /// [`Edits::apply`], also saying where the text changed: each [`Region`] is a run of
+    /// the old text and what stands for it in the new one, in order, touching ones joined.
+    /// The report's diff is built from them, at the cost of what changed.
+    pub fn apply_traced(mut self, src: &str) -> (String, Vec<Region>) {
+        self.settle();
         let mut out = String::with_capacity(src.len() + 64 * self.edits.len());
+        let mut regions: Vec<Region> = Vec::new();
         let mut pos = 0;
         for (span, _, text) in self.edits {
             assert!(
@@ -142,11 +179,22 @@ impl Edits {
                 "overlapping or out-of-range edit {span:?}"
             );
             out.push_str(&src[pos..span.start]);
+            let at = out.len();
             out.push_str(&text);
+            match regions.last_mut() {
+                Some(r) if r.old.end == span.start => {
+                    r.old.end = span.end;
+                    r.new.end = out.len();
+                }
+                _ => regions.push(Region {
+                    old: span.clone(),
+                    new: at..out.len(),
+                }),
+            }
             pos = span.end;
         }
         out.push_str(&src[pos..]);
-        out
+        (out, regions)
     }
 }
 
@@ -238,5 +286,19 @@ mod tests {
         let msg = r.expect_err("overlapping edits must panic");
         let msg = msg.downcast_ref::<String>().cloned().unwrap_or_default();
         assert!(msg.contains("overlapping"), "{msg}");
+    }
+
+    #[test]
+    fn the_same_edit_twice_is_made_once_and_two_different_ones_clash() {
+        let src = "listen = *\n";
+        let mut e = Edits::new();
+        e.replace(9..10, "*, ::");
+        e.replace(9..10, "*, ::");
+        assert_eq!(e.clash(src.len()), None);
+        assert_eq!(e.apply(src), "listen = *, ::\n");
+        let mut e = Edits::new();
+        e.replace(9..10, "*, ::");
+        e.replace(9..10, "::");
+        assert_eq!(e.clash(src.len()), Some(9..10));
     }
 }

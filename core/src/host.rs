@@ -15,9 +15,13 @@ use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;
 use std::io::ErrorKind;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 const MAX_LINKS: usize = 40;
+
+/// The longest path the kernel opens, its terminating NUL included (`PATH_MAX`).
+const PATH_MAX: usize = 4096;
 
 /// A config linked here is disabled.
 pub const DEV_NULL: &str = "/dev/null";
@@ -92,6 +96,23 @@ pub struct Host {
     overlay: HashMap<PathBuf, Text>,
     /// Messages name files relative to the root (see [`Host::relative_messages`]).
     relative_messages: bool,
+    /// The directories this run listed, shared by every view made from this one.
+    listings: Arc<Listings>,
+    /// The listings of this view, planned files included, by directory: built once per
+    /// directory where the overlay adds names, a fresh table for each overlay.
+    merged: Arc<Mutex<HashMap<PathBuf, Arc<[String]>>>>,
+}
+
+/// The directories one run listed, by the directory behind the path: each is read from
+/// disk at most once however many include patterns name it, and every view of the run
+/// (each plugin's overlay in `all`) shares the listings, which are the disk's alone (a
+/// view lays its planned files over them). A run reads before it writes (the apply engine
+/// writes after every plugin planned), so a listing never goes stale within it.
+#[derive(Debug, Default)]
+struct Listings {
+    disk: Mutex<HashMap<PathBuf, Arc<[String]>>>,
+    /// How many directories were read from disk.
+    read: AtomicUsize,
 }
 
 impl Host {
@@ -110,6 +131,8 @@ impl Host {
                     fs: Arc::new(fs),
                     overlay: HashMap::new(),
                     relative_messages: false,
+                    listings: Arc::default(),
+                    merged: Arc::default(),
                 })
             }
             Ok(_) => Err(Error::usage(format!(
@@ -148,6 +171,7 @@ impl Host {
         for (target, text) in files {
             h.overlay.insert(target.to_path_buf(), text.into());
         }
+        h.merged = Arc::default();
         h
     }
 
@@ -188,20 +212,43 @@ impl Host {
         if !path.is_absolute() {
             return Err(refuse("not an absolute path".into()));
         }
+        if path.as_os_str().len() >= PATH_MAX {
+            return Err(refuse(format!(
+                "a path of {} bytes: the kernel opens none of {PATH_MAX} bytes or more, so the daemon cannot read it either",
+                path.as_os_str().len()
+            )));
+        }
         let mut todo: VecDeque<OsString> = VecDeque::new();
         push_components(&mut todo, path, false).map_err(refuse)?;
         let mut cur: Vec<OsString> = Vec::new();
+        // `cur` on this computer, kept in step with it; and how deep the first component
+        // that does not exist is (nothing below it exists either).
+        let mut here = self.root.clone();
+        let mut missing: Option<usize> = None;
         let mut links = 0;
         while let Some(c) = todo.pop_front() {
             if c == ".." {
-                if cur.pop().is_none() && !clamp {
-                    return Err(refuse("a symlink or `..` leads outside --root".into()));
+                match cur.pop() {
+                    Some(_) => {
+                        here.pop();
+                    }
+                    None if !clamp => {
+                        return Err(refuse("a symlink or `..` leads outside --root".into()));
+                    }
+                    None => {}
+                }
+                if missing.is_some_and(|d| cur.len() < d) {
+                    missing = None;
                 }
                 continue;
             }
+            here.push(&c);
             cur.push(c);
-            let here = self.on_disk(&join(&cur));
+            if missing.is_some() {
+                continue;
+            }
             let Ok(meta) = std::fs::symlink_metadata(&here) else {
+                missing = Some(cur.len());
                 continue;
             };
             if !meta.file_type().is_symlink() {
@@ -217,6 +264,7 @@ impl Host {
             if target.is_absolute() {
                 cur.clear();
             }
+            here = self.on_disk(&join(&cur));
             push_components(&mut todo, &target, true).map_err(refuse)?;
         }
         Ok(join(&cur))
@@ -351,17 +399,28 @@ impl Host {
     /// The names in directory `path`, sorted bytewise, files planned in this run
     /// included; empty when it does not exist.
     pub fn list_dir(&self, path: &Path) -> Result<Vec<String>> {
-        // Through the root handle, like reads: never a listing outside the root.
+        Ok(self.listing(path)?.to_vec())
+    }
+
+    /// How many directories this run read from disk so far, over every view of it: each
+    /// at most once, so tests can count that a listing is shared.
+    pub fn dirs_listed(&self) -> usize {
+        self.listings.read.load(Ordering::Relaxed)
+    }
+
+    /// [`Host::list_dir`], shared: the disk is listed once per directory and run, and the
+    /// overlay merged in once per directory and view.
+    fn listing(&self, path: &Path) -> Result<Arc<[String]>> {
         let target = self.resolve(path)?;
-        let mut names: Vec<String> = match self.fs.open_dir(&target, None) {
-            Ok(d) => crate::fsroot::list_at(&d)
-                .map_err(|e| Error::io(self.display(path), &e))?
-                .into_iter()
-                .map(|n| n.to_string_lossy().into_owned())
-                .collect(),
-            Err(e) if e.kind() == ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(Error::io(self.display(path), &e)),
-        };
+        let disk = self.disk_listing(path, &target)?;
+        if !self.overlay_has_below(&target) {
+            return Ok(disk);
+        }
+        let mut merged = lock(&self.merged);
+        if let Some(names) = merged.get(&target) {
+            return Ok(names.clone());
+        }
+        let mut names = disk.to_vec();
         for k in self.overlay.keys() {
             if let Ok(rest) = k.strip_prefix(&target) {
                 if let Some(Component::Normal(n)) = rest.components().next() {
@@ -371,6 +430,32 @@ impl Host {
         }
         names.sort();
         names.dedup();
+        let names: Arc<[String]> = names.into();
+        merged.insert(target, names.clone());
+        Ok(names)
+    }
+
+    /// The names on disk in directory `target` (resolved from `path`), sorted; read once.
+    fn disk_listing(&self, path: &Path, target: &Path) -> Result<Arc<[String]>> {
+        let mut disk = lock(&self.listings.disk);
+        if let Some(names) = disk.get(target) {
+            return Ok(names.clone());
+        }
+        // Through the root handle, like reads: never a listing outside the root.
+        let mut names: Vec<String> = match self.fs.open_dir(target, None) {
+            Ok(d) => crate::fsroot::list_at(&d)
+                .map_err(|e| Error::io(self.display(path), &e))?
+                .into_iter()
+                .map(|n| n.to_string_lossy().into_owned())
+                .collect(),
+            Err(e) if e.kind() == ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(Error::io(self.display(path), &e)),
+        };
+        self.listings.read.fetch_add(1, Ordering::Relaxed);
+        names.sort();
+        names.dedup();
+        let names: Arc<[String]> = names.into();
+        disk.insert(target.to_path_buf(), names.clone());
         Ok(names)
     }
 
@@ -429,12 +514,11 @@ impl Host {
                     if i == 0 && !self.is_dir(d) {
                         continue;
                     }
-                    for name in self.list_dir(d)? {
-                        if m.matches_with(&name, opts) {
-                            let p = d.join(&name);
-                            if i == last || self.is_dir(&p) {
-                                next.push(p);
-                            }
+                    let names = self.listing(d)?;
+                    for name in matching(&names, part, &m, opts) {
+                        let p = d.join(name);
+                        if i == last || self.is_dir(&p) {
+                            next.push(p);
                         }
                     }
                 }
@@ -462,6 +546,29 @@ impl Host {
 
 fn is_wild(s: &str) -> bool {
     s.contains(['*', '?', '['])
+}
+
+/// The names of sorted `names` that `m` (compiled from `part`) matches. Only the names
+/// that start with the pattern's literal part before its first wildcard are tried, found
+/// by binary search: a pattern costs a search and its candidates, not a pass over a large
+/// directory.
+fn matching<'a>(
+    names: &'a [String],
+    part: &str,
+    m: &'a glob::Pattern,
+    opts: glob::MatchOptions,
+) -> impl Iterator<Item = &'a String> + 'a {
+    let literal = part[..part.find(['*', '?', '[']).unwrap_or(part.len())].to_string();
+    let from = names.partition_point(|n| n.as_str() < literal.as_str());
+    names[from..]
+        .iter()
+        .take_while(move |n| n.starts_with(literal.as_str()))
+        .filter(move |n| m.matches_with(n, opts))
+}
+
+/// The table behind `m`, even if a thread panicked holding it (it is only ever added to).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// `path`'s normal components below `base`.
@@ -625,6 +732,46 @@ mod tests {
     }
 
     #[test]
+    fn views_of_one_run_share_each_listing_and_see_their_own_planned_files() {
+        let (_d, h) = tree();
+        let dir = Path::new("/etc/nginx/sites-available");
+        assert_eq!(h.list_dir(dir).unwrap(), [".hidden", "default"]);
+        let new = PathBuf::from("/etc/nginx/sites-available/new");
+        let h2 = h.with_overlay([(new.as_path(), "server {}\n")]);
+        assert_eq!(h2.list_dir(dir).unwrap(), [".hidden", "default", "new"]);
+        assert_eq!(h2.glob("/etc/nginx/sites-available/*").unwrap().len(), 2);
+        let h3 = h2.with_overlay::<&str>([]).relative_messages();
+        assert_eq!(h3.glob("/etc/nginx/sites-*/n*").unwrap(), [new]);
+        assert_eq!(h.list_dir(dir).unwrap(), [".hidden", "default"]);
+        // sites-available once, then /etc/nginx and sites-enabled for the last glob.
+        assert_eq!(h.dirs_listed(), 3);
+        assert_eq!(h3.dirs_listed(), 3);
+    }
+
+    #[test]
+    fn a_pattern_narrowed_to_its_literal_prefix_matches_what_a_full_pass_matches() {
+        let opts = glob::MatchOptions {
+            case_sensitive: true,
+            require_literal_separator: true,
+            require_literal_leading_dot: true,
+        };
+        let mut names: Vec<String> = [
+            "", ".a", "A", "a", "a.conf", "ab", "abc", "b", "é", "éa", "z",
+        ]
+        .map(String::from)
+        .to_vec();
+        names.sort();
+        for part in [
+            "*", "a*", "ab*", "a?", "[ab]*", "?", ".*", "é*", "abc", "a.*", "z[!a]", "x*",
+        ] {
+            let m = glob::Pattern::new(part).unwrap();
+            let all: Vec<&String> = names.iter().filter(|n| m.matches_with(n, opts)).collect();
+            let narrowed: Vec<&String> = matching(&names, part, &m, opts).collect();
+            assert_eq!(narrowed, all, "{part}");
+        }
+    }
+
+    #[test]
     fn a_parent_directory_in_a_glob_resolves_like_the_kernel() {
         let (d, h) = tree();
         symlink("/etc/nginx/sites-available", d.path().join("etc/avail")).unwrap();
@@ -639,6 +786,25 @@ mod tests {
             vec![PathBuf::from("/etc/nginx/sites-available/default")]
         );
         assert!(h.glob("/etc/../../*").is_err());
+    }
+
+    #[test]
+    fn a_path_the_kernel_would_not_open_is_refused_and_a_long_one_resolves_lexically() {
+        let (_d, h) = tree();
+        let long = format!("/etc/{}", "[2001:db8::/64]".repeat(300));
+        match h.resolve(Path::new(&long)) {
+            Err(Error::Refused { reason, .. }) => assert!(reason.contains("4096"), "{reason}"),
+            other => panic!("want a refusal, got {other:?}"),
+        }
+        // Below a directory that does not exist, nothing is looked up on the disk (a
+        // link there is no link); `..` back above it looks again.
+        let deep = format!("/etc/nope{}/nginx/sites-enabled/rel", "/x".repeat(1000));
+        assert_eq!(h.resolve(Path::new(&deep)).unwrap(), Path::new(&deep));
+        assert_eq!(
+            h.resolve(Path::new("/etc/nope/x/../../nginx/sites-enabled/rel"))
+                .unwrap(),
+            Path::new("/etc/nginx/sites-available/default")
+        );
     }
 
     #[test]

@@ -71,11 +71,11 @@ pub use analysis::{Analysis, Diagnostic, Reach};
 pub use audit::{Finding, Severity};
 pub use change::{FileChange, Plan, Restart};
 pub use config_set::ConfigSet;
-pub use edit::Edits;
+pub use edit::{Edits, Region};
 pub use endpoint::{Bind, Endpoint, Spelling, Twin};
 pub use error::{Error, ParseError, Result};
 pub use host::{File, Host};
-pub use plugin::{registry, ArgSpec, Args, Plugin, Registration};
+pub use plugin::{registry, ArgSpec, Args, MainFile, Plugin, Registration};
 pub use target::{Fact, Need, OwnAddress, Target};
 
 // Plugins register with `inventory::submit!`; re-exported so they use the same version.

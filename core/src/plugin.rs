@@ -2,16 +2,18 @@
 //!
 //! A plugin declares its arguments as plain [`ArgSpec`]s (core stays free of clap; the CLI
 //! turns them into subcommands), reads the host through [`Host`], and returns a [`Plan`].
-//! It never writes and never prints.
+//! It never writes and never prints. A service whose daemon starts from one main file
+//! opens with [`MainFile`]: its `files`, and the reading that says the service is absent.
 
 use crate::analysis::Analysis;
 use crate::audit::Finding;
 use crate::change::Plan;
-use crate::error::{Error, Result};
-use crate::host::Host;
+use crate::error::{Error, ParseError, Result};
+use crate::host::{File, Host};
 use crate::target::{Need, Target};
+use crate::text::Text;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// One command-line option of a plugin: `--name VALUE` (or a flag without a value).
 #[derive(Debug, Clone, Copy)]
@@ -155,6 +157,72 @@ pub trait Plugin: Sync {
     }
 }
 
+/// The file a service's daemon starts reading, and the service as messages name it
+/// (`HAProxy`, `the OpenSSH server`): the opening of every plugin whose service has one.
+///
+/// ```text
+/// const MAIN: MainFile = MainFile::new("/etc/haproxy/haproxy.cfg", "HAProxy");
+/// fn files(&self, host: &Host) -> Result<Vec<PathBuf>> { MAIN.files(host) }
+/// fn analyze(&self, host: &Host, target: &Target, _: &Args) -> Result<Analysis> {
+///     let mut a = Analysis::new();
+///     let Some((file, doc)) = MAIN.read(host, haproxy::parse, &mut a)? else {
+///         return Ok(a);
+///     };
+///     …
+/// }
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct MainFile {
+    pub path: &'static str,
+    pub service: &'static str,
+}
+
+impl MainFile {
+    pub const fn new(path: &'static str, service: &'static str) -> MainFile {
+        MainFile { path, service }
+    }
+
+    /// [`Plugin::files`] of a service configured in this one file: the file, when it
+    /// exists (read, so a directory or FIFO in its place is an error, as for `analyze`).
+    pub fn files(&self, host: &Host) -> Result<Vec<PathBuf>> {
+        Ok(host
+            .read(Path::new(self.path))?
+            .map_or_else(Vec::new, |f| vec![f.path]))
+    }
+
+    /// The file and its document; `None`, with the note of [`MainFile::absent`] in `a`,
+    /// when it does not exist. A parse error names the file, line and column.
+    pub fn read<D>(
+        &self,
+        host: &Host,
+        parse: impl FnOnce(Text) -> Result<D, ParseError>,
+        a: &mut Analysis,
+    ) -> Result<Option<(File, D)>> {
+        let Some(file) = host.read(Path::new(self.path))? else {
+            a.note(self.absent_note(host));
+            return Ok(None);
+        };
+        let doc = parse(file.text.clone()).map_err(|e| host.parse_error(&file, e))?;
+        Ok(Some((file, doc)))
+    }
+
+    /// The analysis of a host without the file, for a plugin that loads it some other
+    /// way (with its includes): a note that the service is not installed, nothing else.
+    pub fn absent(&self, host: &Host) -> Analysis {
+        let mut a = Analysis::new();
+        a.note(self.absent_note(host));
+        a
+    }
+
+    fn absent_note(&self, host: &Host) -> String {
+        format!(
+            "{} does not exist: {} is not installed here",
+            host.display(Path::new(self.path)),
+            self.service
+        )
+    }
+}
+
 /// How a plugin joins the registry: `inventory::submit! { Registration(&MyPlugin) }`.
 pub struct Registration(pub &'static dyn Plugin);
 
@@ -188,6 +256,46 @@ pub fn find(name: &str) -> Option<&'static dyn Plugin> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_main_file_is_read_and_parsed_or_noted_as_absent() {
+        const CONFIG: MainFile = MainFile::new("/etc/toy/toy.conf", "Toyd");
+        let d = tempfile::tempdir().unwrap();
+        let host = Host::new(d.path()).unwrap();
+        let lines = |t: Text| -> Result<usize, ParseError> {
+            match t.find('!') {
+                Some(at) => Err(ParseError::new(at, "`!`", "a line")),
+                None => Ok(t.lines().count()),
+            }
+        };
+        let mut a = Analysis::new();
+        assert!(CONFIG.read(&host, lines, &mut a).unwrap().is_none());
+        assert!(CONFIG.files(&host).unwrap().is_empty());
+        let noted = |a: &Analysis| -> Vec<String> {
+            a.diagnostics().iter().map(|d| d.message.clone()).collect()
+        };
+        let absent = format!(
+            "{}/etc/toy/toy.conf does not exist: Toyd is not installed here",
+            d.path().display()
+        );
+        assert_eq!(noted(&a), std::slice::from_ref(&absent));
+        assert_eq!(noted(&CONFIG.absent(&host)), [absent]);
+
+        std::fs::create_dir_all(d.path().join("etc/toy")).unwrap();
+        std::fs::write(d.path().join("etc/toy/toy.conf"), "a\nb\n").unwrap();
+        let mut a = Analysis::new();
+        let (file, doc) = CONFIG.read(&host, lines, &mut a).unwrap().unwrap();
+        assert_eq!((file.text.as_str(), doc), ("a\nb\n", 2));
+        assert!(noted(&a).is_empty());
+        assert_eq!(CONFIG.files(&host).unwrap(), [PathBuf::from(CONFIG.path)]);
+
+        std::fs::write(d.path().join("etc/toy/toy.conf"), "a\nb!\n").unwrap();
+        let e = CONFIG.read(&host, lines, &mut a).unwrap_err().to_string();
+        assert!(
+            e.ends_with("etc/toy/toy.conf:2:2: found `!`, expected a line"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn args_hold_repeated_values_and_flags() {

@@ -27,6 +27,53 @@ use v6fix_core::dialect::{
 };
 use v6fix_core::{Args, Host, OwnAddress, Plugin, Prefix, Target};
 
+/// What `v6fix preflight` reads of /etc/hosts, as a plugin the fuzzer can run: it
+/// parses the file as preflight does and asks it the same questions, and never edits. No
+/// service plugin reads /etc/hosts, so without it the dialect would have no trials.
+pub(crate) struct Hosts;
+
+pub(crate) static HOSTS: Hosts = Hosts;
+
+impl Plugin for Hosts {
+    fn name(&self) -> &'static str {
+        "hosts"
+    }
+
+    fn about(&self) -> &'static str {
+        "/etc/hosts as preflight reads it"
+    }
+
+    fn needs(&self) -> &'static [v6fix_core::Need] {
+        &[]
+    }
+
+    fn files(&self, host: &Host) -> v6fix_core::Result<Vec<PathBuf>> {
+        Ok(host
+            .read(Path::new("/etc/hosts"))?
+            .map(|f| vec![f.path])
+            .unwrap_or_default())
+    }
+
+    fn analyze(
+        &self,
+        host: &Host,
+        _: &Target,
+        _: &Args,
+    ) -> v6fix_core::Result<v6fix_core::Analysis> {
+        if let Some(f) = host.read(Path::new("/etc/hosts"))? {
+            let d = hostsfile::parse(&f.text).map_err(|e| host.parse_error(&f, e))?;
+            for (addr, name) in [
+                ("::1", "localhost"),
+                ("::1", "ip6-localhost"),
+                ("127.0.0.1", "localhost"),
+            ] {
+                std::hint::black_box(d.maps(addr.parse().expect("a literal address"), name));
+            }
+        }
+        Ok(v6fix_core::Analysis::new())
+    }
+}
+
 /// A file or a symlink of a machine tree.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum Node {
@@ -117,6 +164,7 @@ pub(crate) fn dialect_of(plugin: &str, path: &Path) -> Option<&'static str> {
         }
         "exim4" if under("/etc/exim4/") => Some("exim4"),
         "haproxy" if p == "/etc/haproxy/haproxy.cfg" => Some("haproxy"),
+        "hosts" if p == "/etc/hosts" => Some("hostsfile"),
         "interfaces" if p == "/etc/network/interfaces" || under("/etc/network/interfaces.d/") => {
             Some("interfaces")
         }

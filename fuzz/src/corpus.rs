@@ -117,6 +117,7 @@ fn place(root: &Path, dialect: &str, rel: &Path) -> Option<(&'static str, PathBu
             )
         }
         "resolv" => ("resolv", p("/etc/resolv.conf"), vec![]),
+        "hostsfile" => ("hosts", p("/etc/hosts"), vec![]),
         "mycnf" => ("mariadb", p("/etc/mysql/my.cnf"), vec![]),
         "postgresql" if name.contains("pg_hba") => (
             "postgresql",

@@ -475,7 +475,8 @@ fn main() -> ExitCode {
     }
     // The plugins join the registry only when their crate is linked: name it.
     std::hint::black_box(v6fix::run::<Vec<String>, String> as fn(Vec<String>) -> u8);
-    let plugins = v6fix_core::registry();
+    let mut plugins = v6fix_core::registry();
+    plugins.push(&check::HOSTS);
     let names: Vec<&'static str> = plugins.iter().map(|p| p.name()).collect();
     if names.is_empty() {
         eprintln!("v6fix-fuzz: no plugin registered; the v6fix crate is not linked");

@@ -15,13 +15,13 @@
 
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv6Addr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use v6fix_core::dialect::haproxy::{self, Doc, Kind, Word};
 use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin, Unbracketed};
 use v6fix_core::target::{Fact, Need, Target};
-use v6fix_core::{policy, Analysis, Args, File, Host, Plugin, Prefix, Result, Severity};
+use v6fix_core::{policy, Analysis, Args, File, Host, MainFile, Plugin, Prefix, Result, Severity};
 
-const MAIN: &str = "/etc/haproxy/haproxy.cfg";
+const MAIN: MainFile = MainFile::new("/etc/haproxy/haproxy.cfg", "HAProxy");
 const FIX: &str = "v6fix haproxy";
 const FIX_ADDRESS: &str = "v6fix haproxy --address ADDR";
 const FIX_NETWORK: &str = "v6fix haproxy --network PREFIX";
@@ -64,22 +64,14 @@ impl Plugin for Haproxy {
     }
 
     fn files(&self, host: &Host) -> Result<Vec<PathBuf>> {
-        Ok(match host.read(Path::new(MAIN))? {
-            Some(f) => vec![f.path],
-            None => Vec::new(),
-        })
+        MAIN.files(host)
     }
 
     fn analyze(&self, host: &Host, target: &Target, _: &Args) -> Result<Analysis> {
         let mut a = Analysis::new();
-        let Some(file) = host.read(Path::new(MAIN))? else {
-            a.note(format!(
-                "{} does not exist: HAProxy is not installed here",
-                host.display(Path::new(MAIN))
-            ));
+        let Some((file, doc)) = MAIN.read(host, haproxy::parse, &mut a)? else {
             return Ok(a);
         };
-        let doc = haproxy::parse(&file.text).map_err(|e| host.parse_error(&file, e))?;
         let cx = Cx {
             file: &file,
             doc: &doc,

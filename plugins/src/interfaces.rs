@@ -68,33 +68,36 @@ struct Loaded {
     doc: Doc,
 }
 
+/// The include references of one file of the set, as ifupdown reads them.
+fn includes(file: &File, doc: &Doc) -> Vec<Include> {
+    let base = file.path.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let mut out = Vec::new();
+    for (i, (is_dir, text, offset)) in doc.includes().into_iter().enumerate() {
+        if is_dir {
+            out.push(
+                Include::new(i, offset, format!("source-directory {text}"), text, &base)
+                    .glob(false)
+                    .dirs(Dirs::Entries(dialect::source_directory_name_ok)),
+            );
+        } else {
+            // wordexp: several blank-separated patterns, each relative to the file's dir
+            // (each named alone in messages, as sshd's `Include` does: a line of many
+            // patterns copied once per pattern would cost its length squared).
+            for pat in text.split_ascii_whitespace() {
+                out.push(
+                    Include::new(i, offset, format!("source {pat}"), pat, &base).dirs(Dirs::Skip),
+                );
+            }
+        }
+    }
+    out
+}
+
 /// The include set of /etc/network/interfaces in the order ifupdown reads it.
 fn load(host: &Host) -> Result<Vec<Loaded>> {
     if host.is_dir(Path::new(MAIN)) {
         return Ok(Vec::new());
     }
-    let includes = |file: &File, doc: &Doc| {
-        let base = file.path.parent().unwrap_or(Path::new("/")).to_path_buf();
-        let mut out = Vec::new();
-        for (i, (is_dir, text, offset)) in doc.includes().into_iter().enumerate() {
-            if is_dir {
-                out.push(
-                    Include::new(i, offset, format!("source-directory {text}"), text, &base)
-                        .glob(false)
-                        .dirs(Dirs::Entries(dialect::source_directory_name_ok)),
-                );
-            } else {
-                // wordexp: several blank-separated patterns, each relative to the file's dir.
-                for pat in text.split_ascii_whitespace() {
-                    out.push(
-                        Include::new(i, offset, format!("source {text}"), pat, &base)
-                            .dirs(Dirs::Skip),
-                    );
-                }
-            }
-        }
-        out
-    };
     let set = ConfigSet::load(host, "ifupdown", Path::new(MAIN), dialect::parse, includes)?;
     Ok(set.map_or_else(Vec::new, |set| {
         set.files
@@ -752,6 +755,53 @@ mod tests {
         assert!(
             e.contains("--iface") && e.contains("--skip interfaces"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn a_source_line_of_5000_patterns_lists_its_directory_once_and_copies_each_pattern_once() {
+        let words: Vec<String> = (0..5000).map(|i| format!("interfaces.d/x{i}*")).collect();
+        let main = format!(
+            "source {}\niface eth0 inet static\n address 192.0.2.10/24\n",
+            words.join(" ")
+        );
+        let (d, h) = host_with(&main);
+        std::fs::create_dir_all(d.path().join("etc/network/interfaces.d")).unwrap();
+        for name in ["x7", "x12", "x4999", "y1"] {
+            let text = format!("iface {name} inet manual\n");
+            std::fs::write(d.path().join("etc/network/interfaces.d").join(name), text).unwrap();
+        }
+        let files = load(&h).unwrap();
+        let read: Vec<String> = files
+            .iter()
+            .map(|l| l.file.path.display().to_string())
+            .collect();
+        // In the order of the patterns that read them: `x1*` (x12), `x4*` (x4999), `x7*`.
+        assert_eq!(
+            read,
+            [
+                "/etc/network/interfaces",
+                "/etc/network/interfaces.d/x12",
+                "/etc/network/interfaces.d/x4999",
+                "/etc/network/interfaces.d/x7",
+            ]
+        );
+        assert_eq!(
+            h.dirs_listed(),
+            1,
+            "one listing of interfaces.d for 5000 patterns"
+        );
+        // Each pattern's directive names it alone: their text grows with the line, not
+        // with its square.
+        let incs = includes(&files[0].file, &files[0].doc);
+        assert_eq!(incs.len(), 5000);
+        let copied: usize = incs.iter().map(|i| i.directive.len()).sum();
+        assert_eq!(
+            copied,
+            words
+                .iter()
+                .map(|w| "source ".len() + w.len())
+                .sum::<usize>()
         );
     }
 }

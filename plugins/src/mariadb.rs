@@ -22,7 +22,9 @@ use v6fix_core::dialect::mycnf::{self, Doc, Kind, Opt};
 use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
 use v6fix_core::plugin::ArgSpec;
 use v6fix_core::target::{Fact, Need, Target};
-use v6fix_core::{Analysis, Args, Diagnostic, File, Host, Plugin, Reach, Result, Severity};
+use v6fix_core::{
+    Analysis, Args, Diagnostic, File, Host, MainFile, Plugin, Reach, Result, Severity,
+};
 
 pub(crate) struct Mariadb;
 
@@ -30,6 +32,8 @@ v6fix_core::inventory::submit! { v6fix_core::Registration(&Mariadb) }
 
 /// The option files the server reads first, in order.
 const MAINS: &[&str] = &["/etc/my.cnf", "/etc/mysql/my.cnf"];
+/// Debian's main option file, the one a host without the server lacks.
+const MAIN: MainFile = MainFile::new(MAINS[1], "the MariaDB server");
 
 /// The groups mariadbd 10.11 reads.
 const GROUPS: &[&str] = &[
@@ -184,14 +188,10 @@ impl Plugin for Mariadb {
     }
 
     fn analyze(&self, host: &Host, target: &Target, args: &Args) -> Result<Analysis> {
-        let mut a = Analysis::new();
         let Some(conf) = Conf::load(host)? else {
-            a.note(format!(
-                "{} does not exist: the MariaDB server is not installed here",
-                host.display(Path::new(MAINS[1]))
-            ));
-            return Ok(a);
+            return Ok(MAIN.absent(host));
         };
+        let mut a = Analysis::new();
         for n in &conf.notes {
             a.note(n.clone());
         }

@@ -17,10 +17,10 @@ use std::path::{Path, PathBuf};
 use v6fix_core::config_set::{ConfigSet, Dirs, Include, Missing};
 use v6fix_core::dialect::proftpd::{self, Doc, Kind};
 use v6fix_core::target::{Fact, Need, Target};
-use v6fix_core::{policy, Analysis, Args, File, Host, Plugin, Prefix, Result, Severity};
+use v6fix_core::{policy, Analysis, Args, File, Host, MainFile, Plugin, Prefix, Result, Severity};
 
 const DIR: &str = "/etc/proftpd";
-const MAIN: &str = "/etc/proftpd/proftpd.conf";
+const MAIN: MainFile = MainFile::new("/etc/proftpd/proftpd.conf", "ProFTPD");
 const FIX: &str = "v6fix proftpd";
 const FIX_ADDRESS: &str = "v6fix proftpd --address ADDR";
 const FIX_NETWORK: &str = "v6fix proftpd --network PREFIX";
@@ -46,7 +46,7 @@ fn load(host: &Host) -> Result<Option<ConfigSet<Doc>>> {
     ConfigSet::load(
         host,
         "ProFTPD",
-        Path::new(MAIN),
+        Path::new(MAIN.path),
         proftpd::parse,
         |_, doc: &Doc| {
             doc.items
@@ -96,14 +96,10 @@ impl Plugin for Proftpd {
     }
 
     fn analyze(&self, host: &Host, target: &Target, _: &Args) -> Result<Analysis> {
-        let mut a = Analysis::new();
         let Some(set) = load(host)? else {
-            a.note(format!(
-                "{} does not exist: ProFTPD is not installed here",
-                host.display(Path::new(MAIN))
-            ));
-            return Ok(a);
+            return Ok(MAIN.absent(host));
         };
+        let mut a = Analysis::new();
         for n in &set.notes {
             a.note(n.clone());
         }

@@ -3,6 +3,7 @@
 
 use crate::cli::Global;
 use crate::schema::{ChangeReport, CheckerReport, ErrorReport, FileReport, RestartReport};
+use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 use v6fix_core::apply::Applied;
 use v6fix_core::{diff, Error, Host, Plan};
@@ -83,21 +84,18 @@ fn paint(diff: &str) -> String {
 /// The diff of one file, under the name of the file that is written: a config reached
 /// through a symlink (`sites-enabled/default`) is shown as its target.
 pub(crate) fn file_diff(host: &Host, f: &v6fix_core::FileChange) -> String {
-    let mut out = Vec::new();
-    write_diff(&mut out, host, f).expect("writing to memory");
-    String::from_utf8(out).expect("a diff of texts")
-}
-
-/// [`file_diff`], written to `out` as it is made.
-fn write_diff(
-    out: &mut impl Write,
-    host: &Host,
-    f: &v6fix_core::FileChange,
-) -> std::io::Result<()> {
     // Bytes that are not UTF-8 show as `\xNN`, a byte order mark as `<BOM>`.
     let old = f.old.as_deref().map(v6fix_core::text::shown);
     let new = v6fix_core::text::shown(&f.new);
-    diff::unified_to(out, &host.relative(&f.target), old.as_deref(), &new)
+    let path = host.relative(&f.target);
+    // Built from the edits' regions when the texts are shown as they are (the regions
+    // are offsets into them).
+    match (&old, &new, &f.regions) {
+        (Some(Cow::Borrowed(o)), Cow::Borrowed(n), Some(regions)) => {
+            diff::unified_regions(&path, o, n, regions)
+        }
+        _ => diff::unified(&path, old.as_deref(), &new),
+    }
 }
 
 /// The JSON report of a plan: `changed`, `files`, `warnings`, `notes`, `restart`.
@@ -167,16 +165,10 @@ pub(crate) fn plan(
     if global.quiet {
         return;
     }
-    // Each file's diff goes out as it is made, hunk by hunk when it needs no colour:
-    // never a copy of a large diff in memory.
+    // Each file's diff goes out as it is made: never a second copy of them all.
     for f in &plan.files {
-        if color() {
-            out(&paint(&file_diff(host, f)));
-        } else {
-            let mut o = std::io::BufWriter::new(std::io::stdout().lock());
-            // A closed pipe is not an error worth reporting.
-            let _ = write_diff(&mut o, host, f).and_then(|()| o.flush());
-        }
+        let d = file_diff(host, f);
+        out(&if color() { paint(&d) } else { d });
     }
     let mut s = String::new();
     if !global.brief {

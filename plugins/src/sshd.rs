@@ -20,14 +20,14 @@ use v6fix_core::config_set::{ConfigSet, Include, Missing};
 use v6fix_core::dialect::sshd::{self, Doc};
 use v6fix_core::endpoint::{self, Bind, Endpoint, Spelling, Twin};
 use v6fix_core::target::{Fact, Need, Target};
-use v6fix_core::{Analysis, Args, Error, File, Host, Plugin, Result, Severity};
+use v6fix_core::{Analysis, Args, Error, File, Host, MainFile, Plugin, Result, Severity};
 
 pub(crate) struct Sshd;
 
 v6fix_core::inventory::submit! { v6fix_core::Registration(&Sshd) }
 
 const DIR: &str = "/etc/ssh";
-const MAIN: &str = "/etc/ssh/sshd_config";
+const MAIN: MainFile = MainFile::new("/etc/ssh/sshd_config", "the OpenSSH server");
 
 static NEEDS: &[Need] = &[Need::new(
     Fact::Address,
@@ -56,12 +56,7 @@ impl Plugin for Sshd {
 
     fn analyze(&self, host: &Host, target: &Target, _: &Args) -> Result<Analysis> {
         let Some(conf) = Conf::load(host)? else {
-            let mut a = Analysis::new();
-            a.note(format!(
-                "{} does not exist: the OpenSSH server is not installed here",
-                host.display(Path::new(MAIN))
-            ));
-            return Ok(a);
+            return Ok(MAIN.absent(host));
         };
         let mut a = analyze(host, &conf, target.address());
         a.restart(
@@ -89,7 +84,7 @@ impl Conf {
         let Some(set) = ConfigSet::load(
             host,
             "sshd",
-            Path::new(MAIN),
+            Path::new(MAIN.path),
             sshd::parse,
             |_, doc: &Doc| {
                 let mut out = Vec::new();

@@ -17,13 +17,13 @@
 //! the way vsftpd checks them, and a value vsftpd stops on is refused at its place.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use v6fix_core::dialect::vsftpd::{self, parse_bool, spell_bool, Doc};
 use v6fix_core::target::{Fact, Need, Target};
 use v6fix_core::text::Span;
-use v6fix_core::{Analysis, Args, File, Host, Plugin, Result, Severity};
+use v6fix_core::{Analysis, Args, File, Host, MainFile, Plugin, Result, Severity};
 
-const MAIN: &str = "/etc/vsftpd.conf";
+const MAIN: MainFile = MainFile::new("/etc/vsftpd.conf", "vsftpd");
 
 /// The command that fixes what this plugin finds.
 const FIX: &str = "v6fix vsftpd";
@@ -152,22 +152,14 @@ impl Plugin for Vsftpd {
     }
 
     fn files(&self, host: &Host) -> Result<Vec<PathBuf>> {
-        Ok(match host.read(Path::new(MAIN))? {
-            Some(f) => vec![f.path],
-            None => Vec::new(),
-        })
+        MAIN.files(host)
     }
 
     fn analyze(&self, host: &Host, target: &Target, _: &Args) -> Result<Analysis> {
         let mut a = Analysis::new();
-        let Some(file) = host.read(Path::new(MAIN))? else {
-            a.note(format!(
-                "{} does not exist: vsftpd is not installed here",
-                host.display(Path::new(MAIN))
-            ));
+        let Some((file, doc)) = MAIN.read(host, vsftpd::parse, &mut a)? else {
             return Ok(a);
         };
-        let doc = vsftpd::parse(&file.text).map_err(|e| host.parse_error(&file, e))?;
         let listen = boolean(&file, &doc, "listen", &mut a);
         let listen6 = boolean(&file, &doc, "listen_ipv6", &mut a);
         if a.invalid.is_some() {

@@ -3,10 +3,10 @@
 use std::path::{Path, PathBuf};
 use v6fix_core::config_set::{ConfigSet, Dirs, Include, Missing};
 use v6fix_core::dialect::apache::{self, Doc, Kind};
-use v6fix_core::{File, Host, Result};
+use v6fix_core::{File, Host, MainFile, Result};
 
 const SERVER_ROOT: &str = "/etc/apache2";
-pub(super) const MAIN: &str = "/etc/apache2/apache2.conf";
+pub(super) const MAIN: MainFile = MainFile::new("/etc/apache2/apache2.conf", "Apache");
 
 /// Every file of the configuration, in the order Apache reads them, parsed.
 pub(super) struct Conf {
@@ -71,7 +71,13 @@ impl Conf {
             }
             out
         };
-        let Some(set) = ConfigSet::load(host, "Apache", Path::new(MAIN), apache::parse, includes)?
+        let Some(set) = ConfigSet::load(
+            host,
+            "Apache",
+            Path::new(MAIN.path),
+            apache::parse,
+            includes,
+        )?
         else {
             return Ok(None);
         };

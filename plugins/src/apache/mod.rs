@@ -43,7 +43,7 @@ mod vhost;
 
 use conf::{Conf, MAIN};
 use std::net::Ipv6Addr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use v6fix_core::dialect::apache::Kind;
 use v6fix_core::target::{Fact, Need, Target};
 use v6fix_core::{Analysis, Args, Host, Plugin, Prefix, Result};
@@ -85,12 +85,7 @@ impl Plugin for Apache {
 
     fn analyze(&self, host: &Host, target: &Target, _: &Args) -> Result<Analysis> {
         let Some(conf) = Conf::load(host)? else {
-            let mut a = Analysis::new();
-            a.note(format!(
-                "{} does not exist: Apache is not installed here",
-                host.display(Path::new(MAIN))
-            ));
-            return Ok(a);
+            return Ok(MAIN.absent(host));
         };
         let mut a = analyze(host, &conf, target.address(), &target.networks);
         a.restart(

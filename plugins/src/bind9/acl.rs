@@ -6,7 +6,7 @@ use v6fix_core::dialect::bind::{element, Entry, Stmt};
 use v6fix_core::{policy, Analysis, Prefix, Severity, Style};
 
 /// The lists that decide who may ask, recurse, transfer or notify.
-const LISTS: &[&str] = &[
+pub(super) const LISTS: &[&str] = &[
     "allow-query",
     "allow-recursion",
     "allow-query-cache",

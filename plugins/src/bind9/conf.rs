@@ -4,9 +4,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use v6fix_core::config_set::{ConfigSet, Include, Missing};
 use v6fix_core::dialect::bind::{self, Doc, Stmt};
-use v6fix_core::{File, Host, Result};
+use v6fix_core::{File, Host, MainFile, Result};
 
-pub(super) const MAIN: &str = "/etc/bind/named.conf";
+pub(super) const MAIN: MainFile = MainFile::new("/etc/bind/named.conf", "BIND");
 
 /// Where a statement stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -35,7 +35,7 @@ impl Conf {
         let Some(set) = ConfigSet::load(
             host,
             "named",
-            Path::new(MAIN),
+            Path::new(MAIN.path),
             bind::parse,
             |_, doc: &Doc| {
                 doc.includes()

@@ -65,12 +65,7 @@ impl Plugin for Bind9 {
 
     fn analyze(&self, host: &Host, target: &Target, _: &Args) -> Result<Analysis> {
         let Some(conf) = Conf::load(host)? else {
-            let mut a = Analysis::new();
-            a.note(format!(
-                "{} does not exist: BIND is not installed here",
-                host.display(Path::new(MAIN))
-            ));
-            return Ok(a);
+            return Ok(MAIN.absent(host));
         };
         let mut a = Analysis::new();
         for n in &conf.set.notes {
@@ -89,6 +84,30 @@ impl Plugin for Bind9 {
                 .stmt
                 .keyword(&doc.src)
                 .is_some_and(|k| k.starts_with(|c: char| c.is_ascii_alphabetic()));
+            // A missing `;` joins two statements: named reads the first word as an
+            // unknown option; v6fix would read the one it edits as something else.
+            let joined = p.stmt.head_values(&doc.src).get(1).is_some_and(|w| {
+                w == "listen-on"
+                    || w == "listen-on-v6"
+                    || w == "acl"
+                    || acl::LISTS.contains(&w.as_str())
+            });
+            if named && joined {
+                let start = p.stmt.span.start;
+                let word: String = doc.src[start..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(40)
+                    .collect();
+                a.refuse(
+                    file,
+                    start,
+                    format!("found `{word}` before another statement's name, expected `;` after the statement before (named stops: unknown option `{word}`)"),
+                );
+                continue;
+            }
             if !named {
                 let start = p.stmt.span.start;
                 let word: String = doc.src[start..]

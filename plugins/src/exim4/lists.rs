@@ -70,7 +70,11 @@ fn append(value: &str, fixed: &str, reading: Reading, items: &[String], out: &mu
     }
     let (sep, between) = match (l.sep, &l.between) {
         (':', Some(b)) => (':', b.clone()),
-        (':', None) if !l.declared && reading == Reading::Debian => (';', " ; ".to_string()),
+        // One item has no style yet, unless it ends with its separator: then the new
+        // item follows that `:`, written for it.
+        (':', None) if !l.declared && !l.trailing && reading == Reading::Debian => {
+            (';', " ; ".to_string())
+        }
         (':', None) => (':', " : ".to_string()),
         (s, Some(b)) => (s, b.clone()),
         (s, None) => (s, format!(" {s} ")),

@@ -21,21 +21,71 @@ const SPELLING: Spelling = Spelling {
 const FIX: &str = "v6fix postgresql --network PREFIX";
 const FIX_ADDRESS: &str = "v6fix postgresql --network PREFIX --address ADDR";
 
-/// The entries of a listen_addresses value, as the server's `SplitGUCList` reads them.
-pub(super) fn entries(value: &str) -> Vec<String> {
+/// The entries of a listen_addresses value, as the server's `SplitGUCList` reads them: an
+/// entry is a `"quoted"` name (`""` inside for a quote) or runs to a comma or a blank; only
+/// blanks may follow it before the comma. `None` for what the server rejects at start
+/// ("invalid list syntax in parameter listen_addresses"): an empty entry, an unclosed
+/// quote, two words without a comma.
+pub(super) fn entries(value: &str) -> Option<Vec<String>> {
+    let b = value.as_bytes();
+    let blank = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'\x0b');
+    let mut i = 0;
+    let skip = |mut i: usize| {
+        while i < b.len() && blank(b[i]) {
+            i += 1;
+        }
+        i
+    };
+    i = skip(i);
     let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    for c in value.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            ',' if !quoted => out.push(std::mem::take(&mut cur).trim().to_string()),
-            c => cur.push(c),
+    if i == b.len() {
+        return Some(out);
+    }
+    loop {
+        if b[i] == b'"' {
+            let mut name = String::new();
+            i += 1;
+            loop {
+                let close = value[i..].find('"')? + i;
+                name.push_str(&value[i..close]);
+                if b.get(close + 1) == Some(&b'"') {
+                    name.push('"');
+                    i = close + 2;
+                } else {
+                    i = close + 1;
+                    break;
+                }
+            }
+            out.push(name);
+        } else {
+            let start = i;
+            while i < b.len() && b[i] != b',' && !blank(b[i]) {
+                i += 1;
+            }
+            if i == start {
+                return None;
+            }
+            out.push(value[start..i].to_string());
+        }
+        i = skip(i);
+        match b.get(i) {
+            None => return Some(out),
+            Some(b',') => i = skip(i + 1),
+            Some(_) => return None,
+        }
+        if i == b.len() {
+            // A comma at the end: an empty last entry.
+            return None;
         }
     }
-    out.push(cur.trim().to_string());
-    out.retain(|e| !e.is_empty());
-    out
+}
+
+/// Why a listen_addresses value that does not split is refused.
+fn invalid(value: &str) -> String {
+    format!(
+        "listen_addresses = '{value}': PostgreSQL does not start (\"invalid list syntax in parameter listen_addresses\"): \
+         entries are separated by commas, none empty, a name with a comma or a blank in double quotes"
+    )
 }
 
 /// True when `/etc/hosts` under the root maps `localhost` to `::1`; `None` without the file.
@@ -95,7 +145,10 @@ pub(super) fn analyze(
 ) -> bool {
     let label = format!("{}/{}", c.version, c.name);
     if let (Some(auto), Some((file, _))) = (c.get_auto("listen_addresses"), &c.auto) {
-        let list = entries(&auto.value);
+        let Some(list) = entries(&auto.value) else {
+            a.refuse(file, auto.name_span.start, invalid(&auto.value));
+            return false;
+        };
         let (add, need) = missing(&list, address);
         let offset = auto.name_span.start;
         if !add.is_empty() || !need.is_empty() {
@@ -126,7 +179,10 @@ pub(super) fn analyze(
     };
     let file = &c.files[fi].0;
     let at = host.locate(file, s.name_span.start);
-    let list = entries(&s.value);
+    let Some(list) = entries(&s.value) else {
+        a.refuse(file, s.name_span.start, invalid(&s.value));
+        return false;
+    };
     if list.is_empty() {
         a.note(format!(
             "{at}: listen_addresses is empty: no TCP connections at all; left alone"
@@ -224,8 +280,20 @@ mod tests {
 
     #[test]
     fn lists_are_split_and_completed_as_the_server_binds_them() {
-        assert_eq!(entries(" a , \"b,c\",,d "), vec!["a", "b,c", "d"]);
-        let l = |s: &str| entries(s);
+        assert_eq!(
+            entries(" a , \"b,c\", \"e\"\"f\" ,d ").unwrap(),
+            vec!["a", "b,c", "e\"f", "d"]
+        );
+        // A quote inside a name is part of it; what the server rejects is `None`.
+        assert_eq!(
+            entries("127.0.0.1, 192.0.2.10\"").unwrap(),
+            vec!["127.0.0.1", "192.0.2.10\""]
+        );
+        assert_eq!(entries("  ").unwrap(), Vec::<String>::new());
+        for bad in ["a,,b", "a,", ",a", "a b", "\"a", "\"a\"b"] {
+            assert_eq!(entries(bad), None, "{bad}");
+        }
+        let l = |s: &str| entries(s).unwrap();
         let h: Ipv6Addr = "2001:db8::10".parse().unwrap();
         let (add, need) = missing(&l("0.0.0.0"), None);
         assert_eq!(add, vec!["::".parse::<IpAddr>().unwrap()]);
