@@ -24,34 +24,45 @@ const CONTEXT: usize = 3;
 pub fn unified(path: &str, old: Option<&str>, new: &str) -> String {
     let old_lines: Vec<&str> = old.unwrap_or("").split_inclusive('\n').collect();
     let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
-    let mut out = String::new();
+    let mut out = header(path, old.is_some());
+    let head = out.len();
     hunks(&mut out, &old_lines, &new_lines, (0, 0));
-    headed(path, old.is_some(), out)
+    headed(out, head)
 }
 
 /// The same diff as [`unified`], built from where the edits changed the text (`regions`,
 /// in order, as [`crate::Edits::apply_traced`] gives them): only the lines around each
 /// region are compared, so beyond counting lines the cost is that of what changed.
 pub fn unified_regions(path: &str, old: &str, new: &str, regions: &[Region]) -> String {
-    let mut out = String::new();
+    let mut out = header(path, true);
+    let head = out.len();
     for x in excerpts(old, new, regions) {
         let old_lines: Vec<&str> = old[x.old.clone()].split_inclusive('\n').collect();
         let new_lines: Vec<&str> = new[x.new.clone()].split_inclusive('\n').collect();
         hunks(&mut out, &old_lines, &new_lines, x.first_lines);
     }
-    headed(path, true, out)
+    headed(out, head)
 }
 
-fn headed(path: &str, had_old: bool, body: String) -> String {
-    if body.is_empty() {
-        return body;
-    }
+/// The `---`/`+++` lines a diff starts with; the hunks are written after them, so a large
+/// diff is never copied to be headed.
+fn header(path: &str, had_old: bool) -> String {
     let from = if had_old {
         format!("a/{path}")
     } else {
         "/dev/null".to_string()
     };
-    format!("--- {from}\n+++ b/{path}\n{body}")
+    format!("--- {from}\n+++ b/{path}\n")
+}
+
+/// `out` (a header of `head` bytes and the hunks after it), or nothing when no hunk
+/// followed the header.
+fn headed(out: String, head: usize) -> String {
+    if out.len() == head {
+        String::new()
+    } else {
+        out
+    }
 }
 
 /// The hunks of `old_lines` against `new_lines`, whose first lines are lines `base` (0-based,
