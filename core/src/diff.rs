@@ -417,16 +417,20 @@ mod tests {
         );
     }
 
-    #[test]
-    fn every_diff_applies_back_to_the_new_text() {
-        // Deterministic pseudo-random edits, including far-apart and dense ones.
-        let mut seed = 0x2545_f491_u64;
-        let mut rnd = |n: usize| {
+    /// A deterministic pseudo-random source (xorshift): `next(n)` is below `n`.
+    fn numbers(mut seed: u64) -> impl FnMut(usize) -> usize {
+        move |n| {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
             (seed % n as u64) as usize
-        };
+        }
+    }
+
+    #[test]
+    fn every_diff_applies_back_to_the_new_text() {
+        // Deterministic pseudo-random edits, including far-apart and dense ones.
+        let mut rnd = numbers(0x2545_f491);
         for round in 0..200 {
             let lines = 1 + rnd(300);
             let old: Vec<String> = (0..lines)
@@ -459,13 +463,7 @@ mod tests {
         // Deterministic pseudo-random edits of every kind an analysis makes: whole lines
         // inserted, words changed inside a line, text appended to a line, a last line
         // without a newline, edits on one line and on neighbouring lines.
-        let mut seed = 0x9e37_79b9_u64;
-        let mut next = |m: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % m as u64) as usize
-        };
+        let mut next = numbers(0x9e37_79b9);
         for round in 0..400 {
             let n = 1 + next(40);
             let mut old: String = (0..n).map(|i| format!("line {} x\n", i % 7)).collect();

@@ -92,35 +92,28 @@ impl Plugin for Bind9 {
                     || w == "acl"
                     || acl::LISTS.contains(&w.as_str())
             });
-            if named && joined {
-                let start = p.stmt.span.start;
-                let word: String = doc.src[start..]
+            let start = p.stmt.span.start;
+            let word = || -> String {
+                doc.src[start..]
                     .split_whitespace()
                     .next()
                     .unwrap_or_default()
                     .chars()
                     .take(40)
-                    .collect();
+                    .collect()
+            };
+            if named && joined {
+                let word = word();
                 a.refuse(
                     file,
                     start,
                     format!("found `{word}` before another statement's name, expected `;` after the statement before (named stops: unknown option `{word}`)"),
                 );
-                continue;
-            }
-            if !named {
-                let start = p.stmt.span.start;
-                let word: String = doc.src[start..]
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .chars()
-                    .take(40)
-                    .collect();
+            } else if !named {
                 a.refuse(
                     file,
                     start,
-                    format!("found `{word}`, expected the name of an option or statement (named stops: unknown option)"),
+                    format!("found `{}`, expected the name of an option or statement (named stops: unknown option)", word()),
                 );
             }
         }
