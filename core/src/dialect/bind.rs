@@ -298,16 +298,7 @@ impl Doc {
     pub fn insert_element_after(&self, edits: &mut Edits, after: &Stmt, text: &str) {
         let src = &self.src;
         let end = after.span.end;
-        let rest = src[end..line_end_full(src, end)].trim_end_matches(['\n', '\r']);
-        let rest = rest.trim_start_matches([' ', '\t']);
-        // A comment after the element (to the end of the line) stays with it.
-        let comment_only = rest.starts_with("//")
-            || rest.starts_with('#')
-            || (rest.starts_with("/*")
-                && rest
-                    .find("*/")
-                    .is_some_and(|n| rest[n + 2..].trim().is_empty()));
-        if rest.is_empty() || comment_only {
+        if self.ends_its_line(end) {
             let ls = line_start(src, after.span.start);
             let before = &src[ls..after.span.start];
             let indent = if before.trim().is_empty() {
@@ -323,10 +314,31 @@ impl Doc {
 
     /// Adds an edit inserting statement `text` after statement `after`, on a line of its
     /// own with the indentation of the line `after` starts on.
+    /// When more follows `after` on its line (`options { listen-on { … }; };`), the
+    /// statement goes on that line after a space, inside the same block.
     pub fn insert_stmt_after(&self, edits: &mut Edits, after: &Stmt, text: &str) {
         let src = &self.src;
+        if !self.ends_its_line(after.span.end) {
+            edits.insert(after.span.end, format!(" {text}"));
+            return;
+        }
         let indent = indent_of(&src[line_start(src, after.span.start)..]);
         edits.insert_line_after(src, after.span.end, &format!("{indent}{text}"));
+    }
+
+    /// True when nothing but blanks and a comment follow offset `end` on its line (a
+    /// comment there stays with what it follows).
+    fn ends_its_line(&self, end: usize) -> bool {
+        let src = &self.src;
+        let rest = src[end..line_end_full(src, end)].trim_end_matches(['\n', '\r']);
+        let rest = rest.trim_start_matches([' ', '\t']);
+        rest.is_empty()
+            || rest.starts_with("//")
+            || rest.starts_with('#')
+            || (rest.starts_with("/*")
+                && rest
+                    .find("*/")
+                    .is_some_and(|n| rest[n + 2..].trim().is_empty()))
     }
 }
 
@@ -393,10 +405,9 @@ impl Parser<'_> {
     fn comment(&self) -> Result<Option<usize>, ParseError> {
         let rest = &self.src[self.i..];
         if rest.starts_with('#') || rest.starts_with("//") {
-            Ok(Some(
-                rest.find(['\n', '\r'])
-                    .map_or(self.src.len(), |n| self.i + n),
-            ))
+            // To the end of the line: named's lexer ends a comment at `\n` only (a `\r`
+            // inside one does not end it).
+            Ok(Some(rest.find('\n').map_or(self.src.len(), |n| self.i + n)))
         } else if let Some(body) = rest.strip_prefix("/*") {
             match body.find("*/") {
                 Some(n) => Ok(Some(self.i + 2 + n + 2)),

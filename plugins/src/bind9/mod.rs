@@ -86,7 +86,9 @@ impl Plugin for Bind9 {
                 .is_some_and(|k| k.starts_with(|c: char| c.is_ascii_alphabetic()));
             // A missing `;` joins two statements: named reads the first word as an
             // unknown option; v6fix would read the one it edits as something else.
-            let joined = p.stmt.head_values(&doc.src).get(1).is_some_and(|w| {
+            // Words are compared as written: a quoted name (`key "acl"`) is no keyword.
+            let joined = p.stmt.head().skip(1).any(|t| {
+                let w = doc.src[t.span.clone()].to_ascii_lowercase();
                 w == "listen-on"
                     || w == "listen-on-v6"
                     || w == "acl"
