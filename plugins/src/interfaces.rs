@@ -332,6 +332,18 @@ impl Plugin for Interfaces {
         if target.addresses.is_empty() {
             return Ok(a);
         }
+        // A `\` at the end of the last line continues onto whatever v6fix would add
+        // after it: ifupdown would read the new line as part of the old one.
+        for l in &files {
+            let t = l.file.text.trim_end_matches(['\n', '\r']);
+            if t.ends_with('\\') {
+                a.refuse(
+                    &l.file,
+                    t.len() - 1,
+                    "found `\\` at the end of the last line, which continues it onto the next line: a line added after it would join it; expected no `\\` there (remove it, then run v6fix again)".to_string(),
+                );
+            }
+        }
         self.convert(host, target, args, files, a)
     }
 }

@@ -177,12 +177,16 @@ fn addresses(files: &[(&File, &Doc)], address: Option<Ipv6Addr>, a: &mut Analysi
                 .map(|w| w.unquoted().trim_end_matches('>').parse::<IpAddr>().ok())
                 .collect();
             // Names are resolved at start: every address they have; left alone.
-            if ips
-                .iter()
-                .any(|ip| ip.is_none() || ip.is_some_and(|ip| ip.is_ipv6()))
-            {
+            if ips.iter().any(Option::is_none) {
                 continue;
             }
+            let has = |f: fn(&Ipv6Addr) -> bool| {
+                ips.iter()
+                    .any(|ip| matches!(ip, Some(IpAddr::V6(a)) if f(a)))
+            };
+            let (loop6, public6) = (has(Ipv6Addr::is_loopback), has(|a| !a.is_loopback()));
+            // What is still IPv4 only: loopback without ::1, and the public addresses
+            // when the list has no public IPv6 address of its own.
             let v4 = ips
                 .into_iter()
                 .filter_map(|ip| match ip {
@@ -190,6 +194,7 @@ fn addresses(files: &[(&File, &Doc)], address: Option<Ipv6Addr>, a: &mut Analysi
                     _ => None,
                 })
                 .filter(|v4| !v4.is_unspecified())
+                .filter(|v4| if v4.is_loopback() { !loop6 } else { !public6 })
                 .collect::<Vec<_>>();
             if v4.is_empty() {
                 continue;
