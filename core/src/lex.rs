@@ -65,6 +65,24 @@ fn unquote(text: &str) -> &str {
         .unwrap_or(text)
 }
 
+/// The inside of a quoted string with its backslash escapes undone the way Dovecot and
+/// named read them: a backslash goes and the character after it stays (`\"` is `"`,
+/// `\\` is `\`), a lone backslash at the end goes.
+pub fn unbackslash(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(n) = chars.next() {
+                out.push(n);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A double-quoted string with backslash escapes, quotes included.
 pub fn quoted(input: &str) -> IResult<&str, &str> {
     recognize(delimited(
@@ -129,6 +147,12 @@ pub fn each_word(line: &str, base: usize) -> impl Iterator<Item = Word<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_backslash_goes_and_what_follows_it_stays() {
+        assert_eq!(unbackslash(r#"a\"b\\c\d\"#), r#"a"b\cd"#);
+        assert_eq!(unbackslash("plain"), "plain");
+    }
 
     #[test]
     fn words_keep_spans_and_quoted_blanks() {

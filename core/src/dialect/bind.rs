@@ -112,19 +112,7 @@ pub fn value(src: &str, t: &Lexeme) -> String {
     if t.kind != TokKind::Str {
         return raw.to_string();
     }
-    let inner = &raw[1..raw.len() - 1];
-    let mut out = String::new();
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            if let Some(n) = chars.next() {
-                out.push(n);
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::lex::unbackslash(&raw[1..raw.len() - 1])
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -110,27 +110,11 @@ fn comment_start(line: &str) -> Option<usize> {
     None
 }
 
-/// Undoes Dovecot's escapes in a quoted string (`\"`, `\\`, …: the backslash goes).
-fn unescape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            if let Some(n) = chars.next() {
-                out.push(n);
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// Removes one pair of matching quotes, undoing escapes; `None` when not quoted.
 fn unquote(s: &str) -> Option<String> {
     let q = s.chars().next()?;
     if s.len() >= 2 && (q == '"' || q == '\'') && s.ends_with(q) {
-        Some(unescape(&s[1..s.len() - 1]))
+        Some(crate::lex::unbackslash(&s[1..s.len() - 1]))
     } else {
         None
     }
@@ -414,7 +398,10 @@ fn parse_logical(
                     k += 1;
                 }
                 match end {
-                    Some(e) => (unescape(&rest_trim[1..e]), &rest_trim[e + 1..]),
+                    Some(e) => (
+                        crate::lex::unbackslash(&rest_trim[1..e]),
+                        &rest_trim[e + 1..],
+                    ),
                     None => return Err(err(rest_off, "a closing quote")),
                 }
             }
