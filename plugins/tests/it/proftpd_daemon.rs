@@ -83,14 +83,7 @@ fn greeting(package: &Path, root: &Path, port: u16) -> (Vec<&'static str>, Strin
         overlays(package, root),
         package.display()
     );
-    let (got, log) = support::greetings(&command, &PROBES[2..], &PROBES, port);
-    let ok = PROBES
-        .iter()
-        .zip(&got)
-        .filter(|(_, g)| g.starts_with("220"))
-        .map(|(a, _)| *a)
-        .collect();
-    (ok, log)
+    support::ftp_greeters(&command, &PROBES[2..], &PROBES, port)
 }
 
 fn converted_proftpd_greets_over_ipv4_and_ipv6() -> support::Skippable {

@@ -47,19 +47,12 @@ fn answering(vsftpd: &Path, conf: &Path) -> (Vec<&'static str>, String) {
     ));
     let copy = dir.path().join("vsftpd.conf");
     std::fs::write(&copy, text).unwrap();
-    let (got, log) = support::greetings(
+    support::ftp_greeters(
         &format!("{} {}", vsftpd.display(), copy.display()),
         &ADDRS[2..],
         &ADDRS,
         PORT,
-    );
-    let ok = ADDRS
-        .iter()
-        .zip(&got)
-        .filter(|(_, g)| g.starts_with("220"))
-        .map(|(a, _)| *a)
-        .collect();
-    (ok, log)
+    )
 }
 
 fn vsftpd_listens_where_v6fix_says_before_and_after() -> support::Skippable {

@@ -225,15 +225,15 @@ pub fn unpacked(package: &str, path: &str) -> Result<PathBuf, Skip> {
 
 /// Starts the server `command` (a shell command line, run in the background) in new private
 /// mount and network namespaces whose loopback also holds the addresses `extra`, waits
-/// until something listens on `port` (or the server exits), and returns the first line
-/// read from each of `addrs` on `port` (empty when nothing answers there) and the
-/// server's output. The server is killed before the namespace ends.
-pub fn greetings(
+/// until something listens on `port` (or the server exits), and returns those of `addrs`
+/// where an FTP server greets on `port` (its first line is a `220`), and the server's
+/// output. The server is killed before the namespace ends.
+pub fn ftp_greeters<'a>(
     command: &str,
     extra: &[&str],
-    addrs: &[&str],
+    addrs: &[&'a str],
     port: u16,
-) -> (Vec<String>, String) {
+) -> (Vec<&'a str>, String) {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("log");
     let mut script = String::new();
@@ -267,16 +267,16 @@ pub fn greetings(
     let o = in_namespace(&[], &script);
     assert!(o.status.success(), "{}", show(&o));
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    let got = addrs
+    let greeted = addrs
         .iter()
-        .map(|a| {
+        .copied()
+        .filter(|a| {
             out.lines()
                 .find_map(|l| l.strip_prefix(&format!("{a}=")))
-                .unwrap_or("")
-                .to_string()
+                .is_some_and(|g| g.starts_with("220"))
         })
         .collect();
-    (got, String::from_utf8_lossy(&o.stderr).into_owned())
+    (greeted, String::from_utf8_lossy(&o.stderr).into_owned())
 }
 
 /// `v6fix audit --json` findings of severity warning or error in files under `dir` (relative
