@@ -475,7 +475,7 @@ impl Plugin for Dovecot {
                 plan.finding(Finding {
                     severity: Severity::Warning,
                     path: host.display(&file.path),
-                    line: Some(doc.line_of(s.key_span.start)),
+                    line: Some(file.line(s.key_span.start)),
                     message,
                     fix: Some(fix_cmd.to_string()),
                 });
@@ -572,7 +572,7 @@ impl Plugin for Dovecot {
                     plan.finding(Finding {
                         severity: Severity::Error,
                         path: host.display(&file.path),
-                        line: Some(doc.line_of(s.key_span.start)),
+                        line: Some(file.line(s.key_span.start)),
                         message: format!(
                             "login_trusted_networks: `{entry}` trusts too much: {why}; list the site's own proxies instead"
                         ),

@@ -283,7 +283,7 @@ impl Plugin for PureFtpd {
             ));
         }
         let show = |o: &Opt| host.display(&o.file.path);
-        let line_of = |o: &Opt, at: usize| Some(o.doc.src()[..at].matches('\n').count() + 1);
+        let line_of = |o: &Opt, at: usize| Some(o.file.line(at));
 
         // IPV4Only (and IPV6Only together with it). Off either way; a finding only where
         // pure-ftpd runs standalone, since under inetd the flag does nothing.

@@ -512,11 +512,6 @@ impl Doc {
         out
     }
 
-    /// The 1-based line of byte `offset`.
-    pub fn line_of(&self, offset: usize) -> usize {
-        self.src[..offset.min(self.src.len())].matches('\n').count() + 1
-    }
-
     /// An edit that replaces the value of setting item `i` with `value` (written as is),
     /// keeping the key, the spacing and any trailing comment.
     pub fn set_value(&self, i: usize, value: &str, edits: &mut Edits) {
